@@ -1,0 +1,26 @@
+//! `identity new` and `identity show`.
+
+use super::{now, Context};
+use crate::cli::IdentityCommand;
+use crate::error::Result;
+use crate::{identity, output};
+
+pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<i32> {
+    match cmd {
+        IdentityCommand::New { force, passphrase } => {
+            let path = match &ctx.identity {
+                Some(path) => path.clone(),
+                None => identity::default_path()?,
+            };
+            let public = identity::generate(&path, force, passphrase, &now())?;
+            output::note(&format!(
+                "Wrote a new identity to {} (keep it private; back it up).",
+                path.display()
+            ));
+            output::note("Send this public line to a vault owner:");
+            output::line(&public)?;
+        }
+        IdentityCommand::Show => output::line(&identity::show(ctx.identity.as_deref())?)?,
+    }
+    Ok(0)
+}

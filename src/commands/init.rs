@@ -1,0 +1,55 @@
+//! `init`: a new vault with the user as its first owner.
+
+use std::path::PathBuf;
+
+use super::{check_name, now, Context};
+use crate::error::{Error, Result};
+use crate::vault::crypto::random_id;
+use crate::vault::{Member, Vault};
+use crate::{output, store};
+
+pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
+    let handle = match owner {
+        Some(h) => h,
+        None => default_handle()?,
+    };
+    check_name("member", &handle)?;
+    let identity = ctx.identity()?;
+    let path = ctx
+        .vault
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(store::FILE_NAME));
+    let now = now();
+    let mut vault = Vault::new(random_id()?, now.clone());
+    vault.members.insert(
+        handle.clone(),
+        Member {
+            key: identity.public.clone(),
+            owner: true,
+            added_by: handle.clone(),
+            added_at: now,
+        },
+    );
+    store::create(&path, &vault)?;
+    output::note(&format!(
+        "Created {} with {handle} as its owner.",
+        path.display()
+    ));
+    output::note("Next: `mpvault app add NAME --appid wx…`, then commit the file.");
+    Ok(0)
+}
+
+fn default_handle() -> Result<String> {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_default();
+    let handle = user.to_lowercase();
+    if crate::vault::model::check_name(&handle).is_ok() {
+        Ok(handle)
+    } else {
+        Err(Error::invalid(
+            "cannot make a member handle from your user name",
+            "pass --owner HANDLE",
+        ))
+    }
+}

@@ -1,0 +1,294 @@
+//! `member add|list|remove`, `role grant|revoke`, `roster` and `rekey`: who may read what.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::{check_name, now, Context};
+use crate::cli::{MemberCommand, RoleCommand};
+use crate::error::{Error, Result};
+use crate::vault::{access, Keyring, Member, Vault};
+use crate::wechat::{Level, Role};
+use crate::{identity, output};
+
+pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
+    match cmd {
+        MemberCommand::Add { handle, key, owner } => add(ctx, &handle, &key, owner),
+        MemberCommand::List { json } => list(ctx, json),
+        MemberCommand::Remove { handle } => remove(ctx, &handle),
+    }
+}
+
+fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
+    check_name("member", handle)?;
+    let key = identity::normalize_key(key)?;
+    ctx.write(|vault, keys| {
+        keys.require_owner(vault, "add members")?;
+        if vault.members.contains_key(handle) {
+            return Err(Error::exists(
+                format!("'{handle}' is already a member"),
+                "pick another handle, or remove them first",
+            ));
+        }
+        if let Some((other, _)) = vault.members.iter().find(|(_, m)| m.key == key) {
+            return Err(Error::exists(
+                format!("that key already belongs to '{other}'"),
+                "each person needs their own identity",
+            ));
+        }
+        vault.members.insert(
+            handle.to_string(),
+            Member {
+                key,
+                owner,
+                added_by: keys.actor.clone(),
+                added_at: now(),
+            },
+        );
+        sync_all(vault, keys)?;
+        Ok(())
+    })?;
+    let next = if owner {
+        "They can read every app."
+    } else {
+        "Next: `mpvault role grant` to give them roles."
+    };
+    output::note(&format!("Added '{handle}'. {next}"));
+    Ok(0)
+}
+
+fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
+    let apps: Vec<String> = vault.apps.keys().cloned().collect();
+    for app in apps {
+        keys.sync_readers(vault, &app, false)?;
+    }
+    Ok(())
+}
+
+fn list(ctx: &Context, json: bool) -> Result<i32> {
+    ctx.read_optional(|vault, _| {
+        let rows: Vec<Value> = vault
+            .members
+            .iter()
+            .map(|(handle, m)| {
+                let roles: BTreeMap<&String, &Vec<Role>> =
+                    vault.apps.iter().filter_map(|(name, a)| a.roster.get(handle).map(|r| (name, r))).collect();
+                json!({"handle": handle, "owner": m.owner, "key": m.key, "added_by": m.added_by, "added_at": m.added_at, "roles": roles})
+            })
+            .collect();
+        if json {
+            return output::json(&Value::Array(rows));
+        }
+        output::table(
+            ["MEMBER", "OWNER", "ROLES", "KEY"],
+            rows.iter().map(|r| {
+                let roles = r["roles"]
+                    .as_object()
+                    .map(|m| m.iter().map(|(app, roles)| format!("{app}: {}", join(roles))).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_default();
+                [
+                    r["handle"].as_str().unwrap_or_default().to_string(),
+                    if r["owner"] == true { "yes".into() } else { String::new() },
+                    roles,
+                    short_key(r["key"].as_str().unwrap_or_default()),
+                ]
+            }),
+        )
+    })?;
+    Ok(0)
+}
+
+fn join(roles: &Value) -> String {
+    roles
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn short_key(key: &str) -> String {
+    if key.chars().count() > 24 {
+        format!("{}…{}", &key[..14], &key[key.len() - 8..])
+    } else {
+        key.to_string()
+    }
+}
+
+/// Secret names per app that `handle` can read now.
+fn readable_secrets(vault: &Vault, handle: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (name, app) in &vault.apps {
+        let names: Vec<String> = app
+            .secrets
+            .iter()
+            .filter(|(_, s)| access::can_read(vault, name, s.access, handle))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if !names.is_empty() {
+            out.insert(name.clone(), names);
+        }
+    }
+    out
+}
+
+/// Tells which secrets someone who lost access could read, so they get reset in the console.
+fn report_lost(
+    handle: &str,
+    before: &BTreeMap<String, Vec<String>>,
+    after: &BTreeMap<String, Vec<String>>,
+) {
+    let mut lines = Vec::new();
+    for (app, names) in before {
+        let kept = after.get(app);
+        let lost: Vec<&String> = names
+            .iter()
+            .filter(|n| !kept.is_some_and(|k| k.contains(n)))
+            .collect();
+        if !lost.is_empty() {
+            lines.push(format!(
+                "  {app}: {}",
+                lost.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if lines.is_empty() {
+        output::note(&format!("{handle} could read no secrets that they lost."));
+    } else {
+        output::note(&format!(
+            "{handle} could read these secrets; reset them in the WeChat / WeChat Pay console and run rotate-secret:\n{}",
+            lines.join("\n")
+        ));
+    }
+}
+
+fn remove(ctx: &Context, handle: &str) -> Result<i32> {
+    let (before, after) = ctx.write(|vault, keys| {
+        keys.require_owner(vault, "remove members")?;
+        let member = vault.member(handle)?;
+        if member.owner && vault.owners().count() == 1 {
+            return Err(Error::invalid(
+                format!("'{handle}' is the vault's only owner"),
+                "make someone else an owner first (`mpvault member add … --owner`)",
+            ));
+        }
+        let before = readable_secrets(vault, handle);
+        vault.members.remove(handle);
+        for app in vault.apps.values_mut() {
+            app.roster.remove(handle);
+        }
+        sync_all(vault, keys)?;
+        Ok((before, BTreeMap::new()))
+    })?;
+    output::note(&format!(
+        "Removed '{handle}'; the data keys they could read were replaced."
+    ));
+    report_lost(handle, &before, &after);
+    Ok(0)
+}
+
+pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
+    let (grant, handle, app, names) = match cmd {
+        RoleCommand::Grant { handle, app, roles } => (true, handle, app, roles),
+        RoleCommand::Revoke { handle, app, roles } => (false, handle, app, roles),
+    };
+    let roles = names
+        .iter()
+        .map(|r| r.parse())
+        .collect::<Result<Vec<Role>>>()?;
+    let (before, after) = ctx.write(|vault, keys| {
+        keys.require_owner(vault, "change roles")?;
+        vault.member(&handle)?;
+        let before = readable_secrets(vault, &handle);
+        let a = vault.app_mut(&app)?;
+        let held = a.roster.entry(handle.clone()).or_default();
+        if grant {
+            held.extend(&roles);
+            held.sort();
+            held.dedup();
+        } else {
+            if let Some(missing) = roles.iter().find(|r| !held.contains(r)) {
+                return Err(Error::not_found(
+                    format!("'{handle}' does not hold the {missing} role on '{app}'"),
+                    format!("see the roles with `mpvault roster {app}`"),
+                ));
+            }
+            held.retain(|r| !roles.contains(r));
+        }
+        if held.is_empty() {
+            a.roster.remove(&handle);
+        }
+        keys.sync_readers(vault, &app, false)?;
+        Ok((before, readable_secrets(vault, &handle)))
+    })?;
+    if !grant {
+        report_lost(&handle, &before, &after);
+    }
+    Ok(0)
+}
+
+pub fn roster(ctx: &Context, app: &str, json: bool) -> Result<i32> {
+    ctx.read_optional(|vault, _| {
+        let a = vault.app(app)?;
+        let mut rows = Vec::new();
+        for (handle, member) in &vault.members {
+            let roles = a.roster.get(handle).cloned().unwrap_or_default();
+            if roles.is_empty() && !member.owner {
+                continue;
+            }
+            let reads: Vec<Level> = Level::ALL
+                .into_iter()
+                .filter(|l| access::can_read(vault, app, *l, handle))
+                .collect();
+            rows.push(
+                json!({"handle": handle, "owner": member.owner, "roles": roles, "reads": reads}),
+            );
+        }
+        if json {
+            return output::json(&Value::Array(rows));
+        }
+        output::table(
+            ["MEMBER", "ROLES", "READS"],
+            rows.iter().map(|r| {
+                let mut roles = join(&r["roles"]);
+                if r["owner"] == true {
+                    roles = if roles.is_empty() {
+                        "(vault owner)".into()
+                    } else {
+                        format!("{roles} (vault owner)")
+                    };
+                }
+                [
+                    r["handle"].as_str().unwrap_or_default().to_string(),
+                    roles,
+                    join(&r["reads"]),
+                ]
+            }),
+        )
+    })?;
+    Ok(0)
+}
+
+pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
+    let count = ctx.write(|vault, keys| {
+        keys.require_owner(vault, "rekey")?;
+        let apps: Vec<String> = match app {
+            Some(a) => vec![vault.app(a).map(|_| a.to_string())?],
+            None => vault.apps.keys().cloned().collect(),
+        };
+        for a in &apps {
+            keys.sync_readers(vault, a, true)?;
+        }
+        Ok(apps.len())
+    })?;
+    output::note(&format!(
+        "Replaced the data keys of {count} app(s) and re-encrypted their values."
+    ));
+    Ok(0)
+}

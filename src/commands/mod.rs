@@ -1,0 +1,168 @@
+//! One module per command group. Each parses what the CLI gave it, validates, then acts.
+
+mod app;
+mod config;
+mod export;
+mod identity;
+mod init;
+mod member;
+mod secret;
+mod status;
+
+use std::path::PathBuf;
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::identity::Identity;
+use crate::store;
+use crate::vault::{Keyring, Vault};
+
+/// What every command may need: where the vault is and who is acting.
+pub struct Context {
+    vault: Option<PathBuf>,
+    identity: Option<PathBuf>,
+}
+
+impl Context {
+    pub fn vault_path(&self) -> Result<PathBuf> {
+        let cwd =
+            std::env::current_dir().map_err(|e| Error::io("cannot read the current folder", e))?;
+        store::locate(self.vault.as_deref(), &cwd)
+    }
+
+    pub fn identity(&self) -> Result<Identity> {
+        crate::identity::resolve(self.identity.as_deref())
+    }
+
+    /// Reads the vault and opens it with the user's identity.
+    pub fn read<T>(&self, act: impl FnOnce(&Vault, &mut Keyring) -> Result<T>) -> Result<T> {
+        let vault = store::load(&self.vault_path()?)?;
+        let identity = self.identity()?;
+        let mut keyring = Keyring::open(&vault, &identity)?;
+        act(&vault, &mut keyring)
+    }
+
+    /// Reads the vault; opens it with the user's identity when there is one and it is a member,
+    /// so that what anyone can see is still shown without a key.
+    pub fn read_optional<T>(
+        &self,
+        act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
+    ) -> Result<T> {
+        let vault = store::load(&self.vault_path()?)?;
+        let identity = match self.identity() {
+            Ok(identity) => Some(identity),
+            Err(Error::NotFound { .. }) if self.identity.is_none() => None,
+            Err(e) => return Err(e),
+        };
+        let keyring = identity
+            .as_ref()
+            .and_then(|i| Keyring::open(&vault, i).ok());
+        act(&vault, keyring)
+    }
+
+    /// Locks the vault, applies a change as the user, and writes it back atomically.
+    pub fn write<T>(&self, act: impl FnOnce(&mut Vault, &mut Keyring) -> Result<T>) -> Result<T> {
+        let path = self.vault_path()?;
+        let identity = self.identity()?;
+        store::update(&path, |vault| {
+            let mut keyring = Keyring::open(vault, &identity)?;
+            act(vault, &mut keyring)
+        })
+    }
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    let ctx = Context {
+        vault: cli.vault,
+        identity: cli.identity,
+    };
+    match cli.command {
+        Command::Identity(cmd) => identity::run(&ctx, cmd),
+        Command::Init { owner } => init::run(&ctx, owner),
+        Command::App(cmd) => app::run(&ctx, cmd),
+        Command::Config(cmd) => config::run(&ctx, cmd),
+        Command::AddSecret {
+            app,
+            name,
+            access,
+            stdin,
+        } => secret::add(&ctx, &app, name, access, stdin),
+        Command::RotateSecret {
+            app,
+            name,
+            stdin,
+            generate,
+        } => secret::rotate(&ctx, &app, name, stdin, generate),
+        Command::Get {
+            app,
+            name,
+            previous,
+        } => secret::get(&ctx, &app, &name, previous.unwrap_or(0)),
+        Command::History { app, name, json } => secret::history(&ctx, &app, name.as_deref(), json),
+        Command::RemoveSecret { app, name } => secret::remove(&ctx, &app, &name),
+        Command::Member(cmd) => member::run(&ctx, cmd),
+        Command::Role(cmd) => member::role(&ctx, cmd),
+        Command::Roster { app, json } => member::roster(&ctx, &app, json),
+        Command::Rekey { app } => member::rekey(&ctx, app.as_deref()),
+        Command::Export {
+            app,
+            select,
+            format,
+            dialect,
+            output,
+            force,
+        } => export::export(
+            &ctx,
+            &app,
+            &select,
+            export::format(format, dialect),
+            output.as_deref(),
+            force,
+        ),
+        Command::Run {
+            app,
+            select,
+            command,
+        } => export::run(&ctx, &app, &select, &command),
+        Command::Status { json } => status::run(&ctx, json),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mpvault", &mut out);
+            crate::output::write(&out).map(|()| 0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(|e| Error::io("cannot render the man page", e))?;
+            crate::output::write(&out).map(|()| 0)
+        }
+    }
+}
+
+/// The current time, UTC, to the second (RFC 3339).
+pub fn now() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("0 is a valid nanosecond");
+    now.format(&time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339 formats every UTC time")
+}
+
+/// Handles and app names share one rule.
+pub fn check_name(kind: &str, name: &str) -> Result<()> {
+    crate::vault::model::check_name(name).map_err(|()| {
+        Error::invalid(
+            format!("'{name}' is not a valid {kind} name"),
+            "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 40)",
+        )
+    })
+}
+
+/// Environment-variable names for config and secrets.
+pub fn check_key(name: &str) -> Result<()> {
+    crate::export::validate_name(name).map_err(Error::from)
+}

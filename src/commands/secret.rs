@@ -1,0 +1,245 @@
+//! `add-secret`, `rotate-secret`, `get`, `history`, `remove-secret`.
+
+use std::io::{IsTerminal, Read};
+
+use serde_json::{json, Value};
+use zeroize::Zeroizing;
+
+use super::{check_key, now, Context};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::vault::Field;
+use crate::wechat::{self, Shape};
+
+/// Prefixes that frameworks compile into the shipped Mini Program package.
+pub const BUNDLE_PREFIXES: [&str; 2] = ["TARO_APP_", "VITE_"];
+
+pub fn add(
+    ctx: &Context,
+    app: &str,
+    name: Option<String>,
+    access: Option<String>,
+    stdin: bool,
+) -> Result<i32> {
+    let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    check_secret_name(&name)?;
+    let level = match access {
+        Some(level) => level.parse()?,
+        None => wechat::secret_kind(&name).level,
+    };
+    ctx.read(|vault, _| {
+        let a = vault.app(app)?;
+        if a.secrets.contains_key(&name) {
+            return Err(Error::exists(
+                format!("app '{app}' already has a secret named {name}"),
+                format!("use `mpvault rotate-secret {app} {name}` to replace its value"),
+            ));
+        }
+        if a.config.contains_key(&name) {
+            return Err(Error::exists(
+                format!("{name} is already a config value of '{app}'"),
+                format!("unset it first with `mpvault config unset {app} {name}`"),
+            ));
+        }
+        Ok(())
+    })?;
+    let value = read_value(app, &name, stdin)?;
+    wechat::validate_secret(&name, &value)?;
+    ctx.write(|vault, keys| {
+        if vault.app(app)?.secrets.contains_key(&name) {
+            return Err(Error::exists(
+                format!("app '{app}' already has a secret named {name}"),
+                format!("use `mpvault rotate-secret {app} {name}`"),
+            ));
+        }
+        keys.set_secret(vault, app, &name, level, &value, &now())
+    })?;
+    output::note(&format!("Stored {name} for '{app}' at the {level} level."));
+    Ok(0)
+}
+
+pub fn rotate(
+    ctx: &Context,
+    app: &str,
+    name: Option<String>,
+    stdin: bool,
+    generate: bool,
+) -> Result<i32> {
+    let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    let level = ctx.read(|vault, _| Ok(vault.app(app)?.secret(app, &name)?.access))?;
+    let value = if generate {
+        let kind = wechat::secret_kind(&name);
+        if !kind.generated {
+            return Err(Error::invalid(
+                format!("{name} is {}, which only WeChat issues, so mpvault cannot generate it", kind.what),
+                "reset it in the console, then run rotate-secret without --generate and paste the new value",
+            ));
+        }
+        wechat::generate_key()?
+    } else {
+        read_value(app, &name, stdin)?
+    };
+    wechat::validate_secret(&name, &value)?;
+    ctx.write(|vault, keys| {
+        vault.app(app)?.secret(app, &name)?;
+        keys.set_secret(vault, app, &name, level, &value, &now())
+    })?;
+    let mut note = format!("Rotated {name} for '{app}'; the previous value is kept (`mpvault get {app} {name} --previous 1`).");
+    if generate {
+        note.push_str(&format!(
+            " Copy the new value into the merchant platform with `mpvault get {app} {name}`."
+        ));
+    }
+    output::note(&note);
+    Ok(0)
+}
+
+pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32> {
+    let value = ctx.read(|vault, keys| {
+        let a = vault.app(app)?;
+        let field = if a.config.contains_key(name) && previous == 0 {
+            Field::Config(name.to_string())
+        } else {
+            let secret = a.secret(app, name)?;
+            if previous >= secret.versions.len() {
+                return Err(Error::not_found(
+                    format!(
+                        "{name} of '{app}' has {} earlier version(s), not {previous}",
+                        secret.versions.len() - 1
+                    ),
+                    format!("see them with `mpvault history {app} {name}`"),
+                ));
+            }
+            Field::Secret(name.to_string())
+        };
+        keys.read(vault, app, &field, previous)?
+            .ok_or_else(|| Error::unknown_secret(app, name))
+    })?;
+    output::write(value.as_bytes())?;
+    if std::io::stdout().is_terminal() && !value.ends_with('\n') {
+        output::write(b"\n")?;
+    }
+    Ok(0)
+}
+
+pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Result<i32> {
+    ctx.read_optional(|vault, _| {
+        let a = vault.app(app)?;
+        if let Some(name) = name {
+            a.secret(app, name)?;
+        }
+        let mut rows = Vec::new();
+        for (secret, s) in a.secrets.iter().filter(|(n, _)| name.is_none_or(|want| want == n.as_str())) {
+            for (i, v) in s.versions.iter().enumerate() {
+                rows.push(json!({"name": secret, "version": if i == 0 { "current".to_string() } else { format!("-{i}") }, "access": s.access, "set_by": v.set_by, "set_at": v.set_at}));
+            }
+        }
+        if json {
+            return output::json(&Value::Array(rows));
+        }
+        let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
+        output::table(
+            ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"],
+            rows.iter().map(|r| [cell(r, "name"), cell(r, "version"), cell(r, "access"), cell(r, "set_by"), cell(r, "set_at")]),
+        )
+    })?;
+    Ok(0)
+}
+
+pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
+    ctx.write(|vault, keys| {
+        let level = vault.app(app)?.secret(app, name)?.access;
+        if !keys.is_owner(vault) && !keys.can_read(vault, app, level) {
+            return Err(Error::denied(
+                format!(
+                    "{} cannot remove {level}-level secrets of '{app}'",
+                    keys.actor
+                ),
+                "ask an owner or an app admin",
+            ));
+        }
+        vault.app_mut(app)?.secrets.remove(name);
+        Ok(())
+    })?;
+    output::note(&format!("Removed {name} from '{app}'. Earlier copies stay in git history; reset it in the console if it leaked."));
+    Ok(0)
+}
+
+fn check_secret_name(name: &str) -> Result<()> {
+    check_key(name)?;
+    if let Some(prefix) = BUNDLE_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+        return Err(Error::invalid(
+            format!("{name} starts with {prefix}, which Taro and Vite compile into the shipped Mini Program package, where anyone can read it"),
+            format!("name the secret without {prefix}; presets never give secrets a bundle prefix"),
+        ));
+    }
+    Ok(())
+}
+
+/// A secret from `--stdin` or a hidden prompt, never from argv.
+fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
+    let value = if stdin {
+        let mut bytes = Zeroizing::new(Vec::new());
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("cannot read standard input", e))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            Error::invalid(
+                format!("the value for {name} on standard input is not UTF-8 text"),
+                "pass the value as text",
+            )
+        })?;
+        Zeroizing::new(strip_single_newline(text).to_string())
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::invalid(
+                "standard input is not a terminal, so there is nowhere to ask for the value",
+                "pass --stdin to read it from standard input",
+            ));
+        }
+        if wechat::secret_kind(name).shape == Shape::Pem {
+            return Err(Error::invalid(
+                format!("{name} is a multi-line PEM key, which a prompt cannot take"),
+                "pass it on standard input: `--stdin < private.key`",
+            ));
+        }
+        Zeroizing::new(
+            rpassword::prompt_password(format!("{name} for {app} (input hidden): "))
+                .map_err(|e| Error::io("cannot read the value", e))?,
+        )
+    };
+    if value.is_empty() {
+        return Err(Error::invalid(
+            format!("no value was given for {name}"),
+            "paste the value, or pipe it in with --stdin",
+        ));
+    }
+    Ok(value)
+}
+
+/// One trailing newline (`\n` or `\r\n`) is stripped from a one-line value; multi-line values
+/// such as PEM keys are kept whole.
+fn strip_single_newline(text: &str) -> &str {
+    let body = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t));
+    match body {
+        Some(body) if !body.contains('\n') => body,
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_single_newline;
+
+    #[test]
+    fn only_one_line_values_lose_their_newline() {
+        assert_eq!(strip_single_newline("abc\n"), "abc");
+        assert_eq!(strip_single_newline("abc\r\n"), "abc");
+        assert_eq!(strip_single_newline("abc\n\n"), "abc\n\n");
+        assert_eq!(strip_single_newline("abc"), "abc");
+        let pem = "-----BEGIN KEY-----\nAAA\n-----END KEY-----\n";
+        assert_eq!(strip_single_newline(pem), pem);
+    }
+}

@@ -1,0 +1,18 @@
+//! mpvault: an encrypted, git-friendly vault for WeChat Mini Program credentials and rosters.
+//!
+//! The binary is a thin shell over this library: `cli` parses, `commands` acts, and the
+//! modules below own the vault format (`vault`), the file on disk (`store`), identities
+//! (`identity`), the Mini Program world's formats (`wechat`) and env-file writers (`export`).
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod export;
+pub mod identity;
+pub mod output;
+pub mod store;
+pub mod vault;
+pub mod wechat;
+
+pub use error::{Error, Result};

@@ -1,0 +1,72 @@
+//! Who may read which access level of an app.
+
+use std::collections::BTreeSet;
+
+use super::model::Vault;
+use crate::wechat::Level;
+
+/// Owners read every level; otherwise a member reads the levels their roles reach.
+pub fn readers(vault: &Vault, app: &str, level: Level) -> BTreeSet<String> {
+    let mut readers: BTreeSet<String> = vault.owners().map(str::to_string).collect();
+    if let Some(app) = vault.apps.get(app) {
+        for (handle, roles) in &app.roster {
+            if roles.iter().any(|r| r.level() >= level) {
+                readers.insert(handle.clone());
+            }
+        }
+    }
+    readers
+}
+
+pub fn can_read(vault: &Vault, app: &str, level: Level, handle: &str) -> bool {
+    readers(vault, app, level).contains(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::model::{App, Member};
+    use crate::wechat::Role;
+    use std::collections::BTreeMap;
+
+    fn member(owner: bool) -> Member {
+        Member {
+            key: "k".into(),
+            owner,
+            added_by: "a".into(),
+            added_at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn levels_follow_roles() {
+        let mut vault = Vault::new("id".into(), "t".into());
+        for (h, owner) in [
+            ("alice", true),
+            ("bob", false),
+            ("carol", false),
+            ("dave", false),
+        ] {
+            vault.members.insert(h.into(), member(owner));
+        }
+        let mut roster = BTreeMap::new();
+        roster.insert("bob".to_string(), vec![Role::Developer]);
+        roster.insert("carol".to_string(), vec![Role::Tester]);
+        let app = App {
+            appid: "wx0123456789abcdef".into(),
+            added_at: "t".into(),
+            roster,
+            keys: BTreeMap::new(),
+            info: BTreeMap::new(),
+            contact: BTreeMap::new(),
+            config: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+        };
+        vault.apps.insert("shop".into(), app);
+        let names = |l| readers(&vault, "shop", l).into_iter().collect::<Vec<_>>();
+        assert_eq!(names(Level::Team), ["alice", "bob", "carol"]);
+        assert_eq!(names(Level::Developer), ["alice", "bob"]);
+        assert_eq!(names(Level::Admin), ["alice"]);
+        assert!(!can_read(&vault, "shop", Level::Team, "dave"));
+    }
+}
