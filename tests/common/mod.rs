@@ -1,0 +1,125 @@
+//! A small world for end-to-end tests: a project folder and people with their own homes.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+pub const APPID: &str = "wx0123456789abcdef";
+pub const APPSECRET: &str = "0123456789abcdef0123456789abcdef";
+pub const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n";
+
+pub struct World {
+    root: TempDir,
+}
+
+/// One person: their own config and data folders, so identities never mix.
+pub struct Person {
+    pub name: String,
+    pub home: PathBuf,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("project")).unwrap();
+        World { root }
+    }
+
+    pub fn project(&self) -> PathBuf {
+        self.root.path().join("project")
+    }
+
+    pub fn vault_path(&self) -> PathBuf {
+        self.project().join("mpvault.json")
+    }
+
+    pub fn vault_text(&self) -> String {
+        std::fs::read_to_string(self.vault_path()).unwrap()
+    }
+
+    /// A person without an identity yet.
+    pub fn stranger(&self, name: &str) -> Person {
+        let home = self.root.path().join("homes").join(name);
+        std::fs::create_dir_all(&home).unwrap();
+        Person { name: name.to_string(), home }
+    }
+
+    /// A person with a fresh identity.
+    pub fn person(&self, name: &str) -> Person {
+        let person = self.stranger(name);
+        self.cmd(&person).args(["identity", "new"]).assert().success();
+        person
+    }
+
+    /// The first owner: an identity and a vault with one app.
+    pub fn owner_with_app(&self) -> Person {
+        let alice = self.person("alice");
+        self.ok(&alice, &["init", "--owner", "alice"]);
+        self.ok(&alice, &["app", "add", "shop", "--appid", APPID, "--title", "Shop"]);
+        alice
+    }
+
+    /// mpvault as `person`, in the project folder, with nothing of the tester's environment.
+    pub fn cmd(&self, person: &Person) -> Command {
+        Command::from_std(self.std_cmd(person))
+    }
+
+    pub fn std_cmd(&self, person: &Person) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("mpvault"));
+        cmd.current_dir(self.project())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &person.home)
+            .env("XDG_CONFIG_HOME", person.home.join(".config"))
+            .env("XDG_DATA_HOME", person.home.join(".local/share"))
+            .env("USER", &person.name);
+        cmd
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, person: &Person, args: &[&str]) -> String {
+        let out = self.cmd(person).args(args).output().unwrap();
+        assert!(out.status.success(), "mpvault {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs with `input` on standard input and expects success.
+    pub fn ok_stdin(&self, person: &Person, args: &[&str], input: &str) -> String {
+        let out = self.cmd(person).args(args).write_stdin(input).output().unwrap();
+        assert!(out.status.success(), "mpvault {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and expects failure; returns (exit code, stderr).
+    pub fn fails(&self, person: &Person, args: &[&str]) -> (i32, String) {
+        let out = self.cmd(person).args(args).output().unwrap();
+        assert!(!out.status.success(), "mpvault {args:?} should have failed");
+        (out.status.code().unwrap_or(-1), String::from_utf8(out.stderr).unwrap())
+    }
+
+    pub fn public_line(&self, person: &Person) -> String {
+        self.ok(person, &["identity", "show"]).trim().to_string()
+    }
+
+    /// `owner` adds `person` as a member with `roles` on shop.
+    pub fn join(&self, owner: &Person, person: &Person, roles: &[&str]) {
+        let key = self.public_line(person);
+        self.ok(owner, &["member", "add", &person.name, "--key", &key]);
+        if !roles.is_empty() {
+            let mut args = vec!["role", "grant", person.name.as_str(), "shop"];
+            args.extend(roles);
+            self.ok(owner, &args);
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.project().join(rel)
+    }
+}
+
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
