@@ -1,0 +1,85 @@
+//! Fixed vectors: a vault written by format 1 and its members' identities. Every later version
+//! of mpvault must keep opening it and reading the same values.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+fn vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/format-1")
+}
+
+/// Runs mpvault as one of the vector members on a copy of the vector vault.
+fn as_member(w: &World, who: &str, args: &[&str]) -> std::process::Output {
+    let person = w.stranger(who);
+    w.cmd(&person).arg("--vault").arg(w.vault_path()).arg("--identity").arg(vectors().join(format!("{who}.key"))).args(args).output().unwrap()
+}
+
+fn copy_vault(w: &World) {
+    std::fs::copy(vectors().join("mpvault.json"), w.vault_path()).unwrap();
+}
+
+fn read(w: &World, who: &str, args: &[&str]) -> Result<String, String> {
+    let out = as_member(w, who, args);
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8(out.stderr).unwrap())
+    }
+}
+
+#[test]
+fn format_1_vault_opens_with_the_same_values() {
+    let w = World::new();
+    copy_vault(&w);
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n";
+    assert_eq!(read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(), "fedcba9876543210fedcba9876543210");
+    assert_eq!(read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET", "--previous", "1"]).unwrap(), "0123456789abcdef0123456789abcdef");
+    assert_eq!(read(&w, "bob", &["get", "shop", "WECHAT_UPLOAD_KEY"]).unwrap(), pem);
+    assert_eq!(read(&w, "alice", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).unwrap(), "PAYKEYpaykey0123456789PAYKEYpayk");
+    assert!(read(&w, "bob", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).is_err(), "pay keys are admin-level");
+    assert!(read(&w, "carol", &["get", "shop", "WECHAT_APPSECRET"]).is_err(), "testers read no secrets");
+    assert_eq!(read(&w, "carol", &["get", "shop", "API_BASE"]).unwrap(), "https://api.example.com/v1?a=1&b=$x");
+
+    let show: serde_json::Value = serde_json::from_str(&read(&w, "carol", &["app", "show", "shop", "--json"]).unwrap()).unwrap();
+    assert_eq!(show["info"]["title"], "Shop 商城");
+    assert_eq!(show["info"]["verified_until"], "2027-03-31");
+    assert_eq!(show["info"]["icp"], "粤ICP备12345678号-1X");
+    assert_eq!(show["contact"]["name"], "王小明");
+    assert_eq!(show["contact"]["email"], "admin@example.com");
+
+    let history: serde_json::Value = serde_json::from_str(&read(&w, "alice", &["history", "shop", "WECHAT_APPSECRET", "--json"]).unwrap()).unwrap();
+    assert_eq!(history[0]["set_by"], "bob");
+    assert_eq!(history[1]["set_by"], "alice");
+}
+
+#[test]
+fn format_1_vault_takes_new_writes() {
+    let w = World::new();
+    copy_vault(&w);
+    let out = as_member(&w, "alice", &["config", "set", "blog", "CDN=https://cdn.example.com"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(read(&w, "alice", &["get", "blog", "CDN"]).unwrap(), "https://cdn.example.com");
+    assert_eq!(read(&w, "bob", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(), "fedcba9876543210fedcba9876543210");
+}
+
+#[test]
+fn a_ciphertext_moved_to_another_field_is_refused() {
+    let w = World::new();
+    let mut vault: serde_json::Value = serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
+    // Both secrets are developer-level, so only the bound path tells them apart.
+    let secret = vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0].clone();
+    vault["apps"]["shop"]["secrets"]["WECHAT_UPLOAD_KEY"]["versions"][0] = secret.clone();
+    std::fs::write(w.vault_path(), serde_json::to_string_pretty(&vault).unwrap()).unwrap();
+    let err = read(&w, "bob", &["get", "shop", "WECHAT_UPLOAD_KEY"]).unwrap_err();
+    assert!(err.contains("does not belong there or was altered"), "{err}");
+
+    // Nor can its author be rewritten: who set a value is bound too.
+    let mut vault: serde_json::Value = serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
+    vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_by"] = "carol".into();
+    std::fs::write(w.vault_path(), serde_json::to_string_pretty(&vault).unwrap()).unwrap();
+    let err = read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap_err();
+    assert!(err.contains("does not belong there or was altered"), "{err}");
+}
