@@ -83,3 +83,25 @@ fn a_ciphertext_moved_to_another_field_is_refused() {
     let err = read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap_err();
     assert!(err.contains("does not belong there or was altered"), "{err}");
 }
+
+/// docs/FORMAT.md is precise enough to recover values with age and a short script.
+#[test]
+fn the_documented_recovery_script_reads_the_vectors() {
+    if std::env::var_os("MPVAULT_SKIP_INTEROP").is_some() {
+        println!("skipped: MPVAULT_SKIP_INTEROP is set");
+        return;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(vectors().join("mpvault.json"))
+        .arg(vectors().join("bob.key"))
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "docs/recover.py failed (run tests/interop/install.sh first): {}", String::from_utf8_lossy(&out.stderr));
+    let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(values["shop"]["secrets/WECHAT_APPSECRET"], "fedcba9876543210fedcba9876543210");
+    assert_eq!(values["shop"]["contact/name"], "王小明");
+    assert!(values["shop"].get("secrets/WECHAT_PAY_API_V3_KEY").is_none(), "bob reads no admin-level value");
+    assert_eq!(values["blog"], serde_json::json!({}), "bob is not on blog's roster");
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Recover values from an mpvault.json without mpvault, following docs/FORMAT.md.
+
+Needs `pip install pyrage pynacl` (age and libsodium bindings).
+Usage: recover.py VAULT IDENTITY_FILE [APP]  -> prints {app: {field path: value}} as JSON
+for every value the identity can read.
+"""
+import base64
+import json
+import sys
+
+import pyrage
+from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt
+
+
+def associated_data(vault_id, app, level, path, sealed):
+    parts = [vault_id, app, level, path, sealed["set_by"], sealed["set_at"]]
+    return b"mpvault.v1" + b"".join(b"\x00" + p.encode() for p in parts)
+
+
+def open_value(key, ad, sealed):
+    raw = base64.b64decode(sealed["value"])
+    return crypto_aead_xchacha20poly1305_ietf_decrypt(raw[24:], ad, raw[:24], key).decode()
+
+
+def main():
+    vault = json.load(open(sys.argv[1], encoding="utf-8"))
+    lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
+    identity = pyrage.x25519.Identity.from_str(next(l for l in lines if l.startswith("AGE-SECRET-KEY-1")))
+    out = {}
+    for name, app in vault["apps"].items():
+        if len(sys.argv) > 3 and name != sys.argv[3]:
+            continue
+        keys = {}
+        for level, wrapped in app["keys"].items():
+            try:
+                keys[level] = pyrage.decrypt(base64.b64decode(wrapped["wrapped"]), [identity])
+            except Exception:
+                pass  # not a reader of this level
+        values = {}
+        for kind in ("info", "contact", "config"):
+            for field, sealed in app.get(kind, {}).items():
+                if "team" in keys:
+                    path = f"{kind}/{field}"
+                    values[path] = open_value(keys["team"], associated_data(vault["vault_id"], name, "team", path, sealed), sealed)
+        for secret, entry in app.get("secrets", {}).items():
+            level = entry["access"]
+            if level in keys:
+                path = f"secrets/{secret}"
+                sealed = entry["versions"][0]
+                values[path] = open_value(keys[level], associated_data(vault["vault_id"], name, level, path, sealed), sealed)
+        out[name] = values
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+
+
+if __name__ == "__main__":
+    main()
