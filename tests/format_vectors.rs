@@ -14,7 +14,14 @@ fn vectors() -> PathBuf {
 /// Runs mpvault as one of the vector members on a copy of the vector vault.
 fn as_member(w: &World, who: &str, args: &[&str]) -> std::process::Output {
     let person = w.stranger(who);
-    w.cmd(&person).arg("--vault").arg(w.vault_path()).arg("--identity").arg(vectors().join(format!("{who}.key"))).args(args).output().unwrap()
+    w.cmd(&person)
+        .arg("--vault")
+        .arg(w.vault_path())
+        .arg("--identity")
+        .arg(vectors().join(format!("{who}.key")))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn copy_vault(w: &World) {
@@ -35,22 +42,58 @@ fn format_1_vault_opens_with_the_same_values() {
     let w = World::new();
     copy_vault(&w);
     let pem = "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n";
-    assert_eq!(read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(), "fedcba9876543210fedcba9876543210");
-    assert_eq!(read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET", "--previous", "1"]).unwrap(), "0123456789abcdef0123456789abcdef");
-    assert_eq!(read(&w, "bob", &["get", "shop", "WECHAT_UPLOAD_KEY"]).unwrap(), pem);
-    assert_eq!(read(&w, "alice", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).unwrap(), "PAYKEYpaykey0123456789PAYKEYpayk");
-    assert!(read(&w, "bob", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).is_err(), "pay keys are admin-level");
-    assert!(read(&w, "carol", &["get", "shop", "WECHAT_APPSECRET"]).is_err(), "testers read no secrets");
-    assert_eq!(read(&w, "carol", &["get", "shop", "API_BASE"]).unwrap(), "https://api.example.com/v1?a=1&b=$x");
+    assert_eq!(
+        read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(),
+        "fedcba9876543210fedcba9876543210"
+    );
+    assert_eq!(
+        read(
+            &w,
+            "alice",
+            &["get", "shop", "WECHAT_APPSECRET", "--previous", "1"]
+        )
+        .unwrap(),
+        "0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        read(&w, "bob", &["get", "shop", "WECHAT_UPLOAD_KEY"]).unwrap(),
+        pem
+    );
+    assert_eq!(
+        read(&w, "alice", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).unwrap(),
+        "PAYKEYpaykey0123456789PAYKEYpayk"
+    );
+    assert!(
+        read(&w, "bob", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).is_err(),
+        "pay keys are admin-level"
+    );
+    assert!(
+        read(&w, "carol", &["get", "shop", "WECHAT_APPSECRET"]).is_err(),
+        "testers read no secrets"
+    );
+    assert_eq!(
+        read(&w, "carol", &["get", "shop", "API_BASE"]).unwrap(),
+        "https://api.example.com/v1?a=1&b=$x"
+    );
 
-    let show: serde_json::Value = serde_json::from_str(&read(&w, "carol", &["app", "show", "shop", "--json"]).unwrap()).unwrap();
+    let show: serde_json::Value =
+        serde_json::from_str(&read(&w, "carol", &["app", "show", "shop", "--json"]).unwrap())
+            .unwrap();
     assert_eq!(show["info"]["title"], "Shop 商城");
     assert_eq!(show["info"]["verified_until"], "2027-03-31");
     assert_eq!(show["info"]["icp"], "粤ICP备12345678号-1X");
     assert_eq!(show["contact"]["name"], "王小明");
     assert_eq!(show["contact"]["email"], "admin@example.com");
 
-    let history: serde_json::Value = serde_json::from_str(&read(&w, "alice", &["history", "shop", "WECHAT_APPSECRET", "--json"]).unwrap()).unwrap();
+    let history: serde_json::Value = serde_json::from_str(
+        &read(
+            &w,
+            "alice",
+            &["history", "shop", "WECHAT_APPSECRET", "--json"],
+        )
+        .unwrap(),
+    )
+    .unwrap();
     assert_eq!(history[0]["set_by"], "bob");
     assert_eq!(history[1]["set_by"], "alice");
 }
@@ -59,29 +102,59 @@ fn format_1_vault_opens_with_the_same_values() {
 fn format_1_vault_takes_new_writes() {
     let w = World::new();
     copy_vault(&w);
-    let out = as_member(&w, "alice", &["config", "set", "blog", "CDN=https://cdn.example.com"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(read(&w, "alice", &["get", "blog", "CDN"]).unwrap(), "https://cdn.example.com");
-    assert_eq!(read(&w, "bob", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(), "fedcba9876543210fedcba9876543210");
+    let out = as_member(
+        &w,
+        "alice",
+        &["config", "set", "blog", "CDN=https://cdn.example.com"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        read(&w, "alice", &["get", "blog", "CDN"]).unwrap(),
+        "https://cdn.example.com"
+    );
+    assert_eq!(
+        read(&w, "bob", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(),
+        "fedcba9876543210fedcba9876543210"
+    );
 }
 
 #[test]
 fn a_ciphertext_moved_to_another_field_is_refused() {
     let w = World::new();
-    let mut vault: serde_json::Value = serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
+    let mut vault: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
     // Both secrets are developer-level, so only the bound path tells them apart.
     let secret = vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0].clone();
     vault["apps"]["shop"]["secrets"]["WECHAT_UPLOAD_KEY"]["versions"][0] = secret.clone();
-    std::fs::write(w.vault_path(), serde_json::to_string_pretty(&vault).unwrap()).unwrap();
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&vault).unwrap(),
+    )
+    .unwrap();
     let err = read(&w, "bob", &["get", "shop", "WECHAT_UPLOAD_KEY"]).unwrap_err();
-    assert!(err.contains("does not belong there or was altered"), "{err}");
+    assert!(
+        err.contains("does not belong there or was altered"),
+        "{err}"
+    );
 
     // Nor can its author be rewritten: who set a value is bound too.
-    let mut vault: serde_json::Value = serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
+    let mut vault: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
     vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_by"] = "carol".into();
-    std::fs::write(w.vault_path(), serde_json::to_string_pretty(&vault).unwrap()).unwrap();
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&vault).unwrap(),
+    )
+    .unwrap();
     let err = read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap_err();
-    assert!(err.contains("does not belong there or was altered"), "{err}");
+    assert!(
+        err.contains("does not belong there or was altered"),
+        "{err}"
+    );
 }
 
 /// docs/FORMAT.md is precise enough to recover values with age and a short script.
@@ -98,10 +171,26 @@ fn the_documented_recovery_script_reads_the_vectors() {
         .arg(vectors().join("bob.key"))
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "docs/recover.py failed (run tests/interop/install.sh first): {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "docs/recover.py failed (run tests/interop/install.sh first): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(values["shop"]["secrets/WECHAT_APPSECRET"], "fedcba9876543210fedcba9876543210");
+    assert_eq!(
+        values["shop"]["secrets/WECHAT_APPSECRET"],
+        "fedcba9876543210fedcba9876543210"
+    );
     assert_eq!(values["shop"]["contact/name"], "王小明");
-    assert!(values["shop"].get("secrets/WECHAT_PAY_API_V3_KEY").is_none(), "bob reads no admin-level value");
-    assert_eq!(values["blog"], serde_json::json!({}), "bob is not on blog's roster");
+    assert!(
+        values["shop"]
+            .get("secrets/WECHAT_PAY_API_V3_KEY")
+            .is_none(),
+        "bob reads no admin-level value"
+    );
+    assert_eq!(
+        values["blog"],
+        serde_json::json!({}),
+        "bob is not on blog's roster"
+    );
 }

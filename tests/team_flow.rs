@@ -9,9 +9,19 @@ use predicates::prelude::*;
 fn owner_stores_and_reads_the_appsecret() {
     let w = World::new();
     let alice = w.owner_with_app();
-    w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], &format!("{APPSECRET}\n"));
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
-    assert!(!w.vault_text().contains(APPSECRET), "the vault file holds the secret in the clear");
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "--stdin"],
+        &format!("{APPSECRET}\n"),
+    );
+    assert_eq!(
+        w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]),
+        APPSECRET
+    );
+    assert!(
+        !w.vault_text().contains(APPSECRET),
+        "the vault file holds the secret in the clear"
+    );
 }
 
 #[test]
@@ -23,24 +33,41 @@ fn a_developer_reads_the_appsecret_and_a_tester_reads_no_secret_but_exports_publ
     w.join(&alice, &bob, &["developer"]);
     w.join(&alice, &carol, &["体验者"]);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    w.ok(&alice, &["config", "set", "shop", "API_BASE=https://api.example.com"]);
+    w.ok(
+        &alice,
+        &["config", "set", "shop", "API_BASE=https://api.example.com"],
+    );
 
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
 
     let (code, err) = w.fails(&carol, &["get", "shop", "WECHAT_APPSECRET"]);
     assert_eq!(code, 4);
-    assert!(err.contains("carol cannot read developer-level values of 'shop'"), "{err}");
+    assert!(
+        err.contains("carol cannot read developer-level values of 'shop'"),
+        "{err}"
+    );
     assert!(!err.contains(APPSECRET));
 
     let env = w.ok(&carol, &["export", "shop", "--format", "shell"]);
-    assert!(env.contains(&format!("export WECHAT_APPID='{APPID}'")), "{env}");
-    assert!(env.contains("export API_BASE='https://api.example.com'"), "{env}");
+    assert!(
+        env.contains(&format!("export WECHAT_APPID='{APPID}'")),
+        "{env}"
+    );
+    assert!(
+        env.contains("export API_BASE='https://api.example.com'"),
+        "{env}"
+    );
     assert!(!env.contains("WECHAT_APPSECRET"));
     w.fails(&carol, &["export", "shop", "--include-secrets"]);
 
     let roster = w.ok(&carol, &["roster", "shop", "--json"]);
     let roster: serde_json::Value = serde_json::from_str(&roster).unwrap();
-    let carol_row = roster.as_array().unwrap().iter().find(|r| r["handle"] == "carol").unwrap();
+    let carol_row = roster
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handle"] == "carol")
+        .unwrap();
     assert_eq!(carol_row["roles"], serde_json::json!(["tester"]));
     assert_eq!(carol_row["reads"], serde_json::json!(["team"]));
 }
@@ -49,8 +76,16 @@ fn a_developer_reads_the_appsecret_and_a_tester_reads_no_secret_but_exports_publ
 fn a_pem_upload_key_round_trips_byte_for_byte() {
     let w = World::new();
     let alice = w.owner_with_app();
-    w.ok_stdin(&alice, &["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"], PEM);
-    let out = w.cmd(&alice).args(["get", "shop", "WECHAT_UPLOAD_KEY"]).output().unwrap();
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"],
+        PEM,
+    );
+    let out = w
+        .cmd(&alice)
+        .args(["get", "shop", "WECHAT_UPLOAD_KEY"])
+        .output()
+        .unwrap();
     assert_eq!(out.stdout, PEM.as_bytes());
 }
 
@@ -63,10 +98,28 @@ fn rotation_keeps_a_bounded_history_shown_as_metadata_only() {
     for v in &values[1..] {
         w.ok_stdin(&alice, &["rotate-secret", "shop", "--stdin"], v);
     }
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]), values[7]);
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET", "--previous", "1"]), values[6]);
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET", "--previous", "5"]), values[2]);
-    let (code, _) = w.fails(&alice, &["get", "shop", "WECHAT_APPSECRET", "--previous", "6"]);
+    assert_eq!(
+        w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]),
+        values[7]
+    );
+    assert_eq!(
+        w.ok(
+            &alice,
+            &["get", "shop", "WECHAT_APPSECRET", "--previous", "1"]
+        ),
+        values[6]
+    );
+    assert_eq!(
+        w.ok(
+            &alice,
+            &["get", "shop", "WECHAT_APPSECRET", "--previous", "5"]
+        ),
+        values[2]
+    );
+    let (code, _) = w.fails(
+        &alice,
+        &["get", "shop", "WECHAT_APPSECRET", "--previous", "6"],
+    );
     assert_eq!(code, 3);
 
     let history = w.ok(&alice, &["history", "shop", "--json"]);
@@ -84,8 +137,20 @@ fn rotation_keeps_a_bounded_history_shown_as_metadata_only() {
 fn generate_makes_pay_keys_but_never_the_appsecret() {
     let w = World::new();
     let alice = w.owner_with_app();
-    w.ok_stdin(&alice, &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"], &"A".repeat(32));
-    w.ok(&alice, &["rotate-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--generate"]);
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"],
+        &"A".repeat(32),
+    );
+    w.ok(
+        &alice,
+        &[
+            "rotate-secret",
+            "shop",
+            "WECHAT_PAY_API_V3_KEY",
+            "--generate",
+        ],
+    );
     let key = w.ok(&alice, &["get", "shop", "WECHAT_PAY_API_V3_KEY"]);
     assert_eq!(key.len(), 32);
     assert!(key.bytes().all(|b| b.is_ascii_alphanumeric()) && key != "A".repeat(32));
@@ -93,7 +158,10 @@ fn generate_makes_pay_keys_but_never_the_appsecret() {
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let (_, err) = w.fails(&alice, &["rotate-secret", "shop", "--generate"]);
     assert!(err.contains("only WeChat issues"), "{err}");
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
+    assert_eq!(
+        w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]),
+        APPSECRET
+    );
 }
 
 #[test]
@@ -102,11 +170,18 @@ fn pay_secrets_are_admin_level_by_default() {
     let alice = w.owner_with_app();
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer"]);
-    w.ok_stdin(&alice, &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"], &"B".repeat(32));
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"],
+        &"B".repeat(32),
+    );
     let (code, _) = w.fails(&bob, &["get", "shop", "WECHAT_PAY_API_V3_KEY"]);
     assert_eq!(code, 4);
     w.ok(&alice, &["role", "grant", "bob", "shop", "管理员"]);
-    assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_PAY_API_V3_KEY"]), "B".repeat(32));
+    assert_eq!(
+        w.ok(&bob, &["get", "shop", "WECHAT_PAY_API_V3_KEY"]),
+        "B".repeat(32)
+    );
 }
 
 #[test]
@@ -117,8 +192,14 @@ fn a_developer_adds_and_rotates_secrets_without_an_owner() {
     w.join(&alice, &bob, &["developer"]);
     w.ok_stdin(&bob, &["add-secret", "shop", "--stdin"], APPSECRET);
     w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"f".repeat(32));
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]), "f".repeat(32));
-    let (code, err) = w.fails(&bob, &["member", "add", "eve", "--key", &w.public_line(&bob)]);
+    assert_eq!(
+        w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]),
+        "f".repeat(32)
+    );
+    let (code, err) = w.fails(
+        &bob,
+        &["member", "add", "eve", "--key", &w.public_line(&bob)],
+    );
     assert_eq!(code, 4);
     assert!(err.contains("only a vault owner"), "{err}");
 }
@@ -132,11 +213,19 @@ fn removing_a_member_replaces_the_keys_they_could_read() {
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let old_vault = w.vault_text();
 
-    let out = w.cmd(&alice).args(["member", "remove", "bob"]).output().unwrap();
+    let out = w
+        .cmd(&alice)
+        .args(["member", "remove", "bob"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let note = String::from_utf8(out.stderr).unwrap();
     assert!(note.contains("shop: WECHAT_APPSECRET"), "{note}");
-    w.ok_stdin(&alice, &["rotate-secret", "shop", "--stdin"], &"e".repeat(32));
+    w.ok_stdin(
+        &alice,
+        &["rotate-secret", "shop", "--stdin"],
+        &"e".repeat(32),
+    );
 
     let (code, _) = w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
     assert_eq!(code, 4, "bob is no longer a member");
@@ -144,9 +233,16 @@ fn removing_a_member_replaces_the_keys_they_could_read() {
     let new: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     let mut spliced: serde_json::Value = serde_json::from_str(&old_vault).unwrap();
     spliced["apps"]["shop"]["secrets"] = new["apps"]["shop"]["secrets"].clone();
-    std::fs::write(w.vault_path(), serde_json::to_string_pretty(&spliced).unwrap()).unwrap();
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&spliced).unwrap(),
+    )
+    .unwrap();
     let (code, err) = w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, 5, "the old data key does not open the new ciphertext: {err}");
+    assert_eq!(
+        code, 5,
+        "the old data key does not open the new ciphertext: {err}"
+    );
     assert!(!err.contains(&"e".repeat(32)));
 }
 
@@ -157,7 +253,11 @@ fn revoking_a_role_takes_away_what_it_read() {
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer", "tester"]);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    let out = w.cmd(&alice).args(["role", "revoke", "bob", "shop", "developer"]).output().unwrap();
+    let out = w
+        .cmd(&alice)
+        .args(["role", "revoke", "bob", "shop", "developer"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("shop: WECHAT_APPSECRET"));
     w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
@@ -173,13 +273,26 @@ fn unchanged_values_keep_their_ciphertext() {
     let before = w.vault_text();
     w.ok(&alice, &["config", "set", "shop", "A=1", "B=3"]);
     let after = w.vault_text();
-    let changed: Vec<_> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
-    assert_eq!(changed.len(), 1, "only B's ciphertext line changes: {changed:?}");
+    let changed: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(
+        changed.len(),
+        1,
+        "only B's ciphertext line changes: {changed:?}"
+    );
     let bob = w.person("bob");
     let before = w.vault_text();
     w.join(&alice, &bob, &[]);
     let after = w.vault_text();
-    let secret_line = |t: &str| t.lines().filter(|l| l.contains("\"value\"")).map(str::to_string).collect::<Vec<_>>();
+    let secret_line = |t: &str| {
+        t.lines()
+            .filter(|l| l.contains("\"value\""))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(secret_line(&before), secret_line(&after));
 }
 
@@ -188,7 +301,10 @@ fn export_writes_a_private_file_and_never_overwrites_it_silently() {
     let w = World::new();
     let alice = w.owner_with_app();
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    w.ok(&alice, &["export", "shop", "--include-secrets", "-o", ".env"]);
+    w.ok(
+        &alice,
+        &["export", "shop", "--include-secrets", "-o", ".env"],
+    );
     let env = w.path(".env");
     assert_eq!(mode(&env), 0o600);
     assert!(std::fs::read_to_string(&env).unwrap().contains(APPSECRET));
@@ -207,12 +323,48 @@ fn run_injects_values_and_passes_the_exit_code_through() {
     let w = World::new();
     let alice = w.owner_with_app();
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    let out = w.ok(&alice, &["run", "shop", "--include-secrets", "--", "sh", "-c", "printf '%s %s' \"$WECHAT_APPID\" \"$WECHAT_APPSECRET\""]);
+    let out = w.ok(
+        &alice,
+        &[
+            "run",
+            "shop",
+            "--include-secrets",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s %s' \"$WECHAT_APPID\" \"$WECHAT_APPSECRET\"",
+        ],
+    );
     assert_eq!(out, format!("{APPID} {APPSECRET}"));
-    let out = w.ok(&alice, &["run", "shop", "--", "sh", "-c", "printf '%s' \"${WECHAT_APPSECRET-unset}\""]);
+    let out = w.ok(
+        &alice,
+        &[
+            "run",
+            "shop",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s' \"${WECHAT_APPSECRET-unset}\"",
+        ],
+    );
     assert_eq!(out, "unset");
-    w.cmd(&alice).args(["run", "shop", "--", "sh", "-c", "exit 7"]).assert().code(7);
-    let out = w.ok(&alice, &["run", "shop", "--preset", "taro", "--", "sh", "-c", "printf '%s' \"$TARO_APP_ID\""]);
+    w.cmd(&alice)
+        .args(["run", "shop", "--", "sh", "-c", "exit 7"])
+        .assert()
+        .code(7);
+    let out = w.ok(
+        &alice,
+        &[
+            "run",
+            "shop",
+            "--preset",
+            "taro",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s' \"$TARO_APP_ID\"",
+        ],
+    );
     assert_eq!(out, APPID);
 }
 
@@ -221,7 +373,10 @@ fn only_limits_an_export() {
     let w = World::new();
     let alice = w.owner_with_app();
     w.ok(&alice, &["config", "set", "shop", "A=1", "B=2"]);
-    let out = w.ok(&alice, &["export", "shop", "--format", "shell", "--only", "B"]);
+    let out = w.ok(
+        &alice,
+        &["export", "shop", "--format", "shell", "--only", "B"],
+    );
     assert_eq!(out, "export B='2'\n");
     let (code, err) = w.fails(&alice, &["export", "shop", "--only", "C"]);
     assert_eq!(code, 3);
@@ -232,16 +387,51 @@ fn only_limits_an_export() {
 fn contacts_and_compliance_dates_are_encrypted() {
     let w = World::new();
     let alice = w.owner_with_app();
-    w.ok(&alice, &["app", "contact", "shop", "--name", "王小明", "--wechat", "wxid_admin1", "--email", "admin@example.com", "--phone", "+86 138 0013 8000"]);
-    w.ok(&alice, &["app", "set", "shop", "--verified-until", "2027-03-31", "--icp", "粤ICP备12345678号-1X"]);
+    w.ok(
+        &alice,
+        &[
+            "app",
+            "contact",
+            "shop",
+            "--name",
+            "王小明",
+            "--wechat",
+            "wxid_admin1",
+            "--email",
+            "admin@example.com",
+            "--phone",
+            "+86 138 0013 8000",
+        ],
+    );
+    w.ok(
+        &alice,
+        &[
+            "app",
+            "set",
+            "shop",
+            "--verified-until",
+            "2027-03-31",
+            "--icp",
+            "粤ICP备12345678号-1X",
+        ],
+    );
     let text = w.vault_text();
-    for plain in ["王小明", "wxid_admin1", "admin@example.com", "138", "2027-03-31", "粤ICP"] {
+    for plain in [
+        "王小明",
+        "wxid_admin1",
+        "admin@example.com",
+        "138",
+        "2027-03-31",
+        "粤ICP",
+    ] {
         assert!(!text.contains(plain), "{plain} is visible in the vault");
     }
-    let show: serde_json::Value = serde_json::from_str(&w.ok(&alice, &["app", "show", "shop", "--json"])).unwrap();
+    let show: serde_json::Value =
+        serde_json::from_str(&w.ok(&alice, &["app", "show", "shop", "--json"])).unwrap();
     assert_eq!(show["contact"]["name"], "王小明");
     assert_eq!(show["info"]["verified_until"], "2027-03-31");
-    let status: serde_json::Value = serde_json::from_str(&w.ok(&alice, &["status", "--json"])).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_str(&w.ok(&alice, &["status", "--json"])).unwrap();
     assert_eq!(status[0]["verified_until"], "2027-03-31");
 }
 
@@ -250,10 +440,26 @@ fn json_metadata_never_carries_secrets() {
     let w = World::new();
     let alice = w.owner_with_app();
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    w.ok_stdin(&alice, &["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"], PEM);
-    for args in [&["app", "list", "--json"][..], &["app", "show", "shop", "--json"], &["status", "--json"], &["history", "shop", "--json"], &["member", "list", "--json"], &["roster", "shop", "--json"], &["status"], &["app", "show", "shop"]] {
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"],
+        PEM,
+    );
+    for args in [
+        &["app", "list", "--json"][..],
+        &["app", "show", "shop", "--json"],
+        &["status", "--json"],
+        &["history", "shop", "--json"],
+        &["member", "list", "--json"],
+        &["roster", "shop", "--json"],
+        &["status"],
+        &["app", "show", "shop"],
+    ] {
         let out = w.ok(&alice, args);
-        assert!(!out.contains(APPSECRET) && !out.contains("MIIE"), "{args:?} shows a secret");
+        assert!(
+            !out.contains(APPSECRET) && !out.contains("MIIE"),
+            "{args:?} shows a secret"
+        );
     }
 }
 
@@ -263,11 +469,31 @@ fn the_vault_is_found_by_walking_up_or_named() {
     let alice = w.owner_with_app();
     let deep = w.path("packages/miniprogram/src");
     std::fs::create_dir_all(&deep).unwrap();
-    w.cmd(&alice).current_dir(&deep).args(["app", "list"]).assert().success().stdout(predicate::str::contains("shop"));
+    w.cmd(&alice)
+        .current_dir(&deep)
+        .args(["app", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shop"));
     let elsewhere = tempfile::tempdir().unwrap();
-    w.cmd(&alice).current_dir(elsewhere.path()).args(["app", "list"]).assert().code(3);
-    w.cmd(&alice).current_dir(elsewhere.path()).args(["--vault"]).arg(w.vault_path()).args(["app", "list"]).assert().success();
-    w.cmd(&alice).current_dir(elsewhere.path()).env("MPVAULT_VAULT", w.vault_path()).args(["app", "list"]).assert().success();
+    w.cmd(&alice)
+        .current_dir(elsewhere.path())
+        .args(["app", "list"])
+        .assert()
+        .code(3);
+    w.cmd(&alice)
+        .current_dir(elsewhere.path())
+        .args(["--vault"])
+        .arg(w.vault_path())
+        .args(["app", "list"])
+        .assert()
+        .success();
+    w.cmd(&alice)
+        .current_dir(elsewhere.path())
+        .env("MPVAULT_VAULT", w.vault_path())
+        .args(["app", "list"])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -277,11 +503,27 @@ fn ci_reads_the_identity_from_the_environment() {
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let key = std::fs::read_to_string(alice.home.join(".config/mpvault/identity.txt")).unwrap();
     let ci = w.stranger("ci");
-    w.cmd(&ci).env("MPVAULT_IDENTITY", &key).args(["get", "shop", "WECHAT_APPSECRET"]).assert().success().stdout(APPSECRET);
+    w.cmd(&ci)
+        .env("MPVAULT_IDENTITY", &key)
+        .args(["get", "shop", "WECHAT_APPSECRET"])
+        .assert()
+        .success()
+        .stdout(APPSECRET);
     let file = w.path("../ci-key.txt");
     std::fs::write(&file, &key).unwrap();
-    w.cmd(&ci).env("MPVAULT_IDENTITY_FILE", &file).args(["get", "shop", "WECHAT_APPSECRET"]).assert().success().stdout(APPSECRET);
-    w.cmd(&ci).arg("--identity").arg(&file).args(["get", "shop", "WECHAT_APPSECRET"]).assert().success().stdout(APPSECRET);
+    w.cmd(&ci)
+        .env("MPVAULT_IDENTITY_FILE", &file)
+        .args(["get", "shop", "WECHAT_APPSECRET"])
+        .assert()
+        .success()
+        .stdout(APPSECRET);
+    w.cmd(&ci)
+        .arg("--identity")
+        .arg(&file)
+        .args(["get", "shop", "WECHAT_APPSECRET"])
+        .assert()
+        .success()
+        .stdout(APPSECRET);
 }
 
 #[test]
@@ -303,16 +545,33 @@ fn identity_files_are_private_and_not_overwritten() {
 fn a_passphrase_protects_an_identity() {
     let w = World::new();
     let alice = w.stranger("alice");
-    let public = w.cmd(&alice).env("MPVAULT_PASSPHRASE", "correct horse").args(["identity", "new", "--passphrase"]).output().unwrap();
+    let public = w
+        .cmd(&alice)
+        .env("MPVAULT_PASSPHRASE", "correct horse")
+        .args(["identity", "new", "--passphrase"])
+        .output()
+        .unwrap();
     assert!(public.status.success());
     let public = String::from_utf8(public.stdout).unwrap();
     let text = std::fs::read_to_string(alice.home.join(".config/mpvault/identity.txt")).unwrap();
     assert!(!text.contains("AGE-SECRET-KEY"));
     assert_eq!(w.ok(&alice, &["identity", "show"]), public);
-    w.cmd(&alice).env("MPVAULT_PASSPHRASE", "correct horse").args(["init"]).assert().success();
+    w.cmd(&alice)
+        .env("MPVAULT_PASSPHRASE", "correct horse")
+        .args(["init"])
+        .assert()
+        .success();
     let (code, err) = {
-        let out = w.cmd(&alice).env("MPVAULT_PASSPHRASE", "wrong").args(["app", "add", "shop", "--appid", APPID]).output().unwrap();
-        (out.status.code().unwrap(), String::from_utf8(out.stderr).unwrap())
+        let out = w
+            .cmd(&alice)
+            .env("MPVAULT_PASSPHRASE", "wrong")
+            .args(["app", "add", "shop", "--appid", APPID])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
     };
     assert_eq!(code, 4);
     assert!(err.contains("passphrase"), "{err}");
@@ -325,12 +584,22 @@ fn ssh_keys_work_as_member_keys_and_identities() {
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let dave = w.stranger("dave");
     let key = dave.home.join("id_ed25519");
-    let status = std::process::Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-C", "dave@laptop", "-f"]).arg(&key).status().unwrap();
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "dave@laptop", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
     assert!(status.success());
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     w.ok(&alice, &["member", "add", "dave", "--key", public.trim()]);
     w.ok(&alice, &["role", "grant", "dave", "shop", "developer"]);
-    w.cmd(&dave).arg("--identity").arg(&key).args(["get", "shop", "WECHAT_APPSECRET"]).assert().success().stdout(APPSECRET);
+    w.cmd(&dave)
+        .arg("--identity")
+        .arg(&key)
+        .args(["get", "shop", "WECHAT_APPSECRET"])
+        .assert()
+        .success()
+        .stdout(APPSECRET);
 }
 
 #[test]
@@ -340,7 +609,9 @@ fn concurrent_writers_never_lose_an_update() {
     let children: Vec<_> = (0..8)
         .map(|i| {
             let mut cmd = w.std_cmd(&alice);
-            cmd.args(["config", "set", "shop", &format!("KEY_{i}={i}")]).spawn().unwrap()
+            cmd.args(["config", "set", "shop", &format!("KEY_{i}={i}")])
+                .spawn()
+                .unwrap()
         })
         .collect();
     for mut child in children {
@@ -348,7 +619,10 @@ fn concurrent_writers_never_lose_an_update() {
     }
     let out = w.ok(&alice, &["export", "shop", "--format", "shell"]);
     for i in 0..8 {
-        assert!(out.contains(&format!("export KEY_{i}='{i}'")), "KEY_{i} was lost:\n{out}");
+        assert!(
+            out.contains(&format!("export KEY_{i}='{i}'")),
+            "KEY_{i} was lost:\n{out}"
+        );
     }
 }
 
@@ -381,7 +655,11 @@ fn a_closed_pipe_is_not_an_error() {
     let w = World::new();
     let alice = w.owner_with_app();
     // Larger than a pipe's buffer, so the reader really does close it mid-write.
-    w.ok_stdin(&alice, &["add-secret", "shop", "BIG_BLOB", "--stdin"], &"x".repeat(1 << 20));
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "BIG_BLOB", "--stdin"],
+        &"x".repeat(1 << 20),
+    );
     let mpvault = w.std_cmd(&alice);
     let out = std::process::Command::new("bash")
         .arg("-c")
@@ -391,6 +669,14 @@ fn a_closed_pipe_is_not_an_error() {
         .env("MPVAULT_BIN", mpvault.get_program())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -154,12 +154,13 @@ pub fn now() -> String {
 
 /// Handles and app names share one rule.
 pub fn check_name(kind: &str, name: &str) -> Result<()> {
-    crate::vault::model::check_name(name).map_err(|()| {
-        Error::invalid(
-            format!("'{name}' is not a valid {kind} name"),
-            "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 40)",
-        )
-    })
+    if crate::vault::model::is_valid_name(name) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        format!("'{name}' is not a valid {kind} name"),
+        "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 40)",
+    ))
 }
 
 /// Environment-variable names for config and secrets.

@@ -152,14 +152,19 @@ impl Vault {
     /// Structural rules a well-formed vault keeps.
     fn check(&self) -> std::result::Result<(), String> {
         for (handle, member) in &self.members {
-            check_name(handle)
-                .map_err(|_| format!("the vault has a malformed member handle '{handle}'"))?;
+            if !is_valid_name(handle) {
+                return Err(format!(
+                    "the vault has a malformed member handle '{handle}'"
+                ));
+            }
             if member.key.trim().is_empty() {
                 return Err(format!("member '{handle}' has no key in the vault file"));
             }
         }
         for (name, app) in &self.apps {
-            check_name(name).map_err(|_| format!("the vault has a malformed app name '{name}'"))?;
+            if !is_valid_name(name) {
+                return Err(format!("the vault has a malformed app name '{name}'"));
+            }
             wechat::validate_appid(&app.appid)
                 .map_err(|_| format!("app '{name}' has a malformed AppID in the vault file"))?;
             for handle in app.roster.keys() {
@@ -272,16 +277,12 @@ impl App {
 }
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.
-pub fn check_name(name: &str) -> std::result::Result<(), ()> {
+pub fn is_valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     let first_ok = bytes
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     let rest_ok = bytes
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if first_ok && rest_ok && name.len() <= 40 {
-        Ok(())
-    } else {
-        Err(())
-    }
+    first_ok && rest_ok && name.len() <= 40
 }

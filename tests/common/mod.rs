@@ -43,13 +43,19 @@ impl World {
     pub fn stranger(&self, name: &str) -> Person {
         let home = self.root.path().join("homes").join(name);
         std::fs::create_dir_all(&home).unwrap();
-        Person { name: name.to_string(), home }
+        Person {
+            name: name.to_string(),
+            home,
+        }
     }
 
     /// A person with a fresh identity.
     pub fn person(&self, name: &str) -> Person {
         let person = self.stranger(name);
-        self.cmd(&person).args(["identity", "new"]).assert().success();
+        self.cmd(&person)
+            .args(["identity", "new"])
+            .assert()
+            .success();
         person
     }
 
@@ -57,7 +63,10 @@ impl World {
     pub fn owner_with_app(&self) -> Person {
         let alice = self.person("alice");
         self.ok(&alice, &["init", "--owner", "alice"]);
-        self.ok(&alice, &["app", "add", "shop", "--appid", APPID, "--title", "Shop"]);
+        self.ok(
+            &alice,
+            &["app", "add", "shop", "--appid", APPID, "--title", "Shop"],
+        );
         alice
     }
 
@@ -81,14 +90,27 @@ impl World {
     /// Runs and expects success; returns stdout.
     pub fn ok(&self, person: &Person, args: &[&str]) -> String {
         let out = self.cmd(person).args(args).output().unwrap();
-        assert!(out.status.success(), "mpvault {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "mpvault {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     /// Runs with `input` on standard input and expects success.
     pub fn ok_stdin(&self, person: &Person, args: &[&str], input: &str) -> String {
-        let out = self.cmd(person).args(args).write_stdin(input).output().unwrap();
-        assert!(out.status.success(), "mpvault {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .cmd(person)
+            .args(args)
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mpvault {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -96,7 +118,10 @@ impl World {
     pub fn fails(&self, person: &Person, args: &[&str]) -> (i32, String) {
         let out = self.cmd(person).args(args).output().unwrap();
         assert!(!out.status.success(), "mpvault {args:?} should have failed");
-        (out.status.code().unwrap_or(-1), String::from_utf8(out.stderr).unwrap())
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stderr).unwrap(),
+        )
     }
 
     pub fn public_line(&self, person: &Person) -> String {
