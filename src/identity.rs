@@ -5,7 +5,11 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -16,12 +20,15 @@ pub const ENV_PASSPHRASE: &str = "MPVAULT_PASSPHRASE";
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const PUBLIC_PREFIX: &str = "# public key: ";
+const SIGNING_PREFIX: &str = "ed25519:";
 
-/// A loaded identity: what decrypts, and the public line that names its member.
+/// A loaded identity: what decrypts, what signs, and the public key that names its member.
 pub struct Identity {
     inner: Box<dyn age::Identity>,
-    /// The member key this identity answers to (normalized, see [`normalize_key`]).
+    /// The member key this identity answers to (normalized, see [`parse_public_line`]).
     pub public: String,
+    /// Signs the vault's roster; SSH identities have none, so they cannot be owners.
+    pub signing: Option<SigningKey>,
     /// Where it came from, for messages.
     pub source: String,
 }
@@ -30,6 +37,38 @@ impl Identity {
     pub fn age(&self) -> &dyn age::Identity {
         self.inner.as_ref()
     }
+
+    /// The one line `member add --key` takes: the age recipient, then the signing key.
+    pub fn public_line(&self) -> String {
+        match &self.signing {
+            Some(key) => format!(
+                "{} {}",
+                self.public,
+                encode_signing_key(&key.verifying_key())
+            ),
+            None => self.public.clone(),
+        }
+    }
+}
+
+/// The Ed25519 signing key of an age identity, derived from it with a domain-separated hash so
+/// one secret backs both.
+fn derive_signing_key(identity: &age::x25519::Identity) -> SigningKey {
+    let secret = identity.to_string();
+    let mut hash = Sha256::new();
+    hash.update(b"mpvault/ed25519-signing-key/v1\0");
+    hash.update(secret.expose_secret().as_bytes());
+    let seed = Zeroizing::new(<[u8; 32]>::from(hash.finalize()));
+    SigningKey::from_bytes(&seed)
+}
+
+pub fn encode_signing_key(key: &VerifyingKey) -> String {
+    format!("{SIGNING_PREFIX}{}", B64.encode(key.as_bytes()))
+}
+
+pub fn decode_signing_key(text: &str) -> Option<VerifyingKey> {
+    let bytes = B64.decode(text.strip_prefix(SIGNING_PREFIX)?).ok()?;
+    VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
 }
 
 /// `<config dir>/mpvault/identity.txt`.
@@ -103,6 +142,7 @@ fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
     let identity = age::x25519::Identity::from_str(line).map_err(|_| not_an_identity(&source))?;
     Ok(Identity {
         public: identity.to_public().to_string(),
+        signing: Some(derive_signing_key(&identity)),
         inner: Box::new(identity),
         source,
     })
@@ -132,7 +172,8 @@ fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity
             )
         })?;
     Ok(Identity {
-        public: normalize_key(&public)?,
+        public: parse_public_line(&public)?.0,
+        signing: None,
         inner,
         source,
     })
@@ -211,7 +252,11 @@ fn passphrase(prompt: &str) -> Result<SecretString> {
 /// Creates a new identity file (0600); returns its public line.
 pub fn generate(path: &Path, force: bool, protect: bool, now: &str) -> Result<String> {
     let identity = age::x25519::Identity::generate();
-    let public = identity.to_public().to_string();
+    let public = format!(
+        "{} {}",
+        identity.to_public(),
+        encode_signing_key(&derive_signing_key(&identity).verifying_key())
+    );
     let secret = identity.to_string();
     let plain = Zeroizing::new(format!(
         "# created: {now}\n{PUBLIC_PREFIX}{public}\n{}\n",
@@ -294,12 +339,12 @@ pub fn show(flag: Option<&Path>) -> Result<String> {
     if let Some(public) = path.as_deref().and_then(from_comment) {
         return Ok(public);
     }
-    Ok(resolve(flag)?.public)
+    Ok(resolve(flag)?.public_line())
 }
 
-/// Checks a member's public line and returns its canonical form: an age recipient, or an SSH
-/// public key without its comment.
-pub fn normalize_key(line: &str) -> Result<String> {
+/// Checks a member's public line and splits it into the canonical encryption key (an age
+/// recipient, or an SSH public key without its comment) and the signing key, if any.
+pub fn parse_public_line(line: &str) -> Result<(String, Option<String>)> {
     let line = line.trim();
     if line.starts_with("AGE-SECRET-KEY") || line.contains("PRIVATE KEY") {
         return Err(Error::invalid(
@@ -307,17 +352,29 @@ pub fn normalize_key(line: &str) -> Result<String> {
             "generate a fresh identity (`mpvault identity new --force`) and send only the line `mpvault identity show` prints",
         ));
     }
-    if line.starts_with("age1") && age::x25519::Recipient::from_str(line).is_ok() {
-        return Ok(line.to_string());
+    let mut words = line.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    if first.starts_with("age1") && age::x25519::Recipient::from_str(first).is_ok() {
+        let signing = match words.next() {
+            None => None,
+            Some(word) if decode_signing_key(word).is_some() => Some(word.to_string()),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "the signing key after the age key is malformed",
+                    "ask the member for the whole line `mpvault identity show` prints",
+                ))
+            }
+        };
+        return Ok((first.to_string(), signing));
     }
-    if line.starts_with("ssh-") {
+    if first.starts_with("ssh-") {
         let canonical = line
             .split_whitespace()
             .take(2)
             .collect::<Vec<_>>()
             .join(" ");
         if age::ssh::Recipient::from_str(&canonical).is_ok() {
-            return Ok(canonical);
+            return Ok((canonical, None));
         }
     }
     Err(Error::invalid(

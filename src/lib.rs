@@ -12,6 +12,7 @@ pub mod export;
 pub mod identity;
 pub mod output;
 pub mod store;
+pub mod trust;
 pub mod vault;
 pub mod wechat;
 

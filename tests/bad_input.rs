@@ -251,12 +251,12 @@ fn cases() -> Vec<Case> {
             ..case("non-JSON vault", &["app", "list"], 5, "is not valid JSON")
         },
         Case {
-            damage: Some(|t| t.replacen("\"format\": 1", "\"format\": 2", 1)),
+            damage: Some(|t| t.replacen("\"format\": 2", "\"format\": 3", 1)),
             ..case(
                 "newer-format vault",
                 &["config", "set", "shop", "A=1"],
                 5,
-                "uses format 2, newer than",
+                "uses format 3, newer than",
             )
         },
         Case {
@@ -289,6 +289,11 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let outsider = w.person("outsider");
     let nobody = w.stranger("nobody");
+    // Their first look pins the vault's owners (and says so); the cases below are about errors.
+    for person in [&outsider, &nobody] {
+        let out = w.cmd(person).args(["app", "list"]).output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stderr).contains("for the first time"));
+    }
     let pristine = std::fs::read(w.vault_path()).unwrap();
 
     for case in cases() {

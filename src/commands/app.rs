@@ -65,19 +65,9 @@ fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i3
                 "use that app, or check the AppID",
             ));
         }
-        vault.apps.insert(
-            name.to_string(),
-            App {
-                appid: appid.to_string(),
-                added_at: now(),
-                roster: Default::default(),
-                keys: Default::default(),
-                info: Default::default(),
-                contact: Default::default(),
-                config: Default::default(),
-                secrets: Default::default(),
-            },
-        );
+        vault
+            .apps
+            .insert(name.to_string(), App::new(appid.to_string(), now()));
         keys.create_app_keys(vault, name)?;
         if let Some(title) = title {
             keys.set_plain_field(vault, name, Field::Info("title".into()), title, &now())?;

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use super::{check_name, now, Context};
 use crate::error::{Error, Result};
+use crate::trust::Pins;
 use crate::vault::crypto::random_id;
+use crate::vault::policy::{self, Policy};
 use crate::vault::{Member, Vault};
 use crate::{output, store};
 
@@ -15,22 +17,31 @@ pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
     };
     check_name("member", &handle)?;
     let identity = ctx.identity()?;
+    let Some(signing) = &identity.signing else {
+        return Err(Error::invalid(
+            "an SSH identity cannot sign the vault's roster, which owners must do",
+            "create an mpvault identity with `mpvault identity new` and use it",
+        ));
+    };
     let path = ctx
         .vault
         .clone()
         .unwrap_or_else(|| PathBuf::from(store::FILE_NAME));
     let now = now();
     let mut vault = Vault::new(random_id()?, now.clone());
-    vault.members.insert(
-        handle.clone(),
-        Member {
-            key: identity.public.clone(),
-            owner: true,
-            added_by: handle.clone(),
-            added_at: now,
-        },
-    );
+    let member = Member {
+        key: identity.public.clone(),
+        signing_key: Some(crate::identity::encode_signing_key(
+            &signing.verifying_key(),
+        )),
+        owner: true,
+        added_by: handle.clone(),
+        added_at: now.clone(),
+    };
+    vault.members.insert(handle.clone(), member);
+    policy::sign(&mut vault, &handle, signing);
     store::create(&path, &vault)?;
+    Pins::load()?.pin(&Policy::of(&vault), &now)?;
     output::note(&format!(
         "Created {} with {handle} as its owner.",
         path.display()

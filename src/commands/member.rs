@@ -21,7 +21,13 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
 
 fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
     check_name("member", handle)?;
-    let key = identity::normalize_key(key)?;
+    let (key, signing_key) = identity::parse_public_line(key)?;
+    if owner && signing_key.is_none() {
+        return Err(Error::invalid(
+            "an owner signs the roster, but this key has no signing key",
+            "ask them for the whole line `mpvault identity show` prints (an SSH key cannot be an owner)",
+        ));
+    }
     ctx.write(|vault, keys| {
         keys.require_owner(vault, "add members")?;
         if vault.members.contains_key(handle) {
@@ -40,6 +46,7 @@ fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
             handle.to_string(),
             Member {
                 key,
+                signing_key,
                 owner,
                 added_by: keys.actor.clone(),
                 added_at: now(),

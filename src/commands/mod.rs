@@ -16,8 +16,10 @@ use clap::CommandFactory;
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::store;
+use crate::trust::{self, Pins, Standing};
+use crate::vault::policy::Policy;
 use crate::vault::{Keyring, Vault};
+use crate::{output, store};
 
 /// What every command may need: where the vault is and who is acting.
 pub struct Context {
@@ -36,9 +38,18 @@ impl Context {
         crate::identity::resolve(self.identity.as_deref())
     }
 
+    /// Reads the vault and checks its policy against the owners the user trusts.
+    fn load(&self) -> Result<Vault> {
+        let vault = store::load(&self.vault_path()?)?;
+        if trust::check(&vault, &mut Pins::load()?, &now())? == Standing::Unsigned {
+            output::note(UNSIGNED_NOTE);
+        }
+        Ok(vault)
+    }
+
     /// Reads the vault and opens it with the user's identity.
     pub fn read<T>(&self, act: impl FnOnce(&Vault, &mut Keyring) -> Result<T>) -> Result<T> {
-        let vault = store::load(&self.vault_path()?)?;
+        let vault = self.load()?;
         let identity = self.identity()?;
         let mut keyring = Keyring::open(&vault, &identity)?;
         act(&vault, &mut keyring)
@@ -50,7 +61,7 @@ impl Context {
         &self,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
-        let vault = store::load(&self.vault_path()?)?;
+        let vault = self.load()?;
         let identity = match self.identity() {
             Ok(identity) => Some(identity),
             Err(Error::NotFound { .. }) if self.identity.is_none() => None,
@@ -62,15 +73,70 @@ impl Context {
         act(&vault, keyring)
     }
 
-    /// Locks the vault, applies a change as the user, and writes it back atomically.
+    /// Locks the vault, checks its policy, applies a change as the user and writes it back
+    /// atomically. A change to the policy is signed by the acting owner, and re-pinned.
     pub fn write<T>(&self, act: impl FnOnce(&mut Vault, &mut Keyring) -> Result<T>) -> Result<T> {
         let path = self.vault_path()?;
         let identity = self.identity()?;
-        store::update(&path, |vault| {
+        let mut pins = Pins::load()?;
+        let (result, signed) = store::update(&path, |vault| {
+            let standing = trust::check(vault, &mut pins, &now())?;
             let mut keyring = Keyring::open(vault, &identity)?;
-            act(vault, &mut keyring)
-        })
+            if standing == Standing::Unsigned && !keyring.is_owner(vault) {
+                return Err(Error::denied(
+                    "this vault's roster has never been signed by an owner, so no new value may be encrypted to it",
+                    "ask an owner to run any change (for example `mpvault rekey`), which signs it",
+                ));
+            }
+            let before = Policy::of(vault);
+            let result = act(vault, &mut keyring)?;
+            if Policy::of(vault) == before && vault.signature.is_some() {
+                return Ok((result, None));
+            }
+            sign_as_owner(vault, &keyring, &identity)?;
+            Ok((result, Some(Policy::of(vault))))
+        })?;
+        if let Some(policy) = signed {
+            pins.pin(&policy, &now())?;
+        }
+        Ok(result)
     }
+}
+
+const UNSIGNED_NOTE: &str =
+    "note: this vault's roster is not signed yet (format 1); an owner's next change signs it.";
+
+/// Signs the vault's policy with the acting owner's key, upgrading the file to this format.
+fn sign_as_owner(vault: &mut Vault, keyring: &Keyring, identity: &Identity) -> Result<()> {
+    keyring.require_owner(vault, "change who may read what")?;
+    let Some(key) = &identity.signing else {
+        return Err(Error::denied(
+            "an SSH identity cannot sign the vault's roster",
+            "owners use an mpvault identity (`mpvault identity new`)",
+        ));
+    };
+    let public = crate::identity::encode_signing_key(&key.verifying_key());
+    let member = vault
+        .members
+        .get_mut(&keyring.actor)
+        .expect("the actor is a member");
+    match &member.signing_key {
+        Some(recorded) if *recorded != public => {
+            return Err(Error::denied(
+                format!(
+                    "{}'s signing key in the vault is not this identity's",
+                    keyring.actor
+                ),
+                "use the identity you were added with",
+            ))
+        }
+        Some(_) => {}
+        // Format-1 owners had no signing key: their first signature records it.
+        None => member.signing_key = Some(public),
+    }
+    vault.format = crate::vault::FORMAT;
+    crate::vault::policy::sign(vault, &keyring.actor, key);
+    Ok(())
 }
 
 /// Runs a parsed command line; returns the process exit code.

@@ -32,6 +32,7 @@ mod tests {
     fn member(owner: bool) -> Member {
         Member {
             key: "k".into(),
+            signing_key: None,
             owner,
             added_by: "a".into(),
             added_at: "t".into(),
@@ -52,16 +53,8 @@ mod tests {
         let mut roster = BTreeMap::new();
         roster.insert("bob".to_string(), vec![Role::Developer]);
         roster.insert("carol".to_string(), vec![Role::Tester]);
-        let app = App {
-            appid: "wx0123456789abcdef".into(),
-            added_at: "t".into(),
-            roster,
-            keys: BTreeMap::new(),
-            info: BTreeMap::new(),
-            contact: BTreeMap::new(),
-            config: BTreeMap::new(),
-            secrets: BTreeMap::new(),
-        };
+        let mut app = App::new("wx0123456789abcdef".into(), "t".into());
+        app.roster = roster;
         vault.apps.insert("shop".into(), app);
         let names = |l| readers(&vault, "shop", l).into_iter().collect::<Vec<_>>();
         assert_eq!(names(Level::Team), ["alice", "bob", "carol"]);

@@ -27,6 +27,11 @@ impl DataKey {
         XChaCha20Poly1305::new(self.0.as_ref().into())
     }
 
+    /// What the signed policy records of this key (see `policy::commitment`).
+    pub fn commitment(&self) -> String {
+        super::policy::commitment(self.0.as_ref())
+    }
+
     /// Encrypts `plaintext`, binding it to `ad`. Returns base64(nonce ‖ ciphertext ‖ tag).
     pub fn seal(&self, ad: &[u8], plaintext: &[u8]) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];

@@ -59,18 +59,21 @@ impl<'a> Keyring<'a> {
     fn key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
         let slot = (app.to_string(), level);
         if !self.keys.contains_key(&slot) {
-            let wrapped = vault
-                .app(app)?
-                .keys
-                .get(&level)
-                .map(|k| k.wrapped.as_str())
-                .unwrap_or_default();
+            let entry = vault.app(app)?.keys.get(&level);
+            let wrapped = entry.map(|k| k.wrapped.as_str()).unwrap_or_default();
             let key = DataKey::unwrap(wrapped, self.identity.age())?.ok_or_else(|| {
                 Error::denied(
                     format!("{} cannot read {level}-level values of '{app}'", self.actor),
                     format!("ask an owner for a role that reaches the {level} level (`mpvault role grant {} {app} …`)", self.actor),
                 )
             })?;
+            let committed = entry.and_then(|k| k.commitment.as_deref());
+            if committed.is_some_and(|c| c != key.commitment()) {
+                return Err(Error::corrupt(
+                    format!("the {level} data key of '{app}' is not the one its owners signed; a wrapped key was swapped"),
+                    "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner",
+                ));
+            }
             self.keys.insert(slot.clone(), key);
         }
         Ok(&self.keys[&slot])
@@ -198,13 +201,10 @@ impl<'a> Keyring<'a> {
             let readers = access::readers(vault, app, level);
             let key = DataKey::generate()?;
             let wrapped = key.wrap(&recipients(vault, &readers)?)?;
-            vault.app_mut(app)?.keys.insert(
-                level,
-                WrappedKey {
-                    readers: readers.into_iter().collect(),
-                    wrapped,
-                },
-            );
+            vault
+                .app_mut(app)?
+                .keys
+                .insert(level, wrapped_key(readers, wrapped, &key));
             self.keys.insert((app.to_string(), level), key);
         }
         Ok(())
@@ -242,13 +242,10 @@ impl<'a> Keyring<'a> {
                 fresh
             };
             let wrapped = key.wrap(&recipients(vault, &wanted)?)?;
-            vault.app_mut(app)?.keys.insert(
-                level,
-                WrappedKey {
-                    readers: wanted.into_iter().collect(),
-                    wrapped,
-                },
-            );
+            vault
+                .app_mut(app)?
+                .keys
+                .insert(level, wrapped_key(wanted, wrapped, &key));
             self.keys.insert(slot, key);
         }
         Ok(replaced)
@@ -284,6 +281,14 @@ fn reencrypt(
         sealed.value = fresh.seal(&ad, &plain)?;
     }
     Ok(())
+}
+
+fn wrapped_key(readers: BTreeSet<String>, wrapped: String, key: &DataKey) -> WrappedKey {
+    WrappedKey {
+        readers: readers.into_iter().collect(),
+        commitment: Some(key.commitment()),
+        wrapped,
+    }
 }
 
 fn sealed<'v>(app: &'v App, field: &Field, version: usize) -> Option<&'v Sealed> {

@@ -1,10 +1,11 @@
 //! The vault: its model and on-disk format (`model`), the cryptography (`crypto`), who may read
-//! what (`access`) and the operations that keep values and keys consistent (`keyring`).
+//! what (`access`), the signed policy (`policy`) and the operations that keep values and keys consistent (`keyring`).
 
 pub mod access;
 pub mod crypto;
 pub mod keyring;
 pub mod model;
+pub mod policy;
 
 pub use keyring::Keyring;
 pub use model::{App, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT, HISTORY};

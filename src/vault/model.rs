@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::wechat::{self, Level, Role};
 
-/// The format version this build writes and reads.
-pub const FORMAT: u32 = 1;
+/// The format version this build writes. Format 1 (no signed roster) is still read.
+pub const FORMAT: u32 = 2;
 /// Earlier versions kept besides the current value of a secret.
 pub const HISTORY: usize = 5;
 
@@ -20,12 +20,25 @@ pub struct Vault {
     pub created_at: String,
     pub members: BTreeMap<String, Member>,
     pub apps: BTreeMap<String, App>,
+    /// An owner's Ed25519 signature over the policy (see `vault::policy`); absent in format 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<PolicySignature>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PolicySignature {
+    pub signer: String,
+    /// base64 of the 64-byte Ed25519 signature.
+    pub ed25519: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Member {
-    /// The member's public line: an age X25519 recipient or an SSH public key.
+    /// The member's encryption key: an age X25519 recipient or an SSH public key.
     pub key: String,
+    /// `ed25519:<base64>`; owners need one to sign the roster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub owner: bool,
     pub added_by: String,
@@ -52,11 +65,18 @@ pub struct App {
     pub config: BTreeMap<String, Sealed>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, Secret>,
+    /// Secrets someone who lost access could read, by name: why, until they are rotated.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rotations_due: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct WrappedKey {
     pub readers: Vec<String>,
+    /// base64 of SHA-256 over a domain tag and the data key; signed with the policy, so a
+    /// swapped wrapped key is caught when it is unwrapped. Absent in format 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
     /// The 32-byte data key as a binary age file, base64.
     pub wrapped: String,
 }
@@ -105,6 +125,7 @@ impl Vault {
             created_at: now,
             members: BTreeMap::new(),
             apps: BTreeMap::new(),
+            signature: None,
         }
     }
 
@@ -230,6 +251,20 @@ impl Vault {
 }
 
 impl App {
+    pub fn new(appid: String, added_at: String) -> Self {
+        App {
+            appid,
+            added_at,
+            roster: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            info: BTreeMap::new(),
+            contact: BTreeMap::new(),
+            config: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+            rotations_due: BTreeMap::new(),
+        }
+    }
+
     pub fn secret(&self, app: &str, name: &str) -> Result<&Secret> {
         self.secrets
             .get(name)

@@ -1,4 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the tests use besides Rust: age and libsodium bindings for docs/recover.py.
+# Installs what the tests use besides Rust, pinned:
+# - the real env-file readers that tests/export_interop.rs feeds exported files to:
+#   npm dotenv 16 + dotenv-expand 11 + vite 5 (package-lock.json) and python-dotenv;
+# - age and libsodium bindings for docs/recover.py (tests/format_vectors.rs).
 set -euo pipefail
-python3 -m pip install --quiet --disable-pip-version-check "pyrage==1.4.0" "pynacl==1.6.2"
+cd "$(dirname "$0")"
+npm ci --no-audit --no-fund --loglevel=error
+python3 -m pip install --quiet --disable-pip-version-check \
+  "python-dotenv==1.2.4" "pyrage==1.4.0" "pynacl==1.6.2"

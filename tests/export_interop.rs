@@ -1,0 +1,692 @@
+//! Interop tests: render a corpus of nasty values with every format and feed
+//! the file to the REAL reader (npm dotenv / dotenv-expand / Vite, python-dotenv,
+//! dash and bash). Every value must read back byte for byte, or `render` must
+//! have refused it, and refusals are checked to be justified.
+//!
+//! Install the readers with `tests/interop/install.sh`. Set
+//! `MPVAULT_SKIP_INTEROP=1` to skip (the test says so). `MPVAULT_INTEROP_SEED`
+//! and `MPVAULT_INTEROP_CASES` change the random part of the corpus.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mpvault::export::{render, Dialect, Entry, ExportError, Format};
+
+const INSTALL: &str = "run `tests/interop/install.sh` (npm ci in tests/interop and pip install python-dotenv), or set MPVAULT_SKIP_INTEROP=1 to skip";
+
+// ------------------------------------------------------------ helpers ---
+
+fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// Returns false (after printing why) when interop tests are skipped; panics
+/// when a reader is missing and skipping was not asked for.
+fn readers_ready(what: &str) -> bool {
+    if std::env::var("MPVAULT_SKIP_INTEROP").as_deref() == Ok("1") {
+        println!("MPVAULT_SKIP_INTEROP=1: skipped the {what} interop test");
+        return false;
+    }
+    let nm = interop_dir().join("node_modules");
+    for pkg in ["dotenv", "dotenv-expand", "vite"] {
+        assert!(
+            nm.join(pkg).join("package.json").is_file(),
+            "reader missing: {}/{pkg}; {INSTALL}",
+            nm.display()
+        );
+    }
+    let py = Command::new("python3")
+        .args(["-c", "import dotenv"])
+        .output();
+    assert!(
+        matches!(&py, Ok(o) if o.status.success()),
+        "reader missing: python3 with python-dotenv; {INSTALL}"
+    );
+    for sh in ["sh", "dash", "bash", "node"] {
+        assert!(
+            Command::new(sh).arg("--version").output().is_ok()
+                || Command::new(sh).args(["-c", "true"]).output().is_ok(),
+            "{sh} is not installed; {INSTALL}"
+        );
+    }
+    true
+}
+
+fn scratch_dir() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "mpvault-interop-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {INSTALL}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn run_json(cmd: &mut Command) -> serde_json::Value {
+    let out = run(cmd);
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "{cmd:?} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out)
+        )
+    })
+}
+
+fn node(args: &[&str]) -> serde_json::Value {
+    run_json(Command::new("node").current_dir(interop_dir()).args(args))
+}
+
+fn python(args: &[&str]) -> serde_json::Value {
+    let script = interop_dir().join("read_python.py");
+    run_json(Command::new("python3").arg(script).args(args))
+}
+
+/// Small deterministic PRNG (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn name(i: usize) -> String {
+    // VITE_ prefix so Vite's loadEnv returns every key.
+    format!("VITE_K{i}")
+}
+
+const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n+/=abc\n-----END PRIVATE KEY-----\n";
+
+fn fixed_corpus() -> Vec<String> {
+    [
+        "plain",
+        "",
+        "$",
+        "$NAME",
+        "${X}",
+        "${X:-d}",
+        "${X-d}",
+        "\\$",
+        "\\\\$",
+        "\\$NAME",
+        "\\\\$NAME",
+        "\\\\\\${X}",
+        "$(cmd)",
+        "\\$(cmd)",
+        "a$",
+        "a$ b",
+        "trail\\",
+        "\\",
+        "\\\\",
+        "line\\nbreak",
+        "line\\rbreak",
+        "it's",
+        "say \"hi\"",
+        "`tick`",
+        "'\"`",
+        "a'b\"c`d",
+        "'\"` #",
+        "#",
+        "a#b",
+        " #x",
+        "x #y",
+        "=",
+        "a=b=c",
+        "  lead",
+        "trail  ",
+        "  both  ",
+        "\ttab\t",
+        "中文",
+        "密钥 😀 🔑",
+        "cr\rcr",
+        "crlf\r\nline",
+        "\r",
+        "\r\n",
+        "\n",
+        "multi\nline\n",
+        PEM,
+        "${A:-${B}}",
+        "${A:-\\${B}}",
+        "$A-x \\$B",
+        "$A}\\$B",
+        "${VITE_K0}",
+        "$VITE_K1",
+        "${VITE_K2:-fallback}",
+        "$VITE_K56",
+        "${}",
+        "${:}",
+        "${a:b}",
+        "%s %0A",
+        "export X=1",
+        "\u{a0}nbsp\u{a0}",
+        "\u{feff}bom",
+        "sep\u{2028}x",
+        "nul\0byte",
+        "{\"json\": [1, 2]}",
+        "wx1234567890abcdef",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+const ALPHABET: &[&str] = &[
+    "$",
+    "$",
+    "$",
+    "{",
+    "}",
+    "}",
+    ":-",
+    "-",
+    ":",
+    "\\",
+    "\\",
+    "\\",
+    "'",
+    "\"",
+    "`",
+    "#",
+    " ",
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "\r\n",
+    "=",
+    "(",
+    ")",
+    "a",
+    "B",
+    "_",
+    "1",
+    ".",
+    "n",
+    "r",
+    "x",
+    "%",
+    "中",
+    "😀",
+    "\u{a0}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{feff}",
+    "\u{85}",
+    "\u{b}",
+    "\u{c}",
+    "\u{1c}",
+    "$VITE_K0",
+    "${VITE_K1}",
+    "export ",
+    "K=",
+];
+
+/// Dense in what dotenv-expand's substitution regex and its nested
+/// `${...}` defaults react to.
+const DOLLAR_ALPHABET: &[&str] = &[
+    "$", "$", "{", "}", "\\", "\\", ":-", "-", ":", "a", "_", ".", "(", " ", "'", "\n",
+];
+
+fn random_corpus() -> Vec<String> {
+    let seed: u64 = std::env::var("MPVAULT_INTEROP_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x6d70_7661_756c_7421);
+    let cases: usize = std::env::var("MPVAULT_INTEROP_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    (0..cases)
+        .map(|i| {
+            // two cases in three over the rich alphabet, one over the `$` one
+            let alphabet = if i % 3 == 2 {
+                DOLLAR_ALPHABET
+            } else {
+                ALPHABET
+            };
+            let len = rng.below(20);
+            (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect()
+        })
+        .collect()
+}
+
+fn corpus() -> Vec<String> {
+    let mut c = fixed_corpus();
+    c.extend(random_corpus());
+    c
+}
+
+struct Split {
+    accepted: Vec<(String, String)>,
+    refused: Vec<(String, String, ExportError)>,
+}
+
+/// Render each value on its own to learn which ones `format` refuses; check
+/// every refusal message names the key and not the value.
+fn split(format: Format, values: &[String]) -> Split {
+    let mut accepted = Vec::new();
+    let mut refused = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let n = name(i);
+        match render(format, &[Entry::new(n.clone(), v.clone(), true)]) {
+            Ok(_) => accepted.push((n, v.clone())),
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.starts_with(&n),
+                    "{format:?}: message must start with the key: {msg}"
+                );
+                assert!(msg.ends_with('.'), "{msg}");
+                assert_eq!(msg.lines().count(), 1, "{msg}");
+                if v.len() >= 8 {
+                    assert!(!msg.contains(v.as_str()), "message leaks the value: {msg}");
+                }
+                if v.contains('\0') {
+                    assert!(
+                        matches!(e, ExportError::NulByte { .. }),
+                        "{format:?} {n}: NUL must give NulByte, got {msg}"
+                    );
+                } else {
+                    assert!(
+                        !matches!(e, ExportError::NulByte { .. }),
+                        "{format:?} {n}: NulByte without a NUL"
+                    );
+                }
+                refused.push((n, v.clone(), e));
+            }
+        }
+    }
+    assert!(
+        values.iter().filter(|v| v.contains('\0')).count()
+            <= refused.iter().filter(|r| r.1.contains('\0')).count()
+            || format == Format::Json,
+        "{format:?}: a NUL value was accepted"
+    );
+    Split { accepted, refused }
+}
+
+/// Render all accepted entries into ONE file (so entries interact as they
+/// would in real use) and write it to DIR/.env.
+fn write_file(format: Format, accepted: &[(String, String)]) -> (PathBuf, PathBuf) {
+    let entries: Vec<Entry> = accepted
+        .iter()
+        .map(|(n, v)| Entry::new(n.clone(), v.clone(), true))
+        .collect();
+    let text = render(format, &entries).expect("accepted one by one, so accepted together");
+    let dir = scratch_dir();
+    let file = dir.join(".env");
+    std::fs::write(&file, text.as_bytes()).unwrap();
+    (dir, file)
+}
+
+fn compare(label: &str, accepted: &[(String, String)], got: &BTreeMap<String, String>) {
+    let mut bad = Vec::new();
+    for (n, v) in accepted {
+        match got.get(n) {
+            Some(g) if g == v => {}
+            other => bad.push(format!("  {n}: wrote {v:?}, {label} read {other:?}")),
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{label}: {} of {} values did not read back byte for byte:\n{}",
+        bad.len(),
+        accepted.len(),
+        bad.join("\n")
+    );
+}
+
+fn as_map(v: serde_json::Value) -> BTreeMap<String, String> {
+    serde_json::from_value(v).expect("reader printed a JSON object of strings")
+}
+
+fn report(label: &str, total: usize, s: &Split) {
+    let nul = s.refused.iter().filter(|r| r.1.contains('\0')).count();
+    println!(
+        "{label}: {total} cases ({} fixed + {} generated), {} read back, {} refused ({} for NUL)",
+        fixed_corpus().len(),
+        total - fixed_corpus().len(),
+        s.accepted.len(),
+        s.refused.len(),
+        nul
+    );
+}
+
+// ------------------------------------------------- dotenv justification ---
+
+/// What may follow a value in a file mpvault writes: quoted values, including
+/// ones whose first line is empty (a value must survive whatever follows it).
+const CONTEXTS: &[&str] = &[
+    "Z1='1'\nZ2=\"2\"\nZ3=`3`\n",
+    "Z1='\n1'\nZ2=\"2\"\nZ3=`3`\n",
+    "Z1='1'\nZ2=\"\n2\"\nZ3=`3`\n",
+    "Z1='1'\nZ2=\"2\"\nZ3=`\n3`\n",
+];
+
+/// Every straightforward spelling of `v` for npm dotenv 16, in each context.
+fn node_candidates(v: &str) -> Vec<String> {
+    let cr = v.replace('\r', "\\r");
+    let forms = [
+        v.to_string(),
+        format!("'{v}'"),
+        format!("\"{v}\""),
+        format!("`{v}`"),
+        format!("\"{cr}\""),
+        format!("\"{}\"", cr.replace('\n', "\\n")),
+    ];
+    forms
+        .iter()
+        .flat_map(|f| {
+            CONTEXTS
+                .iter()
+                .map(move |c| format!("# header\nVITE_T={f}\n{c}"))
+        })
+        .collect()
+}
+
+/// Assert that no candidate spelling of any refused value reads back through
+/// plain dotenv: the refusal was necessary.
+fn justify_node_refusals(values: &[&str]) {
+    let values: Vec<&str> = values
+        .iter()
+        .copied()
+        .filter(|v| !v.contains('\0'))
+        .collect();
+    if values.is_empty() {
+        return;
+    }
+    let docs: Vec<String> = values.iter().flat_map(|v| node_candidates(v)).collect();
+    let dir = scratch_dir();
+    let f = dir.join("docs.json");
+    std::fs::write(&f, serde_json::to_vec(&docs).unwrap()).unwrap();
+    let out = node(&["read_node.js", "node", f.to_str().unwrap(), "--docs"]);
+    let results = out.as_array().unwrap();
+    let per = results.len() / values.len();
+    let n = CONTEXTS.len();
+    for (i, v) in values.iter().enumerate() {
+        let mine = &results[i * per..(i + 1) * per];
+        for form in 0..per / n {
+            // a spelling works if it reads back, and leaves the rest intact, in every context
+            let works = mine[form * n..(form + 1) * n].iter().all(|r| {
+                r["VITE_T"] == **v
+                    && r["Z1"].as_str().is_some_and(|z| z.ends_with('1'))
+                    && r["Z2"].as_str().is_some_and(|z| z.ends_with('2'))
+                    && r["Z3"].as_str().is_some_and(|z| z.ends_with('3'))
+            });
+            assert!(
+                !works,
+                "over-refusal: {v:?} was refused but spelling {:?} reads back with dotenv",
+                docs[i * per + form * n]
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+// -------------------------------------------------------------- tests ---
+
+#[test]
+fn dotenv_node_reads_back() {
+    if !readers_ready("dotenv node") {
+        return;
+    }
+    let values = corpus();
+    let s = split(Format::Dotenv(Dialect::Node), &values);
+    let (dir, file) = write_file(Format::Dotenv(Dialect::Node), &s.accepted);
+    let got = as_map(node(&["read_node.js", "node", file.to_str().unwrap()]));
+    compare("dotenv 16", &s.accepted, &got);
+    assert_eq!(
+        got.len(),
+        s.accepted.len(),
+        "dotenv saw extra keys: {got:?}"
+    );
+    let refused: Vec<&str> = s.refused.iter().map(|r| r.1.as_str()).collect();
+    justify_node_refusals(&refused);
+    report("dotenv --dialect node (dotenv 16.4.7)", values.len(), &s);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn dotenv_expand_reads_back() {
+    if !readers_ready("dotenv expand") {
+        return;
+    }
+    let values = corpus();
+    let s = split(Format::Dotenv(Dialect::Expand), &values);
+    let (dir, file) = write_file(Format::Dotenv(Dialect::Expand), &s.accepted);
+    let got = as_map(node(&["read_node.js", "expand", file.to_str().unwrap()]));
+    compare("dotenv 16 + dotenv-expand 11", &s.accepted, &got);
+    assert_eq!(got.len(), s.accepted.len(), "extra keys: {got:?}");
+    let vite = as_map(node(&["read_vite.mjs", dir.to_str().unwrap()]));
+    compare("vite 5 loadEnv", &s.accepted, &vite);
+    // dotenv-expand only removes backslashes before `$`, so it refuses exactly
+    // what plain dotenv cannot carry; check that and justify against dotenv.
+    for (n, v, _) in &s.refused {
+        assert!(
+            v.contains('\0')
+                || render(
+                    Format::Dotenv(Dialect::Node),
+                    &[Entry::new(n.clone(), v.clone(), true)]
+                )
+                .is_err(),
+            "{n}: expand refused {v:?} but node accepts it"
+        );
+    }
+    let refused: Vec<&str> = s.refused.iter().map(|r| r.1.as_str()).collect();
+    justify_node_refusals(&refused);
+    report(
+        "dotenv --dialect expand (dotenv-expand 11.0.7, vite 5.4 loadEnv)",
+        values.len(),
+        &s,
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn dotenv_python_reads_back() {
+    if !readers_ready("dotenv python") {
+        return;
+    }
+    let values = corpus();
+    let s = split(Format::Dotenv(Dialect::Python), &values);
+    let (dir, file) = write_file(Format::Dotenv(Dialect::Python), &s.accepted);
+    let got = as_map(python(&["file", file.to_str().unwrap()]));
+    compare("python-dotenv", &s.accepted, &got);
+    assert_eq!(got.len(), s.accepted.len(), "extra keys: {got:?}");
+    // Justify: python-dotenv's own `_posix_variable` must match every refused
+    // value (it runs after unescaping, so no spelling avoids it) and no
+    // accepted one.
+    let refused: Vec<&str> = s
+        .refused
+        .iter()
+        .map(|r| r.1.as_str())
+        .filter(|v| !v.contains('\0'))
+        .collect();
+    let accepted: Vec<&str> = s.accepted.iter().map(|a| a.1.as_str()).collect();
+    for (list, want) in [(&refused, true), (&accepted, false)] {
+        let f = dir.join("posix.json");
+        std::fs::write(&f, serde_json::to_vec(list).unwrap()).unwrap();
+        let flags = python(&["posix", f.to_str().unwrap()]);
+        for (v, flag) in list.iter().zip(flags.as_array().unwrap()) {
+            assert_eq!(
+                flag.as_bool(),
+                Some(want),
+                "python-dotenv interpolation of {v:?}: refused={want}"
+            );
+        }
+    }
+    report(
+        "dotenv --dialect python (python-dotenv 1.2.4)",
+        values.len(),
+        &s,
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn read_shell(shell: &str, how: &str, file: &Path, names: &[String]) -> BTreeMap<String, String> {
+    let vars: String = names.iter().map(|n| format!(" \"${n}\"")).collect();
+    let script = match how {
+        "source" => format!("set -a; . \"$1\"; printf '%s\\0'{vars}"),
+        _ => format!("eval \"$(cat \"$1\")\"; printf '%s\\0'{vars}"),
+    };
+    let out = run(Command::new(shell)
+        .args(["-c", &script, shell])
+        .arg(file)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default()));
+    let parts: Vec<String> = out
+        .split(|&b| b == 0)
+        .map(|p| String::from_utf8(p.to_vec()).expect("utf-8"))
+        .collect();
+    assert_eq!(
+        parts.len(),
+        names.len() + 1,
+        "{shell}: wrong number of values"
+    );
+    names.iter().cloned().zip(parts).collect()
+}
+
+#[test]
+fn shell_reads_back() {
+    if !readers_ready("shell") {
+        return;
+    }
+    let values = corpus();
+    let s = split(Format::Shell, &values);
+    for (_, v, _) in &s.refused {
+        assert!(v.contains('\0'), "shell must only refuse NUL");
+    }
+    let (dir, file) = write_file(Format::Shell, &s.accepted);
+    let names: Vec<String> = s.accepted.iter().map(|a| a.0.clone()).collect();
+    for shell in ["sh", "dash", "bash"] {
+        for how in ["source", "eval"] {
+            let got = read_shell(shell, how, &file, &names);
+            compare(&format!("{shell} ({how})"), &s.accepted, &got);
+        }
+    }
+    report("shell (sh, dash, bash; . and eval)", values.len(), &s);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn json_reads_back() {
+    let values = corpus();
+    let s = split(Format::Json, &values);
+    assert!(s.refused.is_empty(), "json refuses nothing");
+    let entries: Vec<Entry> = s
+        .accepted
+        .iter()
+        .map(|(n, v)| Entry::new(n.clone(), v.clone(), true))
+        .collect();
+    let text = render(Format::Json, &entries).unwrap();
+    let got: BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+    compare("serde_json", &s.accepted, &got);
+    // entry order is kept
+    let mut last = 0;
+    for (n, _) in &s.accepted {
+        let at = text.find(&format!("\"{n}\":")).unwrap();
+        assert!(at >= last);
+        last = at;
+    }
+    report("json", values.len(), &s);
+}
+
+/// `$GITHUB_ENV` parser following actions/runner `FileCommandManager.cs`
+/// (`SetEnvFileCommand.ProcessCommand` and `ReadLine`, Linux: lines end at `\n`).
+fn parse_github_env(text: &str) -> BTreeMap<String, String> {
+    fn read_line<'a>(text: &'a str, index: &mut usize) -> Option<(&'a str, bool)> {
+        if *index >= text.len() {
+            return None;
+        }
+        let start = *index;
+        match text[start..].find('\n') {
+            None => {
+                *index = text.len();
+                Some((&text[start..], false))
+            }
+            Some(k) => {
+                *index = start + k + 1;
+                Some((&text[start..start + k], true))
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut index = 0;
+    while let Some((line, _)) = read_line(text, &mut index) {
+        if line.is_empty() {
+            continue;
+        }
+        let eq = line.find('=');
+        let heredoc = line.find("<<");
+        match (eq, heredoc) {
+            (Some(e), h) if h.is_none_or(|h| e < h) => {
+                out.insert(line[..e].to_string(), line[e + 1..].to_string());
+            }
+            (_, Some(h)) => {
+                let key = &line[..h];
+                let delim = &line[h + 2..];
+                let start = index;
+                let mut end = index;
+                loop {
+                    let (l, had_newline) = read_line(text, &mut index)
+                        .unwrap_or_else(|| panic!("Matching delimiter not found '{delim}'"));
+                    if l == delim {
+                        break;
+                    }
+                    assert!(had_newline, "EOF marker missing new line");
+                    end = index - 1;
+                }
+                let value = if end > start { &text[start..end] } else { "" };
+                out.insert(key.to_string(), value.to_string());
+            }
+            _ => panic!("Invalid format '{line}'"),
+        }
+    }
+    out
+}
+
+#[test]
+fn github_reads_back() {
+    let values = corpus();
+    let s = split(Format::Github, &values);
+    for (_, v, _) in &s.refused {
+        assert!(v.contains('\0'), "github must only refuse NUL");
+    }
+    let entries: Vec<Entry> = s
+        .accepted
+        .iter()
+        .map(|(n, v)| Entry::new(n.clone(), v.clone(), true))
+        .collect();
+    let text = render(Format::Github, &entries).unwrap();
+    let got = parse_github_env(&text);
+    compare("GitHub runner rules", &s.accepted, &got);
+    assert_eq!(got.len(), s.accepted.len());
+    // a value that contains a would-be delimiter line still round-trips
+    let tricky = "a\nghadelimiter_\nEOF\n";
+    let text = render(Format::Github, &[Entry::new("T", tricky, true)]).unwrap();
+    assert_eq!(parse_github_env(&text)["T"], tricky);
+    report("github ($GITHUB_ENV)", values.len(), &s);
+}
