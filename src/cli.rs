@@ -120,6 +120,14 @@ pub enum Command {
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// The vault owners you trust, and re-pinning after checking fingerprints
+    Trust {
+        /// Trust the owners who signed the vault now (check their fingerprints first)
+        #[arg(long)]
+        repin: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Health of every app
     Status {
         #[arg(long)]

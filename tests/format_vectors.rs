@@ -1,5 +1,6 @@
-//! Fixed vectors: a vault written by format 1 and its members' identities. Every later version
-//! of mpvault must keep opening it and reading the same values.
+//! Fixed vectors: the same small vault written by format 1 (no signed roster) and format 2,
+//! with its members' identities. Every later version of mpvault must keep opening them and
+//! reading the same values.
 
 mod common;
 
@@ -7,8 +8,15 @@ use std::path::PathBuf;
 
 use common::*;
 
+const FORMATS: [u32; 2] = [1, 2];
+
+fn vectors_of(format: u32) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/vectors/format-{format}"))
+}
+
+/// The identities are the same in every format.
 fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/format-1")
+    vectors_of(1)
 }
 
 /// Runs mpvault as one of the vector members on a copy of the vector vault.
@@ -24,8 +32,8 @@ fn as_member(w: &World, who: &str, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn copy_vault(w: &World) {
-    std::fs::copy(vectors().join("mpvault.json"), w.vault_path()).unwrap();
+fn copy_vault(w: &World, format: u32) {
+    std::fs::copy(vectors_of(format).join("mpvault.json"), w.vault_path()).unwrap();
 }
 
 fn read(w: &World, who: &str, args: &[&str]) -> Result<String, String> {
@@ -38,9 +46,15 @@ fn read(w: &World, who: &str, args: &[&str]) -> Result<String, String> {
 }
 
 #[test]
-fn format_1_vault_opens_with_the_same_values() {
+fn every_format_opens_with_the_same_values() {
+    for format in FORMATS {
+        opens_with_the_same_values(format);
+    }
+}
+
+fn opens_with_the_same_values(format: u32) {
     let w = World::new();
-    copy_vault(&w);
+    copy_vault(&w, format);
     let pem = "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n";
     assert_eq!(
         read(&w, "alice", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(),
@@ -99,9 +113,15 @@ fn format_1_vault_opens_with_the_same_values() {
 }
 
 #[test]
-fn format_1_vault_takes_new_writes() {
+fn every_format_takes_new_writes() {
+    for format in FORMATS {
+        takes_new_writes(format);
+    }
+}
+
+fn takes_new_writes(format: u32) {
     let w = World::new();
-    copy_vault(&w);
+    copy_vault(&w, format);
     let out = as_member(
         &w,
         "alice",
@@ -126,7 +146,8 @@ fn format_1_vault_takes_new_writes() {
 fn a_ciphertext_moved_to_another_field_is_refused() {
     let w = World::new();
     let mut vault: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(vectors_of(2).join("mpvault.json")).unwrap())
+            .unwrap();
     // Both secrets are developer-level, so only the bound path tells them apart.
     let secret = vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0].clone();
     vault["apps"]["shop"]["secrets"]["WECHAT_UPLOAD_KEY"]["versions"][0] = secret.clone();
@@ -143,7 +164,8 @@ fn a_ciphertext_moved_to_another_field_is_refused() {
 
     // Nor can its author be rewritten: who set a value is bound too.
     let mut vault: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(vectors().join("mpvault.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(vectors_of(2).join("mpvault.json")).unwrap())
+            .unwrap();
     vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_by"] = "carol".into();
     std::fs::write(
         w.vault_path(),
@@ -165,32 +187,75 @@ fn the_documented_recovery_script_reads_the_vectors() {
         return;
     }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
-    let out = std::process::Command::new("python3")
-        .arg(script)
-        .arg(vectors().join("mpvault.json"))
-        .arg(vectors().join("bob.key"))
-        .output()
-        .expect("python3 runs");
+    for format in FORMATS {
+        let out = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(vectors_of(format).join("mpvault.json"))
+            .arg(vectors().join("bob.key"))
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "docs/recover.py failed (run tests/interop/install.sh first): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            values["shop"]["secrets/WECHAT_APPSECRET"],
+            "fedcba9876543210fedcba9876543210"
+        );
+        assert_eq!(values["shop"]["contact/name"], "王小明");
+        assert!(
+            values["shop"]
+                .get("secrets/WECHAT_PAY_API_V3_KEY")
+                .is_none(),
+            "bob reads no admin-level value"
+        );
+        assert_eq!(
+            values["blog"],
+            serde_json::json!({}),
+            "bob is not on blog's roster"
+        );
+    }
+}
+
+/// Format 1 had no signed roster: members may read it, but nothing new is encrypted to it until
+/// an owner's first change signs it (and upgrades the file).
+#[test]
+fn a_format_1_vault_is_signed_by_its_owners_first_change() {
+    let w = World::new();
+    copy_vault(&w, 1);
+    let out = as_member(&w, "bob", &["config", "set", "shop", "X=1"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never been signed by an owner"));
+
+    let out = as_member(&w, "alice", &["rekey"]);
     assert!(
         out.status.success(),
-        "docs/recover.py failed (run tests/interop/install.sh first): {}",
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert_eq!(vault["format"], 2);
+    assert_eq!(vault["signature"]["signer"], "alice");
+    assert!(vault["members"]["alice"]["signing_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("ed25519:"));
+
+    let out = as_member(
+        &w,
+        "bob",
+        &["add-secret", "shop", "BAAS_CLIENT_SECRET", "--stdin"],
+    );
     assert_eq!(
-        values["shop"]["secrets/WECHAT_APPSECRET"],
+        out.status.code(),
+        Some(2),
+        "empty stdin, but past the trust check: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        read(&w, "bob", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(),
         "fedcba9876543210fedcba9876543210"
-    );
-    assert_eq!(values["shop"]["contact/name"], "王小明");
-    assert!(
-        values["shop"]
-            .get("secrets/WECHAT_PAY_API_V3_KEY")
-            .is_none(),
-        "bob reads no admin-level value"
-    );
-    assert_eq!(
-        values["blog"],
-        serde_json::json!({}),
-        "bob is not on blog's roster"
     );
 }

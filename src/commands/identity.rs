@@ -20,7 +20,16 @@ pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<i32> {
             output::note("Send this public line to a vault owner:");
             output::line(&public)?;
         }
-        IdentityCommand::Show => output::line(&identity::show(ctx.identity.as_deref())?)?,
+        IdentityCommand::Show => {
+            let line = identity::show(ctx.identity.as_deref())?;
+            if let Some(signing) = line.split_whitespace().nth(1) {
+                output::note(&format!(
+                    "signing key fingerprint: {}",
+                    crate::vault::policy::fingerprint(signing)
+                ));
+            }
+            output::line(&line)?;
+        }
     }
     Ok(0)
 }

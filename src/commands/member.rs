@@ -125,8 +125,11 @@ fn short_key(key: &str) -> String {
     }
 }
 
+/// Secret names per app.
+type Readable = BTreeMap<String, Vec<String>>;
+
 /// Secret names per app that `handle` can read now.
-fn readable_secrets(vault: &Vault, handle: &str) -> BTreeMap<String, Vec<String>> {
+fn readable_secrets(vault: &Vault, handle: &str) -> Readable {
     let mut out = BTreeMap::new();
     for (name, app) in &vault.apps {
         let names: Vec<String> = app
@@ -142,41 +145,54 @@ fn readable_secrets(vault: &Vault, handle: &str) -> BTreeMap<String, Vec<String>
     out
 }
 
-/// Tells which secrets someone who lost access could read, so they get reset in the console.
-fn report_lost(
-    handle: &str,
-    before: &BTreeMap<String, Vec<String>>,
-    after: &BTreeMap<String, Vec<String>>,
-) {
-    let mut lines = Vec::new();
-    for (app, names) in before {
-        let kept = after.get(app);
-        let lost: Vec<&String> = names
-            .iter()
-            .filter(|n| !kept.is_some_and(|k| k.contains(n)))
-            .collect();
-        if !lost.is_empty() {
-            lines.push(format!(
-                "  {app}: {}",
-                lost.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+/// The secrets `handle` could read before a change and cannot after it, per app.
+fn lost(before: Readable, after: &Readable) -> Readable {
+    before
+        .into_iter()
+        .map(|(app, names)| {
+            let kept = after.get(&app);
+            let lost = names
+                .into_iter()
+                .filter(|n| !kept.is_some_and(|k| k.contains(n)))
+                .collect();
+            (app, lost)
+        })
+        .filter(|(_, names): &(String, Vec<String>)| !names.is_empty())
+        .collect()
+}
+
+/// Records what someone who lost access could read as due for rotation, until rotated.
+fn mark_due(vault: &mut Vault, handle: &str, lost: &Readable, now: &str) {
+    for (app, names) in lost {
+        if let Some(a) = vault.apps.get_mut(app) {
+            for name in names {
+                a.rotations_due
+                    .insert(name.clone(), format!("{handle} could read it until {now}"));
+            }
         }
-    }
-    if lines.is_empty() {
-        output::note(&format!("{handle} could read no secrets that they lost."));
-    } else {
-        output::note(&format!(
-            "{handle} could read these secrets; reset them in the WeChat / WeChat Pay console and run rotate-secret:\n{}",
-            lines.join("\n")
-        ));
     }
 }
 
+/// Tells which secrets must now be reset in the console.
+fn report_lost(handle: &str, lost: &Readable) {
+    if lost.is_empty() {
+        output::note(&format!(
+            "{handle} could read no secret they lost access to."
+        ));
+        return;
+    }
+    let lines: Vec<String> = lost
+        .iter()
+        .map(|(app, names)| format!("  {app}: {}", names.join(", ")))
+        .collect();
+    output::note(&format!(
+        "{handle} could read these secrets; reset them in the WeChat / WeChat Pay console, then run rotate-secret (`mpvault status` lists them until then):\n{}",
+        lines.join("\n")
+    ));
+}
+
 fn remove(ctx: &Context, handle: &str) -> Result<i32> {
-    let (before, after) = ctx.write(|vault, keys| {
+    let lost = ctx.write(|vault, keys| {
         keys.require_owner(vault, "remove members")?;
         let member = vault.member(handle)?;
         if member.owner && vault.owners().count() == 1 {
@@ -191,12 +207,14 @@ fn remove(ctx: &Context, handle: &str) -> Result<i32> {
             app.roster.remove(handle);
         }
         sync_all(vault, keys)?;
-        Ok((before, BTreeMap::new()))
+        let lost = lost(before, &Readable::new());
+        mark_due(vault, handle, &lost, &now());
+        Ok(lost)
     })?;
     output::note(&format!(
         "Removed '{handle}'; the data keys they could read were replaced."
     ));
-    report_lost(handle, &before, &after);
+    report_lost(handle, &lost);
     Ok(0)
 }
 
@@ -209,7 +227,7 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
         .iter()
         .map(|r| r.parse())
         .collect::<Result<Vec<Role>>>()?;
-    let (before, after) = ctx.write(|vault, keys| {
+    let lost = ctx.write(|vault, keys| {
         keys.require_owner(vault, "change roles")?;
         vault.member(&handle)?;
         let before = readable_secrets(vault, &handle);
@@ -232,10 +250,12 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
             a.roster.remove(&handle);
         }
         keys.sync_readers(vault, &app, false)?;
-        Ok((before, readable_secrets(vault, &handle)))
+        let lost = lost(before, &readable_secrets(vault, &handle));
+        mark_due(vault, &handle, &lost, &now());
+        Ok(lost)
     })?;
     if !grant {
-        report_lost(&handle, &before, &after);
+        report_lost(&handle, &lost);
     }
     Ok(0)
 }

@@ -6,6 +6,7 @@ mod export;
 mod identity;
 mod init;
 mod member;
+mod pins;
 mod secret;
 mod status;
 
@@ -194,6 +195,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             command,
         } => export::run(&ctx, &app, &select, &command),
         Command::Status { json } => status::run(&ctx, json),
+        Command::Trust { repin, json } => pins::run(&ctx, repin, json),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "mpvault", &mut out);

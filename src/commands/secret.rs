@@ -27,7 +27,7 @@ pub fn add(
         Some(level) => level.parse()?,
         None => wechat::secret_kind(&name).level,
     };
-    ctx.read(|vault, _| {
+    ctx.read(|vault, keys| {
         let a = vault.app(app)?;
         if a.secrets.contains_key(&name) {
             return Err(Error::exists(
@@ -41,7 +41,7 @@ pub fn add(
                 format!("unset it first with `mpvault config unset {app} {name}`"),
             ));
         }
-        Ok(())
+        keys.unlock(vault, app, level)
     })?;
     let value = read_value(app, &name, stdin)?;
     wechat::validate_secret(&name, &value)?;
@@ -66,7 +66,13 @@ pub fn rotate(
     generate: bool,
 ) -> Result<i32> {
     let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
-    let level = ctx.read(|vault, _| Ok(vault.app(app)?.secret(app, &name)?.access))?;
+    // Reading the current value proves access, the signed key and the stored level before
+    // anyone pastes a new secret.
+    let level = ctx.read(|vault, keys| {
+        let level = vault.app(app)?.secret(app, &name)?.access;
+        keys.read(vault, app, &Field::Secret(name.clone()), 0)?;
+        Ok(level)
+    })?;
     let value = if generate {
         let kind = wechat::secret_kind(&name);
         if !kind.generated {

@@ -28,6 +28,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
                 "OLDEST SECRET",
                 "VERIFIED UNTIL",
                 "ROSTER GAPS",
+                "ROTATIONS DUE",
             ],
             rows.iter().map(|r| {
                 let secrets = r["secrets"].as_array().map(|s| s.len()).unwrap_or(0);
@@ -35,15 +36,8 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
                     .as_i64()
                     .map_or("—".into(), |d| format!("{d} days"));
                 let verified = r["verified_until"].as_str().unwrap_or("—").to_string();
-                let gaps = r["roster_gaps"]
-                    .as_array()
-                    .map(|g| {
-                        g.iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                    .unwrap_or_default();
+                let gaps = join(&r["roster_gaps"], |v| v.as_str());
+                let due = join(&r["rotations_due"], |v| v["name"].as_str());
                 [
                     r["app"].as_str().unwrap_or_default().into(),
                     r["appid"].as_str().unwrap_or_default().into(),
@@ -51,6 +45,7 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
                     oldest,
                     verified,
                     gaps,
+                    due,
                 ]
             }),
         )
@@ -84,6 +79,7 @@ fn app_status(
         "oldest_secret_days": oldest,
         "verified_until": verified_until,
         "roster_gaps": roster_gaps(vault, app),
+        "rotations_due": app.rotations_due.iter().map(|(n, why)| json!({"name": n, "reason": why})).collect::<Vec<_>>(),
     }))
 }
 
@@ -109,4 +105,10 @@ fn roster_gaps(vault: &Vault, app: &App) -> Vec<String> {
         gaps.push(format!("{handle} has no key"));
     }
     gaps
+}
+
+fn join<'v>(list: &'v Value, item: impl Fn(&'v Value) -> Option<&'v str>) -> String {
+    list.as_array()
+        .map(|a| a.iter().filter_map(item).collect::<Vec<_>>().join("; "))
+        .unwrap_or_default()
 }

@@ -56,6 +56,12 @@ impl<'a> Keyring<'a> {
         access::can_read(vault, app, level, &self.actor)
     }
 
+    /// Checks that the data key of (app, level) opens and is the signed one, so a write can be
+    /// refused before anyone pastes a secret.
+    pub fn unlock(&mut self, vault: &Vault, app: &str, level: Level) -> Result<()> {
+        self.key(vault, app, level).map(|_| ())
+    }
+
     fn key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
         let slot = (app.to_string(), level);
         if !self.keys.contains_key(&slot) {
@@ -181,15 +187,18 @@ impl<'a> Keyring<'a> {
                 "leave out --access, or remove the secret and add it again at the new level",
             ));
         }
+        if existing.is_some() {
+            // The access level is not signed: make sure the current value really lives at it,
+            // so an edited level cannot steer a new value to a wider audience.
+            self.read(vault, app, &field, 0)?;
+        }
         let sealed = self.seal(vault, app, level, &field, value, now)?;
-        let secret = vault
-            .app_mut(app)?
-            .secrets
-            .entry(name.to_string())
-            .or_insert_with(|| Secret {
-                access: level,
-                versions: Vec::new(),
-            });
+        let a = vault.app_mut(app)?;
+        a.rotations_due.remove(name);
+        let secret = a.secrets.entry(name.to_string()).or_insert_with(|| Secret {
+            access: level,
+            versions: Vec::new(),
+        });
         secret.versions.insert(0, sealed);
         secret.versions.truncate(HISTORY + 1);
         Ok(())
