@@ -1,4 +1,4 @@
-//! Wall time of everyday commands on a realistic vault, through the real binary.
+//! Wall time of everyday commands on realistic vaults, through the real binary.
 //!
 //! `cargo bench --bench cli` prints each command's median over repeated runs, and its ratio to
 //! `mpvault --version` measured in the same run (process start-up alone), since absolute
@@ -8,74 +8,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const APPS: usize = 20;
-const MEMBERS: usize = 10;
-const RUNS: usize = 30;
+const RUNS: usize = 21;
 
 fn main() {
     let bin = build_binary();
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("home");
-    let vault = dir.path().join("mpvault.json");
-    let mpvault = |args: &[&str], stdin: Option<&str>| run(&bin, &home, &vault, args, stdin);
+    let small = Team::new(&bin, 20, 10);
+    let baseline = median(|| small.run(&["--version"], None));
+    println!("{RUNS} runs each, median; baseline is `mpvault --version` (process start-up)");
+    report("mpvault --version", baseline, baseline);
 
-    mpvault(&["identity", "new"], None);
-    mpvault(&["init", "--owner", "owner"], None);
-    let others: Vec<String> = (0..MEMBERS)
-        .map(|i| public_line(&bin, &dir.path().join(format!("m{i}"))))
-        .collect();
-    for (i, key) in others.iter().enumerate() {
-        mpvault(&["member", "add", &format!("m{i}"), "--key", key], None);
-    }
-    for a in 0..APPS {
-        let app = format!("app{a:02}");
-        mpvault(
-            &["app", "add", &app, "--appid", &format!("wx{a:016x}")],
-            None,
-        );
-        mpvault(&["add-secret", &app, "--stdin"], Some(&format!("{a:032x}")));
-        mpvault(
-            &["add-secret", &app, "WECHAT_PAY_API_V3_KEY", "--stdin"],
-            Some(&format!("K{a:031}")),
-        );
-        mpvault(
-            &[
-                "config",
-                "set",
-                &app,
-                "API_BASE=https://api.example.com",
-                "CDN=https://cdn.example.com",
-            ],
-            None,
-        );
-        for m in 0..3 {
-            mpvault(
-                &[
-                    "role",
-                    "grant",
-                    &format!("m{}", (a + m) % MEMBERS),
-                    &app,
-                    ["developer", "tester", "admin"][m],
-                ],
-                None,
-            );
-        }
-    }
-
-    let baseline = median(|| mpvault(&["--version"], None));
     println!(
-        "vault: {APPS} apps, {} members; {RUNS} runs each, median",
-        MEMBERS + 1
+        "\nvault of {} apps and {} members",
+        small.apps,
+        small.members + 1
     );
-    println!(
-        "{:<44} {:>9.2} ms  (baseline)",
-        "mpvault --version",
-        ms(baseline)
-    );
-    let cases: [(&str, &[&str]); 4] = [
+    for (label, args) in [
         (
             "get app10 WECHAT_APPSECRET",
-            &["get", "app10", "WECHAT_APPSECRET"],
+            &["get", "app10", "WECHAT_APPSECRET"][..],
         ),
         (
             "export app10 --include-secrets",
@@ -83,17 +33,140 @@ fn main() {
         ),
         ("status", &["status"]),
         (
-            "config set app10 X=1 (a locked write)",
+            "config set app10 X=1 (a locked, signed write)",
             &["config", "set", "app10", "X=1"],
         ),
-    ];
-    for (label, args) in cases {
-        let t = median(|| mpvault(args, None));
-        println!(
-            "{label:<44} {:>9.2} ms  {:>5.1}x baseline",
-            ms(t),
-            ratio(t, baseline)
+    ] {
+        report(label, median(|| small.run(args, None)), baseline);
+    }
+
+    let large = Team::new(&bin, 50, 19);
+    println!(
+        "\nvault of {} apps and {} members",
+        large.apps,
+        large.members + 1
+    );
+    let saved = std::fs::read(&large.vault).unwrap();
+    // m0 holds a role on every fifth app; removing them replaces those keys and re-encrypts.
+    let remove = median(|| {
+        std::fs::write(&large.vault, &saved).unwrap();
+        large.run(&["member", "remove", "m0"], None)
+    });
+    report("member remove m0", remove, baseline);
+    report(
+        "get app10 WECHAT_APPSECRET",
+        median(|| large.run(&["get", "app10", "WECHAT_APPSECRET"], None)),
+        baseline,
+    );
+}
+
+/// A vault with `apps` apps, an owner and `members` more members holding roles.
+struct Team {
+    bin: PathBuf,
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    vault: PathBuf,
+    apps: usize,
+    members: usize,
+}
+
+impl Team {
+    fn new(bin: &Path, apps: usize, members: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let team = Team {
+            bin: bin.to_path_buf(),
+            home: dir.path().join("home"),
+            vault: dir.path().join("mpvault.json"),
+            _dir: dir,
+            apps,
+            members,
+        };
+        team.run(&["identity", "new"], None);
+        team.run(&["init", "--owner", "owner"], None);
+        for i in 0..members {
+            let key = team.public_line(&team.home.with_file_name(format!("m{i}")));
+            team.run(&["member", "add", &format!("m{i}"), "--key", &key], None);
+        }
+        for a in 0..apps {
+            let app = format!("app{a:02}");
+            team.run(
+                &["app", "add", &app, "--appid", &format!("wx{a:016x}")],
+                None,
+            );
+            team.run(&["add-secret", &app, "--stdin"], Some(&format!("{a:032x}")));
+            team.run(
+                &["add-secret", &app, "WECHAT_PAY_API_V3_KEY", "--stdin"],
+                Some(&format!("K{a:031}")),
+            );
+            team.run(
+                &["add-secret", &app, "BAAS_CLIENT_SECRET", "--stdin"],
+                Some("baas-secret-value"),
+            );
+            team.run(
+                &[
+                    "config",
+                    "set",
+                    &app,
+                    "API_BASE=https://api.example.com",
+                    "CDN=https://cdn.example.com",
+                ],
+                None,
+            );
+            for (m, role) in ["developer", "tester", "admin", "operator"]
+                .iter()
+                .enumerate()
+            {
+                let member = format!("m{}", (a + m * 5) % members);
+                team.run(&["role", "grant", &member, &app, role], None);
+            }
+        }
+        team
+    }
+
+    fn public_line(&self, home: &Path) -> String {
+        let out = Command::new(&self.bin)
+            .args(["identity", "new"])
+            .env("XDG_CONFIG_HOME", home)
+            .env("HOME", home)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Duration {
+        let start = Instant::now();
+        let mut child = Command::new(&self.bin)
+            .args(args)
+            .env("XDG_CONFIG_HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join("data"))
+            .env("HOME", &self.home)
+            .env("MPVAULT_VAULT", &self.vault)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "mpvault {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
+        start.elapsed()
     }
 }
 
@@ -106,61 +179,14 @@ fn build_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/mpvault")
 }
 
-fn public_line(bin: &Path, home: &Path) -> String {
-    let out = Command::new(bin)
-        .args(["identity", "new"])
-        .env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn run(bin: &Path, home: &Path, vault: &Path, args: &[&str], stdin: Option<&str>) -> Duration {
-    let start = Instant::now();
-    let mut child = Command::new(bin)
-        .args(args)
-        .env("XDG_CONFIG_HOME", home)
-        .env("HOME", home)
-        .env("MPVAULT_VAULT", vault)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "mpvault {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    start.elapsed()
-}
-
 fn median(mut f: impl FnMut() -> Duration) -> Duration {
     let mut times: Vec<Duration> = (0..RUNS).map(|_| f()).collect();
     times.sort();
     times[RUNS / 2]
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64()
+fn report(label: &str, time: Duration, baseline: Duration) {
+    let ms = time.as_secs_f64() * 1000.0;
+    let ratio = time.as_secs_f64() / baseline.as_secs_f64();
+    println!("{label:<48} {ms:>9.2} ms  {ratio:>6.1}x baseline");
 }
