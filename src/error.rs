@@ -122,8 +122,8 @@ impl Error {
             | Error::Corrupt { hint, .. }
             | Error::Exists { hint, .. } => Some(hint.clone()).filter(|h| !h.is_empty()),
             Error::Io { .. } => Some("check the path and its permissions".into()),
-            Error::Export(e) => e.hint(),
-            Error::BrokenPipe => None,
+            // Export errors say what to do in their own sentence.
+            Error::Export(_) | Error::BrokenPipe => None,
         }
     }
 

@@ -28,8 +28,10 @@ fn main() -> ExitCode {
 
 /// One line: what is wrong, then what to do.
 fn report(error: &Error) {
+    let what = error.to_string();
+    let what = what.trim_end_matches('.');
     match error.hint() {
-        Some(hint) => eprintln!("mpvault: {error}; {hint}."),
-        None => eprintln!("mpvault: {error}."),
+        Some(hint) => eprintln!("mpvault: {what}; {hint}."),
+        None => eprintln!("mpvault: {what}."),
     }
 }

@@ -205,6 +205,12 @@ fn cases() -> Vec<Case> {
             "already exists",
         ),
         case(
+            "value the python dialect cannot carry",
+            &["export", "shop", "--dialect", "python"],
+            2,
+            "GREETING cannot be written losslessly for the python dialect",
+        ),
+        case(
             "unknown --only key",
             &["export", "shop", "--only", "NOPE"],
             3,
@@ -287,6 +293,10 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer"]);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
+    w.ok(
+        &alice,
+        &["config", "set", "shop", "GREETING=hello ${USER_NAME}"],
+    );
     let outsider = w.person("outsider");
     let nobody = w.stranger("nobody");
     // Their first look pins the vault's owners (and says so); the cases below are about errors.
@@ -339,7 +349,7 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
             "{name}: not one sentence: {err}"
         );
         assert!(
-            !err.contains("panicked") && !err.contains(APPSECRET),
+            !err.contains("panicked") && !err.contains(APPSECRET) && !err.contains("USER_NAME"),
             "{name}: {err}"
         );
         assert_eq!(

@@ -134,22 +134,6 @@ pub enum ExportError {
     Random { name: String, detail: String },
 }
 
-impl ExportError {
-    /// Optional extra advice for the user.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            ExportError::Unrepresentable { dialect, .. } => Some(match dialect {
-                Dialect::Python => "python-dotenv replaces every ${NAME} and ${NAME:-default} in a value, in any quoting, and offers no escape; export this entry with --format shell (source it) or --format json, or change the value.".to_string(),
-                Dialect::Expand | Dialect::Node => "dotenv 16 keeps backslashes literally, turns \\n and \\r into line breaks only inside double quotes, and turns bare carriage returns into line feeds, so some combinations of quotes, #, leading or trailing spaces, carriage returns and a trailing backslash have no lossless spelling; --format shell and --format json carry any value.".to_string(),
-            }),
-            ExportError::NulByte { .. } => Some(
-                "Environment variables are C strings, so no dotenv, shell or GitHub file can carry a NUL byte; json escapes it as \\u0000.".to_string(),
-            ),
-            _ => None,
-        }
-    }
-}
-
 /// Check that `name` is a portable environment variable name.
 pub fn validate_name(name: &str) -> Result<(), ExportError> {
     let mut bytes = name.bytes();
@@ -292,7 +276,6 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("PAY_KEY cannot be written losslessly for the python dialect"));
         assert!(!msg.contains("SECRET_VALUE"));
-        assert!(err.hint().is_some());
     }
 
     #[test]
