@@ -205,48 +205,6 @@ fn a_developer_adds_and_rotates_secrets_without_an_owner() {
 }
 
 #[test]
-fn removing_a_member_replaces_the_keys_they_could_read() {
-    let w = World::new();
-    let alice = w.owner_with_app();
-    let bob = w.person("bob");
-    w.join(&alice, &bob, &["developer"]);
-    w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    let old_vault = w.vault_text();
-
-    let out = w
-        .cmd(&alice)
-        .args(["member", "remove", "bob"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let note = String::from_utf8(out.stderr).unwrap();
-    assert!(note.contains("shop: WECHAT_APPSECRET"), "{note}");
-    w.ok_stdin(
-        &alice,
-        &["rotate-secret", "shop", "--stdin"],
-        &"e".repeat(32),
-    );
-
-    let (code, _) = w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, 4, "bob is no longer a member");
-    // Bob's saved copy of the old file gives him the old data key, which opens nothing new.
-    let new: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
-    let mut spliced: serde_json::Value = serde_json::from_str(&old_vault).unwrap();
-    spliced["apps"]["shop"]["secrets"] = new["apps"]["shop"]["secrets"].clone();
-    std::fs::write(
-        w.vault_path(),
-        serde_json::to_string_pretty(&spliced).unwrap(),
-    )
-    .unwrap();
-    let (code, err) = w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(
-        code, 5,
-        "the old data key does not open the new ciphertext: {err}"
-    );
-    assert!(!err.contains(&"e".repeat(32)));
-}
-
-#[test]
 fn revoking_a_role_takes_away_what_it_read() {
     let w = World::new();
     let alice = w.owner_with_app();

@@ -344,3 +344,30 @@ fn rekey_replaces_every_data_key() {
     );
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
 }
+
+#[test]
+fn granting_a_role_rewraps_only_the_keys_whose_readers_changed() {
+    let w = World::new();
+    let (alice, _, _) = team(&w);
+    let dave = w.person("dave");
+    w.join(&alice, &dave, &[]);
+    let key = |v: &Value, level: &str| v["apps"]["shop"]["keys"][level].clone();
+    let before: Value = serde_json::from_str(&w.vault_text()).unwrap();
+    w.ok(&alice, &["role", "grant", "dave", "shop", "data-analyst"]);
+    let after: Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert_ne!(
+        key(&before, "team")["wrapped"],
+        key(&after, "team")["wrapped"]
+    );
+    assert_eq!(
+        key(&before, "team")["commitment"],
+        key(&after, "team")["commitment"],
+        "same key, re-wrapped"
+    );
+    assert_eq!(key(&before, "developer"), key(&after, "developer"));
+    assert_eq!(key(&before, "admin"), key(&after, "admin"));
+    assert_eq!(
+        before["apps"]["shop"]["secrets"],
+        after["apps"]["shop"]["secrets"]
+    );
+}
