@@ -107,7 +107,16 @@ pub enum Command {
         /// Write here (mode 0600) instead of standard output
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Overwrite an existing output file
+        /// Write only the miniprogram-ci upload key (WECHAT_UPLOAD_KEY) to PATH, mode 0600
+        /// [default: private.<appid>.key]
+        #[arg(
+            long,
+            value_name = "PATH",
+            num_args = 0..=1,
+            conflicts_with_all = ["output", "format", "dialect", "preset", "only"]
+        )]
+        upload_key_file: Option<Option<PathBuf>>,
+        /// Overwrite an existing file, and write secrets even where git would commit them
         #[arg(long)]
         force: bool,
     },

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -116,16 +117,125 @@ pub fn export(
     }
     match out {
         Some(path) => {
+            let secrets = entries.iter().any(|e| e.secret);
+            let committable = guard_commit(path, secrets, force)?;
             store::write_private(path, text.as_bytes(), force)?;
             output::note(&format!(
                 "Wrote {} value(s) to {} (mode 0600).",
                 entries.len(),
                 path.display()
             ));
+            if committable {
+                warn_committable(path, secrets);
+            }
         }
         None => output::write(text.as_bytes())?,
     }
     Ok(0)
+}
+
+/// The secret miniprogram-ci signs uploads with.
+const UPLOAD_KEY: &str = "WECHAT_UPLOAD_KEY";
+
+/// `export APP --upload-key-file [PATH]`: the app's upload key, byte for byte, in a private
+/// file (default `private.<appid>.key` here), and on standard output the line that uses it.
+pub fn upload_key(ctx: &Context, app: &str, path: Option<&Path>, force: bool) -> Result<i32> {
+    let (path, appid, committable) = ctx.read(|vault, keys| {
+        let a = vault.app(app)?;
+        if !a.secrets.contains_key(UPLOAD_KEY) {
+            return Err(Error::not_found(
+                format!("'{app}' has no upload key ({UPLOAD_KEY})"),
+                format!(
+                    "store it with `mpvault add-secret {app} {UPLOAD_KEY} --stdin < private.key`"
+                ),
+            ));
+        }
+        let path = path.map_or_else(
+            || PathBuf::from(format!("private.{}.key", a.appid)),
+            Path::to_path_buf,
+        );
+        if path.exists() && !force {
+            return Err(Error::exists(
+                format!("{} already exists", path.display()),
+                "pass --force to overwrite it, or name another path after --upload-key-file",
+            ));
+        }
+        // Refuse before anything is decrypted.
+        let committable = guard_commit(&path, true, force)?;
+        let key = keys
+            .read(vault, app, &Field::Secret(UPLOAD_KEY.into()), 0)?
+            .unwrap_or_default();
+        store::write_private(&path, key.as_bytes(), force)?;
+        Ok((path, a.appid.clone(), committable))
+    })?;
+    output::note(&format!(
+        "Wrote the upload key of '{app}' to {} (mode 0600).",
+        path.display()
+    ));
+    if committable {
+        warn_committable(&path, true);
+    }
+    output::line(&format!(
+        "miniprogram-ci upload --pp ./ --pkp {} --appid {appid} --uv <version>",
+        shell_word(&path.to_string_lossy())
+    ))?;
+    Ok(0)
+}
+
+/// Whether git would commit `path`: it is inside a work tree and not ignored (nor already
+/// tracked). `git check-ignore` exits 0 for ignored and 1 for not ignored; anything else
+/// (git missing, not a repository) leaves nothing to guard.
+fn git_would_commit(path: &Path) -> bool {
+    let Some(name) = path.file_name() else {
+        return false;
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::process::Command::new("git")
+        .args(["check-ignore", "-q", "--"])
+        .arg(name)
+        .current_dir(folder)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.code() == Some(1))
+}
+
+/// Refuses to write secrets where git would commit them, unless `force`. Returns whether the
+/// file is committable, so the caller can warn once it is written.
+fn guard_commit(path: &Path, secrets: bool, force: bool) -> Result<bool> {
+    let committable = git_would_commit(path);
+    if committable && secrets && !force {
+        return Err(Error::invalid(
+            format!(
+                "{} is not ignored by git, so the secrets written to it could be committed",
+                path.display()
+            ),
+            "add it to .gitignore, or pass --force to write it anyway",
+        ));
+    }
+    Ok(committable)
+}
+
+fn warn_committable(path: &Path, secrets: bool) {
+    let what = if secrets { "its secrets" } else { "it" };
+    output::note(&format!(
+        "Warning: {} is not ignored by git, so {what} could be committed; add it to .gitignore.",
+        path.display()
+    ));
+}
+
+/// A path as one POSIX shell word, quoted only when it needs to be.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-/+@%:,=".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// `$GITHUB_ENV` is appended to; a file we create for it gets mode 0600.

@@ -176,10 +176,17 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rekey { app } => member::rekey(&ctx, app.as_deref()),
         Command::Export {
             app,
+            upload_key_file: Some(path),
+            force,
+            ..
+        } => export::upload_key(&ctx, &app, path.as_deref(), force),
+        Command::Export {
+            app,
             select,
             format,
             dialect,
             output,
+            upload_key_file: None,
             force,
         } => export::export(
             &ctx,
