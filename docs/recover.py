@@ -13,7 +13,12 @@ import pyrage
 from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt
 
 
-def associated_data(vault_id, app, level, path, sealed):
+def associated_data(fmt, vault_id, app, level, path, sealed):
+    if fmt >= 3:
+        # Format 3: length-prefixed parts (4-byte big-endian length, then the UTF-8 bytes).
+        version = str(sealed["version"]) if "version" in sealed else ""
+        parts = ["mpvault ad v3", vault_id, app, level, path, version, sealed["set_by"], sealed["set_at"]]
+        return b"".join(len(p.encode()).to_bytes(4, "big") + p.encode() for p in parts)
     parts = [vault_id, app, level, path, sealed["set_by"], sealed["set_at"]]
     return b"mpvault.v1" + b"".join(b"\x00" + p.encode() for p in parts)
 
@@ -42,13 +47,13 @@ def main():
             for field, sealed in app.get(kind, {}).items():
                 if "team" in keys:
                     path = f"{kind}/{field}"
-                    values[path] = open_value(keys["team"], associated_data(vault["vault_id"], name, "team", path, sealed), sealed)
+                    values[path] = open_value(keys["team"], associated_data(vault["format"], vault["vault_id"], name, "team", path, sealed), sealed)
         for secret, entry in app.get("secrets", {}).items():
             level = entry["access"]
             if level in keys:
                 path = f"secrets/{secret}"
                 sealed = entry["versions"][0]
-                values[path] = open_value(keys[level], associated_data(vault["vault_id"], name, level, path, sealed), sealed)
+                values[path] = open_value(keys[level], associated_data(vault["format"], vault["vault_id"], name, level, path, sealed), sealed)
         out[name] = values
     json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
 

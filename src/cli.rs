@@ -129,6 +129,13 @@ pub enum Command {
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Review the policy changes since the state this clone trusts, and sign them (owners);
+    /// adopts a format 1 or 2 vault
+    Sign {
+        /// Sign without asking (after reviewing the changes it prints)
+        #[arg(long)]
+        yes: bool,
+    },
     /// The vault owners you trust, and re-pinning after checking fingerprints
     Trust {
         /// Trust the owners who signed the vault now (check their fingerprints first)

@@ -1,47 +1,68 @@
-//! Trust on first use. A user pins the owners of each vault id the first time they open it;
-//! from then on a policy (who may read what) that is not signed by a pinned owner is refused
-//! before anything is read or encrypted.
+//! What this clone trusts and remembers about the vault at each location: its id, the owners
+//! whose signature it accepts, the highest policy revision it has accepted, who it has seen
+//! leave, and the newest version and level of each secret it has seen. `assess` turns that
+//! memory and a vault file into a verdict; it prints nothing: commands tell the user.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::output;
+use crate::vault::keyring::Guard;
 use crate::vault::policy::{self, Policy};
-use crate::vault::Vault;
+use crate::vault::{access, DepartureKind, Vault};
+use crate::wechat::Level;
 
-/// The pinned owners of one vault, and the last policy seen signed by one of them.
+/// Fingerprints of owners that replace trust on first use (CI, where nothing is remembered).
+pub const TRUSTED_OWNERS_VAR: &str = "MPVAULT_TRUSTED_OWNERS";
+
+/// What this clone accepted at one location.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Pin {
+pub struct Seen {
+    pub vault_id: String,
+    pub format: u32,
+    /// The highest policy revision accepted here.
+    pub revision: u64,
+    /// Owners whose signature is accepted: signing key → handle.
     pub owners: BTreeMap<String, String>,
-    pub pinned_at: String,
+    /// Owners of earlier revisions who are owners no more: signing key → (handle, revision).
+    #[serde(default)]
+    pub former_owners: BTreeMap<String, (String, u64)>,
+    /// The policy of the highest revision accepted, to say what changed since.
     pub policy: Policy,
+    /// Members who left or lost levels: member key → what.
+    #[serde(default)]
+    pub departed: BTreeMap<String, Left>,
+    /// `app/NAME` → (newest version, level) of each secret seen.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, (u64, Level)>,
+    pub pinned_at: String,
 }
+
+pub use crate::vault::keyring::Departed as Left;
 
 #[derive(Default, Serialize, Deserialize)]
-struct PinFile {
-    vaults: BTreeMap<String, Pin>,
+struct MemoryFile {
+    #[serde(default)]
+    locations: BTreeMap<String, Seen>,
 }
 
-/// `<data dir>/mpvault/trusted.json`.
-pub struct Pins {
+/// `<data dir>/mpvault/trusted.json`: this user's memory of every vault location.
+pub struct Memory {
     path: PathBuf,
-    file: PinFile,
+    file: MemoryFile,
 }
 
-/// How a vault stands once checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Standing {
-    /// Signed by a pinned owner (or pinned just now, on first use).
-    Signed,
-    /// A format-1 vault never signed and never pinned: readable, but only an owner may write,
-    /// which signs it.
-    Unsigned,
+/// Where a vault lives, as this clone names it: its canonical path.
+pub fn location(vault_path: &Path) -> String {
+    std::fs::canonicalize(vault_path)
+        .unwrap_or_else(|_| vault_path.to_path_buf())
+        .display()
+        .to_string()
 }
 
-impl Pins {
+impl Memory {
     pub fn load() -> Result<Self> {
         let dir = dirs::data_dir().ok_or_else(|| {
             Error::not_found(
@@ -53,75 +74,351 @@ impl Pins {
         let file = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
                 Error::corrupt(
-                    format!("the list of trusted vault owners at {} is damaged", path.display()),
+                    format!("the list of trusted vaults at {} is damaged", path.display()),
                     "remove it to trust each vault afresh on next use, after checking owners' fingerprints",
                 )
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => PinFile::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => MemoryFile::default(),
             Err(e) => return Err(Error::io_at("read", &path, e)),
         };
-        Ok(Pins { path, file })
+        Ok(Memory { path, file })
     }
 
-    pub fn get(&self, vault_id: &str) -> Option<&Pin> {
-        self.file.vaults.get(vault_id)
+    pub fn get(&self, location: &str) -> Option<&Seen> {
+        self.file.locations.get(location)
     }
 
-    /// Pins the owners of `policy` and remembers the policy.
-    pub fn pin(&mut self, policy: &Policy, now: &str) -> Result<()> {
-        let pin = Pin {
-            owners: policy.owners(),
-            pinned_at: now.to_string(),
-            policy: policy.clone(),
-        };
-        self.file.vaults.insert(policy.vault_id.clone(), pin);
+    pub fn remember(&mut self, location: &str, seen: Seen) -> Result<()> {
+        self.file.locations.insert(location.to_string(), seen);
         self.save()
     }
 
+    pub fn forget(&mut self, location: &str) -> Result<()> {
+        if self.file.locations.remove(location).is_some() {
+            self.save()?;
+        }
+        Ok(())
+    }
+
     fn save(&self) -> Result<()> {
-        let dir = self.path.parent().expect("the pin file has a folder");
+        let dir = self.path.parent().expect("the memory file has a folder");
         std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
-        let json = serde_json::to_string_pretty(&self.file).expect("pins always serialize");
+        let json = serde_json::to_string_pretty(&self.file).expect("memory always serializes");
         crate::store::write_private(&self.path, json.as_bytes(), true)
     }
 }
 
-/// Checks the vault's policy against the user's pins, pinning on first use.
-pub fn check(vault: &Vault, pins: &mut Pins, now: &str) -> Result<Standing> {
+/// What a vault file is worth to this clone.
+#[derive(Debug)]
+pub struct Verdict {
+    /// Warnings and first-use notices, for the command to print.
+    pub notes: Vec<String>,
+    /// Set when the file may be read but not written, saying why.
+    pub read_only: Option<Error>,
+    /// What a write must respect.
+    pub guard: Guard,
+    /// The memory to keep for this location, when it changed.
+    pub remember: Option<Seen>,
+}
+
+impl Verdict {
+    pub fn require_writable(&mut self) -> Result<()> {
+        match self.read_only.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Owner fingerprints from `MPVAULT_TRUSTED_OWNERS`, normalised (no spaces, lowercase).
+pub fn trusted_owners_from_env() -> Option<Vec<String>> {
+    let text = std::env::var(TRUSTED_OWNERS_VAR).ok()?;
+    let list: Vec<String> = text
+        .split(',')
+        .map(|f| {
+            f.chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .filter(|f| !f.is_empty())
+        .collect();
+    Some(list)
+}
+
+fn compact(fingerprint: &str) -> String {
+    fingerprint.replace(' ', "")
+}
+
+const RESTORE: &str = "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner";
+
+/// Checks a vault file against this clone's memory of its location (or the trusted owners
+/// from the environment) before anything in it is decrypted or encrypted.
+pub fn assess(
+    vault: &Vault,
+    seen: Option<&Seen>,
+    env: Option<&[String]>,
+    now: &str,
+) -> Result<Verdict> {
+    if vault.signature.is_none() {
+        return unsigned(vault, seen, env);
+    }
+    if let Some(seen) = seen.filter(|s| s.vault_id != vault.vault_id) {
+        return Err(Error::corrupt(
+            format!(
+                "this is not the vault you trusted here: its id is {}, and the one this clone trusts at this location is {}",
+                vault.vault_id, seen.vault_id
+            ),
+            "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
+        ));
+    }
     let current = Policy::of(vault);
-    let signer_key = policy::verify(vault);
-    let Some(pin) = pins.get(&vault.vault_id).cloned() else {
-        if vault.signature.is_none() {
-            return Ok(Standing::Unsigned);
-        }
-        if signer_key.is_none() {
-            return Err(unsigned_change(None));
-        }
-        announce_first_use(&current);
-        pins.pin(&current, now)?;
-        return Ok(Standing::Signed);
-    };
-    let Some(key) = signer_key else {
-        return Err(unsigned_change(policy::describe_change(
-            &pin.policy,
-            &current,
-        )));
+    let Some(signer_key) = policy::verify(vault) else {
+        return Err(unsigned_change(
+            seen.and_then(|s| policy::describe_change(&s.policy, &current)),
+        ));
     };
     let signer = vault
         .signature
         .as_ref()
-        .map(|s| s.signer.as_str())
+        .map(|s| s.signer.clone())
         .unwrap_or_default();
-    if !pin.owners.values().any(|k| *k == key) {
+    if let Some(list) = env {
+        let print = policy::fingerprint(&signer_key);
+        if !list.contains(&compact(&print)) {
+            return Err(Error::corrupt(
+                format!("the vault is signed by '{signer}' (fingerprint {print}), who is not among the owners {TRUSTED_OWNERS_VAR} names"),
+                format!("if that owner is trusted, add their fingerprint to {TRUSTED_OWNERS_VAR}; otherwise {RESTORE}"),
+            ));
+        }
+    }
+    let mut verdict = Verdict {
+        notes: Vec::new(),
+        read_only: None,
+        guard: Guard::default(),
+        remember: None,
+    };
+    if vault.format < crate::vault::FORMAT {
+        verdict.read_only = Some(old_format(vault.format));
+    }
+    let Some(seen) = seen else {
+        if env.is_none() {
+            verdict.notes.push(first_use(&current));
+        }
+        let mut fresh = first_memory(vault, now);
+        check_secrets(vault, &mut fresh, false, &mut verdict)?;
+        verdict.guard = guard_of(&fresh);
+        verdict.remember = Some(fresh);
+        return Ok(verdict);
+    };
+    let older = vault.revision < seen.revision || vault.format < seen.format;
+    if seen.owners.contains_key(&signer_key) {
+        // Signed by an owner this clone trusts now.
+    } else if let Some((handle, left)) = seen.former_owners.get(&signer_key) {
+        if !older || vault.revision >= *left {
+            return Err(Error::corrupt(
+                format!("the vault is signed by '{handle}', whom this clone saw removed as an owner in policy revision {left}, at revision {}", vault.revision),
+                RESTORE,
+            ));
+        }
+        verdict.read_only = Some(Error::denied(
+            format!("this older copy of the vault (revision {}) is signed by '{handle}', who stopped being an owner in revision {left}, so nothing new may be written to it", vault.revision),
+            "merge or check out the current vault (`git pull`) and write there",
+        ));
+    } else {
         return Err(Error::corrupt(
             format!("the vault's roster is signed by '{signer}', who is not an owner you trusted for this vault"),
             "if its owners really changed, check their fingerprints with them and run `mpvault trust --repin`",
         ));
     }
-    if pin.policy != current {
-        pins.pin(&current, now)?;
+    let mut next = seen.clone();
+    if older {
+        verdict.notes.push(format!(
+            "warning: this copy of the vault is at policy revision {}, older than revision {} which this clone has seen (another branch or an old tag?); writes that would encrypt to anyone who left since are refused.",
+            vault.revision, seen.revision
+        ));
+    } else {
+        accept(&mut next, &current, vault);
     }
-    Ok(Standing::Signed)
+    check_secrets(vault, &mut next, older, &mut verdict)?;
+    verdict.guard = guard_of(&next);
+    if !same_memory(&next, seen) {
+        verdict.remember = Some(next);
+    }
+    Ok(verdict)
+}
+
+fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Result<Verdict> {
+    if let Some(seen) = seen {
+        return Err(Error::corrupt(
+            format!(
+                "this vault's roster is not signed, but the vault this clone trusts at this location ({}) was signed at revision {}",
+                seen.vault_id, seen.revision
+            ),
+            "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
+        ));
+    }
+    if env.is_some() {
+        return Err(Error::corrupt(
+            format!("this vault's roster is not signed, and {TRUSTED_OWNERS_VAR} asks for an owner's signature"),
+            "ask an owner to adopt it with `mpvault sign` and commit the result",
+        ));
+    }
+    Ok(Verdict {
+        notes: vec![format!(
+            "note: this vault's roster has never been signed (format {}); it is read-only until an owner adopts it with `mpvault sign`.",
+            vault.format
+        )],
+        read_only: Some(old_format(vault.format)),
+        guard: Guard::default(),
+        remember: None,
+    })
+}
+
+fn old_format(format: u32) -> Error {
+    Error::denied(
+        format!("this vault is in format {format}, which this mpvault reads but does not write"),
+        "ask an owner to review and adopt it with `mpvault sign`, which re-keys it and signs every value",
+    )
+}
+
+/// A newer policy, signed by a trusted owner, becomes what this clone remembers.
+fn accept(seen: &mut Seen, current: &Policy, vault: &Vault) {
+    let owners = owners_of(current);
+    for (key, handle) in &seen.owners {
+        if !owners.contains_key(key) {
+            seen.former_owners
+                .insert(key.clone(), (handle.clone(), vault.revision));
+        }
+    }
+    seen.former_owners.retain(|k, _| !owners.contains_key(k));
+    seen.owners = owners;
+    seen.departed = departed_in(current, &seen.departed);
+    seen.revision = vault.revision;
+    seen.format = vault.format;
+    seen.policy = current.clone();
+}
+
+fn owners_of(policy: &Policy) -> BTreeMap<String, String> {
+    policy
+        .owners()
+        .into_iter()
+        .map(|(handle, key)| (key, handle))
+        .collect()
+}
+
+/// Who has left, by key, as of `policy`: earlier memory plus its departures, less what the
+/// policy gives back (an owner re-added them, or granted the level again).
+fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<String, Left> {
+    let mut departed = known.clone();
+    for d in policy.departures() {
+        if d.kind == DepartureKind::Demoted && d.lost.is_empty() {
+            continue;
+        }
+        let entry = departed.entry(d.key.clone()).or_insert_with(|| Left {
+            handle: d.handle.clone(),
+            revision: d.revision,
+            removed: false,
+            lost: BTreeSet::new(),
+        });
+        if d.revision >= entry.revision {
+            entry.revision = d.revision;
+            entry.handle = d.handle.clone();
+        }
+        entry.removed |= d.kind == DepartureKind::Removed;
+        entry.lost.extend(d.lost.iter().cloned());
+    }
+    for (key, left) in &mut departed {
+        let Some((handle, _)) = policy.members.iter().find(|(_, m)| m.key == *key) else {
+            continue;
+        };
+        left.removed = false;
+        left.lost.retain(|place| {
+            let Some((app, level)) = place.split_once('/') else {
+                return true;
+            };
+            let reads = policy
+                .apps
+                .get(app)
+                .and_then(|a| a.keys.get(&level.parse::<Level>().unwrap_or(Level::Admin)))
+                .is_some_and(|k| k.readers.contains(handle));
+            !reads
+        });
+    }
+    departed.retain(|_, left| left.removed || !left.lost.is_empty());
+    departed
+}
+
+/// Versions never go back while the policy is current; a level lowered by someone who could
+/// not read the old one is remembered at the old level, so no rotation follows it down.
+fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool, verdict: &mut Verdict) -> Result<()> {
+    if vault.format < 3 {
+        return Ok(());
+    }
+    for (app_name, app) in &vault.apps {
+        for (name, secret) in &app.secrets {
+            let slot = format!("{app_name}/{name}");
+            let current = &secret.versions[0];
+            let version = current.version.unwrap_or(0);
+            let Some(&(seen_version, seen_level)) = seen.secrets.get(&slot) else {
+                seen.secrets.insert(slot, (version, secret.access));
+                continue;
+            };
+            if version < seen_version {
+                if !older {
+                    return Err(Error::corrupt(
+                        format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {seen_version}: a newer value was dropped"),
+                        "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value",
+                    ));
+                }
+                verdict.notes.push(format!(
+                    "warning: {name} of '{app_name}' is at version {version} here, older than version {seen_version} which this clone has seen."
+                ));
+                continue;
+            }
+            let mut level = secret.access;
+            if level < seen_level {
+                let signer = current.signer();
+                let may = access::can_read(vault, app_name, seen_level, signer);
+                if !may {
+                    verdict.notes.push(format!(
+                        "warning: {name} of '{app_name}' was lowered from the {seen_level} level to {level} by '{signer}', who cannot read {seen_level} values; it will not be rotated at the lower level."
+                    ));
+                    level = seen_level;
+                }
+            }
+            if !older {
+                seen.secrets
+                    .insert(slot, (version.max(seen_version), level));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a write must respect, as this clone remembers the vault at its location.
+pub fn guard_of(seen: &Seen) -> Guard {
+    Guard {
+        departed: seen.departed.clone(),
+        seen: seen
+            .secrets
+            .iter()
+            .filter_map(|(slot, v)| {
+                let (app, name) = slot.split_once('/')?;
+                Some(((app.to_string(), name.to_string()), *v))
+            })
+            .collect(),
+    }
+}
+
+fn same_memory(a: &Seen, b: &Seen) -> bool {
+    a.revision == b.revision
+        && a.format == b.format
+        && a.owners == b.owners
+        && a.former_owners == b.former_owners
+        && a.policy == b.policy
+        && a.departed == b.departed
+        && a.secrets == b.secrets
 }
 
 fn unsigned_change(change: Option<String>) -> Error {
@@ -129,18 +426,69 @@ fn unsigned_change(change: Option<String>) -> Error {
         Some(change) => format!("{change} but the change is not signed by an owner"),
         None => "the vault's roster signature does not verify".to_string(),
     };
-    Error::corrupt(what, "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner")
+    Error::corrupt(
+        what,
+        "an owner who agrees with the change reviews and signs it with `mpvault sign`; otherwise restore mpvault.json from git (`git log -p mpvault.json` shows who changed it)",
+    )
 }
 
-fn announce_first_use(policy: &Policy) {
+fn first_use(policy: &Policy) -> String {
     let owners: Vec<String> = policy
         .owners()
         .iter()
         .map(|(h, k)| format!("  {h}  {}", policy::fingerprint(k)))
         .collect();
-    output::note(&format!(
+    format!(
         "Trusting this vault ({}) for the first time, with these owners:\n{}\nCheck the fingerprints with them out of band; `mpvault trust` shows them again.",
         policy.vault_id,
         owners.join("\n")
-    ));
+    )
+}
+
+/// What this clone remembers of a vault it trusts as it is now, secrets aside.
+fn first_memory(vault: &Vault, now: &str) -> Seen {
+    let current = Policy::of(vault);
+    Seen {
+        vault_id: vault.vault_id.clone(),
+        format: vault.format,
+        revision: vault.revision,
+        owners: owners_of(&current),
+        former_owners: BTreeMap::new(),
+        departed: departed_in(&current, &BTreeMap::new()),
+        policy: current,
+        secrets: BTreeMap::new(),
+        pinned_at: now.to_string(),
+    }
+}
+
+/// A fresh memory of `vault` as it is now, for `trust --repin` and after signing.
+pub fn pin_now(vault: &Vault, now: &str) -> Seen {
+    let mut seen = first_memory(vault, now);
+    remember_secrets(vault, &mut seen, false);
+    seen
+}
+
+/// After this clone's own write: the memory moves to the vault it wrote.
+pub fn after_write(seen: Option<&Seen>, vault: &Vault, now: &str) -> Seen {
+    let Some(seen) = seen else {
+        return pin_now(vault, now);
+    };
+    let mut next = seen.clone();
+    let older = vault.revision < seen.revision;
+    if !older {
+        accept(&mut next, &Policy::of(vault), vault);
+    }
+    remember_secrets(vault, &mut next, older);
+    next
+}
+
+/// Records the vault's secrets in memory; the checks already passed when it was loaded.
+fn remember_secrets(vault: &Vault, seen: &mut Seen, older: bool) {
+    let mut scratch = Verdict {
+        notes: Vec::new(),
+        read_only: None,
+        guard: Guard::default(),
+        remember: None,
+    };
+    let _ = check_secrets(vault, seen, older, &mut scratch);
 }

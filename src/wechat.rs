@@ -230,6 +230,24 @@ pub fn secret_kind(name: &str) -> SecretKind {
     }
 }
 
+/// The lowest level a secret may ever be stored at, whatever the file says: what WeChat issues
+/// for builds is for developers, and WeChat Pay's keys are for admins.
+pub fn minimum_level(name: &str) -> Level {
+    const DEVELOPER: [&str; 4] = [
+        APPSECRET,
+        "WECHAT_UPLOAD_KEY",
+        "BAAS_CLIENT_SECRET",
+        "MINCLOUD_CLIENT_SECRET",
+    ];
+    if name.starts_with("WECHAT_PAY_") {
+        Level::Admin
+    } else if DEVELOPER.contains(&name) {
+        Level::Developer
+    } else {
+        Level::Team
+    }
+}
+
 /// Checks a value against the shape its name promises. The error never quotes the value.
 pub fn validate_secret(name: &str, value: &str) -> Result<()> {
     let kind = secret_kind(name);

@@ -257,12 +257,12 @@ fn cases() -> Vec<Case> {
             ..case("non-JSON vault", &["app", "list"], 5, "is not valid JSON")
         },
         Case {
-            damage: Some(|t| t.replacen("\"format\": 2", "\"format\": 3", 1)),
+            damage: Some(|t| t.replacen("\"format\": 3", "\"format\": 4", 1)),
             ..case(
                 "newer-format vault",
                 &["config", "set", "shop", "A=1"],
                 5,
-                "uses format 3, newer than",
+                "uses format 4, newer than",
             )
         },
         Case {

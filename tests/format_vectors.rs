@@ -1,6 +1,7 @@
-//! Fixed vectors: the same small vault written by format 1 (no signed roster) and format 2,
-//! with its members' identities. Every later version of mpvault must keep opening them and
-//! reading the same values.
+//! Fixed vectors: the same small vault written by format 1 (no signed roster), format 2 (signed
+//! roster) and format 3 (format 2 adopted by its owner: revisions, signed values), with its
+//! members' identities. Every later version of mpvault must keep opening them and reading the
+//! same values.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 
 use common::*;
 
-const FORMATS: [u32; 2] = [1, 2];
+const FORMATS: [u32; 3] = [1, 2, 3];
 
 fn vectors_of(format: u32) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/vectors/format-{format}"))
@@ -119,14 +120,25 @@ fn every_format_takes_new_writes() {
     }
 }
 
+/// Older formats are read-only until an owner adopts them with `sign`; then they take writes.
 fn takes_new_writes(format: u32) {
     let w = World::new();
     copy_vault(&w, format);
-    let out = as_member(
-        &w,
-        "alice",
-        &["config", "set", "blog", "CDN=https://cdn.example.com"],
-    );
+    let set = ["config", "set", "blog", "CDN=https://cdn.example.com"];
+    if format < 3 {
+        let before = w.vault_text();
+        let out = as_member(&w, "alice", &set);
+        assert_eq!(out.status.code(), Some(4));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("mpvault sign"));
+        assert_eq!(w.vault_text(), before);
+        let out = as_member(&w, "alice", &["sign", "--yes"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = as_member(&w, "alice", &set);
     assert!(
         out.status.success(),
         "{}",
@@ -220,28 +232,48 @@ fn the_documented_recovery_script_reads_the_vectors() {
 }
 
 /// Format 1 had no signed roster: members may read it, but nothing new is encrypted to it until
-/// an owner's first change signs it (and upgrades the file).
+/// an owner adopts it with `sign`, which re-keys every level (so each gets a commitment) and
+/// signs every value.
 #[test]
-fn a_format_1_vault_is_signed_by_its_owners_first_change() {
+fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     let w = World::new();
     copy_vault(&w, 1);
     let out = as_member(&w, "bob", &["config", "set", "shop", "X=1"]);
     assert_eq!(out.status.code(), Some(4));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("never been signed by an owner"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("adopt it with `mpvault sign`"));
+    let out = as_member(&w, "bob", &["sign", "--yes"]);
+    assert_eq!(out.status.code(), Some(4), "only owners sign");
+    let out = as_member(&w, "alice", &["sign"]);
+    assert_eq!(out.status.code(), Some(2), "asks before signing");
 
-    let out = as_member(&w, "alice", &["rekey"]);
+    let out = as_member(&w, "alice", &["sign", "--yes"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("adopt this format-1 vault"));
     let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
-    assert_eq!(vault["format"], 2);
+    assert_eq!(vault["format"], 3);
+    assert_eq!(vault["revision"], 1);
     assert_eq!(vault["signature"]["signer"], "alice");
     assert!(vault["members"]["alice"]["signing_key"]
         .as_str()
         .unwrap()
         .starts_with("ed25519:"));
+    for app in ["shop", "blog"] {
+        for (level, key) in vault["apps"][app]["keys"].as_object().unwrap() {
+            assert!(
+                key["commitment"].is_string(),
+                "{app} {level} has a commitment"
+            );
+        }
+    }
+    let appsecret = &vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"];
+    assert_eq!(appsecret[0]["version"], 2);
+    assert_eq!(appsecret[0]["set_by"], "bob");
+    assert_eq!(appsecret[0]["sealed_by"], "alice");
+    assert!(appsecret[0]["sig"].is_string());
 
     let out = as_member(
         &w,

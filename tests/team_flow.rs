@@ -236,11 +236,21 @@ fn unchanged_values_keep_their_ciphertext() {
         .zip(after.lines())
         .filter(|(a, b)| a != b)
         .collect();
-    assert_eq!(
-        changed.len(),
-        1,
-        "only B's ciphertext line changes: {changed:?}"
+    // B's ciphertext and its writer's signature change (and its time, if a second passed).
+    assert!(
+        (2..=3).contains(&changed.len())
+            && changed
+                .iter()
+                .all(|(a, _)| ["\"value\"", "\"sig\"", "\"set_at\""]
+                    .iter()
+                    .any(|k| a.trim_start().starts_with(k))),
+        "only B's lines change: {changed:?}"
     );
+    let config = |t: &str| {
+        serde_json::from_str::<serde_json::Value>(t).unwrap()["apps"]["shop"]["config"].clone()
+    };
+    assert_eq!(config(&before)["A"], config(&after)["A"]);
+    assert_ne!(config(&before)["B"], config(&after)["B"]);
     let bob = w.person("bob");
     let before = w.vault_text();
     w.join(&alice, &bob, &[]);

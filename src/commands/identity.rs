@@ -8,7 +8,7 @@ use crate::{identity, output};
 pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<i32> {
     match cmd {
         IdentityCommand::New { force, passphrase } => {
-            let path = match &ctx.identity {
+            let path = match &ctx.identity_flag {
                 Some(path) => path.clone(),
                 None => identity::default_path()?,
             };
@@ -21,7 +21,7 @@ pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<i32> {
             output::line(&public)?;
         }
         IdentityCommand::Show => {
-            let line = identity::show(ctx.identity.as_deref())?;
+            let line = identity::show(ctx.identity_flag.as_deref())?;
             if let Some(signing) = line.split_whitespace().nth(1) {
                 output::note(&format!(
                     "signing key fingerprint: {}",

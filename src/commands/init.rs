@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use super::{check_name, now, Context};
 use crate::error::{Error, Result};
-use crate::trust::Pins;
+use crate::trust::{self, Memory};
 use crate::vault::crypto::random_id;
-use crate::vault::policy::{self, Policy};
+use crate::vault::policy;
 use crate::vault::{Member, Vault};
 use crate::{output, store};
 
@@ -29,6 +29,7 @@ pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
         .unwrap_or_else(|| PathBuf::from(store::FILE_NAME));
     let now = now();
     let mut vault = Vault::new(random_id()?, now.clone());
+    vault.revision = 1;
     let member = Member {
         key: identity.public.clone(),
         signing_key: Some(crate::identity::encode_signing_key(
@@ -41,7 +42,7 @@ pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
     vault.members.insert(handle.clone(), member);
     policy::sign(&mut vault, &handle, signing);
     store::create(&path, &vault)?;
-    Pins::load()?.pin(&Policy::of(&vault), &now)?;
+    Memory::load()?.remember(&trust::location(&path), trust::pin_now(&vault, &now))?;
     output::note(&format!(
         "Created {} with {handle} as its owner.",
         path.display()

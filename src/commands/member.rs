@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use super::{check_name, now, Context};
 use crate::cli::{MemberCommand, RoleCommand};
 use crate::error::{Error, Result};
-use crate::vault::{access, Keyring, Member, Vault};
+use crate::vault::offboarding::{self, Due};
+use crate::vault::{access, DepartureKind, Keyring, Member, Vault};
 use crate::wechat::{Level, Role};
 use crate::{identity, output};
 
@@ -125,63 +126,24 @@ fn short_key(key: &str) -> String {
     }
 }
 
-/// Secret names per app.
-type Readable = BTreeMap<String, Vec<String>>;
-
-/// Secret names per app that `handle` can read now.
-fn readable_secrets(vault: &Vault, handle: &str) -> Readable {
-    let mut out = BTreeMap::new();
-    for (name, app) in &vault.apps {
-        let names: Vec<String> = app
-            .secrets
-            .iter()
-            .filter(|(_, s)| access::can_read(vault, name, s.access, handle))
-            .map(|(n, _)| n.clone())
-            .collect();
-        if !names.is_empty() {
-            out.insert(name.clone(), names);
-        }
-    }
-    out
-}
-
-/// The secrets `handle` could read before a change and cannot after it, per app.
-fn lost(before: Readable, after: &Readable) -> Readable {
-    before
-        .into_iter()
-        .map(|(app, names)| {
-            let kept = after.get(&app);
-            let lost = names
-                .into_iter()
-                .filter(|n| !kept.is_some_and(|k| k.contains(n)))
-                .collect();
-            (app, lost)
-        })
-        .filter(|(_, names): &(String, Vec<String>)| !names.is_empty())
-        .collect()
-}
-
-/// Records what someone who lost access could read as due for rotation, until rotated.
-fn mark_due(vault: &mut Vault, handle: &str, lost: &Readable, now: &str) {
-    for (app, names) in lost {
-        if let Some(a) = vault.apps.get_mut(app) {
-            for name in names {
-                a.rotations_due
-                    .insert(name.clone(), format!("{handle} could read it until {now}"));
-            }
-        }
-    }
-}
-
 /// Tells which secrets must now be reset in the console.
-fn report_lost(handle: &str, lost: &Readable) {
-    if lost.is_empty() {
+fn report_lost(handle: &str, vault: &Vault) {
+    let mine = format!("{handle} could read it until");
+    let due: Vec<Due> = offboarding::rotations_due(vault)
+        .into_iter()
+        .filter(|d| d.reason.starts_with(&mine))
+        .collect();
+    if due.is_empty() {
         output::note(&format!(
             "{handle} could read no secret they lost access to."
         ));
         return;
     }
-    let lines: Vec<String> = lost
+    let mut by_app: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for d in &due {
+        by_app.entry(&d.app).or_default().push(&d.secret);
+    }
+    let lines: Vec<String> = by_app
         .iter()
         .map(|(app, names)| format!("  {app}: {}", names.join(", ")))
         .collect();
@@ -201,15 +163,23 @@ fn remove(ctx: &Context, handle: &str) -> Result<i32> {
                 "make someone else an owner first (`mpvault member add … --owner`)",
             ));
         }
-        let before = readable_secrets(vault, handle);
+        let before = offboarding::readable(vault, handle);
+        let key = member.key.clone();
         vault.members.remove(handle);
         for app in vault.apps.values_mut() {
             app.roster.remove(handle);
         }
         sync_all(vault, keys)?;
-        let lost = lost(before, &Readable::new());
-        mark_due(vault, handle, &lost, &now());
-        Ok(lost)
+        offboarding::record(
+            vault,
+            handle,
+            &key,
+            DepartureKind::Removed,
+            &before,
+            &keys.actor,
+            &now(),
+        );
+        Ok(vault.clone())
     })?;
     output::note(&format!(
         "Removed '{handle}'; the data keys they could read were replaced."
@@ -229,8 +199,8 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
         .collect::<Result<Vec<Role>>>()?;
     let lost = ctx.write(|vault, keys| {
         keys.require_owner(vault, "change roles")?;
-        vault.member(&handle)?;
-        let before = readable_secrets(vault, &handle);
+        let key = vault.member(&handle)?.key.clone();
+        let before = offboarding::readable(vault, &handle);
         let a = vault.app_mut(&app)?;
         let held = a.roster.entry(handle.clone()).or_default();
         if grant {
@@ -250,9 +220,16 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
             a.roster.remove(&handle);
         }
         keys.sync_readers(vault, &app, false)?;
-        let lost = lost(before, &readable_secrets(vault, &handle));
-        mark_due(vault, &handle, &lost, &now());
-        Ok(lost)
+        offboarding::record(
+            vault,
+            &handle,
+            &key,
+            DepartureKind::Revoked,
+            &before,
+            &keys.actor,
+            &now(),
+        );
+        Ok(vault.clone())
     })?;
     if !grant {
         report_lost(&handle, &lost);

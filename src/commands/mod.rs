@@ -8,8 +8,10 @@ mod init;
 mod member;
 mod pins;
 mod secret;
+mod sign;
 mod status;
 
+use std::cell::OnceCell;
 use std::path::PathBuf;
 
 use clap::CommandFactory;
@@ -17,7 +19,7 @@ use clap::CommandFactory;
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::trust::{self, Pins, Standing};
+use crate::trust::{self, Memory, Verdict};
 use crate::vault::policy::Policy;
 use crate::vault::{Keyring, Vault};
 use crate::{output, store};
@@ -25,7 +27,9 @@ use crate::{output, store};
 /// What every command may need: where the vault is and who is acting.
 pub struct Context {
     vault: Option<PathBuf>,
-    identity: Option<PathBuf>,
+    identity_flag: Option<PathBuf>,
+    /// Resolved once per command, so a protected identity asks for its passphrase once.
+    identity: OnceCell<Identity>,
 }
 
 impl Context {
@@ -35,24 +39,34 @@ impl Context {
         store::locate(self.vault.as_deref(), &cwd)
     }
 
-    pub fn identity(&self) -> Result<Identity> {
-        crate::identity::resolve(self.identity.as_deref())
+    pub fn identity(&self) -> Result<&Identity> {
+        if let Some(identity) = self.identity.get() {
+            return Ok(identity);
+        }
+        let identity = crate::identity::resolve(self.identity_flag.as_deref())?;
+        Ok(self.identity.get_or_init(|| identity))
     }
 
-    /// Reads the vault and checks its policy against the owners the user trusts.
-    fn load(&self) -> Result<Vault> {
-        let vault = store::load(&self.vault_path()?)?;
-        if trust::check(&vault, &mut Pins::load()?, &now())? == Standing::Unsigned {
-            output::note(UNSIGNED_NOTE);
+    /// Reads the vault and checks it against what this clone trusts at its location, telling
+    /// the user what they should know and remembering what is new.
+    fn load(&self) -> Result<(Vault, Verdict)> {
+        let path = self.vault_path()?;
+        let vault = store::load(&path)?;
+        let location = trust::location(&path);
+        let mut memory = Memory::load()?;
+        let env = trust::trusted_owners_from_env();
+        let mut verdict = trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
+        tell(&verdict.notes);
+        if let Some(seen) = verdict.remember.take() {
+            memory.remember(&location, seen)?;
         }
-        Ok(vault)
+        Ok((vault, verdict))
     }
 
     /// Reads the vault and opens it with the user's identity.
     pub fn read<T>(&self, act: impl FnOnce(&Vault, &mut Keyring) -> Result<T>) -> Result<T> {
-        let vault = self.load()?;
-        let identity = self.identity()?;
-        let mut keyring = Keyring::open(&vault, &identity)?;
+        let (vault, verdict) = self.load()?;
+        let mut keyring = Keyring::open(&vault, self.identity()?, verdict.guard)?;
         act(&vault, &mut keyring)
     }
 
@@ -62,53 +76,82 @@ impl Context {
         &self,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
-        let vault = self.load()?;
+        let (vault, verdict) = self.load()?;
         let identity = match self.identity() {
             Ok(identity) => Some(identity),
-            Err(Error::NotFound { .. }) if self.identity.is_none() => None,
+            Err(Error::NotFound { .. }) if self.identity_flag.is_none() => None,
             Err(e) => return Err(e),
         };
-        let keyring = identity
-            .as_ref()
-            .and_then(|i| Keyring::open(&vault, i).ok());
+        let keyring = identity.and_then(|i| Keyring::open(&vault, i, verdict.guard).ok());
         act(&vault, keyring)
     }
 
-    /// Locks the vault, checks its policy, applies a change as the user and writes it back
-    /// atomically. A change to the policy is signed by the acting owner, and re-pinned.
+    /// Locks the vault, checks it, applies a change as the user and writes it back atomically.
+    /// A change to the policy is signed by the acting owner at a new revision.
     pub fn write<T>(&self, act: impl FnOnce(&mut Vault, &mut Keyring) -> Result<T>) -> Result<T> {
         let path = self.vault_path()?;
         let identity = self.identity()?;
-        let mut pins = Pins::load()?;
-        let (result, signed) = store::update(&path, |vault| {
-            let standing = trust::check(vault, &mut pins, &now())?;
-            let mut keyring = Keyring::open(vault, &identity)?;
-            if standing == Standing::Unsigned && !keyring.is_owner(vault) {
-                return Err(Error::denied(
-                    "this vault's roster has never been signed by an owner, so no new value may be encrypted to it",
-                    "ask an owner to run any change (for example `mpvault rekey`), which signs it",
-                ));
-            }
+        let location = trust::location(&path);
+        let mut memory = Memory::load()?;
+        let env = trust::trusted_owners_from_env();
+        let mut notes = Vec::new();
+        let outcome = store::update(&path, |vault| {
+            let mut verdict = trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
+            notes = std::mem::take(&mut verdict.notes);
+            verdict.require_writable()?;
+            let mut keyring = Keyring::open(vault, identity, verdict.guard)?;
             let before = Policy::of(vault);
             let result = act(vault, &mut keyring)?;
-            if Policy::of(vault) == before && vault.signature.is_some() {
-                return Ok((result, None));
+            if keyring.is_owner(vault) {
+                record_floors(vault, &keyring);
             }
-            sign_as_owner(vault, &keyring, &identity)?;
-            Ok((result, Some(Policy::of(vault))))
-        })?;
-        if let Some(policy) = signed {
-            pins.pin(&policy, &now())?;
-        }
+            if Policy::of(vault) != before {
+                let seen = memory.get(&location).map_or(0, |s| s.revision);
+                sign_as_owner(vault, &keyring, identity, seen)?;
+            }
+            Ok((result, vault.clone()))
+        });
+        tell(&notes);
+        let (result, vault) = outcome?;
+        let seen = trust::after_write(memory.get(&location), &vault, &now());
+        memory.remember(&location, seen)?;
         Ok(result)
     }
 }
 
-const UNSIGNED_NOTE: &str =
-    "note: this vault's roster is not signed yet (format 1); an owner's next change signs it.";
+fn tell(notes: &[String]) {
+    for note in notes {
+        output::note(note);
+    }
+}
 
-/// Signs the vault's policy with the acting owner's key, upgrading the file to this format.
-fn sign_as_owner(vault: &mut Vault, keyring: &Keyring, identity: &Identity) -> Result<()> {
+/// An owner's write records each secret's level as its floor, so nobody can later store it
+/// lower without an owner. A level this clone saw lowered by someone who could not read the
+/// old one is left out rather than blessed.
+pub(crate) fn record_floors(vault: &mut Vault, keyring: &Keyring) {
+    for (app_name, app) in &mut vault.apps {
+        for (name, secret) in &app.secrets {
+            let seen = keyring
+                .guard()
+                .seen
+                .get(&(app_name.clone(), name.clone()))
+                .map(|(_, level)| *level);
+            if seen.is_some_and(|l| secret.access < l) {
+                continue;
+            }
+            let floor = app.floors.entry(name.clone()).or_insert(secret.access);
+            *floor = (*floor).max(secret.access);
+        }
+    }
+}
+
+/// Signs the vault's policy with the acting owner's key, at the next revision.
+pub(crate) fn sign_as_owner(
+    vault: &mut Vault,
+    keyring: &Keyring,
+    identity: &Identity,
+    seen: u64,
+) -> Result<()> {
     keyring.require_owner(vault, "change who may read what")?;
     let Some(key) = &identity.signing else {
         return Err(Error::denied(
@@ -117,25 +160,24 @@ fn sign_as_owner(vault: &mut Vault, keyring: &Keyring, identity: &Identity) -> R
         ));
     };
     let public = crate::identity::encode_signing_key(&key.verifying_key());
-    let member = vault
+    let recorded = vault
         .members
-        .get_mut(&keyring.actor)
-        .expect("the actor is a member");
-    match &member.signing_key {
-        Some(recorded) if *recorded != public => {
-            return Err(Error::denied(
-                format!(
-                    "{}'s signing key in the vault is not this identity's",
-                    keyring.actor
-                ),
-                "use the identity you were added with",
-            ))
-        }
-        Some(_) => {}
-        // Format-1 owners had no signing key: their first signature records it.
-        None => member.signing_key = Some(public),
+        .get(&keyring.actor)
+        .and_then(|m| m.signing_key.as_deref());
+    if recorded != Some(public.as_str()) {
+        return Err(Error::denied(
+            format!(
+                "{}'s signing key in the vault is not this identity's",
+                keyring.actor
+            ),
+            "use the identity you were added with",
+        ));
     }
-    vault.format = crate::vault::FORMAT;
+    vault.revision = vault.revision.max(seen) + 1;
+    // Departures recorded by this change carry the revision that signs them.
+    for d in vault.departures.iter_mut().filter(|d| d.revision == 0) {
+        d.revision = vault.revision;
+    }
     crate::vault::policy::sign(vault, &keyring.actor, key);
     Ok(())
 }
@@ -144,7 +186,8 @@ fn sign_as_owner(vault: &mut Vault, keyring: &Keyring, identity: &Identity) -> R
 pub fn run(cli: Cli) -> Result<i32> {
     let ctx = Context {
         vault: cli.vault,
-        identity: cli.identity,
+        identity_flag: cli.identity,
+        identity: OnceCell::new(),
     };
     match cli.command {
         Command::Identity(cmd) => identity::run(&ctx, cmd),
@@ -202,6 +245,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             command,
         } => export::run(&ctx, &app, &select, &command),
         Command::Status { json } => status::run(&ctx, json),
+        Command::Sign { yes } => sign::run(&ctx, yes),
         Command::Trust { repin, json } => pins::run(&ctx, repin, json),
         Command::Completions { shell } => {
             let mut out = Vec::new();

@@ -164,7 +164,13 @@ pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
                 "ask an owner or an app admin",
             ));
         }
-        vault.app_mut(app)?.secrets.remove(name);
+        let owner = keys.is_owner(vault);
+        let a = vault.app_mut(app)?;
+        a.secrets.remove(name);
+        // Only an owner lifts the signed floor: anyone else re-adding it must match it.
+        if owner {
+            a.floors.remove(name);
+        }
         Ok(())
     })?;
     output::note(&format!("Removed {name} from '{app}'. Earlier copies stay in git history; reset it in the console if it leaked."));

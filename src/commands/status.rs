@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::Context;
 use crate::error::Result;
 use crate::output;
-use crate::vault::{App, Field, Keyring, Vault};
+use crate::vault::{offboarding, App, Field, Keyring, Vault};
 use crate::wechat::{Level, Role};
 
 pub fn run(ctx: &Context, json: bool) -> Result<i32> {
@@ -79,7 +79,7 @@ fn app_status(
         "oldest_secret_days": oldest,
         "verified_until": verified_until,
         "roster_gaps": roster_gaps(vault, app),
-        "rotations_due": app.rotations_due.iter().map(|(n, why)| json!({"name": n, "reason": why})).collect::<Vec<_>>(),
+        "rotations_due": offboarding::rotations_due(vault).into_iter().filter(|d| d.app == name).map(|d| json!({"name": d.secret, "reason": d.reason})).collect::<Vec<_>>(),
     }))
 }
 

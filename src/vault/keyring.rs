@@ -1,27 +1,80 @@
 //! The acting member's view of a vault: unwraps the data keys it may use, reads and writes
 //! values, and keeps each data key wrapped to exactly the members entitled to it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use zeroize::Zeroizing;
 
 use super::access;
+use super::authorship::{self, Place};
 use super::crypto::{associated_data, DataKey};
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
 use crate::error::{Error, Result};
 use crate::identity::{self, Identity};
-use crate::wechat::Level;
+use crate::wechat::{self, Level};
+
+/// What this clone remembers that a write must respect (built by `trust` from its memory).
+#[derive(Clone, Debug, Default)]
+pub struct Guard {
+    /// Members this clone has seen leave or lose levels, by their key.
+    pub departed: BTreeMap<String, Departed>,
+    /// The highest version and the level this clone has seen of each secret, by (app, name).
+    pub seen: BTreeMap<(String, String), (u64, Level)>,
+}
+
+/// Someone who left the vault, or lost some levels, in a signed policy this clone accepted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Departed {
+    pub handle: String,
+    pub revision: u64,
+    /// Removed from the vault, rather than losing some levels.
+    pub removed: bool,
+    /// `app/level` they may no longer read.
+    pub lost: BTreeSet<String>,
+}
+
+/// The verified policy as it was loaded: who may sign values at which level. Values are checked
+/// against it even while a command changes the roster (a removed member's values are re-sealed).
+struct Authors {
+    signing_keys: BTreeMap<String, String>,
+    readers: BTreeMap<(String, Level), BTreeSet<String>>,
+}
+
+impl Authors {
+    fn of(vault: &Vault) -> Self {
+        Authors {
+            signing_keys: vault
+                .members
+                .iter()
+                .filter_map(|(h, m)| Some((h.clone(), m.signing_key.clone()?)))
+                .collect(),
+            readers: vault
+                .apps
+                .iter()
+                .flat_map(|(name, a)| {
+                    a.keys.iter().map(|(level, k)| {
+                        ((name.clone(), *level), k.readers.iter().cloned().collect())
+                    })
+                })
+                .collect(),
+        }
+    }
+}
 
 pub struct Keyring<'a> {
     identity: &'a Identity,
     /// The member handle the identity answers to.
     pub actor: String,
-    keys: HashMap<(String, Level), DataKey>,
+    data_keys: HashMap<(String, Level), DataKey>,
+    guard: Guard,
+    authors: Authors,
+    /// The format the values were sealed in when loaded (adoption re-seals older ones).
+    sealed_format: u32,
 }
 
 impl<'a> Keyring<'a> {
     /// Finds the member whose key is this identity's.
-    pub fn open(vault: &Vault, identity: &'a Identity) -> Result<Self> {
+    pub fn open(vault: &Vault, identity: &'a Identity, guard: Guard) -> Result<Self> {
         let actor = vault
             .members
             .iter()
@@ -36,7 +89,10 @@ impl<'a> Keyring<'a> {
         Ok(Keyring {
             identity,
             actor,
-            keys: HashMap::new(),
+            data_keys: HashMap::new(),
+            guard,
+            authors: Authors::of(vault),
+            sealed_format: vault.format,
         })
     }
 
@@ -56,15 +112,19 @@ impl<'a> Keyring<'a> {
         access::can_read(vault, app, level, &self.actor)
     }
 
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
     /// Checks that the data key of (app, level) opens and is the signed one, so a write can be
     /// refused before anyone pastes a secret.
     pub fn unlock(&mut self, vault: &Vault, app: &str, level: Level) -> Result<()> {
-        self.key(vault, app, level).map(|_| ())
+        self.data_key(vault, app, level).map(|_| ())
     }
 
-    fn key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
+    fn data_key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
         let slot = (app.to_string(), level);
-        if !self.keys.contains_key(&slot) {
+        if !self.data_keys.contains_key(&slot) {
             let entry = vault.app(app)?.keys.get(&level);
             let wrapped = entry.map(|k| k.wrapped.as_str()).unwrap_or_default();
             let key = DataKey::unwrap(wrapped, self.identity.age())?.ok_or_else(|| {
@@ -80,9 +140,9 @@ impl<'a> Keyring<'a> {
                     "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner",
                 ));
             }
-            self.keys.insert(slot.clone(), key);
+            self.data_keys.insert(slot.clone(), key);
         }
-        Ok(&self.keys[&slot])
+        Ok(&self.data_keys[&slot])
     }
 
     /// Decrypts a value. `version` 0 is the current one; secrets keep earlier versions.
@@ -98,19 +158,7 @@ impl<'a> Keyring<'a> {
         let Some(sealed) = sealed(a, field, version) else {
             return Ok(None);
         };
-        let ad = ad(vault, app, level, field, sealed);
-        let plain = self
-            .key(vault, app, level)?
-            .open(&ad, &sealed.value)
-            .ok_or_else(|| {
-                Error::corrupt(
-                    format!(
-                        "the value at {} of '{app}' does not belong there or was altered",
-                        field.path()
-                    ),
-                    "restore mpvault.json from git; a ciphertext cannot be moved to another field",
-                )
-            })?;
+        let plain = self.open_sealed(vault, app, level, field, sealed)?;
         let text = String::from_utf8(plain.to_vec()).map_err(|_| {
             Error::corrupt(
                 format!("the value at {} of '{app}' is not text", field.path()),
@@ -120,23 +168,153 @@ impl<'a> Keyring<'a> {
         Ok(Some(Zeroizing::new(text)))
     }
 
+    /// Checks who wrote a value, then decrypts it.
+    fn open_sealed(
+        &mut self,
+        vault: &Vault,
+        app: &str,
+        level: Level,
+        field: &Field,
+        sealed: &Sealed,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let path = field.path();
+        let place = Place {
+            vault_id: &vault.vault_id,
+            app,
+            level: level.as_str(),
+            path: &path,
+        };
+        let ad = if self.sealed_format >= 3 {
+            self.check_author(&place, sealed)?;
+            authorship::associated_data(&place, sealed)
+        } else {
+            associated_data(
+                &vault.vault_id,
+                app,
+                place.level,
+                &path,
+                &sealed.set_by,
+                &sealed.set_at,
+            )
+        };
+        self.data_key(vault, app, level)?
+            .open(&ad, &sealed.value)
+            .ok_or_else(|| {
+                Error::corrupt(
+                    format!("the value at {path} of '{app}' does not belong there or was altered"),
+                    "restore mpvault.json from git; a ciphertext cannot be moved to another field",
+                )
+            })
+    }
+
+    /// A format-3 value must be signed by a member who could read its level.
+    fn check_author(&self, place: &Place, sealed: &Sealed) -> Result<()> {
+        let signer = sealed.signer();
+        let (app, path) = (place.app, place.path);
+        let restore = "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner";
+        let Some(key) = self.authors.signing_keys.get(signer) else {
+            return Err(Error::corrupt(
+                format!("the value at {path} of '{app}' names '{signer}' as its writer, who is not a member who can sign"),
+                restore,
+            ));
+        };
+        let level: Level = place.level.parse()?;
+        let may = self
+            .authors
+            .readers
+            .get(&(app.to_string(), level))
+            .is_some_and(|r| r.contains(signer));
+        if !may {
+            return Err(Error::corrupt(
+                format!("the value at {path} of '{app}' was written by '{signer}', who cannot read {level}-level values"),
+                restore,
+            ));
+        }
+        if !authorship::verify(place, sealed, key) {
+            return Err(Error::corrupt(
+                format!("the value at {path} of '{app}' does not carry a valid signature of '{signer}', its stated writer"),
+                restore,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses to encrypt to anyone this clone has seen leave, or lose this level.
+    fn check_readers<'h>(
+        &self,
+        vault: &Vault,
+        app: &str,
+        level: Level,
+        readers: impl IntoIterator<Item = &'h String>,
+    ) -> Result<()> {
+        let place = format!("{app}/{level}");
+        for handle in readers {
+            let Some(member) = vault.members.get(handle) else {
+                continue;
+            };
+            let Some(left) = self.guard.departed.get(&member.key) else {
+                continue;
+            };
+            if left.removed || left.lost.contains(&place) {
+                let what = if left.removed {
+                    "removed".to_string()
+                } else {
+                    format!("lose the {level} level of '{app}'")
+                };
+                return Err(Error::denied(
+                    format!("this write would encrypt to '{handle}', whom this clone saw {what} (as '{}') in policy revision {}; this copy of the vault is older", left.handle, left.revision),
+                    "merge the newer roster (`git pull`) and try again, or ask an owner to re-add them if they really came back",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn seal(
         &mut self,
         vault: &Vault,
         app: &str,
         level: Level,
         field: &Field,
-        value: &str,
-        now: &str,
+        mut sealed: Sealed,
+        value: &[u8],
     ) -> Result<Sealed> {
-        let mut sealed = Sealed {
+        let Some(signing) = self.identity.signing.as_ref() else {
+            return Err(Error::denied(
+                "an SSH or plugin identity cannot sign values, and every value in the vault is signed by its writer",
+                "write with an mpvault identity (`mpvault identity new`, then ask an owner to add its public line)",
+            ));
+        };
+        let signing = signing.clone();
+        let readers = vault
+            .app(app)?
+            .keys
+            .get(&level)
+            .map(|k| k.readers.clone())
+            .unwrap_or_default();
+        self.check_readers(vault, app, level, &readers)?;
+        let path = field.path();
+        let place = Place {
+            vault_id: &vault.vault_id,
+            app,
+            level: level.as_str(),
+            path: &path,
+        };
+        let ad = authorship::associated_data(&place, &sealed);
+        sealed.value = self.data_key(vault, app, level)?.seal(&ad, value)?;
+        authorship::sign(&place, &mut sealed, &signing);
+        Ok(sealed)
+    }
+
+    fn fresh(&self, now: &str, version: Option<u64>) -> Sealed {
+        Sealed {
+            version,
             set_by: self.actor.clone(),
             set_at: now.to_string(),
+            sealed_by: None,
             value: String::new(),
-        };
-        let ad = ad(vault, app, level, field, &sealed);
-        sealed.value = self.key(vault, app, level)?.seal(&ad, value.as_bytes())?;
-        Ok(sealed)
+            sig: None,
+        }
     }
 
     /// Sets an info, contact or config value. An unchanged value keeps its ciphertext.
@@ -154,16 +332,20 @@ impl<'a> Keyring<'a> {
         {
             return Ok(());
         }
-        let sealed = self.seal(vault, app, Level::Team, &field, value, now)?;
+        let sealed = self.seal(
+            vault,
+            app,
+            Level::Team,
+            &field,
+            self.fresh(now, None),
+            value.as_bytes(),
+        )?;
         let a = vault.app_mut(app)?;
-        let map = match &field {
-            Field::Info(_) => &mut a.info,
-            Field::Contact(_) => &mut a.contact,
-            Field::Config(_) => &mut a.config,
+        let (map, name) = match field {
+            Field::Info(n) => (&mut a.info, n),
+            Field::Contact(n) => (&mut a.contact, n),
+            Field::Config(n) => (&mut a.config, n),
             Field::Secret(_) => unreachable!("secrets are set with set_secret"),
-        };
-        let name = match field {
-            Field::Info(n) | Field::Contact(n) | Field::Config(n) | Field::Secret(n) => n,
         };
         map.insert(name, sealed);
         Ok(())
@@ -180,21 +362,25 @@ impl<'a> Keyring<'a> {
         now: &str,
     ) -> Result<()> {
         let field = Field::Secret(name.to_string());
-        let existing = vault.app(app)?.secrets.get(name).map(|s| s.access);
-        if let Some(current) = existing.filter(|l| *l != level) {
-            return Err(Error::invalid(
-                format!("secret {name} of '{app}' is stored at the {current} level, not {level}"),
-                "leave out --access, or remove the secret and add it again at the new level",
-            ));
+        self.check_level(vault, app, name, level)?;
+        let mut version = 0;
+        if let Some(secret) = vault.app(app)?.secrets.get(name) {
+            version = secret.versions[0].version.unwrap_or(0);
+            for i in 0..secret.versions.len() {
+                // Reading every version checks each one's writer at this level: a relabelled
+                // level leaves the history unreadable rather than quietly lower.
+                let old = self.read(vault, app, &field, i)?;
+                if old.is_some_and(|old| *old == value) {
+                    return Err(same_value(app, name, i));
+                }
+            }
         }
-        if existing.is_some() {
-            // The access level is not signed: make sure the current value really lives at it,
-            // so an edited level cannot steer a new value to a wider audience.
-            self.read(vault, app, &field, 0)?;
+        if let Some((seen, _)) = self.guard.seen.get(&(app.to_string(), name.to_string())) {
+            version = version.max(*seen);
         }
-        let sealed = self.seal(vault, app, level, &field, value, now)?;
+        let sealed = self.fresh(now, Some(version + 1));
+        let sealed = self.seal(vault, app, level, &field, sealed, value.as_bytes())?;
         let a = vault.app_mut(app)?;
-        a.rotations_due.remove(name);
         let secret = a.secrets.entry(name.to_string()).or_insert_with(|| Secret {
             access: level,
             versions: Vec::new(),
@@ -204,29 +390,72 @@ impl<'a> Keyring<'a> {
         Ok(())
     }
 
+    /// A secret is never written below its fixed minimum, its signed floor, the level it is
+    /// stored at, or the level this clone last saw it at.
+    fn check_level(&self, vault: &Vault, app: &str, name: &str, level: Level) -> Result<()> {
+        let a = vault.app(app)?;
+        if let Some(current) = a
+            .secrets
+            .get(name)
+            .map(|s| s.access)
+            .filter(|l| *l != level)
+        {
+            return Err(Error::invalid(
+                format!("secret {name} of '{app}' is stored at the {current} level, not {level}"),
+                "leave out --access, or remove the secret and add it again at the new level",
+            ));
+        }
+        let minimum = wechat::minimum_level(name);
+        if level < minimum {
+            return Err(Error::invalid(
+                format!("{name} is never stored below the {minimum} level"),
+                format!("use --access {minimum} or leave --access out"),
+            ));
+        }
+        if let Some(floor) = a.floors.get(name).filter(|f| level < **f) {
+            return Err(Error::denied(
+                format!("{name} of '{app}' must be stored at the {floor} level or above, as its owners signed"),
+                "use that level, or ask an owner to remove the secret first if it really should be readable by more people",
+            ));
+        }
+        if let Some((_, seen)) = self.guard.seen.get(&(app.to_string(), name.to_string())) {
+            if level < *seen {
+                return Err(Error::denied(
+                    format!("{name} of '{app}' was at the {seen} level when this clone last saw it and is now at {level}, lowered by someone who cannot read {seen} values"),
+                    format!("do not store a new value there; ask an app admin to remove it and add it again at the {seen} level (`mpvault remove-secret {app} {name}`)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Wraps fresh data keys for a new app to the members who may read each level.
     pub fn create_app_keys(&mut self, vault: &mut Vault, app: &str) -> Result<()> {
         for level in Level::ALL {
             let readers = access::readers(vault, app, level);
+            self.check_readers(vault, app, level, &readers)?;
             let key = DataKey::generate()?;
             let wrapped = key.wrap(&recipients(vault, &readers)?)?;
+            self.authors
+                .readers
+                .insert((app.to_string(), level), readers.clone());
             vault
                 .app_mut(app)?
                 .keys
                 .insert(level, wrapped_key(readers, wrapped, &key));
-            self.keys.insert((app.to_string(), level), key);
+            self.data_keys.insert((app.to_string(), level), key);
         }
         Ok(())
     }
 
     /// Re-wraps every data key whose readers changed. A key that lost a reader is replaced by
-    /// a fresh one and its values re-encrypted, so a removed member's old copy opens nothing
-    /// written from now on; `fresh` replaces every key. Returns the levels whose key was replaced.
+    /// a new one and its values re-sealed, so a removed member's old copy opens nothing
+    /// written from now on; `replace_all` replaces every key. Returns the levels replaced.
     pub fn sync_readers(
         &mut self,
         vault: &mut Vault,
         app: &str,
-        fresh: bool,
+        replace_all: bool,
     ) -> Result<Vec<Level>> {
         let mut replaced = Vec::new();
         for level in Level::ALL {
@@ -236,60 +465,101 @@ impl<'a> Keyring<'a> {
                 .iter()
                 .cloned()
                 .collect();
-            if wanted == current && !fresh {
+            if wanted == current && !replace_all {
                 continue;
             }
+            self.check_readers(vault, app, level, &wanted)?;
             let slot = (app.to_string(), level);
-            self.key(vault, app, level)?;
-            let old = self.keys.remove(&slot).expect("loaded just above");
-            let key = if current.is_subset(&wanted) && !fresh {
+            self.data_key(vault, app, level)?;
+            let old = self.data_keys.remove(&slot).expect("loaded just above");
+            let key = if current.is_subset(&wanted) && !replace_all {
                 old
             } else {
                 replaced.push(level);
-                let fresh = DataKey::generate()?;
-                reencrypt(vault, app, level, &old, &fresh)?;
-                fresh
+                let new_key = DataKey::generate()?;
+                self.data_keys.insert(slot.clone(), old);
+                self.reseal(vault, app, level, &new_key)?;
+                new_key
             };
             let wrapped = key.wrap(&recipients(vault, &wanted)?)?;
             vault
                 .app_mut(app)?
                 .keys
                 .insert(level, wrapped_key(wanted, wrapped, &key));
-            self.keys.insert(slot, key);
+            self.data_keys.insert(slot, key);
         }
         Ok(replaced)
     }
-}
 
-fn reencrypt(
-    vault: &mut Vault,
-    app: &str,
-    level: Level,
-    old: &DataKey,
-    fresh: &DataKey,
-) -> Result<()> {
-    let vault_id = vault.vault_id.clone();
-    for (field, sealed) in vault.app_mut(app)?.sealed_at_mut(level) {
-        let ad = associated_data(
-            &vault_id,
-            app,
-            level.as_str(),
-            &field.path(),
-            &sealed.set_by,
-            &sealed.set_at,
-        );
-        let plain = old.open(&ad, &sealed.value).ok_or_else(|| {
-            Error::corrupt(
-                format!(
-                    "the value at {} of '{app}' does not belong there or was altered",
-                    field.path()
-                ),
-                "restore mpvault.json from git",
+    /// Re-seals every value at (app, level) under `new_key`, signed by the actor as its sealer.
+    /// Each value's writer is checked first, so re-sealing never launders a forged value.
+    fn reseal(
+        &mut self,
+        vault: &mut Vault,
+        app: &str,
+        level: Level,
+        new_key: &DataKey,
+    ) -> Result<()> {
+        let signing = self.identity.signing.clone().ok_or_else(|| {
+            Error::denied(
+                "an SSH or plugin identity cannot re-seal values",
+                "use an owner's mpvault identity",
             )
         })?;
-        sealed.value = fresh.seal(&ad, &plain)?;
+        let mut work = vault.app(app)?.clone();
+        for (field, sealed) in work.sealed_at_mut(level) {
+            let plain = self.open_sealed(vault, app, level, &field, sealed)?;
+            if sealed.set_by != self.actor {
+                sealed.sealed_by = Some(self.actor.clone());
+            } else {
+                sealed.sealed_by = None;
+            }
+            let path = field.path();
+            let place = Place {
+                vault_id: &vault.vault_id,
+                app,
+                level: level.as_str(),
+                path: &path,
+            };
+            sealed.value = new_key.seal(&authorship::associated_data(&place, sealed), &plain)?;
+            authorship::sign(&place, sealed, &signing);
+        }
+        *vault.app_mut(app)? = work;
+        Ok(())
     }
-    Ok(())
+
+    /// Format 1 and 2 values become format 3 ones: numbered, re-sealed under new data keys
+    /// (so every level gets a commitment) and signed by the adopting owner as their sealer.
+    pub fn adopt(&mut self, vault: &mut Vault) -> Result<()> {
+        for app in vault.apps.values_mut() {
+            app.floors.clear();
+            for secret in app.secrets.values_mut() {
+                let count = secret.versions.len() as u64;
+                for (i, v) in secret.versions.iter_mut().enumerate() {
+                    v.version = Some(count - i as u64);
+                }
+            }
+        }
+        let apps: Vec<String> = vault.apps.keys().cloned().collect();
+        for app in &apps {
+            self.sync_readers(vault, app, true)?;
+        }
+        self.sealed_format = 3;
+        self.authors = Authors::of(vault);
+        Ok(())
+    }
+}
+
+fn same_value(app: &str, name: &str, version: usize) -> Error {
+    let which = if version == 0 {
+        "the value already stored".to_string()
+    } else {
+        format!("the value {name} had {version} version(s) ago")
+    };
+    Error::invalid(
+        format!("that is {which} as {name} of '{app}', so nothing would be rotated"),
+        "reset it in the console first, then store the new value it shows",
+    )
 }
 
 fn wrapped_key(readers: BTreeSet<String>, wrapped: String, key: &DataKey) -> WrappedKey {
@@ -307,17 +577,6 @@ fn sealed<'v>(app: &'v App, field: &Field, version: usize) -> Option<&'v Sealed>
         Field::Config(n) => app.config.get(n).filter(|_| version == 0),
         Field::Secret(n) => app.secrets.get(n).and_then(|s| s.versions.get(version)),
     }
-}
-
-fn ad(vault: &Vault, app: &str, level: Level, field: &Field, sealed: &Sealed) -> Vec<u8> {
-    associated_data(
-        &vault.vault_id,
-        app,
-        level.as_str(),
-        &field.path(),
-        &sealed.set_by,
-        &sealed.set_at,
-    )
 }
 
 fn recipients(

@@ -2,10 +2,15 @@
 //! what (`access`), the signed policy (`policy`) and the operations that keep values and keys consistent (`keyring`).
 
 pub mod access;
+pub mod authorship;
 pub mod crypto;
 pub mod keyring;
 pub mod model;
+pub mod offboarding;
 pub mod policy;
 
 pub use keyring::Keyring;
-pub use model::{App, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT, HISTORY};
+pub use model::{
+    App, Departure, DepartureKind, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT,
+    HISTORY,
+};

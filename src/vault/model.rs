@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::wechat::{self, Level, Role};
 
-/// The format version this build writes. Format 1 (no signed roster) is still read.
-pub const FORMAT: u32 = 2;
+/// The format version this build writes. Formats 1 (no signed roster) and 2 (signed roster,
+/// unsigned values) are still read, and written only after an owner adopts them (`sign`).
+pub const FORMAT: u32 = 3;
 /// Earlier versions kept besides the current value of a secret.
 pub const HISTORY: usize = 5;
 
@@ -18,7 +19,13 @@ pub struct Vault {
     pub format: u32,
     pub vault_id: String,
     pub created_at: String,
+    /// The policy's revision: every signed policy change raises it (format 3).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revision: u64,
     pub members: BTreeMap<String, Member>,
+    /// Who lost access to what, and when: the signed record that "rotation due" is computed from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departures: Vec<Departure>,
     pub apps: BTreeMap<String, App>,
     /// An owner's Ed25519 signature over the policy (see `vault::policy`); absent in format 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,6 +52,40 @@ pub struct Member {
     pub added_at: String,
 }
 
+/// Someone who lost access: removed, demoted from owner, or a role revoked.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Departure {
+    pub handle: String,
+    /// Their encryption key when they left, so a re-used handle is not confused with them.
+    pub key: String,
+    /// `removed`, `demoted` (no longer an owner) or `revoked` (lost levels of some apps).
+    pub kind: DepartureKind,
+    pub at: String,
+    pub by: String,
+    /// The policy revision that recorded it.
+    pub revision: u64,
+    /// What they could read and no longer can, as `app/level`.
+    pub lost: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DepartureKind {
+    Removed,
+    Demoted,
+    Revoked,
+}
+
+impl DepartureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DepartureKind::Removed => "removed",
+            DepartureKind::Demoted => "demoted",
+            DepartureKind::Revoked => "revoked",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct App {
     pub appid: String,
@@ -54,6 +95,10 @@ pub struct App {
     pub roster: BTreeMap<String, Vec<Role>>,
     /// One data key per access level, wrapped to exactly the members who may read that level.
     pub keys: BTreeMap<Level, WrappedKey>,
+    /// The lowest level each secret may be stored at, as owners signed it (format 3). A secret
+    /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub floors: BTreeMap<String, Level>,
     /// Title, verification expiry and ICP number (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub info: BTreeMap<String, Sealed>,
@@ -65,7 +110,8 @@ pub struct App {
     pub config: BTreeMap<String, Sealed>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, Secret>,
-    /// Secrets someone who lost access could read, by name: why, until they are rotated.
+    /// Format 1 and 2 only: secrets someone who lost access could read, by name: why. Format 3
+    /// computes this from the signed departures instead.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rotations_due: BTreeMap<String, String>,
 }
@@ -84,10 +130,27 @@ pub struct WrappedKey {
 /// One encrypted value, with who set it and when (both bound into the ciphertext).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Sealed {
+    /// Secrets only (format 3): raised by every rotation, so a dropped version is noticed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
     pub set_by: String,
     pub set_at: String,
+    /// Format 3: who re-encrypted the value under a new data key, when not its writer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_by: Option<String>,
     /// base64 of the 24-byte nonce followed by the XChaCha20-Poly1305 ciphertext and tag.
     pub value: String,
+    /// Format 3: base64 Ed25519 signature of `sealed_by` (or else `set_by`) over the value and
+    /// its place (see `vault::authorship`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
+}
+
+impl Sealed {
+    /// The member whose signature the value carries.
+    pub fn signer(&self) -> &str {
+        self.sealed_by.as_deref().unwrap_or(&self.set_by)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -123,7 +186,9 @@ impl Vault {
             format: FORMAT,
             vault_id,
             created_at: now,
+            revision: 0,
             members: BTreeMap::new(),
+            departures: Vec::new(),
             apps: BTreeMap::new(),
             signature: None,
         }
@@ -213,7 +278,39 @@ impl Vault {
                         "secret {secret} of app '{name}' has a malformed history"
                     ));
                 }
+                if app.config.contains_key(secret) {
+                    return Err(format!(
+                        "{secret} of app '{name}' is both a config value and a secret, which would let one stand in for the other"
+                    ));
+                }
+                let floor = wechat::minimum_level(secret)
+                    .max(app.floors.get(secret).copied().unwrap_or(Level::Team));
+                if s.access < floor {
+                    return Err(format!(
+                        "secret {secret} of app '{name}' is stored at the {} level, below its minimum, {floor}",
+                        s.access
+                    ));
+                }
             }
+            if self.format >= 3 {
+                check_format_3_app(name, app)?;
+            }
+        }
+        if self.format >= 3 {
+            if self.revision == 0 {
+                return Err("the vault has no policy revision".to_string());
+            }
+            for d in &self.departures {
+                if !is_valid_name(&d.handle) || d.lost.iter().any(|l| !is_app_level(l)) {
+                    return Err("the vault has a malformed departure record".to_string());
+                }
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        if let Some((handle, _)) = self.members.iter().find(|(_, m)| !keys.insert(&m.key)) {
+            return Err(format!(
+                "member '{handle}' has the same key as another member"
+            ));
         }
         Ok(())
     }
@@ -257,6 +354,7 @@ impl App {
             added_at,
             roster: BTreeMap::new(),
             keys: BTreeMap::new(),
+            floors: BTreeMap::new(),
             info: BTreeMap::new(),
             contact: BTreeMap::new(),
             config: BTreeMap::new(),
@@ -309,6 +407,58 @@ impl App {
         }
         out
     }
+}
+
+/// Format 3 rules: committed data keys, signed values, numbered versions newest first.
+fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> {
+    if let Some(level) = app
+        .keys
+        .iter()
+        .find(|(_, k)| k.commitment.is_none())
+        .map(|(l, _)| l)
+    {
+        return Err(format!(
+            "the {level} data key of app '{name}' has no commitment in the signed policy"
+        ));
+    }
+    if !app.rotations_due.is_empty() {
+        return Err(format!(
+            "app '{name}' keeps an unsigned rotation list, which format 3 replaces with signed departures"
+        ));
+    }
+    let plain = app
+        .info
+        .values()
+        .chain(app.contact.values())
+        .chain(app.config.values());
+    if plain
+        .clone()
+        .any(|s| s.sig.is_none() || s.version.is_some())
+    {
+        return Err(format!(
+            "a value of app '{name}' carries no writer's signature"
+        ));
+    }
+    for (secret, s) in &app.secrets {
+        let numbers: Option<Vec<u64>> = s.versions.iter().map(|v| v.version).collect();
+        let ordered = numbers.is_some_and(|n| n.windows(2).all(|w| w[0] >= w[1]) && n[0] > 0);
+        if !ordered || s.versions.iter().any(|v| v.sig.is_none()) {
+            return Err(format!(
+                "secret {secret} of app '{name}' has unsigned or misnumbered versions"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `app/level`, as departures record what someone lost.
+fn is_app_level(text: &str) -> bool {
+    text.split_once('/')
+        .is_some_and(|(app, level)| is_valid_name(app) && level.parse::<Level>().is_ok())
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.

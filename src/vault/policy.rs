@@ -10,18 +10,25 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::{PolicySignature, Vault};
+use super::model::{Departure, PolicySignature, Vault};
 use crate::identity::decode_signing_key;
 use crate::wechat::{Level, Role};
 
-const DOMAIN: &str = "mpvault policy v1";
+/// Format 2 signed the policy under this domain; format 3 adds the revision, departures and
+/// secrets' floors under its own, so a format-2 signature can never pass for a format-3 one.
+const DOMAIN_V2: &str = "mpvault policy v1";
+const DOMAIN_V3: &str = "mpvault policy v3";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     pub domain: String,
     pub vault_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
     pub members: BTreeMap<String, PolicyMember>,
     pub apps: BTreeMap<String, PolicyApp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departures: Option<Vec<Departure>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +43,8 @@ pub struct PolicyApp {
     pub appid: String,
     pub roster: BTreeMap<String, Vec<Role>>,
     pub keys: BTreeMap<Level, PolicyKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floors: Option<BTreeMap<String, Level>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,9 +55,12 @@ pub struct PolicyKey {
 
 impl Policy {
     pub fn of(vault: &Vault) -> Self {
+        let v3 = vault.format >= 3;
         Policy {
-            domain: DOMAIN.to_string(),
+            domain: if v3 { DOMAIN_V3 } else { DOMAIN_V2 }.to_string(),
             vault_id: vault.vault_id.clone(),
+            revision: v3.then_some(vault.revision),
+            departures: v3.then(|| vault.departures.clone()),
             members: vault
                 .members
                 .iter()
@@ -86,6 +98,7 @@ impl Policy {
                             appid: a.appid.clone(),
                             roster: a.roster.clone(),
                             keys,
+                            floors: v3.then(|| a.floors.clone()),
                         },
                     )
                 })
@@ -96,6 +109,14 @@ impl Policy {
     /// The signed bytes: compact JSON of this struct (fields in declaration order, maps sorted).
     pub fn bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("the policy always serializes")
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.revision.unwrap_or(0)
+    }
+
+    pub fn departures(&self) -> &[Departure] {
+        self.departures.as_deref().unwrap_or_default()
     }
 
     /// Owners and their signing keys.
@@ -152,60 +173,96 @@ pub fn fingerprint(signing_key: &str) -> String {
 
 /// The first change from `old` to `new`, said the way a person would check it.
 pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
+    describe_changes(old, new).into_iter().next()
+}
+
+/// Every change from `old` to `new` that decides who reads what, one sentence each.
+pub fn describe_changes(old: &Policy, new: &Policy) -> Vec<String> {
+    let mut out = Vec::new();
     for (handle, m) in &new.members {
         match old.members.get(handle) {
-            None => return Some(format!("member '{handle}' was added")),
+            None => out.push(format!(
+                "member '{handle}' was added{}",
+                if m.owner { " as an owner" } else { "" }
+            )),
             Some(o) if o.key != m.key || o.signing_key != m.signing_key => {
-                return Some(format!("{handle}'s key changed"))
+                out.push(format!("{handle}'s key changed"));
             }
-            Some(o) if o.owner != m.owner => {
-                return Some(format!(
-                    "{handle} was {}",
-                    if m.owner {
-                        "made an owner"
-                    } else {
-                        "removed as an owner"
-                    }
-                ))
+            Some(o) if o.owner != m.owner => out.push(format!(
+                "{handle} was {}",
+                if m.owner {
+                    "made an owner"
+                } else {
+                    "removed as an owner"
+                }
+            )),
+            _ => {}
+        }
+    }
+    for handle in old.members.keys().filter(|h| !new.members.contains_key(*h)) {
+        out.push(format!("member '{handle}' was removed"));
+    }
+    for (name, app) in &new.apps {
+        let Some(o) = old.apps.get(name) else {
+            out.push(format!("app '{name}' was added"));
+            continue;
+        };
+        describe_app_changes(name, o, app, &mut out);
+    }
+    for name in old.apps.keys().filter(|n| !new.apps.contains_key(*n)) {
+        out.push(format!("app '{name}' was removed"));
+    }
+    let known = old.departures().len();
+    for d in new.departures().iter().skip(known) {
+        out.push(format!(
+            "{} is recorded as {} (lost: {})",
+            d.handle,
+            d.kind.as_str(),
+            d.lost.join(", ")
+        ));
+    }
+    out
+}
+
+fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<String>) {
+    if o.appid != app.appid {
+        out.push(format!("the AppID of '{name}' changed to {}", app.appid));
+    }
+    let handles: std::collections::BTreeSet<&String> =
+        app.roster.keys().chain(o.roster.keys()).collect();
+    for handle in handles {
+        let (was, now) = (o.roster.get(handle), app.roster.get(handle));
+        if was != now {
+            let roles = now.map_or("no role".to_string(), |r| {
+                r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            });
+            out.push(format!("{handle}'s role on {name} changed to {roles}"));
+        }
+    }
+    for (level, key) in &app.keys {
+        match o.keys.get(level) {
+            Some(ok) if ok.readers != key.readers => out.push(format!(
+                "the readers of {name}'s {level} key changed to {}",
+                key.readers.join(", ")
+            )),
+            Some(ok) if ok.commitment != key.commitment => {
+                out.push(format!("the {level} data key of {name} was replaced"));
             }
             _ => {}
         }
     }
-    if let Some(handle) = old.members.keys().find(|h| !new.members.contains_key(*h)) {
-        return Some(format!("member '{handle}' was removed"));
-    }
-    for (name, app) in &new.apps {
-        let Some(o) = old.apps.get(name) else {
-            return Some(format!("app '{name}' was added"));
-        };
-        if o.appid != app.appid {
-            return Some(format!("the AppID of '{name}' changed to {}", app.appid));
-        }
-        let handles: std::collections::BTreeSet<&String> =
-            app.roster.keys().chain(o.roster.keys()).collect();
-        for handle in handles {
-            let (was, now) = (o.roster.get(handle), app.roster.get(handle));
-            if was != now {
-                let roles = now.map_or("no role".to_string(), |r| {
-                    r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
-                });
-                return Some(format!("{handle}'s role on {name} changed to {roles}"));
-            }
-        }
-        for (level, key) in &app.keys {
-            match o.keys.get(level) {
-                Some(ok) if ok.readers != key.readers => {
-                    return Some(format!("the readers of {name}'s {level} key changed"))
-                }
-                Some(ok) if ok.commitment != key.commitment => {
-                    return Some(format!("the {level} data key of {name} was replaced"))
-                }
-                _ => {}
-            }
+    let (was, now) = (
+        o.floors.clone().unwrap_or_default(),
+        app.floors.clone().unwrap_or_default(),
+    );
+    for (secret, level) in &now {
+        if was.get(secret) != Some(level) {
+            out.push(format!(
+                "{secret} of {name} may be stored at the {level} level or above"
+            ));
         }
     }
-    if let Some(name) = old.apps.keys().find(|n| !new.apps.contains_key(*n)) {
-        return Some(format!("app '{name}' was removed"));
+    for secret in was.keys().filter(|s| !now.contains_key(*s)) {
+        out.push(format!("{secret} of {name} no longer has a minimum level"));
     }
-    None
 }

@@ -1,0 +1,134 @@
+//! Departures and the rotations they make due. A secret is due when someone who lost access to
+//! its level could read it: its current value was set no later than they left. Both sides are
+//! signed (the departure by an owner, the value by its writer), so the reminder cannot be
+//! deleted, and only a new value clears it.
+
+use std::collections::BTreeSet;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::access;
+use super::model::{Departure, DepartureKind, Vault};
+use crate::wechat::Level;
+
+/// One secret to reset in the console, and who could read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub app: String,
+    pub secret: String,
+    /// Why, in words: who could read it until when.
+    pub reason: String,
+}
+
+/// The `app/level` places `handle` can read now.
+pub fn readable(vault: &Vault, handle: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for app in vault.apps.keys() {
+        for level in Level::ALL {
+            if access::can_read(vault, app, level, handle) {
+                out.insert(format!("{app}/{level}"));
+            }
+        }
+    }
+    out
+}
+
+/// Records that `handle` lost what they could read `before` and cannot now. The revision is
+/// filled in when the policy is signed.
+pub fn record(
+    vault: &mut Vault,
+    handle: &str,
+    key: &str,
+    kind: DepartureKind,
+    before: &BTreeSet<String>,
+    by: &str,
+    now: &str,
+) {
+    let after = if kind == DepartureKind::Removed {
+        BTreeSet::new()
+    } else {
+        readable(vault, handle)
+    };
+    let lost: Vec<String> = before.difference(&after).cloned().collect();
+    if lost.is_empty() && kind != DepartureKind::Removed {
+        return;
+    }
+    vault.departures.push(Departure {
+        handle: handle.to_string(),
+        key: key.to_string(),
+        kind,
+        at: now.to_string(),
+        by: by.to_string(),
+        revision: 0,
+        lost,
+    });
+}
+
+/// Every secret whose current value someone who left could read.
+pub fn rotations_due(vault: &Vault) -> Vec<Due> {
+    let mut due = Vec::new();
+    for (app_name, app) in &vault.apps {
+        for (name, reason) in &app.rotations_due {
+            due.push(Due {
+                app: app_name.clone(),
+                secret: name.clone(),
+                reason: reason.clone(),
+            });
+        }
+        for (name, secret) in &app.secrets {
+            let place = format!("{app_name}/{}", secret.access);
+            let set_at = parse(&secret.versions[0].set_at);
+            let reason = vault
+                .departures
+                .iter()
+                .rev()
+                .filter(|d| d.lost.contains(&place))
+                .filter(|d| match (set_at, parse(&d.at)) {
+                    (Some(set), Some(left)) => set <= left,
+                    _ => true,
+                })
+                .map(|d| format!("{} could read it until {}", d.handle, d.at))
+                .next();
+            if let Some(reason) = reason {
+                due.push(Due {
+                    app: app_name.clone(),
+                    secret: name.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    due
+}
+
+fn parse(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// Format 1 and 2 kept an unsigned list; adoption turns it into departures, so the reminders
+/// survive and are signed from then on.
+pub fn adopt_legacy_reminders(vault: &mut Vault, by: &str, now: &str) {
+    let mut lost = Vec::new();
+    for (app_name, app) in &mut vault.apps {
+        for name in std::mem::take(&mut app.rotations_due).into_keys() {
+            if let Some(secret) = app.secrets.get(&name) {
+                lost.push(format!("{app_name}/{}", secret.access));
+            }
+        }
+    }
+    if lost.is_empty() {
+        return;
+    }
+    lost.sort();
+    lost.dedup();
+    vault.departures.push(Departure {
+        handle: "earlier-members".to_string(),
+        key: String::new(),
+        kind: DepartureKind::Revoked,
+        at: now.to_string(),
+        by: by.to_string(),
+        revision: 0,
+        lost,
+    });
+}
