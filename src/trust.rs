@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::vault::keyring::Guard;
+use crate::identity::Identity;
+use crate::vault::keyring::{Guard, Keyring};
 use crate::vault::policy::{self, Policy};
 use crate::vault::{access, DepartureKind, Vault};
 use crate::wechat::Level;
@@ -491,4 +492,61 @@ fn remember_secrets(vault: &Vault, seen: &mut Seen, older: bool) {
         remember: None,
     };
     let _ = check_secrets(vault, seen, older, &mut scratch);
+}
+
+/// An owner's write records each secret's level as its floor, so nobody can later store it
+/// lower without an owner. A level this clone saw lowered by someone who could not read the
+/// old one is left out rather than blessed.
+pub fn record_floors(vault: &mut Vault, guard: &Guard) {
+    for (app_name, app) in &mut vault.apps {
+        for (name, secret) in &app.secrets {
+            let seen = guard
+                .seen
+                .get(&(app_name.clone(), name.clone()))
+                .map(|(_, level)| *level);
+            if seen.is_some_and(|l| secret.access < l) {
+                continue;
+            }
+            let floor = app.floors.entry(name.clone()).or_insert(secret.access);
+            *floor = (*floor).max(secret.access);
+        }
+    }
+}
+
+/// Signs the vault's changed policy with the acting owner's key, at the revision after both
+/// the file's and the highest this clone has accepted.
+pub fn sign_change(
+    vault: &mut Vault,
+    keyring: &Keyring,
+    identity: &Identity,
+    seen: u64,
+) -> Result<()> {
+    keyring.require_owner(vault, "change who may read what")?;
+    let Some(key) = &identity.signing else {
+        return Err(Error::denied(
+            "an SSH identity cannot sign the vault's roster",
+            "owners use an mpvault identity (`mpvault identity new`)",
+        ));
+    };
+    let public = crate::identity::encode_signing_key(&key.verifying_key());
+    let recorded = vault
+        .members
+        .get(&keyring.actor)
+        .and_then(|m| m.signing_key.as_deref());
+    if recorded != Some(public.as_str()) {
+        return Err(Error::denied(
+            format!(
+                "{}'s signing key in the vault is not this identity's",
+                keyring.actor
+            ),
+            "use the identity you were added with",
+        ));
+    }
+    vault.revision = vault.revision.max(seen) + 1;
+    // Departures recorded by this change carry the revision that signs them.
+    for d in vault.departures.iter_mut().filter(|d| d.revision == 0) {
+        d.revision = vault.revision;
+    }
+    crate::vault::policy::sign(vault, &keyring.actor, key);
+    Ok(())
 }

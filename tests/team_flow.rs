@@ -568,6 +568,19 @@ fn ssh_keys_work_as_member_keys_and_identities() {
         .assert()
         .success()
         .stdout(APPSECRET);
+    // Every value carries its writer's signature, which an SSH key cannot make here.
+    let before = w.vault_text();
+    let out = w
+        .cmd(&dave)
+        .arg("--identity")
+        .arg(&key)
+        .args(["rotate-secret", "shop", "--stdin"])
+        .write_stdin("e".repeat(32))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot sign values"));
+    assert_eq!(w.vault_text(), before);
 }
 
 #[test]

@@ -6,39 +6,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-/// alice (owner), bob (developer), carol (tester) on shop, with an AppSecret; everyone has
-/// opened the vault once, so everyone has pinned alice.
-fn team(w: &World) -> (Person, Person, Person) {
-    let alice = w.owner_with_app();
-    let bob = w.person("bob");
-    let carol = w.person("carol");
-    w.join(&alice, &bob, &["developer"]);
-    w.join(&alice, &carol, &["tester"]);
-    w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    w.ok(&bob, &["app", "list"]);
-    w.ok(&carol, &["app", "list"]);
-    (alice, bob, carol)
-}
-
-fn edit(w: &World, change: impl FnOnce(&mut Value)) {
-    let mut vault: Value = serde_json::from_str(&w.vault_text()).unwrap();
-    change(&mut vault);
-    std::fs::write(
-        w.vault_path(),
-        serde_json::to_string_pretty(&vault).unwrap() + "\n",
-    )
-    .unwrap();
-}
-
-/// Asserts the command is refused for trust reasons and leaves the file alone.
-fn refused(w: &World, who: &Person, args: &[&str], says: &str) {
-    let before = w.vault_text();
-    let (code, err) = w.fails(who, args);
-    assert_eq!(code, 5, "{args:?}: {err}");
-    assert!(err.contains(says), "{args:?}: expected '{says}' in: {err}");
-    assert_eq!(w.vault_text(), before, "{args:?} changed the vault");
-}
-
 #[test]
 fn a_tester_who_makes_themselves_a_developer_by_hand_gains_nothing() {
     let w = World::new();

@@ -103,11 +103,11 @@ impl Context {
             let before = Policy::of(vault);
             let result = act(vault, &mut keyring)?;
             if keyring.is_owner(vault) {
-                record_floors(vault, &keyring);
+                trust::record_floors(vault, keyring.guard());
             }
             if Policy::of(vault) != before {
                 let seen = memory.get(&location).map_or(0, |s| s.revision);
-                sign_as_owner(vault, &keyring, identity, seen)?;
+                trust::sign_change(vault, &keyring, identity, seen)?;
             }
             Ok((result, vault.clone()))
         });
@@ -123,63 +123,6 @@ fn tell(notes: &[String]) {
     for note in notes {
         output::note(note);
     }
-}
-
-/// An owner's write records each secret's level as its floor, so nobody can later store it
-/// lower without an owner. A level this clone saw lowered by someone who could not read the
-/// old one is left out rather than blessed.
-pub(crate) fn record_floors(vault: &mut Vault, keyring: &Keyring) {
-    for (app_name, app) in &mut vault.apps {
-        for (name, secret) in &app.secrets {
-            let seen = keyring
-                .guard()
-                .seen
-                .get(&(app_name.clone(), name.clone()))
-                .map(|(_, level)| *level);
-            if seen.is_some_and(|l| secret.access < l) {
-                continue;
-            }
-            let floor = app.floors.entry(name.clone()).or_insert(secret.access);
-            *floor = (*floor).max(secret.access);
-        }
-    }
-}
-
-/// Signs the vault's policy with the acting owner's key, at the next revision.
-pub(crate) fn sign_as_owner(
-    vault: &mut Vault,
-    keyring: &Keyring,
-    identity: &Identity,
-    seen: u64,
-) -> Result<()> {
-    keyring.require_owner(vault, "change who may read what")?;
-    let Some(key) = &identity.signing else {
-        return Err(Error::denied(
-            "an SSH identity cannot sign the vault's roster",
-            "owners use an mpvault identity (`mpvault identity new`)",
-        ));
-    };
-    let public = crate::identity::encode_signing_key(&key.verifying_key());
-    let recorded = vault
-        .members
-        .get(&keyring.actor)
-        .and_then(|m| m.signing_key.as_deref());
-    if recorded != Some(public.as_str()) {
-        return Err(Error::denied(
-            format!(
-                "{}'s signing key in the vault is not this identity's",
-                keyring.actor
-            ),
-            "use the identity you were added with",
-        ));
-    }
-    vault.revision = vault.revision.max(seen) + 1;
-    // Departures recorded by this change carry the revision that signs them.
-    for d in vault.departures.iter_mut().filter(|d| d.revision == 0) {
-        d.revision = vault.revision;
-    }
-    crate::vault::policy::sign(vault, &keyring.actor, key);
-    Ok(())
 }
 
 /// Runs a parsed command line; returns the process exit code.

@@ -71,6 +71,7 @@ pub fn rotate(
     let level = ctx.read(|vault, keys| {
         let level = vault.app(app)?.secret(app, &name)?.access;
         keys.read(vault, app, &Field::Secret(name.clone()), 0)?;
+        keys.unlock(vault, app, level)?;
         Ok(level)
     })?;
     let value = if generate {
@@ -137,7 +138,7 @@ pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Resu
         let mut rows = Vec::new();
         for (secret, s) in a.secrets.iter().filter(|(n, _)| name.is_none_or(|want| want == n.as_str())) {
             for (i, v) in s.versions.iter().enumerate() {
-                rows.push(json!({"name": secret, "version": if i == 0 { "current".to_string() } else { format!("-{i}") }, "access": s.access, "set_by": v.set_by, "set_at": v.set_at}));
+                rows.push(json!({"name": secret, "version": if i == 0 { "current".to_string() } else { format!("-{i}") }, "number": v.version, "access": s.access, "set_by": v.set_by, "set_at": v.set_at, "sealed_by": v.sealed_by}));
             }
         }
         if json {
@@ -146,7 +147,17 @@ pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Resu
         let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
         output::table(
             ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"],
-            rows.iter().map(|r| [cell(r, "name"), cell(r, "version"), cell(r, "access"), cell(r, "set_by"), cell(r, "set_at")]),
+            rows.iter().map(|r| {
+                let version = match r["number"].as_u64() {
+                    Some(n) => format!("{n} ({})", cell(r, "version")),
+                    None => cell(r, "version"),
+                };
+                let by = match r["sealed_by"].as_str() {
+                    Some(sealer) => format!("{} (re-sealed by {sealer})", cell(r, "set_by")),
+                    None => cell(r, "set_by"),
+                };
+                [cell(r, "name"), version, cell(r, "access"), by, cell(r, "set_at")]
+            }),
         )
     })?;
     Ok(0)

@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 
-use super::{now, record_floors, sign_as_owner, Context};
+use super::{now, Context};
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
 use crate::vault::policy::{self, Policy};
@@ -71,8 +71,8 @@ pub fn run(ctx: &Context, yes: bool) -> Result<i32> {
                 keyring.sync_readers(vault, app, false)?;
             }
         }
-        record_floors(vault, &keyring);
-        sign_as_owner(vault, &keyring, identity, seen_revision)?;
+        trust::record_floors(vault, keyring.guard());
+        trust::sign_change(vault, &keyring, identity, seen_revision)?;
         Ok(vault.clone())
     })?;
     memory.remember(

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
 use super::access;
@@ -119,7 +120,17 @@ impl<'a> Keyring<'a> {
     /// Checks that the data key of (app, level) opens and is the signed one, so a write can be
     /// refused before anyone pastes a secret.
     pub fn unlock(&mut self, vault: &Vault, app: &str, level: Level) -> Result<()> {
+        self.signing_key()?;
         self.data_key(vault, app, level).map(|_| ())
+    }
+
+    fn signing_key(&self) -> Result<SigningKey> {
+        self.identity.signing.clone().ok_or_else(|| {
+            Error::denied(
+                "an SSH or plugin identity cannot sign values, and every value in the vault is signed by its writer",
+                "write with an mpvault identity (`mpvault identity new`, then ask an owner to add its public line)",
+            )
+        })
     }
 
     fn data_key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
@@ -279,13 +290,7 @@ impl<'a> Keyring<'a> {
         mut sealed: Sealed,
         value: &[u8],
     ) -> Result<Sealed> {
-        let Some(signing) = self.identity.signing.as_ref() else {
-            return Err(Error::denied(
-                "an SSH or plugin identity cannot sign values, and every value in the vault is signed by its writer",
-                "write with an mpvault identity (`mpvault identity new`, then ask an owner to add its public line)",
-            ));
-        };
-        let signing = signing.clone();
+        let signing = self.signing_key()?;
         let readers = vault
             .app(app)?
             .keys
@@ -500,12 +505,7 @@ impl<'a> Keyring<'a> {
         level: Level,
         new_key: &DataKey,
     ) -> Result<()> {
-        let signing = self.identity.signing.clone().ok_or_else(|| {
-            Error::denied(
-                "an SSH or plugin identity cannot re-seal values",
-                "use an owner's mpvault identity",
-            )
-        })?;
+        let signing = self.signing_key()?;
         let mut work = vault.app(app)?.clone();
         for (field, sealed) in work.sealed_at_mut(level) {
             let plain = self.open_sealed(vault, app, level, &field, sealed)?;

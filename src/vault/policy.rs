@@ -212,6 +212,18 @@ pub fn describe_changes(old: &Policy, new: &Policy) -> Vec<String> {
     for name in old.apps.keys().filter(|n| !new.apps.contains_key(*n)) {
         out.push(format!("app '{name}' was removed"));
     }
+    for d in old
+        .departures()
+        .iter()
+        .filter(|d| !new.departures().contains(d))
+    {
+        out.push(format!(
+            "the record that {} was {} in revision {} was erased",
+            d.handle,
+            d.kind.as_str(),
+            d.revision
+        ));
+    }
     let known = old.departures().len();
     for d in new.departures().iter().skip(known) {
         out.push(format!(

@@ -159,3 +159,56 @@ pub fn next_second() {
         1_000_000_000 - u64::from(now.subsec_nanos()) + 1_000_000,
     ));
 }
+
+/// alice (owner), bob (developer), carol (tester) on shop, with an AppSecret; everyone has
+/// opened the vault once, so everyone has pinned alice.
+pub fn team(w: &World) -> (Person, Person, Person) {
+    let alice = w.owner_with_app();
+    let bob = w.person("bob");
+    let carol = w.person("carol");
+    w.join(&alice, &bob, &["developer"]);
+    w.join(&alice, &carol, &["tester"]);
+    w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
+    w.ok(&bob, &["app", "list"]);
+    w.ok(&carol, &["app", "list"]);
+    (alice, bob, carol)
+}
+
+pub fn edit(w: &World, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    change(&mut vault);
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&vault).unwrap() + "\n",
+    )
+    .unwrap();
+}
+
+/// Asserts the command is refused for trust reasons and leaves the file alone.
+pub fn refused(w: &World, who: &Person, args: &[&str], says: &str) {
+    refused_as(w, who, args, 5, says);
+}
+
+/// Asserts the command fails with `code`, says `says`, and leaves the file alone.
+pub fn refused_as(w: &World, who: &Person, args: &[&str], code: i32, says: &str) {
+    let before = w.vault_text();
+    let (got, err) = w.fails(who, args);
+    assert_eq!(got, code, "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: expected '{says}' in: {err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("mpvault:")).collect();
+    assert_eq!(errors.len(), 1, "one error line: {err}");
+    assert!(
+        errors[0].contains(says),
+        "{args:?}: expected '{says}' in the error: {err}"
+    );
+    assert_eq!(w.vault_text(), before, "{args:?} changed the vault");
+}
+
+/// Runs with `input` on standard input; returns (exit code, stderr).
+pub fn run_stdin(w: &World, who: &Person, args: &[&str], input: &str) -> (i32, String) {
+    let out = w.cmd(who).args(args).write_stdin(input).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}

@@ -1,0 +1,495 @@
+//! Attacks by someone with push access to the repository (docs/FORMAT.md, "Threat model"):
+//! each writes bytes into mpvault.json, or restores an old copy, and runs the real binary as
+//! the honest members would next. Each must be refused with one clear sentence, leave the file
+//! as it was, and make no new value readable to the attacker.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+const NEW_SECRET: &str = "99999999999999999999999999999999";
+
+fn json(w: &World) -> Value {
+    serde_json::from_str(&w.vault_text()).unwrap()
+}
+
+/// An honest member tries to store a new value and is refused; the file stays as it was.
+fn new_value_refused(w: &World, who: &Person, args: &[&str], code: i32, says: &str) {
+    let before = w.vault_text();
+    let (got, err) = run_stdin(w, who, args, NEW_SECRET);
+    assert_eq!(got, code, "{args:?}: {err}");
+    assert!(err.contains(says), "{args:?}: expected '{says}' in: {err}");
+    assert!(!err.contains(NEW_SECRET));
+    assert_eq!(w.vault_text(), before, "{args:?} changed the vault");
+}
+
+/// mallory's own vault, in another folder: the same app, alice and bob added from their
+/// public lines, and mallory its owner.
+fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
+    let mallory = w.person("mallory");
+    let elsewhere = w.project().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let vault = elsewhere.join("mpvault.json");
+    let at = |args: &[&str]| {
+        let mut all = vec!["--vault", vault.to_str().unwrap()];
+        all.extend(args);
+        all.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.ok(&mallory, &a)
+    };
+    w.cmd(&mallory)
+        .current_dir(&elsewhere)
+        .args(["init", "--owner", "mallory"])
+        .assert()
+        .success();
+    run(at(&["app", "add", "shop", "--appid", APPID]));
+    run(at(&[
+        "member",
+        "add",
+        "alice",
+        "--key",
+        &w.public_line(alice),
+    ]));
+    run(at(&["member", "add", "bob", "--key", &w.public_line(bob)]));
+    run(at(&["role", "grant", "bob", "shop", "developer"]));
+    std::fs::read_to_string(vault).unwrap()
+}
+
+#[test]
+fn a_substituted_vault_is_refused_before_anything_is_encrypted_to_it() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    let fake = lookalike_vault(&w, &alice, &bob);
+    std::fs::write(w.vault_path(), &fake).unwrap();
+    let says = "this is not the vault you trusted here";
+    new_value_refused(
+        &w,
+        &alice,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        5,
+        says,
+    );
+    new_value_refused(&w, &bob, &["rotate-secret", "shop", "--stdin"], 5, says);
+    refused(&w, &bob, &["app", "list"], says);
+}
+
+#[test]
+fn an_unsigned_vault_with_a_new_id_is_refused_and_never_signed_by_a_write() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    let mut fake: Value = serde_json::from_str(&lookalike_vault(&w, &alice, &bob)).unwrap();
+    fake.as_object_mut().unwrap().remove("signature");
+    fake["format"] = 1.into();
+    std::fs::write(w.vault_path(), serde_json::to_string_pretty(&fake).unwrap()).unwrap();
+    let says = "roster is not signed, but the vault this clone trusts at this location";
+    new_value_refused(
+        &w,
+        &alice,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        5,
+        says,
+    );
+    new_value_refused(&w, &bob, &["rotate-secret", "shop", "--stdin"], 5, says);
+    refused(
+        &w,
+        &alice,
+        &["sign", "--yes"],
+        "this is not the vault you trusted here",
+    );
+}
+
+#[test]
+fn a_clone_without_memory_trusts_only_the_owners_ci_names() {
+    let w = World::new();
+    let (alice, _, _) = team(&w);
+    let trust: Value = serde_json::from_str(&w.ok(&alice, &["trust", "--json"])).unwrap();
+    let print = trust["owners_in_vault"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ci = w.stranger("ci");
+    let key = std::fs::read_to_string(alice.home.join(".config/mpvault/identity.txt")).unwrap();
+    let get = |owners: &str| {
+        w.cmd(&ci)
+            .env("MPVAULT_IDENTITY", &key)
+            .env("MPVAULT_TRUSTED_OWNERS", owners)
+            .args(["get", "shop", "WECHAT_APPSECRET"])
+            .output()
+            .unwrap()
+    };
+    let out = get(&format!("0000 0000 0000 0000 0000, {print}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, APPSECRET.as_bytes());
+    let out = get("0000 0000 0000 0000 0000");
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("is not among the owners MPVAULT_TRUSTED_OWNERS names"));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_signed_level_without_a_commitment_is_refused() {
+    let w = World::new();
+    let (_, bob, _) = team(&w);
+    edit(&w, |v| {
+        v["apps"]["shop"]["keys"]["developer"]
+            .as_object_mut()
+            .unwrap()
+            .remove("commitment");
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "has no commitment",
+    );
+}
+
+#[test]
+fn a_rollback_to_before_a_removal_never_encrypts_to_the_removed_member() {
+    let w = World::new();
+    let (alice, _, _) = team(&w);
+    let before_removal = w.vault_text();
+    w.ok(&alice, &["member", "remove", "bob"]);
+    // bob pushes the file from before his removal.
+    std::fs::write(w.vault_path(), &before_removal).unwrap();
+    let says = "this write would encrypt to 'bob', whom this clone saw removed";
+    new_value_refused(&w, &alice, &["rotate-secret", "shop", "--stdin"], 4, says);
+    new_value_refused(
+        &w,
+        &alice,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        4,
+        says,
+    );
+    refused_as(
+        &w,
+        &alice,
+        &["role", "grant", "bob", "shop", "admin"],
+        4,
+        says,
+    );
+    // Reading an older copy is normal in git (another branch, an old tag): it warns.
+    let out = w
+        .cmd(&alice)
+        .args(["get", "shop", "WECHAT_APPSECRET"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("older than revision"));
+}
+
+#[test]
+fn a_rollback_to_an_era_when_the_attacker_was_owner_does_not_re_pin_them() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    let mallory = w.person("mallory");
+    let key = w.public_line(&mallory);
+    w.ok(
+        &alice,
+        &["member", "add", "mallory", "--key", &key, "--owner"],
+    );
+    w.ok(&mallory, &["app", "list"]);
+    w.ok(&bob, &["app", "list"]);
+    let mallory_era = w.vault_text();
+    w.ok(&alice, &["member", "remove", "mallory"]);
+    w.ok(&bob, &["app", "list"]);
+
+    // The old file, as it was: reads warn, writes are refused, the pins do not move.
+    std::fs::write(w.vault_path(), &mallory_era).unwrap();
+    new_value_refused(
+        &w,
+        &bob,
+        &["rotate-secret", "shop", "--stdin"],
+        4,
+        "whom this clone saw removed",
+    );
+    let trust: Value = serde_json::from_str(&w.ok(&bob, &["trust", "--json"])).unwrap();
+    let pinned: Vec<&str> = trust["pinned_owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["handle"].as_str().unwrap())
+        .collect();
+    assert_eq!(pinned, ["alice"]);
+
+    // Mallory signs new revisions of her era with her old owner key, past the current one.
+    for _ in 0..4 {
+        w.ok(&mallory, &["rekey"]);
+    }
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "whom this clone saw removed as an owner",
+    );
+    refused(
+        &w,
+        &alice,
+        &["app", "list"],
+        "whom this clone saw removed as an owner",
+    );
+}
+
+#[test]
+fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
+    let w = World::new();
+    let (alice, bob, carol) = team(&w);
+    // The AppSecret has a fixed minimum.
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]
+            .as_object_mut()
+            .unwrap()
+            .remove("WECHAT_APPSECRET");
+    });
+    new_value_refused(
+        &w,
+        &carol,
+        &["add-secret", "shop", "--access", "team", "--stdin"],
+        2,
+        "never stored below the developer level",
+    );
+
+    // A custom secret bob added; alice's next change signs its level as a floor.
+    w.ok_stdin(
+        &bob,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        "token-1",
+    );
+    w.ok(&alice, &["config", "set", "shop", "A=1"]);
+    assert_eq!(json(&w)["apps"]["shop"]["floors"]["API_TOKEN"], "developer");
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]
+            .as_object_mut()
+            .unwrap()
+            .remove("API_TOKEN");
+    });
+    new_value_refused(
+        &w,
+        &carol,
+        &[
+            "add-secret",
+            "shop",
+            "API_TOKEN",
+            "--access",
+            "team",
+            "--stdin",
+        ],
+        4,
+        "must be stored at the developer level or above, as its owners signed",
+    );
+}
+
+#[test]
+fn a_lowered_custom_secret_without_a_floor_is_not_rotated_by_a_clone_that_saw_it() {
+    let w = World::new();
+    let (_, bob, carol) = team(&w);
+    w.ok_stdin(
+        &bob,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        "token-1",
+    );
+    // carol deletes it and adds her own at the team level: allowed for a new secret...
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]
+            .as_object_mut()
+            .unwrap()
+            .remove("API_TOKEN");
+    });
+    w.ok_stdin(
+        &carol,
+        &[
+            "add-secret",
+            "shop",
+            "API_TOKEN",
+            "--access",
+            "team",
+            "--stdin",
+        ],
+        "carols",
+    );
+    // ...but bob's clone saw it at the developer level, and will not rotate it lower.
+    new_value_refused(
+        &w,
+        &bob,
+        &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
+        4,
+        "was at the developer level when this clone last saw it",
+    );
+}
+
+#[test]
+fn a_relabelled_level_is_refused() {
+    let w = World::new();
+    let (_, bob, carol) = team(&w);
+    w.ok_stdin(
+        &bob,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        "token-1",
+    );
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]["API_TOKEN"]["access"] = "team".into()
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "API_TOKEN"],
+        "does not carry a valid signature of 'bob'",
+    );
+    new_value_refused(
+        &w,
+        &bob,
+        &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
+        5,
+        "does not carry a valid signature of 'bob'",
+    );
+    w.fails(&carol, &["get", "shop", "API_TOKEN"]);
+}
+
+#[test]
+fn a_dropped_newest_version_is_noticed() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    w.ok_stdin(
+        &alice,
+        &["rotate-secret", "shop", "--stdin"],
+        &"a".repeat(32),
+    );
+    assert_eq!(
+        w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]),
+        "a".repeat(32)
+    );
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "WECHAT_APPSECRET of 'shop' is at version 1 in this file, but this clone has seen version 2",
+    );
+}
+
+#[test]
+fn an_erased_departure_is_refused_and_the_same_value_does_not_clear_it() {
+    let w = World::new();
+    let (alice, _, _) = team(&w);
+    w.ok(&alice, &["member", "remove", "bob"]);
+    let signed = w.vault_text();
+    edit(&w, |v| {
+        v.as_object_mut().unwrap().remove("departures");
+    });
+    refused(
+        &w,
+        &alice,
+        &["status"],
+        "the record that bob was removed in revision",
+    );
+    std::fs::write(w.vault_path(), signed).unwrap();
+    let (code, err) = run_stdin(&w, &alice, &["rotate-secret", "shop", "--stdin"], APPSECRET);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("that is the value already stored"), "{err}");
+    let status: Value = serde_json::from_str(&w.ok(&alice, &["status", "--json"])).unwrap();
+    assert_eq!(status[0]["rotations_due"][0]["name"], "WECHAT_APPSECRET");
+}
+
+#[test]
+fn a_forged_writer_is_refused() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"b".repeat(32));
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_by"] = "alice".into();
+    });
+    refused(
+        &w,
+        &alice,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "does not carry a valid signature of 'alice'",
+    );
+    // A tester's own signature does not make a developer-level value theirs to write.
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_by"] = "carol".into();
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "written by 'carol', who cannot read developer-level values",
+    );
+}
+
+#[test]
+fn a_config_entry_cannot_shadow_a_secret() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    w.ok(
+        &alice,
+        &["config", "set", "shop", "API_BASE=https://evil.example.com"],
+    );
+    edit(&w, |v| {
+        let entry = v["apps"]["shop"]["config"]["API_BASE"].clone();
+        v["apps"]["shop"]["config"]["WECHAT_APPSECRET"] = entry;
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "is both a config value and a secret",
+    );
+}
+
+#[test]
+fn switching_branches_back_and_forth_keeps_working() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(w.project())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "mpvault.json"]);
+    git(&["commit", "-qm", "vault"]);
+    git(&["checkout", "-qb", "feature"]);
+    let dave = w.person("dave");
+    w.join(&alice, &dave, &["developer"]);
+    w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"c".repeat(32));
+    git(&["commit", "-qam", "dave joins"]);
+    for branch in ["main", "feature", "main", "feature"] {
+        git(&["checkout", "-q", branch]);
+        for who in [&alice, &bob] {
+            let out = w
+                .cmd(who)
+                .args(["get", "shop", "WECHAT_APPSECRET"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{branch}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    // Work on the older branch that reaches nobody who left goes on as usual.
+    git(&["checkout", "-q", "main"]);
+    w.ok(&alice, &["config", "set", "shop", "B=2"]);
+}
