@@ -726,3 +726,37 @@ fn contact_prompts_for_what_is_omitted() {
     );
     assert_eq!(show["contact"]["phone"], "+86 138 0013 8000");
 }
+
+/// A protected identity is opened once per command, however often the command reads the vault.
+#[test]
+fn a_protected_identity_asks_for_its_passphrase_once() {
+    let w = World::new();
+    let alice = w.stranger("alice");
+    for args in [
+        &["identity", "new", "--passphrase"][..],
+        &["init"],
+        &["app", "add", "shop", "--appid", APPID],
+    ] {
+        w.cmd(&alice)
+            .env("MPVAULT_PASSPHRASE", "correct horse")
+            .args(args)
+            .assert()
+            .success();
+    }
+    let out = at_terminal(
+        &w,
+        &alice,
+        "add-secret shop",
+        &format!("correct horse\\n{APPSECRET}\\n"),
+    );
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{screen}");
+    assert_eq!(screen.matches("assphrase").count(), 1, "{screen}");
+    let got = w
+        .cmd(&alice)
+        .env("MPVAULT_PASSPHRASE", "correct horse")
+        .args(["get", "shop", "WECHAT_APPSECRET"])
+        .output()
+        .unwrap();
+    assert_eq!(got.stdout, APPSECRET.as_bytes());
+}
