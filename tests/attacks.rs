@@ -14,6 +14,16 @@ fn json(w: &World) -> Value {
     serde_json::from_str(&w.vault_text()).unwrap()
 }
 
+/// Deletes a secret from the file by hand.
+fn drop_secret(w: &World, name: &str) {
+    edit(w, |v| {
+        v["apps"]["shop"]["secrets"]
+            .as_object_mut()
+            .unwrap()
+            .remove(name);
+    });
+}
+
 /// An honest member tries to store a new value and is refused; the file stays as it was.
 fn new_value_refused(w: &World, who: &Person, args: &[&str], code: i32, says: &str) {
     let before = w.vault_text();
@@ -243,12 +253,7 @@ fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
     let w = World::new();
     let (alice, bob, carol) = team(&w);
     // The AppSecret has a fixed minimum.
-    edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]
-            .as_object_mut()
-            .unwrap()
-            .remove("WECHAT_APPSECRET");
-    });
+    drop_secret(&w, "WECHAT_APPSECRET");
     new_value_refused(
         &w,
         &carol,
@@ -265,12 +270,7 @@ fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
     );
     w.ok(&alice, &["config", "set", "shop", "A=1"]);
     assert_eq!(json(&w)["apps"]["shop"]["floors"]["API_TOKEN"], "developer");
-    edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]
-            .as_object_mut()
-            .unwrap()
-            .remove("API_TOKEN");
-    });
+    drop_secret(&w, "API_TOKEN");
     new_value_refused(
         &w,
         &carol,
@@ -297,12 +297,7 @@ fn a_lowered_custom_secret_without_a_floor_is_not_rotated_by_a_clone_that_saw_it
         "token-1",
     );
     // carol deletes it and adds her own at the team level: allowed for a new secret...
-    edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]
-            .as_object_mut()
-            .unwrap()
-            .remove("API_TOKEN");
-    });
+    drop_secret(&w, "API_TOKEN");
     w.ok_stdin(
         &carol,
         &[

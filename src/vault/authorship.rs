@@ -8,6 +8,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 
 use super::model::Sealed;
 use crate::identity::decode_signing_key;
+use crate::wechat::Level;
 
 const DOMAIN: &str = "mpvault value v3";
 
@@ -17,6 +18,17 @@ pub struct Place<'a> {
     pub app: &'a str,
     pub level: &'a str,
     pub path: &'a str,
+}
+
+impl<'a> Place<'a> {
+    pub fn new(vault_id: &'a str, app: &'a str, level: Level, path: &'a str) -> Self {
+        Place {
+            vault_id,
+            app,
+            level: level.as_str(),
+            path,
+        }
+    }
 }
 
 /// Length-prefixed parts, so no choice of names can make two places encode alike.
@@ -36,23 +48,31 @@ fn version_text(sealed: &Sealed) -> String {
 
 /// The associated data of a format-3 value: its place, version, writer and time.
 pub fn associated_data(place: &Place, sealed: &Sealed) -> Vec<u8> {
-    let version = version_text(sealed);
-    encode(&[
+    encode(&described(
         b"mpvault ad v3",
-        place.vault_id.as_bytes(),
-        place.app.as_bytes(),
-        place.level.as_bytes(),
-        place.path.as_bytes(),
-        version.as_bytes(),
-        sealed.set_by.as_bytes(),
-        sealed.set_at.as_bytes(),
-    ])
+        place,
+        sealed,
+        &version_text(sealed),
+    ))
 }
 
 fn message(place: &Place, sealed: &Sealed) -> Vec<u8> {
     let version = version_text(sealed);
-    encode(&[
-        DOMAIN.as_bytes(),
+    let mut parts = described(DOMAIN.as_bytes(), place, sealed, &version);
+    parts.push(sealed.sealed_by.as_deref().unwrap_or_default().as_bytes());
+    parts.push(sealed.value.as_bytes());
+    encode(&parts)
+}
+
+/// What both the associated data and the signature bind, after their domain.
+fn described<'p>(
+    domain: &'p [u8],
+    place: &'p Place,
+    sealed: &'p Sealed,
+    version: &'p str,
+) -> Vec<&'p [u8]> {
+    vec![
+        domain,
         place.vault_id.as_bytes(),
         place.app.as_bytes(),
         place.level.as_bytes(),
@@ -60,9 +80,7 @@ fn message(place: &Place, sealed: &Sealed) -> Vec<u8> {
         version.as_bytes(),
         sealed.set_by.as_bytes(),
         sealed.set_at.as_bytes(),
-        sealed.sealed_by.as_deref().unwrap_or_default().as_bytes(),
-        sealed.value.as_bytes(),
-    ])
+    ]
 }
 
 /// Signs a sealed value in place.

@@ -189,12 +189,7 @@ impl<'a> Keyring<'a> {
         sealed: &Sealed,
     ) -> Result<Zeroizing<Vec<u8>>> {
         let path = field.path();
-        let place = Place {
-            vault_id: &vault.vault_id,
-            app,
-            level: level.as_str(),
-            path: &path,
-        };
+        let place = Place::new(&vault.vault_id, app, level, &path);
         let ad = if self.sealed_format >= 3 {
             self.check_author(&place, sealed)?;
             authorship::associated_data(&place, sealed)
@@ -299,12 +294,7 @@ impl<'a> Keyring<'a> {
             .unwrap_or_default();
         self.check_readers(vault, app, level, &readers)?;
         let path = field.path();
-        let place = Place {
-            vault_id: &vault.vault_id,
-            app,
-            level: level.as_str(),
-            path: &path,
-        };
+        let place = Place::new(&vault.vault_id, app, level, &path);
         let ad = authorship::associated_data(&place, &sealed);
         sealed.value = self.data_key(vault, app, level)?.seal(&ad, value)?;
         authorship::sign(&place, &mut sealed, &signing);
@@ -509,18 +499,9 @@ impl<'a> Keyring<'a> {
         let mut work = vault.app(app)?.clone();
         for (field, sealed) in work.sealed_at_mut(level) {
             let plain = self.open_sealed(vault, app, level, &field, sealed)?;
-            if sealed.set_by != self.actor {
-                sealed.sealed_by = Some(self.actor.clone());
-            } else {
-                sealed.sealed_by = None;
-            }
+            sealed.sealed_by = Some(self.actor.clone()).filter(|a| *a != sealed.set_by);
             let path = field.path();
-            let place = Place {
-                vault_id: &vault.vault_id,
-                app,
-                level: level.as_str(),
-                path: &path,
-            };
+            let place = Place::new(&vault.vault_id, app, level, &path);
             sealed.value = new_key.seal(&authorship::associated_data(&place, sealed), &plain)?;
             authorship::sign(&place, sealed, &signing);
         }
