@@ -35,13 +35,22 @@ pub struct Seen {
     /// Members who left or lost levels: member key → what.
     #[serde(default)]
     pub departed: BTreeMap<String, Left>,
-    /// `app/NAME` → (newest version, level) of each secret seen.
+    /// `app/NAME` → the newest version of each secret seen.
     #[serde(default)]
-    pub secrets: BTreeMap<String, (u64, Level)>,
+    pub secrets: BTreeMap<String, SeenSecret>,
     pub pinned_at: String,
 }
 
 pub use crate::vault::keyring::Departed as Left;
+
+/// The newest version of a secret this clone has seen, and the level it keeps it at.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SeenSecret {
+    pub version: u64,
+    pub level: Level,
+    /// When that version was set (signed by its writer).
+    pub set_at: String,
+}
 
 #[derive(Default, Serialize, Deserialize)]
 struct MemoryFile {
@@ -360,41 +369,60 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool, verdict: &mut Verd
         for (name, secret) in &app.secrets {
             let slot = format!("{app_name}/{name}");
             let current = &secret.versions[0];
-            let version = current.version.unwrap_or(0);
-            let Some(&(seen_version, seen_level)) = seen.secrets.get(&slot) else {
-                seen.secrets.insert(slot, (version, secret.access));
+            let now = SeenSecret {
+                version: current.version.unwrap_or(0),
+                level: secret.access,
+                set_at: current.set_at.clone(),
+            };
+            let Some(before) = seen.secrets.get(&slot).cloned() else {
+                seen.secrets.insert(slot, now);
                 continue;
             };
-            if version < seen_version {
+            // A lower number set later is the secret removed and added again, not a rollback:
+            // only a reader of its level could sign a value with a later time.
+            if now.version < before.version && !later(&now.set_at, &before.set_at) {
                 if !older {
                     return Err(Error::corrupt(
-                        format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {seen_version}: a newer value was dropped"),
+                        format!("{name} of '{app_name}' is at version {} in this file, but this clone has seen version {}: a newer value was dropped", now.version, before.version),
                         "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value",
                     ));
                 }
                 verdict.notes.push(format!(
-                    "warning: {name} of '{app_name}' is at version {version} here, older than version {seen_version} which this clone has seen."
+                    "warning: {name} of '{app_name}' is at version {} here, older than version {} which this clone has seen.",
+                    now.version, before.version
                 ));
                 continue;
             }
-            let mut level = secret.access;
-            if level < seen_level {
+            let mut next = now;
+            if next.level < before.level {
                 let signer = current.signer();
-                let may = access::can_read(vault, app_name, seen_level, signer);
-                if !may {
+                if !access::can_read(vault, app_name, before.level, signer) {
                     verdict.notes.push(format!(
-                        "warning: {name} of '{app_name}' was lowered from the {seen_level} level to {level} by '{signer}', who cannot read {seen_level} values; it will not be rotated at the lower level."
+                        "warning: {name} of '{app_name}' was lowered from the {} level to {} by '{signer}', who cannot read {} values; it will not be rotated at the lower level.",
+                        before.level, next.level, before.level
                     ));
-                    level = seen_level;
+                    next.level = before.level;
                 }
             }
             if !older {
-                seen.secrets
-                    .insert(slot, (version.max(seen_version), level));
+                seen.secrets.insert(slot, next);
             }
         }
     }
     Ok(())
+}
+
+/// Whether RFC 3339 time `a` is after `b` (unreadable times are never later).
+fn later(a: &str, b: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    use time::OffsetDateTime;
+    match (
+        OffsetDateTime::parse(a, &Rfc3339),
+        OffsetDateTime::parse(b, &Rfc3339),
+    ) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => false,
+    }
 }
 
 /// What a write must respect, as this clone remembers the vault at its location.
@@ -406,7 +434,7 @@ pub fn guard_of(seen: &Seen) -> Guard {
             .iter()
             .filter_map(|(slot, v)| {
                 let (app, name) = slot.split_once('/')?;
-                Some(((app.to_string(), name.to_string()), *v))
+                Some(((app.to_string(), name.to_string()), (v.version, v.level)))
             })
             .collect(),
     }

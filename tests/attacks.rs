@@ -488,3 +488,31 @@ fn switching_branches_back_and_forth_keeps_working() {
     git(&["checkout", "-q", "main"]);
     w.ok(&alice, &["config", "set", "shop", "B=2"]);
 }
+
+/// Regression: a secret removed and added again starts from version 1 without being taken for
+/// a dropped version by a clone that saw version 2 and never saw it removed.
+#[test]
+fn a_removed_secret_can_be_added_again() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    w.ok_stdin(
+        &bob,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        "token-1",
+    );
+    w.ok_stdin(
+        &bob,
+        &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
+        "token-2",
+    );
+    w.ok(&alice, &["remove-secret", "shop", "API_TOKEN"]);
+    let fresh = w.person("erin");
+    w.join(&alice, &fresh, &["developer"]);
+    next_second();
+    w.ok_stdin(
+        &fresh,
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        "token-3",
+    );
+    assert_eq!(w.ok(&bob, &["get", "shop", "API_TOKEN"]), "token-3");
+}
