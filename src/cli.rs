@@ -293,7 +293,7 @@ pub enum FormatArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DialectArg {
-    /// npm dotenv + dotenv-expand (Taro, Vite, uni-app)
+    /// npm dotenv + dotenv-expand 11, 12 and 13 (Taro, Vite 5-8, uni-app)
     Expand,
     /// npm dotenv alone
     Node,

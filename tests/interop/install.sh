@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests use besides Rust, pinned:
 # - the real env-file readers that tests/export_interop.rs feeds exported files to:
-#   npm dotenv 16 + dotenv-expand 11 + vite 5 (package-lock.json) and python-dotenv;
+#   npm dotenv 16 and 17, dotenv-expand 11, 12 and 13, Vite 5 and Vite 8, each under its own
+#   alias (package.json, package-lock.json), and python-dotenv;
 # - age and libsodium bindings for docs/recover.py (tests/format_vectors.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
