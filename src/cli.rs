@@ -301,9 +301,4 @@ pub enum DialectArg {
     Python,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PresetArg {
-    Plain,
-    Taro,
-    Vite,
-}
+pub use crate::preset::Preset as PresetArg;

@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod identity;
 pub mod output;
+pub mod preset;
 pub mod store;
 pub mod trust;
 pub mod vault;

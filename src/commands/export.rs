@@ -8,7 +8,7 @@ use std::process::Stdio;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Context;
-use crate::cli::{DialectArg, FormatArg, PresetArg, Select};
+use crate::cli::{DialectArg, FormatArg, Select};
 use crate::error::{Error, Result};
 use crate::export::{self, Dialect, Entry, Format};
 use crate::vault::{Field, Keyring, Vault};
@@ -32,11 +32,8 @@ pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
 /// preset's bundle prefix; secrets never are.
 fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
     let a = vault.app(app)?;
-    let (appid_name, prefix) = match select.preset {
-        PresetArg::Plain => ("WECHAT_APPID", ""),
-        PresetArg::Taro => ("TARO_APP_ID", "TARO_APP_"),
-        PresetArg::Vite => ("WECHAT_APPID", "VITE_"),
-    };
+    let preset = select.preset;
+    let appid_name = preset.appid_name();
     let wanted = |name: &str| select.only.is_empty() || select.only.iter().any(|o| o == name);
     let mut entries = vec![Entry {
         name: appid_name.into(),
@@ -44,7 +41,7 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
         secret: false,
     }];
     for key in a.config.keys() {
-        let name = format!("{prefix}{key}");
+        let name = preset.exported_name(key, false);
         if wanted(&name) {
             let value = keys
                 .read(vault, app, &Field::Config(key.clone()), 0)?

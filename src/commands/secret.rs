@@ -11,9 +11,6 @@ use crate::output;
 use crate::vault::Field;
 use crate::wechat::{self, Shape};
 
-/// Prefixes that frameworks compile into the shipped Mini Program package.
-pub const BUNDLE_PREFIXES: [&str; 2] = ["TARO_APP_", "VITE_"];
-
 pub fn add(
     ctx: &Context,
     app: &str,
@@ -173,9 +170,9 @@ pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
 
 fn check_secret_name(name: &str) -> Result<()> {
     check_key(name)?;
-    if let Some(prefix) = BUNDLE_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+    if let Some(prefix) = crate::preset::bundle_prefix(name) {
         return Err(Error::invalid(
-            format!("{name} starts with {prefix}, which Taro and Vite compile into the shipped Mini Program package, where anyone can read it"),
+            format!("{name} starts with {prefix}, which Taro, Vite and vue-cli compile into the shipped Mini Program package, where anyone can read it"),
             format!("name the secret without {prefix}; presets never give secrets a bundle prefix"),
         ));
     }
