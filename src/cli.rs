@@ -163,6 +163,9 @@ pub struct Select {
     /// Only these keys (comma-separated, names as exported)
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub only: Vec<String>,
+    /// Lay this build mode's config over the base config (development, production, …)
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,12 +239,18 @@ pub enum ConfigCommand {
         app: String,
         #[arg(required = true, value_name = "KEY=VALUE")]
         pairs: Vec<String>,
+        /// Only for this build mode (development, production, …)
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
     },
     /// Remove build values
     Unset {
         app: String,
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
+        /// From this build mode's values instead of the base ones
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
     },
 }
 

@@ -596,7 +596,11 @@ fn dotenv_expand_reads_back() {
         .collect();
     assert!(controls.len() >= 20, "too few tricky accepted values");
     let f = dir.join("cases.json");
-    std::fs::write(&f, serde_json::to_vec(&[cases, controls.clone()].concat()).unwrap()).unwrap();
+    std::fs::write(
+        &f,
+        serde_json::to_vec(&[cases, controls.clone()].concat()).unwrap(),
+    )
+    .unwrap();
     let proofs = node(&["read_expand.js", f.to_str().unwrap(), "--prove"]);
     let (proofs, control_proofs) = proofs.as_array().unwrap().split_at(refused.len());
     for (c, proof) in controls.iter().zip(control_proofs) {

@@ -1,6 +1,6 @@
 //! `export` and `run`: an app's values as an env file or in a child's environment.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -11,7 +11,7 @@ use super::Context;
 use crate::cli::{DialectArg, FormatArg, Select};
 use crate::error::{Error, Result};
 use crate::export::{self, Dialect, Entry, Format};
-use crate::vault::{Field, Keyring, Vault};
+use crate::vault::{App, Field, Keyring, Vault};
 use crate::{output, store};
 
 pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
@@ -40,12 +40,10 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
         value: SecretString::from(a.appid.clone()),
         secret: false,
     }];
-    for key in a.config.keys() {
-        let name = preset.exported_name(key, false);
+    for (key, field) in config_fields(a, app, select.mode.as_deref())? {
+        let name = preset.exported_name(&key, false);
         if wanted(&name) {
-            let value = keys
-                .read(vault, app, &Field::Config(key.clone()), 0)?
-                .unwrap_or_default();
+            let value = keys.read(vault, app, &field, 0)?.unwrap_or_default();
             entries.push(Entry {
                 name,
                 value: SecretString::from(value.to_string()),
@@ -85,6 +83,35 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
         ));
     }
     Ok(entries)
+}
+
+/// The app's config keys and where each value comes from: the base config, with the named
+/// mode's values laid over it.
+fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<String, Field>> {
+    let mut fields: BTreeMap<String, Field> = a
+        .config
+        .keys()
+        .map(|k| (k.clone(), Field::Config(k.clone())))
+        .collect();
+    if let Some(mode) = mode {
+        super::config::check_mode(mode)?;
+        let overlay = a.modes.get(mode).ok_or_else(|| {
+            let known: Vec<&str> = a.modes.keys().map(String::as_str).collect();
+            let known = if known.is_empty() {
+                "it has none yet".to_string()
+            } else {
+                format!("it has {}", known.join(", "))
+            };
+            Error::not_found(
+                format!("'{app}' has no config for mode '{mode}' ({known})"),
+                format!("set one with `mpvault config set {app} KEY=VALUE --mode {mode}`, or leave out --mode"),
+            )
+        })?;
+        for key in overlay.keys() {
+            fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
+        }
+    }
+    Ok(fields)
 }
 
 pub fn export(

@@ -32,7 +32,7 @@ pub fn add(
                 format!("use `mpvault rotate-secret {app} {name}` to replace its value"),
             ));
         }
-        if a.config.contains_key(&name) {
+        if super::config::is_config(a, &name) {
             return Err(Error::exists(
                 format!("{name} is already a config value of '{app}'"),
                 format!("unset it first with `mpvault config unset {app} {name}`"),

@@ -490,7 +490,8 @@ pub(crate) fn expand_escape(x: &str) -> Result<Zeroizing<String>, &'static str> 
 }
 
 const REASON_BACKSLASH: &str = "dotenv-expand 11 and dotenv-expand 12/13 unescape a backslash before $NAME or ${NAME} differently, so no spelling reads back in both";
-const REASON_CR_ALL: &str = "Node's built-in env parser, which Vite 8 uses, drops a carriage return in every spelling";
+const REASON_CR_ALL: &str =
+    "Node's built-in env parser, which Vite 8 uses, drops a carriage return in every spelling";
 const REASON_QUOTES_ALL: &str = "this value's mix of quote characters, #, line breaks, outer spaces and a trailing backslash has no spelling that dotenv and Node's built-in env parser (Vite 8) both read back";
 
 /// How the escaped text `p` is spelled so that npm dotenv 16/17 and Node's
@@ -684,7 +685,10 @@ mod tests {
         assert!(refused("'\"`").contains("both read back"));
         let e = refused("a\\$b\\\\c");
         assert!(e.starts_with("K cannot be written losslessly for the expand dialect (dotenv-expand 11 and dotenv-expand 12/13"), "{e}");
-        assert!(e.contains("use the node dialect, the python dialect, --format shell or --format json"), "{e}");
+        assert!(
+            e.contains("use the node dialect, the python dialect, --format shell or --format json"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub struct App {
     /// Non-secret build values (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, Sealed>,
+    /// Config per build mode (`development`, `production`, …), laid over `config` when a build
+    /// names the mode (`team` level).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub modes: BTreeMap<String, BTreeMap<String, Sealed>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, Secret>,
     /// Secrets someone who lost access could read, by name: why, until they are rotated.
@@ -104,6 +108,8 @@ pub enum Field {
     Contact(String),
     Config(String),
     Secret(String),
+    /// A config value of one build mode: (mode, key).
+    ModeConfig(String, String),
 }
 
 impl Field {
@@ -113,6 +119,7 @@ impl Field {
             Field::Contact(n) => format!("contact/{n}"),
             Field::Config(n) => format!("config/{n}"),
             Field::Secret(n) => format!("secrets/{n}"),
+            Field::ModeConfig(mode, n) => format!("modes/{mode}/config/{n}"),
         }
     }
 }
@@ -207,6 +214,7 @@ impl Vault {
                     ));
                 }
             }
+            check_modes(name, app)?;
             for (secret, s) in &app.secrets {
                 if s.versions.is_empty() || s.versions.len() > HISTORY + 1 {
                     return Err(format!(
@@ -260,6 +268,7 @@ impl App {
             info: BTreeMap::new(),
             contact: BTreeMap::new(),
             config: BTreeMap::new(),
+            modes: BTreeMap::new(),
             secrets: BTreeMap::new(),
             rotations_due: BTreeMap::new(),
         }
@@ -298,6 +307,13 @@ impl App {
                     .iter_mut()
                     .map(|(n, s)| (Field::Config(n.clone()), s)),
             );
+            for (mode, config) in self.modes.iter_mut() {
+                out.extend(
+                    config
+                        .iter_mut()
+                        .map(|(n, s)| (Field::ModeConfig(mode.clone(), n.clone()), s)),
+                );
+            }
         }
         for (name, secret) in self.secrets.iter_mut().filter(|(_, s)| s.access == level) {
             out.extend(
@@ -309,6 +325,30 @@ impl App {
         }
         out
     }
+}
+
+/// Mode names follow the app-name rule, and their keys are environment-variable names, so
+/// that a hostile file cannot smuggle a path or a strange name into an export.
+fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
+    for (mode, config) in &app.modes {
+        if !is_valid_name(mode) {
+            return Err(format!(
+                "app '{app_name}' has a malformed mode name in the vault file"
+            ));
+        }
+        if config.is_empty() {
+            return Err(format!("mode '{mode}' of app '{app_name}' is empty"));
+        }
+        if config
+            .keys()
+            .any(|k| crate::export::validate_name(k).is_err())
+        {
+            return Err(format!(
+                "mode '{mode}' of app '{app_name}' has a malformed config name"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.
