@@ -129,6 +129,30 @@ pub enum Command {
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Move an existing .env file into the vault (secret-looking names become secrets)
+    Import {
+        app: String,
+        /// The dotenv file to read
+        file: PathBuf,
+        /// Which reader the file was written for (it is read the way that reader reads it)
+        #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
+        dialect: DialectArg,
+        /// Import these names as secrets (comma-separated, as written in the file)
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        secrets: Vec<String>,
+        /// Import these names as config (comma-separated, as written in the file)
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        config: Vec<String>,
+        /// Store the config for this build mode (for example .env.production -> production)
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
+        /// Print what would be stored (names, kinds, levels; never values) and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace values the app already has (secrets are rotated and keep their history)
+        #[arg(long)]
+        update: bool,
+    },
     /// The vault owners you trust, and re-pinning after checking fingerprints
     Trust {
         /// Trust the owners who signed the vault now (check their fingerprints first)

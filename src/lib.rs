@@ -10,6 +10,7 @@ pub mod commands;
 pub mod error;
 pub mod export;
 pub mod identity;
+pub mod import;
 pub mod output;
 pub mod preset;
 pub mod store;

@@ -14,12 +14,16 @@ use crate::export::{self, Dialect, Entry, Format};
 use crate::vault::{App, Field, Keyring, Vault};
 use crate::{output, store};
 
-pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
-    let dialect = match dialect {
+pub fn dialect(dialect: DialectArg) -> Dialect {
+    match dialect {
         DialectArg::Expand => Dialect::Expand,
         DialectArg::Node => Dialect::Node,
         DialectArg::Python => Dialect::Python,
-    };
+    }
+}
+
+pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
+    let dialect = self::dialect(dialect);
     match format {
         FormatArg::Dotenv => Format::Dotenv(dialect),
         FormatArg::Json => Format::Json,

@@ -4,6 +4,7 @@ mod app;
 mod config;
 mod export;
 mod identity;
+mod import;
 mod init;
 mod member;
 mod pins;
@@ -201,6 +202,28 @@ pub fn run(cli: Cli) -> Result<i32> {
             select,
             command,
         } => export::run(&ctx, &app, &select, &command),
+        Command::Import {
+            app,
+            file,
+            dialect,
+            secrets,
+            config,
+            mode,
+            dry_run,
+            update,
+        } => import::run(
+            &ctx,
+            &app,
+            &file,
+            &import::Options {
+                dialect: export::dialect(dialect),
+                secrets: &secrets,
+                config: &config,
+                mode: mode.as_deref(),
+                dry_run,
+                update,
+            },
+        ),
         Command::Status { json } => status::run(&ctx, json),
         Command::Trust { repin, json } => pins::run(&ctx, repin, json),
         Command::Completions { shell } => {

@@ -529,6 +529,41 @@ pub(crate) fn expand_spelling(v: &str) -> Result<(Zeroizing<String>, NodeForm), 
     Ok((p, form))
 }
 
+pub(crate) const READ_REFERENCE: &str = "it refers to another variable ($NAME or ${NAME}), so what a build reads depends on that build's environment";
+pub(crate) const READ_DISAGREE: &str =
+    "dotenv-expand 11 and dotenv-expand 12/13 read the backslashes before a $ in it differently";
+
+/// The reading side of [`expand_escape`]: what dotenv-expand 11, 12 and 13 all give for the
+/// parsed text `p`, or why they do not agree on one value. Text that substitutes anything is
+/// refused rather than resolved, since the result depends on the reader's environment.
+pub(crate) fn expand_unescape(p: &str) -> Result<Zeroizing<String>, &'static str> {
+    let s = p.as_bytes();
+    let mut m = Matcher::new(s);
+    let mut region_end = 0usize;
+    for i in 0..s.len() {
+        if s[i] != b'$' {
+            continue;
+        }
+        let after_backslash = i > 0 && s[i - 1] == b'\\';
+        if !after_backslash && e12_matches(s, i) {
+            return Err(READ_REFERENCE);
+        }
+        if i < region_end || !m.substitutable(i) {
+            continue;
+        }
+        // 11 escapes a match only with a backslash of its own, outside the previous match
+        if !after_backslash || i - 1 < region_end {
+            return Err(READ_REFERENCE);
+        }
+        if i >= 2 && s[i - 2] == b'\\' {
+            return Err(READ_DISAGREE);
+        }
+        region_end = m.match_end(i);
+    }
+    // `_resolveEscapeSequences`: one backslash before every `$` goes.
+    Ok(Zeroizing::new(p.replace("\\$", "$")))
+}
+
 fn write_expand(name: &str, v: &str, out: &mut Buf) -> Result<(), &'static str> {
     let (p, form) = expand_spelling(v)?;
     write_form(name, &p, form, out);

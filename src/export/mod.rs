@@ -9,6 +9,7 @@
 mod dotenv;
 mod github;
 mod json;
+pub mod read;
 mod shell;
 
 use std::collections::HashSet;
