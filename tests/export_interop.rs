@@ -842,3 +842,174 @@ fn github_reads_back() {
     assert_eq!(parse_github_env(&text)["T"], tricky);
     report("github ($GITHUB_ENV)", values.len(), &s);
 }
+
+// ------------------------------------------------------------- import ---
+
+/// Hand-written-looking files: comments, blank lines, `export`, blanks and `:` around the
+/// separator, every quoting of values over the rich alphabet, inline comments, repeated names,
+/// LF or CRLF line ends, sometimes a BOM.
+fn hand_written_files(seed: u64, count: usize, bom: bool) -> Vec<String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let pieces = ALPHABET;
+    (0..count)
+        .map(|_| {
+            let eol = if rng.below(3) == 0 { "\r\n" } else { "\n" };
+            let mut file = String::new();
+            if bom && rng.below(8) == 0 {
+                file.push('\u{feff}');
+            }
+            for _ in 0..1 + rng.below(6) {
+                match rng.below(8) {
+                    0 => file.push_str("# a comment = 'x'"),
+                    1 => {}
+                    _ => {
+                        let lead = ["", "", "export ", "  "][rng.below(4)];
+                        let sep = ["=", "=", "=", " = ", "=  ", ": "][rng.below(6)];
+                        let body: String = (0..rng.below(10))
+                            .map(|_| pieces[rng.below(pieces.len())])
+                            .collect();
+                        let quote = ["", "", "'", "\"", "`"][rng.below(5)];
+                        let tail = ["", "", " # note", "  "][rng.below(4)];
+                        file.push_str(&format!(
+                            "{lead}K{}{sep}{quote}{body}{quote}{tail}",
+                            rng.below(4)
+                        ));
+                    }
+                }
+                file.push_str(eol);
+            }
+            file
+        })
+        .collect()
+}
+
+fn docs_file(docs: &[String]) -> (PathBuf, PathBuf) {
+    let dir = scratch_dir();
+    let f = dir.join("docs.json");
+    std::fs::write(&f, serde_json::to_vec(docs).unwrap()).unwrap();
+    (dir, f)
+}
+
+/// `import`'s reader models against the real readers, on the files the writers make and on
+/// generated hand-written ones: the node model reads exactly what npm dotenv reads, the python
+/// model what python-dotenv reads (before interpolation), and every value the expand model
+/// accepts is what every dotenv + dotenv-expand pair reads.
+#[test]
+fn import_reads_what_the_real_readers_read() {
+    use mpvault::export::read::{read, FileProblem};
+    if !readers_ready("import") {
+        return;
+    }
+    let mut docs = hand_written_files(0x696d_706f_7274, 600, true);
+    for dialect in [Dialect::Expand, Dialect::Node, Dialect::Python] {
+        let s = split(Format::Dotenv(dialect), &corpus());
+        let entries: Vec<Entry> = s
+            .accepted
+            .iter()
+            .map(|(n, v)| Entry::new(n.clone(), v.clone(), true))
+            .collect();
+        docs.push(
+            render(Format::Dotenv(dialect), &entries)
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let (dir, f) = docs_file(&docs);
+
+    // node: the whole file, name for name
+    let real = node(&["read_node.js", "node", f.to_str().unwrap(), "--docs"]);
+    let mut compared = 0;
+    for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
+        let Ok(reads) = read(Dialect::Node, doc) else {
+            continue;
+        };
+        let mine: BTreeMap<String, String> = reads
+            .into_iter()
+            .map(|r| (r.name, r.value.unwrap().to_string()))
+            .collect();
+        assert_eq!(mine, as_map(real.clone()), "node model differs on {doc:?}");
+        compared += 1;
+    }
+    println!(
+        "import --dialect node: {compared} of {} files read exactly as dotenv 16 reads them",
+        docs.len()
+    );
+
+    // expand: every accepted value is what every reader reads; refusals counted by reason.
+    // Without the BOM, which import drops on purpose (and warns about): Node's parser would
+    // make it part of the first name.
+    let docs: Vec<String> = docs
+        .iter()
+        .map(|d| d.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let (bomless, f) = docs_file(&docs);
+    let real = node(&["read_expand.js", f.to_str().unwrap(), "--docs"]);
+    let (mut accepted, mut refused) = (0, BTreeMap::<&str, usize>::new());
+    for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
+        let reads = match read(Dialect::Expand, doc) {
+            Ok(reads) => reads,
+            Err(e) => {
+                let why = match e {
+                    FileProblem::LoneCarriageReturn => "file: a lone CR",
+                    FileProblem::BuiltinDiverges { .. } => "file: Node's parser diverges",
+                };
+                *refused.entry(why).or_default() += 1;
+                continue;
+            }
+        };
+        for r in reads {
+            match r.value {
+                Ok(v) => {
+                    for (label, parsed) in real.as_object().unwrap() {
+                        assert_eq!(
+                            parsed[&r.name].as_str(),
+                            Some(v.as_str()),
+                            "{label} reads {} differently from the import model in {doc:?}",
+                            r.name
+                        );
+                    }
+                    accepted += 1;
+                }
+                Err(reason) => *refused.entry(reason).or_default() += 1,
+            }
+        }
+    }
+    println!("import --dialect expand: {accepted} values read the same by every reader; refused: {refused:#?}");
+    assert!(accepted > 500, "too few values accepted to mean anything");
+
+    // python: no BOM either (python-dotenv would keep it in the first name)
+    let py_docs = docs;
+    let (pydir, pf) = docs_file(&py_docs);
+    let real = python(&["docs", pf.to_str().unwrap()]);
+    for (doc, real) in py_docs.iter().zip(real.as_array().unwrap()) {
+        let reads = read(Dialect::Python, doc).unwrap();
+        let real = real.as_object().unwrap();
+        assert_eq!(
+            reads
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<std::collections::BTreeSet<_>>(),
+            real.keys().map(String::as_str).collect(),
+            "python model sees other names in {doc:?}"
+        );
+        for r in reads {
+            match r.value {
+                Ok(v) => assert_eq!(
+                    real[&r.name].as_str(),
+                    Some(v.as_str()),
+                    "{} in {doc:?}",
+                    r.name
+                ),
+                Err(reason) if reason.contains("no `=`") => assert!(real[&r.name].is_null()),
+                Err(_) => assert!(real[&r.name].as_str().unwrap().contains("${"), "{doc:?}"),
+            }
+        }
+    }
+    println!(
+        "import --dialect python: {} files read as python-dotenv reads them",
+        py_docs.len()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(pydir);
+    let _ = std::fs::remove_dir_all(bomless);
+}

@@ -58,10 +58,17 @@ pub fn run(ctx: &Context, app: &str, file: &Path, opts: &Options) -> Result<i32>
     }
     let shown = file.display().to_string();
     let text = read_file(file)?;
+    if text.starts_with('\u{feff}') {
+        output::note(&format!("{shown} starts with a byte-order mark, which Vite 8 and python-dotenv read as part of the first name; it is ignored here, and files mpvault writes have none."));
+    }
     let reads = read::read(opts.dialect, &text).map_err(|problem| match problem {
-        FileProblem::LineSeparator => Error::invalid(
-            format!("{shown} contains a U+2028 or U+2029 line separator, which the JavaScript dotenv readers treat as a line end and other readers do not"),
-            "replace it with a plain line break or remove it, then import again",
+        FileProblem::BuiltinDiverges { at } => Error::invalid(
+            format!("{shown} reads differently in dotenv and in Node's built-in env parser, which Vite 8 uses, from {at} on (a quote inside its quotes, a `:` instead of `=`, a line of blanks or an indented comment, or blanks other than spaces)"),
+            "rewrite those lines as NAME=value or NAME='value', or import with --dialect node if only dotenv reads this file",
+        ),
+        FileProblem::LoneCarriageReturn => Error::invalid(
+            format!("{shown} has a carriage return without a line feed, which dotenv reads as a line break and Node's built-in env parser (Vite 8) drops inside quotes"),
+            "save the file with LF or CRLF line ends, then import again",
         ),
     })?;
     drop(text);

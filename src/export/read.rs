@@ -29,8 +29,11 @@ pub struct Read {
 /// Why a whole file cannot be read.
 #[derive(Debug, PartialEq, Eq)]
 pub enum FileProblem {
-    /// U+2028/U+2029 end lines for JavaScript's regexes but not for others.
-    LineSeparator,
+    /// A CR without LF: a line break for dotenv, dropped inside quotes by Node's parser.
+    LoneCarriageReturn,
+    /// From this name on, Node's built-in parser (Vite 8) reads the file differently from
+    /// dotenv: a quote inside quotes, a `:` line, a stray line, blanks other than spaces.
+    BuiltinDiverges { at: String },
 }
 
 /// Reads `text` as `dialect`'s reader would. A byte-order mark at the start is dropped (npm
@@ -38,12 +41,19 @@ pub enum FileProblem {
 /// given twice keeps its last value, as every reader does.
 pub fn read(dialect: Dialect, text: &str) -> Result<Vec<Read>, FileProblem> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw = match dialect {
+    let raw: Vec<(String, Option<Zeroizing<String>>)> = match dialect {
         Dialect::Node | Dialect::Expand => {
-            if text.contains(['\u{2028}', '\u{2029}']) {
-                return Err(FileProblem::LineSeparator);
+            let lone_cr = text.replace("\r\n", "").contains('\r');
+            if dialect == Dialect::Expand && lone_cr {
+                return Err(FileProblem::LoneCarriageReturn);
             }
-            parse_node(text)
+            let (bindings, diverges) = parse_node(text);
+            match diverges {
+                Some(at) if dialect == Dialect::Expand => {
+                    return Err(FileProblem::BuiltinDiverges { at })
+                }
+                _ => bindings,
+            }
         }
         Dialect::Python => parse_python(text),
     };
@@ -81,12 +91,14 @@ const JS_SPACE: &str = r"[\t\n\x0B\x0C\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}
 
 /// dotenv 16.4.7 `lib/main.js` line 9, `LINE`, with `\s` spelled out as JavaScript has it and
 /// `\w` as ASCII. The regex crate's leftmost-first matching is the backtracking order
-/// JavaScript uses, lazy quantifiers included; `^`/`$` under `m` see only `\n` here because
-/// the text has no CR (normalised below) and no U+2028/U+2029 (refused above).
+/// JavaScript uses, lazy quantifiers included. JavaScript's `m` flag also ends lines at
+/// U+2028/U+2029, so the regex runs on a copy where they are CR (the text has no CR of its
+/// own by then) under the regex crate's CRLF mode, where `^`, `$` and `.` treat CR as a line
+/// end; `[^#\r\n]` becomes `[^#\n]`, which lets the CR stand-ins through as JavaScript does.
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
     let s = JS_SPACE;
     Regex::new(&format!(
-        r#"(?m)^{s}*(?:export{s}+)?([A-Za-z0-9_.-]+)(?:{s}*={s}*?|:{s}+?)({s}*'(?:\\'|[^'])*'|{s}*"(?:\\"|[^"])*"|{s}*`(?:\\`|[^`])*`|[^#\r\n]+)?{s}*(?:#.*)?$"#
+        r#"(?mR)^({s}*(?:export{s}+)?)([A-Za-z0-9_.-]+)({s}*={s}*?|:{s}+?)({s}*'(?:\\'|[^'])*'|{s}*"(?:\\"|[^"])*"|{s}*`(?:\\`|[^`])*`|[^#\n]+)?{s}*(?:#.*)?$"#
     ))
     .expect("LINE is a valid regex")
 });
@@ -108,12 +120,57 @@ fn is_js_space(c: char) -> bool {
 /// dotenv 16.4.7 `parse`: CRLF and CR become LF, then each `LINE` match gives a name and a
 /// value that is trimmed, loses one pair of outer quotes per line (`/^(['"`])([\s\S]*)\1$/mg`)
 /// and, when it began with `"`, has `\n` and `\r` turned into LF and CR.
-fn parse_node(text: &str) -> Vec<(String, Option<Zeroizing<String>>)> {
+///
+/// Also returns the first name from which Node's built-in parser (Vite 8) would read the file
+/// differently (see [`builtin_agrees`]).
+#[allow(clippy::type_complexity)]
+fn parse_node(text: &str) -> (Vec<(String, Option<Zeroizing<String>>)>, Option<String>) {
     let lines = Zeroizing::new(text.replace("\r\n", "\n").replace('\r', "\n"));
-    LINE.captures_iter(&lines)
+    // The copy the regex runs on, and where each of its bytes is in `lines`.
+    let mut probe = Zeroizing::new(String::with_capacity(lines.len()));
+    let mut at = Vec::with_capacity(lines.len() + 1);
+    for (i, c) in lines.char_indices() {
+        let c = if matches!(c, '\u{2028}' | '\u{2029}') {
+            '\r'
+        } else {
+            c
+        };
+        at.extend(std::iter::repeat_n(i, c.len_utf8()));
+        probe.push(c);
+    }
+    at.push(lines.len());
+    let span = |m: regex::Match| (at[m.start()], at[m.end()]);
+    // Node's parser takes everything up to the next `=` as the name, trimming only spaces and
+    // skipping only empty lines and lines that start with `#`; it stops at a line that starts
+    // with `=`, and an open quote runs over later lines. So once it sees anything else (a line
+    // of blanks, an indented comment, a `NAME: value` line, blanks other than spaces before a
+    // name or more than one after `export`, a value it reads differently), nothing after that
+    // point can be trusted. `end` is where the previous value ended: the rest of that line is
+    // its own business.
+    let mut end: Option<usize> = None;
+    let mut lost = false;
+    let mut diverges = None;
+    let bindings = LINE
+        .captures_iter(&probe)
         .map(|caps| {
-            let name = caps[1].to_string();
-            let raw = caps.get(2).map_or("", |m| m.as_str());
+            let name_at = at[caps.get(2).expect("the name always matches").start()];
+            let mut between = lines[end.unwrap_or(0)..name_at].split('\n');
+            if end.is_some() {
+                between.next();
+            }
+            let last = between.next_back().unwrap_or_default();
+            lost |= between.any(|l| !l.is_empty() && !l.starts_with('#'));
+            lost |= !matches!(last.trim_start_matches(' '), "" | "export ");
+            let (sep_start, sep_end) = span(caps.get(3).expect("the separator always matches"));
+            let (raw_start, raw_end) = caps.get(4).map_or((sep_end, sep_end), span);
+            end = Some(raw_end);
+            let name = caps[2].to_string();
+            let raw = &lines[raw_start..raw_end];
+            let agrees = builtin_agrees(&lines[sep_start..sep_end], raw);
+            lost |= !agrees;
+            if lost && diverges.is_none() {
+                diverges = Some(name.clone());
+            }
             let trimmed = raw.trim_matches(is_js_space);
             let double = trimmed.starts_with('"');
             let mut value = strip_quotes(trimmed);
@@ -122,11 +179,36 @@ fn parse_node(text: &str) -> Vec<(String, Option<Zeroizing<String>>)> {
             }
             (name, Some(value))
         })
-        .collect()
+        .collect();
+    (bindings, diverges)
 }
 
-/// `value.replace(/^(['"`])([\s\S]*)\1$/mg, '$2')` on a value without CR, U+2028 or U+2029:
-/// from each line start, a quote and the last same quote that ends a line.
+/// Whether Node's `util.parseEnv` reads this spelling as dotenv does: an `=` (it has no `:`
+/// form), only spaces around the value (it trims nothing else), and a quoted value that holds
+/// no quote of its kind (it closes at the first one, escaped or not) and, in double quotes, no
+/// `\r` (it expands only `\n`). A value that starts with a quote but is not closed by it is
+/// read as unquoted by dotenv and as quoted by Node.
+fn builtin_agrees(separator: &str, raw: &str) -> bool {
+    let blanks_ok = |s: &str| s.chars().all(|c| c == ' ');
+    let sep_ok = separator.trim_matches(' ') == "=";
+    let lead = &raw[..raw.len() - raw.trim_start_matches(is_js_space).len()];
+    let trail = &raw[raw.trim_end_matches(is_js_space).len()..];
+    let value = raw.trim_matches(is_js_space);
+    let quoted_ok = match value.chars().next() {
+        Some(q @ ('\'' | '"' | '`')) => {
+            let inner = value
+                .strip_prefix(q)
+                .and_then(|v| v.strip_suffix(q))
+                .filter(|_| value.len() >= 2);
+            inner.is_some_and(|inner| !inner.contains(q) && !(q == '"' && inner.contains("\\r")))
+        }
+        _ => true,
+    };
+    sep_ok && blanks_ok(lead) && blanks_ok(trail) && quoted_ok
+}
+
+/// `value.replace(/^(['"`])([\s\S]*)\1$/mg, '$2')` on a value without CR: from each line
+/// start (after LF, U+2028 or U+2029), a quote and the last same quote that ends a line.
 fn strip_quotes(v: &str) -> Zeroizing<String> {
     let mut out = Zeroizing::new(String::with_capacity(v.len()));
     let mut rest = v;
@@ -137,7 +219,11 @@ fn strip_quotes(v: &str) -> Zeroizing<String> {
             let close = body
                 .char_indices()
                 .filter(|&(i, ch)| {
-                    ch == c && matches!(body[i + 1..].chars().next(), None | Some('\n'))
+                    ch == c
+                        && matches!(
+                            body[i + 1..].chars().next(),
+                            None | Some('\n' | '\u{2028}' | '\u{2029}')
+                        )
                 })
                 .map(|(i, _)| i)
                 .last();
@@ -149,7 +235,7 @@ fn strip_quotes(v: &str) -> Zeroizing<String> {
             }
         }
         out.push(c);
-        at_line_start = c == '\n';
+        at_line_start = matches!(c, '\n' | '\u{2028}' | '\u{2029}');
         rest = &rest[c.len_utf8()..];
     }
     out
@@ -189,13 +275,15 @@ impl<'a> Cursor<'a> {
         self.pos += len;
         &self.text[start..self.pos]
     }
-    /// `'((?:\\'|[^'])*)'` (or with `"`): the body, or None when it does not close.
+    /// `'((?:\\.|[^'\\])*)'` (or with `"`): a backslash takes the next character along
+    /// (any, line breaks too), the first other quote closes. The body, or None when it does
+    /// not close.
     fn quoted(&mut self, q: char) -> Option<&'a str> {
         let body = &self.rest()[1..];
         let mut chars = body.char_indices();
         while let Some((i, c)) = chars.next() {
-            if c == '\\' && body[i + 1..].starts_with(q) {
-                chars.next();
+            if c == '\\' {
+                chars.next()?;
             } else if c == q {
                 self.pos += 1 + i + 1;
                 return Some(&body[..i]);
@@ -203,6 +291,7 @@ impl<'a> Cursor<'a> {
         }
         None
     }
+
     /// `_rest_of_line`: skips to after the next line end.
     fn skip_line(&mut self) {
         self.skip_while(|c| c != '\n');
@@ -254,15 +343,11 @@ fn parse_python(text: &str) -> Vec<(String, Option<Zeroizing<String>>)> {
     };
     let mut out = Vec::new();
     while cur.pos < text.len() {
-        let line_start = cur.pos;
         match python_binding(&mut cur) {
             Some(Some(binding)) => out.push(binding),
             Some(None) => {}
-            None => {
-                // a malformed line is skipped, as python-dotenv does (it warns)
-                cur.pos = line_start;
-                cur.skip_line();
-            }
+            // python-dotenv skips the rest of the line from where parsing failed (and warns)
+            None => cur.skip_line(),
         }
     }
     out
@@ -308,8 +393,10 @@ fn python_binding(cur: &mut Cursor) -> Option<Option<(String, Option<Zeroizing<S
     cur.skip_while(is_py_blank);
     let value = if cur.peek() == Some('=') {
         cur.pos += 1;
-        cur.skip_while(is_py_blank);
+        let blanks = cur.skip_while(is_py_blank);
         Some(match cur.peek() {
+            // `KEY= # comment` is empty; `KEY=#x` is `#x`
+            Some('#') if !blanks.is_empty() => Zeroizing::new(String::new()),
             Some(q @ ('\'' | '"')) => decode_escapes(cur.quoted(q)?, q == '"'),
             None | Some('\n') => Zeroizing::new(String::new()),
             Some(_) => {
@@ -393,10 +480,23 @@ mod tests {
         assert_eq!(e("A='${ x}'"), Err(dotenv::READ_REFERENCE));
         assert_eq!(e("A='\\\\$X'"), Err(dotenv::READ_DISAGREE));
         // Node's parser (Vite 8) drops the CR that dotenv keeps
-        assert!(e("A=\"a\\rb\"").unwrap_err().contains("carriage return"));
+        let diverges = |t| read(Dialect::Expand, t).err();
+        let at_a = Some(FileProblem::BuiltinDiverges { at: "A".into() });
+        assert_eq!(diverges("A=\"a\\rb\""), at_a);
+        assert_eq!(e("A='a\u{2028}b'").unwrap(), "a\u{2028}b");
         assert_eq!(
-            read(Dialect::Expand, "A='a\u{2028}b'").err(),
-            Some(FileProblem::LineSeparator)
+            read(Dialect::Expand, "A=a\rB=b").err(),
+            Some(FileProblem::LoneCarriageReturn)
+        );
+        assert_eq!(diverges("A='it\\'s'"), at_a);
+        assert_eq!(diverges("A: yaml"), at_a);
+        assert_eq!(diverges("A=\ttab"), at_a);
+        assert_eq!(diverges("A='unclosed"), at_a);
+        assert_eq!(e("export A = 'ok' # c\r\n").unwrap(), "ok");
+        // a stray line makes everything after it unreliable, and names where that starts
+        assert_eq!(
+            diverges("A=1\n  \nB=2\nC=3\n"),
+            Some(FileProblem::BuiltinDiverges { at: "B".into() })
         );
     }
 

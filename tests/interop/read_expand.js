@@ -1,6 +1,8 @@
 'use strict'
 // Every dotenv parser + dotenv-expand pair that Taro and Vite use, as installed here:
 //   node read_expand.js FILE            -> {"readers": [labels], "read": {label: parsed object}}
+//   node read_expand.js DOCS --docs     -> DOCS is a JSON array of file texts; prints an array
+//                                          of {label: parsed object}, null where a reader throws
 //   node read_expand.js CASES --prove   -> CASES is a JSON array of {value, candidates}; for each
 //     case prints {all, alone}: whether some spelling of some candidate text reads back, with
 //     the values around it intact, with every reader (all) / with each reader alone (alone).
@@ -79,7 +81,15 @@ function prove ({ value, candidates }) {
 }
 
 let out
-if (flag === '--prove') {
+if (flag === '--docs') {
+  out = JSON.parse(fs.readFileSync(file, 'utf8')).map((doc) => {
+    const read = {}
+    for (const [label, reader] of READERS) {
+      try { read[label] = reader(Buffer.from(doc, 'utf8')) } catch (e) { read[label] = null }
+    }
+    return read
+  })
+} else if (flag === '--prove') {
   out = JSON.parse(fs.readFileSync(file, 'utf8')).map(prove)
 } else {
   out = { readers: READERS.map(([l]) => l), read: readAll(fs.readFileSync(file)) }
