@@ -80,6 +80,7 @@ impl Context {
     pub fn write<T>(&self, act: impl FnOnce(&mut Vault, &mut Keyring) -> Result<T>) -> Result<T> {
         let path = self.vault_path()?;
         let identity = self.identity()?;
+        identity.require_writer()?;
         let mut pins = Pins::load()?;
         let (result, signed) = store::update(&path, |vault| {
             let standing = trust::check(vault, &mut pins, &now())?;

@@ -25,6 +25,8 @@ pub fn add(
         None => wechat::secret_kind(&name).level,
     };
     ctx.read(|vault, keys| {
+        // refused before anyone pastes a secret
+        keys.identity().require_writer()?;
         let a = vault.app(app)?;
         if a.secrets.contains_key(&name) {
             return Err(Error::exists(
@@ -66,6 +68,7 @@ pub fn rotate(
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret.
     let level = ctx.read(|vault, keys| {
+        keys.identity().require_writer()?;
         let level = vault.app(app)?.secret(app, &name)?.access;
         keys.read(vault, app, &Field::Secret(name.clone()), 0)?;
         Ok(level)

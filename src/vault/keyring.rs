@@ -40,6 +40,11 @@ impl<'a> Keyring<'a> {
         })
     }
 
+    /// The identity this keyring acts with.
+    pub fn identity(&self) -> &Identity {
+        self.identity
+    }
+
     pub fn is_owner(&self, vault: &Vault) -> bool {
         vault.members.get(&self.actor).is_some_and(|m| m.owner)
     }
