@@ -99,18 +99,18 @@ fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<Stri
         .collect();
     if let Some(mode) = mode {
         super::config::check_mode(mode)?;
-        let overlay = a.modes.get(mode).ok_or_else(|| {
+        // A build script names its mode whether or not the mode has values of its own, as
+        // Vite does with .env files; a typo still shows, next to the modes there are.
+        let Some(overlay) = a.modes.get(mode) else {
             let known: Vec<&str> = a.modes.keys().map(String::as_str).collect();
             let known = if known.is_empty() {
-                "it has none yet".to_string()
+                "it has none".to_string()
             } else {
                 format!("it has {}", known.join(", "))
             };
-            Error::not_found(
-                format!("'{app}' has no config for mode '{mode}' ({known})"),
-                format!("set one with `mpvault config set {app} KEY=VALUE --mode {mode}`, or leave out --mode"),
-            )
-        })?;
+            output::note(&format!("'{app}' has no config for mode '{mode}' ({known}), so the base config is used; set some with `mpvault config set {app} KEY=VALUE --mode {mode}`."));
+            return Ok(fields);
+        };
         for key in overlay.keys() {
             fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
         }
