@@ -255,3 +255,47 @@ fn a_plugin_identity_must_name_its_recipient() {
         "the error shows the private key: {err}"
     );
 }
+
+/// Someone with push access plants a member whose key names a plugin, hoping an owner's next
+/// re-wrap runs that plugin (and encrypts to it). The unsigned roster is refused before any
+/// plugin program is started.
+#[test]
+fn a_planted_plugin_member_runs_no_plugin() {
+    let s = setup();
+    // a plugin program that records being started
+    let spy_dir = s.w.path("spy-bin");
+    std::fs::create_dir_all(&spy_dir).unwrap();
+    let marker = s.w.path("spy-ran");
+    let spy = spy_dir.join("age-plugin-mpvtest");
+    std::fs::write(
+        &spy,
+        format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&spy, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mallory = hardware_identity(&s.w, "mallory.txt").1;
+    let mut v: serde_json::Value = serde_json::from_str(&s.w.vault_text()).unwrap();
+    v["members"]["mallory"] = serde_json::json!({
+        "key": mallory, "added_by": "alice", "added_at": "2026-01-01T00:00:00Z"
+    });
+    v["apps"]["shop"]["roster"]["mallory"] = serde_json::json!(["developer"]);
+    let planted = serde_json::to_string_pretty(&v).unwrap();
+    std::fs::write(s.w.vault_path(), &planted).unwrap();
+
+    let out =
+        s.w.cmd(&s.alice)
+            .env("PATH", path_with(&spy_dir))
+            .args(["rekey", "shop"])
+            .output()
+            .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("not signed by an owner"), "{err}");
+    assert!(
+        !marker.exists(),
+        "a plugin named by an unsigned roster was started"
+    );
+    assert_eq!(s.w.vault_text(), planted);
+}

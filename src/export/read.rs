@@ -200,7 +200,8 @@ fn builtin_agrees(separator: &str, raw: &str) -> bool {
                 .strip_prefix(q)
                 .and_then(|v| v.strip_suffix(q))
                 .filter(|_| value.len() >= 2);
-            inner.is_some_and(|inner| !inner.contains(q) && !(q == '"' && inner.contains("\\r")))
+            let unread = |inner: &str| inner.contains(q) || (q == '"' && inner.contains("\\r"));
+            inner.is_some_and(|inner| !unread(inner))
         }
         _ => true,
     };
@@ -226,7 +227,7 @@ fn strip_quotes(v: &str) -> Zeroizing<String> {
                         )
                 })
                 .map(|(i, _)| i)
-                .last();
+                .next_back();
             if let Some(end) = close {
                 out.push_str(&body[..end]);
                 rest = &body[end + 1..];
