@@ -332,3 +332,37 @@ fn rekey_and_offboarding_reencrypt_mode_values() {
     assert!(dev.contains("API_BASE=http://localhost:3000"), "{dev}");
     assert!(dev.contains("DEBUG=1"), "{dev}");
 }
+
+/// docs/FORMAT.md documents mode values precisely enough for docs/recover.py to read them.
+#[test]
+fn the_recovery_script_reads_mode_values() {
+    if std::env::var_os("MPVAULT_SKIP_INTEROP").is_some() {
+        println!("skipped: MPVAULT_SKIP_INTEROP is set");
+        return;
+    }
+    let w = World::new();
+    let alice = owner_with_modes(&w);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
+    let identity = alice.home.join(".config/mpvault/identity.txt");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(w.vault_path())
+        .arg(&identity)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "docs/recover.py failed (run tests/interop/install.sh first): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        values["shop"]["modes/development/config/API_BASE"],
+        "http://localhost:3000"
+    );
+    assert_eq!(
+        values["shop"]["modes/production/config/API_BASE"],
+        "https://api.example.com/v2"
+    );
+    assert_eq!(values["shop"]["config/API_BASE"], "https://api.example.com");
+}
