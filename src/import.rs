@@ -195,16 +195,20 @@ fn classify(
         crate::export::validate_name(stripped)?;
         return Ok(item(file_name, stripped, Kind::Config, why, value));
     }
+    let looks = match why {
+        "--secrets" => "is named by --secrets".to_string(),
+        _ => format!("looks like a secret (by its {why})"),
+    };
     if let Some(prefix) = prefix {
         return Err(Error::invalid(
-            format!("{file_name} in {file} looks like a secret (by its {why}), but its {prefix} prefix ships it inside the Mini Program package"),
+            format!("{file_name} in {file} {looks}, but its {prefix} prefix ships it inside the Mini Program package"),
             format!("if it is public, pass --config {file_name}; if it is a secret, reset it (it has shipped) and import it without the {prefix} prefix"),
         ));
     }
     crate::export::validate_name(file_name)?;
     if value.is_empty() {
         return Err(Error::invalid(
-            format!("{file_name} in {file} looks like a secret (by its {why}) but is empty"),
+            format!("{file_name} in {file} {looks} but is empty"),
             format!("fill it in, or pass --config {file_name} if it is not a secret"),
         ));
     }

@@ -654,6 +654,21 @@ fn dotenv_expand_reads_back() {
         refused.len(),
         refused.len() - exhaustive
     );
+    let mut reasons = BTreeMap::<&str, usize>::new();
+    for (_, _, e) in &s.refused {
+        let msg = e.to_string();
+        let why = if msg.contains("NUL") {
+            "a NUL byte"
+        } else if msg.contains("dotenv-expand 11 and dotenv-expand 12/13") {
+            "a backslash before $NAME (dotenv-expand 11 vs 12/13)"
+        } else if msg.contains("carriage return") {
+            "a carriage return (Node's parser drops it)"
+        } else {
+            "a quote mix (no spelling dotenv and Node's parser share)"
+        };
+        *reasons.entry(why).or_default() += 1;
+    }
+    println!("  refused because of: {reasons:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
