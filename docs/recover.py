@@ -48,6 +48,11 @@ def main():
                 if "team" in keys:
                     path = f"{kind}/{field}"
                     values[path] = open_value(keys["team"], associated_data(vault["format"], vault["vault_id"], name, "team", path, sealed), sealed)
+        for mode, config in app.get("modes", {}).items():
+            for field, sealed in config.items():
+                if "team" in keys:
+                    path = f"modes/{mode}/config/{field}"
+                    values[path] = open_value(keys["team"], associated_data(vault["format"], vault["vault_id"], name, "team", path, sealed), sealed)
         for secret, entry in app.get("secrets", {}).items():
             level = entry["access"]
             if level in keys:

@@ -136,6 +136,30 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Move an existing .env file into the vault (secret-looking names become secrets)
+    Import {
+        app: String,
+        /// The dotenv file to read
+        file: PathBuf,
+        /// Which reader the file was written for (it is read the way that reader reads it)
+        #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
+        dialect: DialectArg,
+        /// Import these names as secrets (comma-separated, as written in the file)
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        secrets: Vec<String>,
+        /// Import these names as config (comma-separated, as written in the file)
+        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+        config: Vec<String>,
+        /// Store the config for this build mode (for example .env.production -> production)
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
+        /// Print what would be stored (names, kinds, levels; never values) and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Replace values the app already has (secrets are rotated and keep their history)
+        #[arg(long)]
+        update: bool,
+    },
     /// The vault owners you trust, and re-pinning after checking fingerprints
     Trust {
         /// Trust the owners who signed the vault now (check their fingerprints first)
@@ -170,6 +194,9 @@ pub struct Select {
     /// Only these keys (comma-separated, names as exported)
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub only: Vec<String>,
+    /// Lay this build mode's config over the base config (development, production, …)
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,12 +270,18 @@ pub enum ConfigCommand {
         app: String,
         #[arg(required = true, value_name = "KEY=VALUE")]
         pairs: Vec<String>,
+        /// Only for this build mode (development, production, …)
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
     },
     /// Remove build values
     Unset {
         app: String,
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
+        /// From this build mode's values instead of the base ones
+        #[arg(long, value_name = "MODE")]
+        mode: Option<String>,
     },
 }
 
@@ -300,7 +333,7 @@ pub enum FormatArg {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DialectArg {
-    /// npm dotenv + dotenv-expand (Taro, Vite, uni-app)
+    /// npm dotenv + dotenv-expand 11, 12 and 13 (Taro, Vite 5-8, uni-app)
     Expand,
     /// npm dotenv alone
     Node,
@@ -308,9 +341,4 @@ pub enum DialectArg {
     Python,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum PresetArg {
-    Plain,
-    Taro,
-    Vite,
-}
+pub use crate::preset::Preset as PresetArg;

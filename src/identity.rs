@@ -31,11 +31,26 @@ pub struct Identity {
     pub signing: Option<SigningKey>,
     /// Where it came from, for messages.
     pub source: String,
+    /// The age plugin that holds the key (a YubiKey, Secure Enclave or TPM), if any.
+    pub plugin: Option<String>,
 }
 
 impl Identity {
     pub fn age(&self) -> &dyn age::Identity {
         self.inner.as_ref()
+    }
+
+    /// Hardware-key identities read, but never write: every stored value is to carry its
+    /// writer's signature, made with the Ed25519 key of an mpvault identity, which a plugin
+    /// key does not have.
+    pub fn require_writer(&self) -> Result<()> {
+        match &self.plugin {
+            None => Ok(()),
+            Some(plugin) => Err(Error::denied(
+                format!("the identity from {} is a hardware key (age-plugin-{plugin}), which can read the vault but not change it, because every change is signed with an mpvault identity", self.source),
+                "make the change with an mpvault identity (`mpvault identity new`, then ask an owner to add it), or ask a member who has one",
+            )),
+        }
     }
 
     /// The one line `member add --key` takes: the age recipient, then the signing key.
@@ -134,6 +149,13 @@ fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
     if text.contains("PRIVATE KEY-----") {
         return parse_ssh(text, path, source);
     }
+    if let Some(line) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(PLUGIN_IDENTITY_PREFIX))
+    {
+        return parse_plugin(text, line, source);
+    }
     let line = text
         .lines()
         .map(str::trim)
@@ -145,7 +167,48 @@ fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
         signing: Some(derive_signing_key(&identity)),
         inner: Box::new(identity),
         source,
+        plugin: None,
     })
+}
+
+const PLUGIN_IDENTITY_PREFIX: &str = "AGE-PLUGIN-";
+
+/// A plugin identity file (as age-plugin-yubikey, age-plugin-se or age-plugin-tpm write them):
+/// the `AGE-PLUGIN-…` line, and the recipient it answers to in a comment such as
+/// `#    Recipient: age1yubikey1…` or `# public key: age1se1…`.
+fn parse_plugin(text: &str, line: &str, source: String) -> Result<Identity> {
+    let identity = age::plugin::Identity::from_str(line).map_err(|_| not_an_identity(&source))?;
+    let plugin = identity.plugin().to_string();
+    let public = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .find(|word| {
+            age::plugin::Recipient::from_str(word).is_ok_and(|r| r.plugin() == plugin)
+        })
+        .ok_or_else(|| {
+            Error::invalid(
+                format!("the plugin identity in {source} does not say which recipient it answers to"),
+                format!("keep the comment age-plugin-{plugin} printed with it (`#    Recipient: age1{plugin}1…`), or add that line"),
+            )
+        })?
+        .to_string();
+    let inner = age::plugin::IdentityPluginV1::new(&plugin, &[identity], TerminalPrompt)
+        .map_err(|_| missing_plugin(&plugin, "reading with this identity"))?;
+    Ok(Identity {
+        inner: Box::new(inner),
+        public,
+        signing: None,
+        source,
+        plugin: Some(plugin),
+    })
+}
+
+fn missing_plugin(plugin: &str, doing: &str) -> Error {
+    Error::not_found(
+        format!("{doing} needs the program age-plugin-{plugin}, which is not on PATH"),
+        format!("install age-plugin-{plugin} (for example from your package manager or its releases page) and run the command again"),
+    )
 }
 
 fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
@@ -176,6 +239,7 @@ fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity
         signing: None,
         inner,
         source,
+        plugin: None,
     })
 }
 
@@ -342,8 +406,14 @@ pub fn show(flag: Option<&Path>) -> Result<String> {
     Ok(resolve(flag)?.public_line())
 }
 
+/// Whether a member key is an age plugin recipient (a hardware key: read-only member).
+pub fn is_plugin_key(key: &str) -> bool {
+    age::x25519::Recipient::from_str(key).is_err() && age::plugin::Recipient::from_str(key).is_ok()
+}
+
 /// Checks a member's public line and splits it into the canonical encryption key (an age
-/// recipient, or an SSH public key without its comment) and the signing key, if any.
+/// recipient, an age plugin recipient, or an SSH public key without its comment) and the
+/// signing key, if any.
 pub fn parse_public_line(line: &str) -> Result<(String, Option<String>)> {
     let line = line.trim();
     if line.starts_with("AGE-SECRET-KEY") || line.contains("PRIVATE KEY") {
@@ -366,6 +436,21 @@ pub fn parse_public_line(line: &str) -> Result<(String, Option<String>)> {
             }
         };
         return Ok((first.to_string(), signing));
+    }
+    if let Ok(recipient) = age::plugin::Recipient::from_str(first) {
+        if words.next().is_some() {
+            return Err(Error::invalid(
+                "a hardware-key recipient line has nothing after the key",
+                "send only the age1… recipient the plugin printed",
+            ));
+        }
+        if recipient.plugin().len() > 40 {
+            return Err(Error::invalid(
+                "the plugin name in that recipient is too long",
+                "check the recipient the plugin printed",
+            ));
+        }
+        return Ok((first.to_string(), None));
     }
     if first.starts_with("ssh-") {
         let canonical = line
@@ -391,10 +476,17 @@ pub fn recipient(key: &str) -> Result<Box<dyn age::Recipient + Send>> {
             "restore mpvault.json from git",
         )
     };
-    if key.starts_with("age1") {
-        return age::x25519::Recipient::from_str(key)
+    if let Ok(r) = age::x25519::Recipient::from_str(key) {
+        return Ok(Box::new(r));
+    }
+    if let Ok(r) = age::plugin::Recipient::from_str(key) {
+        let plugin = r.plugin().to_string();
+        return age::plugin::RecipientPluginV1::new(&plugin, &[r], &[], TerminalPrompt)
             .map(|r| Box::new(r) as _)
-            .map_err(|_| bad());
+            .map_err(|_| missing_plugin(&plugin, "encrypting to a member's hardware key"));
+    }
+    if key.starts_with("age1") {
+        return Err(bad());
     }
     age::ssh::Recipient::from_str(key)
         .map(|r| Box::new(r) as _)

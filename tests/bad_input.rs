@@ -274,6 +274,52 @@ fn cases() -> Vec<Case> {
                 "not an mpvault vault",
             )
         },
+        case(
+            "import of a missing file",
+            &["import", "shop", "nope.env"],
+            3,
+            "nope.env does not exist",
+        ),
+        case(
+            "malformed mode name",
+            &["config", "set", "shop", "A=1", "--mode", "Prod"],
+            2,
+            "'Prod' is not a valid mode name",
+        ),
+        case(
+            "unset in a mode the app does not have",
+            &["config", "unset", "shop", "GREETING", "--mode", "dev"],
+            3,
+            "app 'shop' has no config for mode 'dev'",
+        ),
+        case(
+            "a hardware key as an owner",
+            &[
+                "member",
+                "add",
+                "carol",
+                "--key",
+                "age1mpvtest1mnetrc7yh7zal96vrppqrzdrcx827nwtyqaqhz5qyjl8ay4fy4zqdym4ct",
+                "--owner",
+            ],
+            2,
+            "an owner signs the roster, which a hardware key (age plugin) cannot do",
+        ),
+        Case {
+            damage: Some(|t| {
+                t.replacen(
+                    "\"config\": {",
+                    "\"modes\": {\"../x\": {}},\n      \"config\": {",
+                    1,
+                )
+            }),
+            ..case(
+                "malformed mode name in the file",
+                &["app", "list"],
+                5,
+                "malformed mode name",
+            )
+        },
         Case {
             damage: Some(|t| t.replacen(APPID, "wx_tampered", 1)),
             ..case(

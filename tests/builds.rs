@@ -376,7 +376,7 @@ const SECRETS: [(&str, &str); 5] = [
     ("SENTRY_AUTH_TOKEN", "sntrys_0123456789abcdefABCDEF"),
 ];
 
-const BUNDLE_PREFIXES: [&str; 2] = ["TARO_APP_", "VITE_"];
+const BUNDLE_PREFIXES: [&str; 3] = ["TARO_APP_", "VITE_", "VUE_APP_"];
 
 /// Parses the dotenv this app's values are written as (the default `expand` dialect; none of
 /// the values above holds a `$`): `NAME=raw`, or quoted with `'`, `"` or `` ` ``, spanning lines.
@@ -470,7 +470,7 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
         w.ok_stdin(&alice, &args, value);
     }
 
-    for preset in ["plain", "taro", "vite"] {
+    for preset in ["plain", "taro", "vite", "vue-cli"] {
         for format in ["dotenv", "shell", "json"] {
             let text = w.ok(
                 &alice,
@@ -495,8 +495,19 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
             let api_base = match preset {
                 "plain" => "API_BASE",
                 "taro" => "TARO_APP_API_BASE",
+                "vue-cli" => "VUE_APP_API_BASE",
                 _ => "VITE_API_BASE",
             };
+            let appid = match preset {
+                "taro" => "TARO_APP_ID",
+                "vue-cli" => "VUE_APP_WECHAT_APPID",
+                _ => "WECHAT_APPID",
+            };
+            assert_eq!(
+                values.get(appid).map(String::as_str),
+                Some(APPID),
+                "{case}: {values:?}"
+            );
             assert_eq!(
                 values.get(api_base).map(String::as_str),
                 Some("https://api.example.com"),
@@ -529,7 +540,11 @@ fn add_secret_refuses_bundle_prefixed_names() {
     let w = World::new();
     let alice = w.owner_with_app();
     let before = w.vault_text();
-    for (name, prefix) in [("TARO_APP_SECRET", "TARO_APP_"), ("VITE_API_KEY", "VITE_")] {
+    for (name, prefix) in [
+        ("TARO_APP_SECRET", "TARO_APP_"),
+        ("VITE_API_KEY", "VITE_"),
+        ("VUE_APP_TOKEN", "VUE_APP_"),
+    ] {
         let out = w
             .cmd(&alice)
             .args(["add-secret", "shop", name, "--stdin"])

@@ -144,6 +144,15 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
         for key in app.config.keys() {
             config.insert(key.clone(), team_value(vault, &mut keys, name, Field::Config(key.clone()))?.into());
         }
+        let mut modes = Map::new();
+        for (mode, values) in &app.modes {
+            let mut config = Map::new();
+            for key in values.keys() {
+                let field = Field::ModeConfig(mode.clone(), key.clone());
+                config.insert(key.clone(), team_value(vault, &mut keys, name, field)?.into());
+            }
+            modes.insert(mode.clone(), Value::Object(config));
+        }
         let secrets: Vec<Value> = app
             .secrets
             .iter()
@@ -151,7 +160,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
             .collect();
         let details = json!({
             "name": name, "appid": app.appid, "info": info, "contact": contact,
-            "config": config, "secrets": secrets, "roster": app.roster,
+            "config": config, "modes": modes, "secrets": secrets, "roster": app.roster,
         });
         if json {
             return output::json(&details);
@@ -167,6 +176,12 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
         output::line(&lines.join("\n"))?;
         if !app.config.is_empty() {
             output::table(["CONFIG", "VALUE"], config.iter().map(|(k, v)| [k.clone(), text(v)]))?;
+        }
+        if !modes.is_empty() {
+            let rows = modes.iter().flat_map(|(mode, values)| {
+                values.as_object().into_iter().flatten().map(move |(k, v)| [mode.clone(), k.clone(), text(v)])
+            });
+            output::table(["MODE", "CONFIG", "VALUE"], rows)?;
         }
         output::table(
             ["SECRET", "ACCESS", "VERSIONS", "SET BY", "SET AT"],

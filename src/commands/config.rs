@@ -1,18 +1,48 @@
-//! `config set|unset`: non-secret build values, encrypted at the `team` level.
+//! `config set|unset`: non-secret build values, encrypted at the `team` level, for every build
+//! or for one build mode.
 
 use super::{check_key, now, Context};
 use crate::cli::ConfigCommand;
 use crate::error::{Error, Result};
-use crate::vault::Field;
+use crate::vault::{App, Field};
 
 pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<i32> {
     match cmd {
-        ConfigCommand::Set { app, pairs } => set(ctx, &app, &pairs),
-        ConfigCommand::Unset { app, keys } => unset(ctx, &app, &keys),
+        ConfigCommand::Set { app, pairs, mode } => set(ctx, &app, &pairs, mode.as_deref()),
+        ConfigCommand::Unset { app, keys, mode } => unset(ctx, &app, &keys, mode.as_deref()),
     }
 }
 
-fn set(ctx: &Context, app: &str, pairs: &[String]) -> Result<i32> {
+/// Mode names follow the app-name rule. Vite reserves `local` (`.env.local` is the local
+/// override of every mode), so it is refused as well.
+pub fn check_mode(mode: &str) -> Result<()> {
+    super::check_name("mode", mode)?;
+    if mode == "local" {
+        return Err(Error::invalid(
+            "'local' cannot be a mode name, because Vite and Taro read .env.local in every mode",
+            "choose another name, such as development or staging",
+        ));
+    }
+    Ok(())
+}
+
+/// The field a config key lives in: the base config, or one mode's.
+pub fn field(mode: Option<&str>, key: &str) -> Field {
+    match mode {
+        Some(mode) => Field::ModeConfig(mode.to_string(), key.to_string()),
+        None => Field::Config(key.to_string()),
+    }
+}
+
+/// Whether `name` is a config key of the app, in the base config or any mode.
+pub fn is_config(app: &App, name: &str) -> bool {
+    app.config.contains_key(name) || app.modes.values().any(|m| m.contains_key(name))
+}
+
+fn set(ctx: &Context, app: &str, pairs: &[String], mode: Option<&str>) -> Result<i32> {
+    if let Some(mode) = mode {
+        check_mode(mode)?;
+    }
     let mut parsed = Vec::new();
     for pair in pairs {
         let (key, value) = pair.split_once('=').ok_or_else(|| {
@@ -37,7 +67,7 @@ fn set(ctx: &Context, app: &str, pairs: &[String]) -> Result<i32> {
             ));
         }
         for (key, value) in &parsed {
-            keys.set_plain_field(vault, app, Field::Config(key.to_string()), value, &now())?;
+            keys.set_plain_field(vault, app, field(mode, key), value, &now())?;
         }
         Ok(())
     })?;
@@ -66,18 +96,32 @@ fn refuse_secret_name(key: &str) -> Result<()> {
     Ok(())
 }
 
-fn unset(ctx: &Context, app: &str, keys: &[String]) -> Result<i32> {
+fn unset(ctx: &Context, app: &str, keys: &[String], mode: Option<&str>) -> Result<i32> {
+    if let Some(mode) = mode {
+        check_mode(mode)?;
+    }
     ctx.write(|vault, _| {
         let a = vault.app_mut(app)?;
-        if let Some(missing) = keys.iter().find(|k| !a.config.contains_key(*k)) {
+        let map = match mode {
+            None => &mut a.config,
+            Some(mode) => a.modes.get_mut(mode).ok_or_else(|| {
+                Error::not_found(
+                    format!("app '{app}' has no config for mode '{mode}'"),
+                    format!("see its modes with `mpvault app show {app}`"),
+                )
+            })?,
+        };
+        if let Some(missing) = keys.iter().find(|k| !map.contains_key(*k)) {
+            let scope = mode.map_or(String::new(), |m| format!(" in mode '{m}'"));
             return Err(Error::not_found(
-                format!("app '{app}' has no config value {missing}"),
+                format!("app '{app}' has no config value {missing}{scope}"),
                 format!("see them with `mpvault app show {app}`"),
             ));
         }
         for key in keys {
-            a.config.remove(key);
+            map.remove(key);
         }
+        a.modes.retain(|_, m| !m.is_empty());
         Ok(())
     })?;
     Ok(0)

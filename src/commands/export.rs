@@ -1,6 +1,6 @@
 //! `export` and `run`: an app's values as an env file or in a child's environment.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -8,18 +8,22 @@ use std::process::Stdio;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Context;
-use crate::cli::{DialectArg, FormatArg, PresetArg, Select};
+use crate::cli::{DialectArg, FormatArg, Select};
 use crate::error::{Error, Result};
 use crate::export::{self, Dialect, Entry, Format};
-use crate::vault::{Field, Keyring, Vault};
+use crate::vault::{App, Field, Keyring, Vault};
 use crate::{output, store};
 
-pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
-    let dialect = match dialect {
+pub fn dialect(dialect: DialectArg) -> Dialect {
+    match dialect {
         DialectArg::Expand => Dialect::Expand,
         DialectArg::Node => Dialect::Node,
         DialectArg::Python => Dialect::Python,
-    };
+    }
+}
+
+pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
+    let dialect = self::dialect(dialect);
     match format {
         FormatArg::Dotenv => Format::Dotenv(dialect),
         FormatArg::Json => Format::Json,
@@ -32,23 +36,18 @@ pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
 /// preset's bundle prefix; secrets never are.
 fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
     let a = vault.app(app)?;
-    let (appid_name, prefix) = match select.preset {
-        PresetArg::Plain => ("WECHAT_APPID", ""),
-        PresetArg::Taro => ("TARO_APP_ID", "TARO_APP_"),
-        PresetArg::Vite => ("WECHAT_APPID", "VITE_"),
-    };
+    let preset = select.preset;
+    let appid_name = preset.appid_name();
     let wanted = |name: &str| select.only.is_empty() || select.only.iter().any(|o| o == name);
     let mut entries = vec![Entry {
         name: appid_name.into(),
         value: SecretString::from(a.appid.clone()),
         secret: false,
     }];
-    for key in a.config.keys() {
-        let name = format!("{prefix}{key}");
+    for (key, field) in config_fields(a, app, select.mode.as_deref())? {
+        let name = preset.exported_name(&key, false);
         if wanted(&name) {
-            let value = keys
-                .read(vault, app, &Field::Config(key.clone()), 0)?
-                .unwrap_or_default();
+            let value = keys.read(vault, app, &field, 0)?.unwrap_or_default();
             entries.push(Entry {
                 name,
                 value: SecretString::from(value.to_string()),
@@ -88,6 +87,35 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
         ));
     }
     Ok(entries)
+}
+
+/// The app's config keys and where each value comes from: the base config, with the named
+/// mode's values laid over it.
+fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<String, Field>> {
+    let mut fields: BTreeMap<String, Field> = a
+        .config
+        .keys()
+        .map(|k| (k.clone(), Field::Config(k.clone())))
+        .collect();
+    if let Some(mode) = mode {
+        super::config::check_mode(mode)?;
+        // A build script names its mode whether or not the mode has values of its own, as
+        // Vite does with .env files; a typo still shows, next to the modes there are.
+        let Some(overlay) = a.modes.get(mode) else {
+            let known: Vec<&str> = a.modes.keys().map(String::as_str).collect();
+            let known = if known.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("it has {}", known.join(", "))
+            };
+            output::note(&format!("'{app}' has no config for mode '{mode}' ({known}), so the base config is used; set some with `mpvault config set {app} KEY=VALUE --mode {mode}`."));
+            return Ok(fields);
+        };
+        for key in overlay.keys() {
+            fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
+        }
+    }
+    Ok(fields)
 }
 
 pub fn export(

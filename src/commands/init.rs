@@ -17,6 +17,7 @@ pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
     };
     check_name("member", &handle)?;
     let identity = ctx.identity()?;
+    identity.require_writer()?;
     let Some(signing) = &identity.signing else {
         return Err(Error::invalid(
             "an SSH identity cannot sign the vault's roster, which owners must do",

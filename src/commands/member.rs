@@ -23,6 +23,13 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
 fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
     check_name("member", handle)?;
     let (key, signing_key) = identity::parse_public_line(key)?;
+    let hardware = identity::is_plugin_key(&key);
+    if owner && hardware {
+        return Err(Error::invalid(
+            "an owner signs the roster, which a hardware key (age plugin) cannot do",
+            "add them without --owner; an owner needs an mpvault identity (`mpvault identity new`)",
+        ));
+    }
     if owner && signing_key.is_none() {
         return Err(Error::invalid(
             "an owner signs the roster, but this key has no signing key",
@@ -58,6 +65,8 @@ fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
     })?;
     let next = if owner {
         "They can read every app."
+    } else if hardware {
+        "Next: `mpvault role grant` to give them roles. A hardware key reads but never writes, and whoever re-keys an app needs its age plugin installed to encrypt to it."
     } else {
         "Next: `mpvault role grant` to give them roles."
     };

@@ -4,6 +4,7 @@ mod app;
 mod config;
 mod export;
 mod identity;
+mod import;
 mod init;
 mod member;
 mod pins;
@@ -91,6 +92,7 @@ impl Context {
     pub fn write<T>(&self, act: impl FnOnce(&mut Vault, &mut Keyring) -> Result<T>) -> Result<T> {
         let path = self.vault_path()?;
         let identity = self.identity()?;
+        identity.require_writer()?;
         let location = trust::location(&path);
         let mut memory = Memory::load()?;
         let env = trust::trusted_owners_from_env();
@@ -187,6 +189,28 @@ pub fn run(cli: Cli) -> Result<i32> {
             select,
             command,
         } => export::run(&ctx, &app, &select, &command),
+        Command::Import {
+            app,
+            file,
+            dialect,
+            secrets,
+            config,
+            mode,
+            dry_run,
+            update,
+        } => import::run(
+            &ctx,
+            &app,
+            &file,
+            &import::Options {
+                dialect: export::dialect(dialect),
+                secrets: &secrets,
+                config: &config,
+                mode: mode.as_deref(),
+                dry_run,
+                update,
+            },
+        ),
         Command::Status { json } => status::run(&ctx, json),
         Command::Sign { yes } => sign::run(&ctx, yes),
         Command::Trust { repin, json } => pins::run(&ctx, repin, json),

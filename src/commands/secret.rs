@@ -11,9 +11,6 @@ use crate::output;
 use crate::vault::Field;
 use crate::wechat::{self, Shape};
 
-/// Prefixes that frameworks compile into the shipped Mini Program package.
-pub const BUNDLE_PREFIXES: [&str; 2] = ["TARO_APP_", "VITE_"];
-
 pub fn add(
     ctx: &Context,
     app: &str,
@@ -28,6 +25,8 @@ pub fn add(
         None => wechat::secret_kind(&name).level,
     };
     ctx.read(|vault, keys| {
+        // refused before anyone pastes a secret
+        keys.identity().require_writer()?;
         let a = vault.app(app)?;
         if a.secrets.contains_key(&name) {
             return Err(Error::exists(
@@ -35,7 +34,7 @@ pub fn add(
                 format!("use `mpvault rotate-secret {app} {name}` to replace its value"),
             ));
         }
-        if a.config.contains_key(&name) {
+        if super::config::is_config(a, &name) {
             return Err(Error::exists(
                 format!("{name} is already a config value of '{app}'"),
                 format!("unset it first with `mpvault config unset {app} {name}`"),
@@ -69,6 +68,7 @@ pub fn rotate(
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret.
     let level = ctx.read(|vault, keys| {
+        keys.identity().require_writer()?;
         let level = vault.app(app)?.secret(app, &name)?.access;
         keys.read(vault, app, &Field::Secret(name.clone()), 0)?;
         keys.unlock(vault, app, level)?;
@@ -190,9 +190,9 @@ pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
 
 fn check_secret_name(name: &str) -> Result<()> {
     check_key(name)?;
-    if let Some(prefix) = BUNDLE_PREFIXES.iter().find(|p| name.starts_with(*p)) {
+    if let Some(prefix) = crate::preset::bundle_prefix(name) {
         return Err(Error::invalid(
-            format!("{name} starts with {prefix}, which Taro and Vite compile into the shipped Mini Program package, where anyone can read it"),
+            format!("{name} starts with {prefix}, which Taro, Vite and vue-cli compile into the shipped Mini Program package, where anyone can read it"),
             format!("name the secret without {prefix}; presets never give secrets a bundle prefix"),
         ));
     }

@@ -3,7 +3,10 @@
 //!
 //! * npm `dotenv` 16.4.7 `lib/main.js` (`LINE` regex and `parse`),
 //! * npm `dotenv-expand` 11.0.7 `lib/main.js` (`DOTENV_SUBSTITUTION_REGEX`,
-//!   `interpolate`, `_resolveEscapeSequences`),
+//!   `interpolate`, `_resolveEscapeSequences`) and 12.0.3 / 13.0.0 (the same
+//!   `lib/main.js` in both: `expandValue`'s `(?<!\\)` regex),
+//! * Node's built-in `util.parseEnv` (`src/node_dotenv.cc`), which Vite 8's
+//!   `loadEnv` parses with before its bundled dotenv-expand 13,
 //! * `python-dotenv` 1.2.4 `dotenv/parser.py` and `dotenv/variables.py`.
 //!
 //! Summary of what each dialect refuses (everything else is written):
@@ -14,8 +17,12 @@
 //!   `#`/U+2028 next to a bare `"` or a trailing backslash), or a mix of all
 //!   three quote characters with `#`, line breaks, outer blanks or a
 //!   trailing backslash that fits no quoting form (see [`node_form`]).
-//! * expand: exactly what node refuses; every `$` is made literal by adding
-//!   the backslashes dotenv-expand consumes (see [`expand_escape`]).
+//! * expand: written for every reader in use at once (dotenv 16/17 with
+//!   dotenv-expand 11, 12 and 13, Vite 5 and Vite 8), so it refuses what any
+//!   of them cannot carry: a `$NAME`/`${NAME` after a backslash (11 and 12+
+//!   unescape it differently, see [`expand_escape`]), a carriage return (Node's
+//!   parser drops it in every quoting), and quote mixes that have no spelling
+//!   both dotenv and Node's parser read the same (see [`expand_form`]).
 //! * python: any `${...}` that python-dotenv's `_posix_variable` matches,
 //!   since it is interpolated after unescaping, in every quoting; CR, quotes
 //!   and backslashes are all escapable inside double quotes.
@@ -37,10 +44,7 @@ pub(super) fn render(
         let value = e.value.expose_secret();
         let result = match dialect {
             Dialect::Node => write_node(&e.name, value, out),
-            Dialect::Expand => {
-                let escaped = expand_escape(value);
-                write_node(&e.name, &escaped, out)
-            }
+            Dialect::Expand => write_expand(&e.name, value, out),
             Dialect::Python => write_python(&e.name, value, out),
         };
         if let Err(reason) = result {
@@ -58,10 +62,8 @@ pub(super) fn render(
 /// Whether `dialect` can carry `value` losslessly (NUL aside).
 pub(crate) fn can_carry(dialect: Dialect, value: &str) -> bool {
     match dialect {
-        // dotenv-expand only adds backslashes in front of `$`, so it never
-        // creates a quote, `#`, CR, `\n` text or a trailing backslash: it can
-        // carry exactly what plain dotenv can.
-        Dialect::Expand | Dialect::Node => node_form(value).is_ok(),
+        Dialect::Expand => expand_spelling(value).is_ok(),
+        Dialect::Node => node_form(value).is_ok(),
         Dialect::Python => !has_posix_variable(value.as_bytes()),
     }
 }
@@ -258,6 +260,11 @@ pub(crate) fn node_form(v: &str) -> Result<NodeForm, &'static str> {
 
 fn write_node(name: &str, v: &str, out: &mut Buf) -> Result<(), &'static str> {
     let form = node_form(v)?;
+    write_form(name, v, form, out);
+    Ok(())
+}
+
+fn write_form(name: &str, v: &str, form: NodeForm, out: &mut Buf) {
     out.push_str(name);
     out.push('=');
     match form {
@@ -280,7 +287,6 @@ fn write_node(name: &str, v: &str, out: &mut Buf) -> Result<(), &'static str> {
         }
     }
     out.push('\n');
-    Ok(())
 }
 
 // -------------------------------------------------------------- expand ---
@@ -407,19 +413,43 @@ impl<'a> Matcher<'a> {
     }
 }
 
-/// Spell `x` so that dotenv-expand 11 gives it back unchanged.
+/// Does dotenv-expand 12/13's `expandValue` regex match at the `$` at `i`
+/// when no backslash precedes it: `\$\{([^{}]+)\}` or `\$([A-Za-z_]…)`?
+fn e12_matches(s: &[u8], i: usize) -> bool {
+    match s.get(i + 1) {
+        Some(&b) if b.is_ascii_alphabetic() || b == b'_' => true,
+        Some(b'{') => {
+            let rest = &s[i + 2..];
+            rest.iter()
+                .position(|&c| c == b'{' || c == b'}')
+                .is_some_and(|k| k > 0 && rest[k] == b'}')
+        }
+        _ => false,
+    }
+}
+
+/// Spell `x` so that dotenv-expand 11, 12 and 13 all give it back unchanged,
+/// or say why no spelling does.
 ///
-/// `interpolate` replaces each match of the substitution regex; a match
-/// starting with `\` is escaped and becomes `match.slice(1)` (one backslash
-/// dropped, and nothing inside the match, including a `${...}` default, is
-/// looked at again). Afterwards `_resolveEscapeSequences` drops one backslash
-/// in front of every `$`. So a `$` preceded by `m` backslashes in the value is
-/// written with:
-/// * outside any match, `$` followed by `[\w.]` or `{[\w.]` (substituted):
-///   1 backslash if m = 0, else m + 2;
-/// * anything else (`$(`, `$ `, trailing `$`, or inside an escaped match):
-///   m + 1 backslashes when m > 0, none when m = 0.
-pub(crate) fn expand_escape(x: &str) -> Zeroizing<String> {
+/// dotenv-expand 11: `interpolate` replaces each match of the substitution
+/// regex; a match starting with `\` is escaped and becomes `match.slice(1)`
+/// (one backslash dropped, and nothing inside the match, including a
+/// `${...}` default, is looked at again). Afterwards
+/// `_resolveEscapeSequences` drops one backslash in front of every `$`.
+///
+/// dotenv-expand 12 and 13: `expandValue` substitutes `${[^{}]+}` and
+/// `$[A-Za-z_]\w*` unless a backslash is right before the `$`
+/// (`(?<!\\)`), then the same `_resolveEscapeSequences` runs.
+///
+/// A sound spelling substitutes nothing in any of them (a substitution would
+/// make the value depend on the build machine's environment, which Vite lets
+/// win). So a `$` preceded by `m` backslashes in the value is written with:
+/// * outside any 11-match, `$` followed by `[\w.]` or `{[\w.]` (which 11
+///   substitutes): 1 backslash if m = 0; if m > 0, 11 needs m + 2 and 12/13
+///   need m + 1, so the value is refused;
+/// * any other `$`: m + 1 backslashes when m > 0; when m = 0, one if 12/13's
+///   regex matches there, else none.
+pub(crate) fn expand_escape(x: &str) -> Result<Zeroizing<String>, &'static str> {
     let s = x.as_bytes();
     let mut m = Matcher::new(s);
     let mut out = Zeroizing::new(Vec::with_capacity(3 * s.len() + 1));
@@ -436,8 +466,8 @@ pub(crate) fn expand_escape(x: &str) -> Zeroizing<String> {
             let subst = !inside && m.substitutable(i);
             let k = match (subst, bs) {
                 (true, 0) => 1,
-                (true, n) => n + 2,
-                (false, 0) => 0,
+                (true, _) => return Err(REASON_BACKSLASH),
+                (false, 0) => usize::from(e12_matches(s, i)),
                 (false, n) => n + 1,
             };
             out.extend(std::iter::repeat_n(b'\\', k));
@@ -456,7 +486,88 @@ pub(crate) fn expand_escape(x: &str) -> Zeroizing<String> {
     }
     // Only ASCII backslashes were inserted between whole characters.
     let bytes = std::mem::take(&mut *out);
-    Zeroizing::new(String::from_utf8(bytes).unwrap_or_default())
+    Ok(Zeroizing::new(String::from_utf8(bytes).unwrap_or_default()))
+}
+
+const REASON_BACKSLASH: &str = "dotenv-expand 11 and dotenv-expand 12/13 unescape a backslash before $NAME or ${NAME} differently, so no spelling reads back in both";
+const REASON_CR_ALL: &str =
+    "Node's built-in env parser, which Vite 8 uses, drops a carriage return in every spelling";
+const REASON_QUOTES_ALL: &str = "this value's mix of quote characters, #, line breaks, outer spaces and a trailing backslash has no spelling that dotenv and Node's built-in env parser (Vite 8) both read back";
+
+/// How the escaped text `p` is spelled so that npm dotenv 16/17 and Node's
+/// built-in `util.parseEnv` (Vite 8) both give it back.
+///
+/// Node's parser (`Dotenv::ParseContent`) closes a quoted value at the first
+/// quote of its kind, escaped or not, drops a carriage return inside quotes,
+/// expands only `\n` in double quotes, trims only spaces and reads a value
+/// that starts with a quote as quoted. So: a quoted form only with no such
+/// quote in `p`, the unquoted form only when `p` does not start with a quote,
+/// and never a carriage return. dotenv's own rules are [`fits_quoted`] and
+/// [`fits_unquoted`].
+pub(crate) fn expand_form(p: &str) -> Result<NodeForm, &'static str> {
+    if p.contains('\r') {
+        return Err(REASON_CR_ALL);
+    }
+    if is_plain(p) {
+        return Ok(NodeForm::Unquoted);
+    }
+    for q in [b'\'', b'"', b'`'] {
+        if !p.as_bytes().contains(&q) && fits_quoted(p, q) {
+            return Ok(NodeForm::Quoted(q));
+        }
+    }
+    if !p.starts_with(['\'', '"', '`']) && fits_unquoted(p) {
+        return Ok(NodeForm::Unquoted);
+    }
+    Err(REASON_QUOTES_ALL)
+}
+
+/// The escaped text and its form, or why the value cannot be written.
+pub(crate) fn expand_spelling(v: &str) -> Result<(Zeroizing<String>, NodeForm), &'static str> {
+    let p = expand_escape(v)?;
+    let form = expand_form(&p)?;
+    Ok((p, form))
+}
+
+pub(crate) const READ_REFERENCE: &str = "it refers to another variable ($NAME or ${NAME}), so what a build reads depends on that build's environment";
+pub(crate) const READ_DISAGREE: &str =
+    "dotenv-expand 11 and dotenv-expand 12/13 read the backslashes before a $ in it differently";
+
+/// The reading side of [`expand_escape`]: what dotenv-expand 11, 12 and 13 all give for the
+/// parsed text `p`, or why they do not agree on one value. Text that substitutes anything is
+/// refused rather than resolved, since the result depends on the reader's environment.
+pub(crate) fn expand_unescape(p: &str) -> Result<Zeroizing<String>, &'static str> {
+    let s = p.as_bytes();
+    let mut m = Matcher::new(s);
+    let mut region_end = 0usize;
+    for i in 0..s.len() {
+        if s[i] != b'$' {
+            continue;
+        }
+        let after_backslash = i > 0 && s[i - 1] == b'\\';
+        if !after_backslash && e12_matches(s, i) {
+            return Err(READ_REFERENCE);
+        }
+        if i < region_end || !m.substitutable(i) {
+            continue;
+        }
+        // 11 escapes a match only with a backslash of its own, outside the previous match
+        if !after_backslash || i - 1 < region_end {
+            return Err(READ_REFERENCE);
+        }
+        if i >= 2 && s[i - 2] == b'\\' {
+            return Err(READ_DISAGREE);
+        }
+        region_end = m.match_end(i);
+    }
+    // `_resolveEscapeSequences`: one backslash before every `$` goes.
+    Ok(Zeroizing::new(p.replace("\\$", "$")))
+}
+
+fn write_expand(name: &str, v: &str, out: &mut Buf) -> Result<(), &'static str> {
+    let (p, form) = expand_spelling(v)?;
+    write_form(name, &p, form, out);
+    Ok(())
 }
 
 // -------------------------------------------------------------- python ---
@@ -568,24 +679,31 @@ mod tests {
 
     #[test]
     fn expand_escaping() {
-        let esc = |v: &str| expand_escape(v).to_string();
-        assert_eq!(esc("$"), "$");
-        assert_eq!(esc("a$"), "a$");
-        assert_eq!(esc("$HOME"), "\\$HOME");
-        assert_eq!(esc("${X}"), "\\${X}");
-        assert_eq!(esc("\\$X"), "\\\\\\$X");
-        assert_eq!(esc("\\\\$X"), "\\\\\\\\$X");
-        assert_eq!(esc("\\$"), "\\\\$");
-        assert_eq!(esc("$(cmd)"), "$(cmd)");
-        assert_eq!(esc("\\$(cmd)"), "\\\\$(cmd)");
-        assert_eq!(esc("$ x"), "$ x");
-        // inside an escaped match's default nothing is interpolated
-        assert_eq!(esc("${A:-${B}}"), "\\${A:-${B}}");
-        assert_eq!(esc("${A:-\\${B}}"), "\\${A:-\\\\${B}}");
-        assert_eq!(esc("$A-x \\$B"), "\\$A-x \\\\$B");
-        assert_eq!(esc("$A}\\$B"), "\\$A}\\\\\\$B");
-        assert_eq!(esc("中$文"), "中$文");
-        assert_eq!(esc("a\\"), "a\\");
+        let esc = |v: &str| expand_escape(v).map(|p| p.to_string());
+        let ok = |v: &str| esc(v).unwrap();
+        assert_eq!(ok("$"), "$");
+        assert_eq!(ok("a$"), "a$");
+        assert_eq!(ok("$HOME"), "\\$HOME");
+        assert_eq!(ok("${X}"), "\\${X}");
+        assert_eq!(ok("\\$"), "\\\\$");
+        assert_eq!(ok("$(cmd)"), "$(cmd)");
+        assert_eq!(ok("\\$(cmd)"), "\\\\$(cmd)");
+        assert_eq!(ok("$ x"), "$ x");
+        // 12/13 substitute `${ x}`, which 11 leaves alone
+        assert_eq!(ok("${ x}"), "\\${ x}");
+        assert_eq!(ok("${}"), "${}");
+        // inside an escaped match's default nothing is interpolated by 11;
+        // 12/13 still need their own backslash there
+        assert_eq!(ok("${A:-${B}}"), "\\${A:-\\${B}}");
+        assert_eq!(ok("${A:-\\${B}}"), "\\${A:-\\\\${B}}");
+        assert_eq!(ok("中$文"), "中$文");
+        assert_eq!(ok("a\\"), "a\\");
+        // `\$B` is inside 11's match of `$A` (its `-default`)
+        assert_eq!(ok("$A-x \\$B"), "\\$A-x \\\\$B");
+        // 11 needs m + 2 backslashes, 12/13 m + 1
+        for v in ["\\$X", "\\\\$X", "a\\$b\\\\c", "\\${X}"] {
+            assert_eq!(esc(v), Err(REASON_BACKSLASH), "{v}");
+        }
     }
 
     #[test]
@@ -593,7 +711,19 @@ mod tests {
         let r = |v| render1(Dialect::Expand, v).unwrap();
         assert_eq!(r("abc"), "K=abc\n");
         assert_eq!(r("p$ss"), "K='p\\$ss'\n");
-        assert!(render1(Dialect::Expand, "'\"` #").is_err());
+        assert_eq!(r("x\\"), "K=x\\\n");
+        assert_eq!(r("it's \\n"), "K=`it's \\n`\n");
+        let refused = |v| render1(Dialect::Expand, v).unwrap_err().to_string();
+        assert!(refused("'\"` #").contains("Node's built-in env parser"));
+        assert!(refused("a\rb").contains("drops a carriage return"));
+        // dotenv alone reads a value that starts with a bare quote; Node's parser does not
+        assert!(refused("'\"`").contains("both read back"));
+        let e = refused("a\\$b\\\\c");
+        assert!(e.starts_with("K cannot be written losslessly for the expand dialect (dotenv-expand 11 and dotenv-expand 12/13"), "{e}");
+        assert!(
+            e.contains("use the node dialect, the python dialect, --format shell or --format json"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 mod dotenv;
 mod github;
 mod json;
+pub mod read;
 mod shell;
 
 use std::collections::HashSet;
@@ -63,7 +64,8 @@ impl fmt::Debug for Entry {
 /// Which dotenv reader a dotenv file is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
-    /// npm `dotenv` 16 followed by `dotenv-expand` 11 (Taro, Vite `loadEnv`).
+    /// Every npm `dotenv` + `dotenv-expand` pair in use at once: dotenv-expand 11 (Taro),
+    /// 12 and 13 (Vite 6-8), and Node's built-in parser that Vite 8 `loadEnv` uses.
     Expand,
     /// npm `dotenv` 16 alone.
     Node,

@@ -105,6 +105,13 @@ impl DataKey {
         let mut reader = match decryptor.decrypt(std::iter::once(identity)) {
             Ok(reader) => reader,
             Err(age::DecryptError::NoMatchingKeys) => return Ok(None),
+            // a hardware key that is not plugged in, a wrong PIN, a plugin that failed
+            Err(e @ (age::DecryptError::Plugin(_) | age::DecryptError::MissingPlugin { .. })) => {
+                return Err(Error::denied(
+                    format!("your hardware key's age plugin could not decrypt: {e}"),
+                    "plug in the key (and enter its PIN or touch it if asked), then run the command again",
+                ))
+            }
             Err(_) => return Err(damaged()),
         };
         let mut key = Zeroizing::new(Vec::with_capacity(32));

@@ -97,6 +97,11 @@ impl<'a> Keyring<'a> {
         })
     }
 
+    /// The identity this keyring acts with.
+    pub fn identity(&self) -> &Identity {
+        self.identity
+    }
+
     pub fn is_owner(&self, vault: &Vault) -> bool {
         vault.members.get(&self.actor).is_some_and(|m| m.owner)
     }
@@ -336,11 +341,19 @@ impl<'a> Keyring<'a> {
             value.as_bytes(),
         )?;
         let a = vault.app_mut(app)?;
-        let (map, name) = match field {
-            Field::Info(n) => (&mut a.info, n),
-            Field::Contact(n) => (&mut a.contact, n),
-            Field::Config(n) => (&mut a.config, n),
+        let map = match &field {
+            Field::Info(_) => &mut a.info,
+            Field::Contact(_) => &mut a.contact,
+            Field::Config(_) => &mut a.config,
+            Field::ModeConfig(mode, _) => a.modes.entry(mode.clone()).or_default(),
             Field::Secret(_) => unreachable!("secrets are set with set_secret"),
+        };
+        let name = match field {
+            Field::Info(n)
+            | Field::Contact(n)
+            | Field::Config(n)
+            | Field::Secret(n)
+            | Field::ModeConfig(_, n) => n,
         };
         map.insert(name, sealed);
         Ok(())
@@ -556,6 +569,11 @@ fn sealed<'v>(app: &'v App, field: &Field, version: usize) -> Option<&'v Sealed>
         Field::Info(n) => app.info.get(n).filter(|_| version == 0),
         Field::Contact(n) => app.contact.get(n).filter(|_| version == 0),
         Field::Config(n) => app.config.get(n).filter(|_| version == 0),
+        Field::ModeConfig(mode, n) => app
+            .modes
+            .get(mode)
+            .and_then(|m| m.get(n))
+            .filter(|_| version == 0),
         Field::Secret(n) => app.secrets.get(n).and_then(|s| s.versions.get(version)),
     }
 }

@@ -108,6 +108,10 @@ pub struct App {
     /// Non-secret build values (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, Sealed>,
+    /// Config per build mode (`development`, `production`, …), laid over `config` when a build
+    /// names the mode (`team` level).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub modes: BTreeMap<String, BTreeMap<String, Sealed>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, Secret>,
     /// Format 1 and 2 only: secrets someone who lost access could read, by name: why. Format 3
@@ -167,6 +171,8 @@ pub enum Field {
     Contact(String),
     Config(String),
     Secret(String),
+    /// A config value of one build mode: (mode, key).
+    ModeConfig(String, String),
 }
 
 impl Field {
@@ -176,6 +182,7 @@ impl Field {
             Field::Contact(n) => format!("contact/{n}"),
             Field::Config(n) => format!("config/{n}"),
             Field::Secret(n) => format!("secrets/{n}"),
+            Field::ModeConfig(mode, n) => format!("modes/{mode}/config/{n}"),
         }
     }
 }
@@ -272,13 +279,16 @@ impl Vault {
                     ));
                 }
             }
+            check_modes(name, app)?;
             for (secret, s) in &app.secrets {
                 if s.versions.is_empty() || s.versions.len() > HISTORY + 1 {
                     return Err(format!(
                         "secret {secret} of app '{name}' has a malformed history"
                     ));
                 }
-                if app.config.contains_key(secret) {
+                if app.config.contains_key(secret)
+                    || app.modes.values().any(|m| m.contains_key(secret))
+                {
                     return Err(format!(
                         "{secret} of app '{name}' is both a config value and a secret, which would let one stand in for the other"
                     ));
@@ -358,6 +368,7 @@ impl App {
             info: BTreeMap::new(),
             contact: BTreeMap::new(),
             config: BTreeMap::new(),
+            modes: BTreeMap::new(),
             secrets: BTreeMap::new(),
             rotations_due: BTreeMap::new(),
         }
@@ -396,6 +407,13 @@ impl App {
                     .iter_mut()
                     .map(|(n, s)| (Field::Config(n.clone()), s)),
             );
+            for (mode, config) in self.modes.iter_mut() {
+                out.extend(
+                    config
+                        .iter_mut()
+                        .map(|(n, s)| (Field::ModeConfig(mode.clone(), n.clone()), s)),
+                );
+            }
         }
         for (name, secret) in self.secrets.iter_mut().filter(|(_, s)| s.access == level) {
             out.extend(
@@ -430,7 +448,8 @@ fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> 
         .info
         .values()
         .chain(app.contact.values())
-        .chain(app.config.values());
+        .chain(app.config.values())
+        .chain(app.modes.values().flat_map(|m| m.values()));
     if plain
         .clone()
         .any(|s| s.sig.is_none() || s.version.is_some())
@@ -445,6 +464,30 @@ fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> 
         if !ordered || s.versions.iter().any(|v| v.sig.is_none()) {
             return Err(format!(
                 "secret {secret} of app '{name}' has unsigned or misnumbered versions"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Mode names follow the app-name rule, and their keys are environment-variable names, so
+/// that a hostile file cannot smuggle a path or a strange name into an export.
+fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
+    for (mode, config) in &app.modes {
+        if !is_valid_name(mode) {
+            return Err(format!(
+                "app '{app_name}' has a malformed mode name in the vault file"
+            ));
+        }
+        if config.is_empty() {
+            return Err(format!("mode '{mode}' of app '{app_name}' is empty"));
+        }
+        if config
+            .keys()
+            .any(|k| crate::export::validate_name(k).is_err())
+        {
+            return Err(format!(
+                "mode '{mode}' of app '{app_name}' has a malformed config name"
             ));
         }
     }

@@ -1,0 +1,270 @@
+//! `import APP FILE`: an existing `.env` file into the vault, secrets and config sorted, the
+//! AppID checked, nothing replaced without `--update`.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use zeroize::Zeroizing;
+
+use super::config::{check_mode, field};
+use super::{now, Context};
+use crate::error::{Error, Result};
+use crate::export::read::{self, FileProblem};
+use crate::export::Dialect;
+use crate::import::{self, Item, Kind, Overrides};
+use crate::output;
+use crate::vault::{Field, Keyring, Vault};
+use crate::wechat::Level;
+
+/// Larger files are refused before they are parsed (no `.env` file is this big).
+const MAX_FILE: u64 = 1 << 20;
+
+pub struct Options<'a> {
+    pub dialect: Dialect,
+    pub secrets: &'a [String],
+    pub config: &'a [String],
+    pub mode: Option<&'a str>,
+    pub dry_run: bool,
+    pub update: bool,
+}
+
+/// What importing one item does to the vault.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// The AppID matched; nothing is stored.
+    Checked,
+    Add,
+    /// `--update`: config replaced, or a secret rotated (its history kept).
+    Update,
+    /// `--update` with the value the vault already holds.
+    Unchanged,
+}
+
+impl Action {
+    fn describe(self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Action::Checked, _) => "matches the app",
+            (Action::Add, _) => "add",
+            (Action::Update, Kind::Secret(_)) => "rotate",
+            (Action::Update, _) => "replace",
+            (Action::Unchanged, _) => "unchanged",
+        }
+    }
+}
+
+pub fn run(ctx: &Context, app: &str, file: &Path, opts: &Options) -> Result<i32> {
+    if let Some(mode) = opts.mode {
+        check_mode(mode)?;
+    }
+    let shown = file.display().to_string();
+    let text = read_file(file)?;
+    if text.starts_with('\u{feff}') {
+        output::note(&format!("{shown} starts with a byte-order mark, which Vite 8 and python-dotenv read as part of the first name; it is ignored here, and files mpvault writes have none."));
+    }
+    let reads = read::read(opts.dialect, &text).map_err(|problem| match problem {
+        FileProblem::BuiltinDiverges { at } => Error::invalid(
+            format!("{shown} reads differently in dotenv and in Node's built-in env parser, which Vite 8 uses, from {at} on (a quote inside its quotes, a `:` instead of `=`, a line of blanks or an indented comment, or blanks other than spaces)"),
+            "rewrite those lines as NAME=value or NAME='value', or import with --dialect node if only dotenv reads this file",
+        ),
+        FileProblem::LoneCarriageReturn => Error::invalid(
+            format!("{shown} has a carriage return without a line feed, which dotenv reads as a line break and Node's built-in env parser (Vite 8) drops inside quotes"),
+            "save the file with LF or CRLF line ends, then import again",
+        ),
+    })?;
+    drop(text);
+    let forced = Overrides {
+        secrets: opts.secrets,
+        config: opts.config,
+    };
+    if opts.dry_run {
+        let rows = ctx.read(|vault, keys| {
+            let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
+            let actions = actions(vault, keys, app, &items, opts)?;
+            items
+                .iter()
+                .zip(actions)
+                .map(|(item, action)| {
+                    let stored = stored_level(vault, app, &item.name)?;
+                    Ok(plan_row(item, action, opts.mode, stored))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        output::table(
+            [
+                "IN FILE",
+                "STORED AS",
+                "KIND",
+                "BECAUSE OF",
+                "LEVEL",
+                "ACTION",
+            ],
+            rows,
+        )?;
+        output::note("Dry run: nothing was stored.");
+        return Ok(0);
+    }
+    let (secrets, config, unchanged) = ctx.write(|vault, keys| {
+        let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
+        let actions = actions(vault, keys, app, &items, opts)?;
+        let mut counts = (0, 0, 0);
+        for (item, action) in items.iter().zip(actions) {
+            match (action, item.kind) {
+                (Action::Checked, _) => {}
+                (Action::Unchanged, _) => counts.2 += 1,
+                (_, Kind::Secret(default)) => {
+                    let level = stored_level(vault, app, &item.name)?.unwrap_or(default);
+                    keys.set_secret(vault, app, &item.name, level, &item.value, &now())?;
+                    counts.0 += 1;
+                }
+                (_, _) => {
+                    let field = field(opts.mode, &item.name);
+                    keys.set_plain_field(vault, app, field, &item.value, &now())?;
+                    counts.1 += 1;
+                }
+            }
+        }
+        Ok(counts)
+    })?;
+    let scope = opts
+        .mode
+        .map_or(String::new(), |m| format!(" (mode '{m}')"));
+    let mut note = format!(
+        "Imported {secrets} secret(s) and {config} config value(s) into '{app}'{scope} from {shown}."
+    );
+    if unchanged > 0 {
+        note.push_str(&format!(" {unchanged} value(s) were already stored."));
+    }
+    output::note(&note);
+    if secrets > 0 {
+        output::note(&format!(
+            "{shown} still holds those secrets in plain text, and mpvault leaves it alone: delete it, and check it was never committed (`git log --all -- {shown}`)."
+        ));
+    }
+    Ok(0)
+}
+
+fn read_file(file: &Path) -> Result<Zeroizing<String>> {
+    let shown = file.display().to_string();
+    let handle = std::fs::File::open(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::not_found(
+            format!("{shown} does not exist"),
+            "name the .env file to import",
+        ),
+        _ => Error::io_at("open", file, e),
+    })?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    handle
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io_at("read", file, e))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Error::invalid(
+            format!("{shown} is larger than 1 MiB, which is not a .env file"),
+            "name the .env file to import",
+        ));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Error::invalid(
+            format!("{shown} is not UTF-8 text"),
+            "convert it to UTF-8 (for example with iconv) and import again",
+        )
+    })?;
+    Ok(Zeroizing::new(text.to_string()))
+}
+
+/// What each item does, refusing names the app already has unless `--update`, and a name
+/// that would be config and a secret at once.
+fn actions(
+    vault: &Vault,
+    keys: &mut Keyring,
+    app: &str,
+    items: &[Item],
+    opts: &Options,
+) -> Result<Vec<Action>> {
+    let a = vault.app(app)?;
+    let mut out = Vec::new();
+    for item in items {
+        let name = &item.name;
+        let (exists, clash, field) = match item.kind {
+            Kind::AppId => {
+                out.push(Action::Checked);
+                continue;
+            }
+            Kind::Secret(_) => (
+                a.secrets.contains_key(name),
+                super::config::is_config(a, name).then_some("config"),
+                Field::Secret(name.clone()),
+            ),
+            Kind::Config => {
+                let exists = match opts.mode {
+                    Some(mode) => a.modes.get(mode).is_some_and(|m| m.contains_key(name)),
+                    None => a.config.contains_key(name),
+                };
+                (
+                    exists,
+                    a.secrets.contains_key(name).then_some("a secret"),
+                    field(opts.mode, name),
+                )
+            }
+        };
+        let file_name = &item.file_name;
+        if let Some(other) = clash {
+            let flag = if other == "config" {
+                "--config"
+            } else {
+                "--secrets"
+            };
+            return Err(Error::exists(
+                format!("{file_name} would be stored as {name}, which '{app}' already has as {other}"),
+                format!("pass {flag} {file_name} to import it as {other}; a name is either config or a secret"),
+            ));
+        }
+        if !exists {
+            out.push(Action::Add);
+            continue;
+        }
+        if !opts.update {
+            return Err(Error::exists(
+                format!("'{app}' already has {name} (from {file_name} in the file)"),
+                "pass --update to replace existing values (a secret is rotated and keeps its history)",
+            ));
+        }
+        let same = keys
+            .read(vault, app, &field, 0)?
+            .is_some_and(|current| *current == *item.value);
+        out.push(if same {
+            Action::Unchanged
+        } else {
+            Action::Update
+        });
+    }
+    Ok(out)
+}
+
+/// The level an existing secret is stored at; `--update` keeps it.
+fn stored_level(vault: &Vault, app: &str, name: &str) -> Result<Option<Level>> {
+    Ok(vault.app(app)?.secrets.get(name).map(|s| s.access))
+}
+
+fn plan_row(item: &Item, action: Action, mode: Option<&str>, stored: Option<Level>) -> [String; 6] {
+    let (kind, level) = match item.kind {
+        Kind::AppId => ("AppID".to_string(), "—".to_string()),
+        Kind::Config => (
+            mode.map_or("config".to_string(), |m| format!("config ({m})")),
+            "team".to_string(),
+        ),
+        Kind::Secret(level) => ("secret".to_string(), stored.unwrap_or(level).to_string()),
+    };
+    [
+        item.file_name.clone(),
+        if item.kind == Kind::AppId {
+            "—".to_string()
+        } else {
+            item.name.clone()
+        },
+        kind,
+        item.why.to_string(),
+        level,
+        action.describe(item.kind).to_string(),
+    ]
+}
