@@ -50,7 +50,7 @@ fn main() {
     // m0 holds a role on every fifth app; removing them replaces those keys and re-encrypts.
     let remove = median(|| {
         std::fs::write(&large.vault, &saved).unwrap();
-        large.run(&["member", "remove", "m0"], None)
+        large.run(&["member", "remove", "m0", "--yes"], None)
     });
     report("member remove m0", remove, baseline);
     report(

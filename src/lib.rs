@@ -7,13 +7,18 @@
 
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod error;
 pub mod export;
+pub mod gitnote;
+pub mod health;
 pub mod identity;
 pub mod output;
 pub mod store;
+pub mod suggest;
 pub mod trust;
 pub mod vault;
 pub mod wechat;
+pub mod wechat_api;
 
 pub use error::{Error, Result};

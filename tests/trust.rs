@@ -244,7 +244,7 @@ fn owner_changes_signed_by_a_pinned_owner_move_the_pin() {
     let key = w.public_line(&dave);
     w.ok(&alice, &["member", "add", "dave", "--key", &key, "--owner"]);
     w.ok(&bob, &["app", "list"]);
-    w.ok(&dave, &["member", "remove", "alice"]);
+    w.ok(&dave, &["member", "remove", "alice", "--yes"]);
     // bob trusted dave through alice's signature, so dave's change is accepted.
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
     let report: Value = serde_json::from_str(&w.ok(&bob, &["trust", "--json"])).unwrap();
@@ -289,7 +289,7 @@ fn member_remove_offboards_in_one_step_and_tracks_rotations_due() {
     let saved = w.vault_text();
     let out = w
         .cmd(&alice)
-        .args(["member", "remove", "bob"])
+        .args(["member", "remove", "bob", "--yes"])
         .output()
         .unwrap();
     assert!(out.status.success());

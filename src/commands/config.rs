@@ -1,6 +1,6 @@
 //! `config set|unset`: non-secret build values, encrypted at the `team` level.
 
-use super::{check_key, now, Context};
+use super::{check_key, done, now, Context};
 use crate::cli::ConfigCommand;
 use crate::error::{Error, Result};
 use crate::vault::Field;
@@ -41,6 +41,8 @@ fn set(ctx: &Context, app: &str, pairs: &[String]) -> Result<i32> {
         }
         Ok(())
     })?;
+    let names: Vec<&str> = parsed.iter().map(|(k, _)| *k).collect();
+    done(ctx, &format!("Set {} for '{app}'.", names.join(", ")));
     Ok(0)
 }
 
@@ -80,5 +82,6 @@ fn unset(ctx: &Context, app: &str, keys: &[String]) -> Result<i32> {
         }
         Ok(())
     })?;
+    done(ctx, &format!("Removed {} from '{app}'.", keys.join(", ")));
     Ok(0)
 }

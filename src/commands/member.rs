@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{check_name, now, Context};
+use super::{check_name, confirm, done, now, Context};
 use crate::cli::{MemberCommand, RoleCommand};
 use crate::error::{Error, Result};
 use crate::vault::{access, Keyring, Member, Vault};
@@ -15,7 +15,7 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
     match cmd {
         MemberCommand::Add { handle, key, owner } => add(ctx, &handle, &key, owner),
         MemberCommand::List { json } => list(ctx, json),
-        MemberCommand::Remove { handle } => remove(ctx, &handle),
+        MemberCommand::Remove { handle, yes } => remove(ctx, &handle, yes),
     }
 }
 
@@ -60,7 +60,7 @@ fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
     } else {
         "Next: `mpvault role grant` to give them roles."
     };
-    output::note(&format!("Added '{handle}'. {next}"));
+    done(ctx, &format!("Added '{handle}'. {next}"));
     Ok(0)
 }
 
@@ -191,16 +191,15 @@ fn report_lost(handle: &str, lost: &Readable) {
     ));
 }
 
-fn remove(ctx: &Context, handle: &str) -> Result<i32> {
+fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
+    // Refusals come before the question: nobody is asked to confirm what they may not do.
+    ctx.read(|vault, keys| removable(vault, keys, handle))?;
+    confirm(
+        &format!("Remove member '{handle}' and replace every data key they could read"),
+        yes,
+    )?;
     let lost = ctx.write(|vault, keys| {
-        keys.require_owner(vault, "remove members")?;
-        let member = vault.member(handle)?;
-        if member.owner && vault.owners().count() == 1 {
-            return Err(Error::invalid(
-                format!("'{handle}' is the vault's only owner"),
-                "make someone else an owner first (`mpvault member add … --owner`)",
-            ));
-        }
+        removable(vault, keys, handle)?;
         let before = readable_secrets(vault, handle);
         vault.members.remove(handle);
         for app in vault.apps.values_mut() {
@@ -211,11 +210,24 @@ fn remove(ctx: &Context, handle: &str) -> Result<i32> {
         mark_due(vault, handle, &lost, &now());
         Ok(lost)
     })?;
-    output::note(&format!(
-        "Removed '{handle}'; the data keys they could read were replaced."
-    ));
     report_lost(handle, &lost);
+    done(
+        ctx,
+        &format!("Removed '{handle}'; the data keys they could read were replaced."),
+    );
     Ok(0)
+}
+
+fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
+    keys.require_owner(vault, "remove members")?;
+    let member = vault.member(handle)?;
+    if member.owner && vault.owners().count() == 1 {
+        return Err(Error::invalid(
+            format!("'{handle}' is the vault's only owner"),
+            "make someone else an owner first (`mpvault member add … --owner`)",
+        ));
+    }
+    Ok(())
 }
 
 pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
@@ -254,8 +266,16 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
         mark_due(vault, &handle, &lost, &now());
         Ok(lost)
     })?;
-    if !grant {
+    let list = roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if grant {
+        done(ctx, &format!("Granted {handle} {list} on '{app}'."));
+    } else {
         report_lost(&handle, &lost);
+        done(ctx, &format!("Revoked {list} from {handle} on '{app}'."));
     }
     Ok(0)
 }
@@ -314,8 +334,9 @@ pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
         }
         Ok(apps.len())
     })?;
-    output::note(&format!(
-        "Replaced the data keys of {count} app(s) and re-encrypted their values."
-    ));
+    done(
+        ctx,
+        &format!("Replaced the data keys of {count} app(s) and re-encrypted their values."),
+    );
     Ok(0)
 }

@@ -6,6 +6,8 @@ pub mod crypto;
 pub mod keyring;
 pub mod model;
 pub mod policy;
+pub mod rules;
 
 pub use keyring::Keyring;
 pub use model::{App, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT, HISTORY};
+pub use rules::Rules;

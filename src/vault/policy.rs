@@ -22,6 +22,9 @@ pub struct Policy {
     pub vault_id: String,
     pub members: BTreeMap<String, PolicyMember>,
     pub apps: BTreeMap<String, PolicyApp>,
+    /// Left out of the signed bytes while default, so format-2 signatures still verify.
+    #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
+    pub rules: super::rules::Rules,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,7 @@ impl Policy {
                     )
                 })
                 .collect(),
+            rules: vault.rules.clone(),
         }
     }
 
@@ -206,6 +210,9 @@ pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
     }
     if let Some(name) = old.apps.keys().find(|n| !new.apps.contains_key(*n)) {
         return Some(format!("app '{name}' was removed"));
+    }
+    if old.rules != new.rules {
+        return Some("the health rules changed".to_string());
     }
     None
 }
