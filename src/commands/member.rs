@@ -173,22 +173,19 @@ fn mark_due(vault: &mut Vault, handle: &str, lost: &Readable, now: &str) {
     }
 }
 
-/// Tells which secrets must now be reset in the console.
-fn report_lost(handle: &str, lost: &Readable) {
+/// Which secrets must now be reset in the console.
+fn report_lost(handle: &str, lost: &Readable) -> String {
     if lost.is_empty() {
-        output::note(&format!(
-            "{handle} could read no secret they lost access to."
-        ));
-        return;
+        return format!("{handle} could read no secret they lost access to.");
     }
     let lines: Vec<String> = lost
         .iter()
         .map(|(app, names)| format!("  {app}: {}", names.join(", ")))
         .collect();
-    output::note(&format!(
+    format!(
         "{handle} could read these secrets; reset them in the WeChat / WeChat Pay console, then run rotate-secret (`mpvault status` lists them until then):\n{}",
         lines.join("\n")
-    ));
+    )
 }
 
 fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
@@ -210,10 +207,12 @@ fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
         mark_due(vault, handle, &lost, &now());
         Ok(lost)
     })?;
-    report_lost(handle, &lost);
     done(
         ctx,
-        &format!("Removed '{handle}'; the data keys they could read were replaced."),
+        &format!(
+            "Removed '{handle}'; the data keys they could read were replaced.\n{}",
+            report_lost(handle, &lost)
+        ),
     );
     Ok(0)
 }
@@ -274,8 +273,13 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
     if grant {
         done(ctx, &format!("Granted {handle} {list} on '{app}'."));
     } else {
-        report_lost(&handle, &lost);
-        done(ctx, &format!("Revoked {list} from {handle} on '{app}'."));
+        done(
+            ctx,
+            &format!(
+                "Revoked {list} from {handle} on '{app}'.\n{}",
+                report_lost(&handle, &lost)
+            ),
+        );
     }
     Ok(0)
 }

@@ -183,7 +183,7 @@ fn columns(apps: &[AppHealth], style: &Style) -> Vec<Column> {
         col(
             "OLDEST",
             "OLDEST",
-            5,
+            4,
             Some(1),
             cells(&|a| days(a.oldest_secret_days)),
         ),

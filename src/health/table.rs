@@ -103,21 +103,29 @@ fn total_width(cols: &[Column], modes: &[Mode]) -> usize {
 /// Chooses, for each column, full, short or dropped: the fullest table within `width`.
 fn fit(cols: &[Column], width: usize) -> Vec<Mode> {
     let mut modes = vec![Mode::Full; cols.len()];
-    let mut by_shorten: Vec<usize> = (0..cols.len()).collect();
-    by_shorten.sort_by_key(|i| cols[*i].shorten_rank);
+    // Columns of one rank are abbreviated together, so alike columns read alike.
+    let mut ranks: Vec<u8> = cols.iter().map(|c| c.shorten_rank).collect();
+    ranks.sort();
+    ranks.dedup();
+    for rank in ranks {
+        if total_width(cols, &modes) <= width {
+            return modes;
+        }
+        for (i, c) in cols.iter().enumerate() {
+            if c.shorten_rank == rank {
+                modes[i] = Mode::Short;
+            }
+        }
+    }
     let mut by_drop: Vec<usize> = (0..cols.len())
         .filter(|i| cols[*i].drop_rank.is_some())
         .collect();
     by_drop.sort_by_key(|i| cols[*i].drop_rank);
-    let steps = by_shorten
-        .into_iter()
-        .map(|i| (i, Mode::Short))
-        .chain(by_drop.into_iter().map(|i| (i, Mode::Dropped)));
-    for (i, mode) in steps {
+    for i in by_drop {
         if total_width(cols, &modes) <= width {
             break;
         }
-        modes[i] = mode;
+        modes[i] = Mode::Dropped;
     }
     modes
 }
