@@ -24,12 +24,7 @@ pub fn base_url() -> Result<String> {
         return Ok(DEFAULT_API.to_string());
     };
     let base = base.trim().trim_end_matches('/').to_string();
-    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| {
-            base == *p || base.starts_with(&format!("{p}:")) || base.starts_with(&format!("{p}/"))
-        });
-    if base.starts_with("https://") || local {
+    if base.starts_with("https://") || is_loopback_http(&base) {
         Ok(base)
     } else {
         Err(Error::invalid(
@@ -37,6 +32,23 @@ pub fn base_url() -> Result<String> {
             format!("set it like {DEFAULT_API}, or unset it"),
         ))
     }
+}
+
+/// `http://` to 127.0.0.1, localhost or [::1], with at most a port and a path: nothing that
+/// could make the host part say something else (`http://127.0.0.1:80@example.com`).
+fn is_loopback_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            let Some(rest) = url.strip_prefix(prefix) else {
+                return false;
+            };
+            let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+            match authority.strip_prefix(':') {
+                None => authority.is_empty(),
+                Some(port) => !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()),
+            }
+        })
 }
 
 #[derive(Deserialize)]
@@ -182,6 +194,27 @@ fn whitelist_ip(message: &str) -> Option<std::net::IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for ok in [
+            "http://127.0.0.1",
+            "http://127.0.0.1:8080",
+            "http://localhost:1/api",
+            "http://[::1]:9",
+        ] {
+            assert!(is_loopback_http(ok), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1:80@example.com",
+            "http://127.0.0.1@example.com",
+            "http://localhost.example.com",
+            "http://127.0.0.1:/x",
+            "http://example.com",
+        ] {
+            assert!(!is_loopback_http(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn the_ip_is_read_from_the_message_only_when_well_formed() {

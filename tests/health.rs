@@ -491,3 +491,65 @@ fn policy_shows_defaults_and_changes() {
     w.ok(&alice, &["policy", "reset"]);
     assert!(!w.vault_text().contains("\"rules\""));
 }
+
+#[test]
+fn an_owners_signed_rule_change_is_accepted_by_the_others() {
+    let w = World::new();
+    let alice = healthy(&w);
+    let bob = w.person("bob");
+    w.join(&alice, &bob, &["developer"]);
+    w.ok(&bob, &["app", "list"]);
+    w.ok(
+        &alice,
+        &[
+            "policy",
+            "set",
+            "--icp-required",
+            "false",
+            "--max-age",
+            "WECHAT_APPSECRET=30",
+        ],
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&w.ok(&bob, &["policy", "--json"])).unwrap();
+    assert_eq!(shown["max_age_days"]["WECHAT_APPSECRET"], 30);
+    assert_eq!(shown["icp_required"], false);
+}
+
+#[test]
+fn impossible_rules_in_the_file_are_refused_without_a_panic() {
+    // A format-1 (unsigned) file is read without a signature, so its rules are checked as they are.
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/format-1");
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(vectors.join("mpvault.json")).unwrap())
+            .unwrap();
+    for (rules, says) in [
+        (
+            serde_json::json!({"verification_window_days": 4294967295u32}),
+            "impossible verification window",
+        ),
+        (
+            serde_json::json!({"max_age_days": {"WECHAT_APPSECRET": 4294967295u32}}),
+            "impossible maximum age",
+        ),
+        (
+            serde_json::json!({"max_age_days": {"A\u{1b}[31mB": 1}}),
+            "malformed secret",
+        ),
+        (serde_json::json!({"max_age_days": {"X": -1}}), "malformed"),
+    ] {
+        let w = World::new();
+        let mut vault = original.clone();
+        vault["rules"] = rules;
+        std::fs::write(
+            w.vault_path(),
+            serde_json::to_string_pretty(&vault).unwrap(),
+        )
+        .unwrap();
+        let nobody = w.stranger("nobody");
+        let (code, err) = w.fails(&nobody, &["status"]);
+        assert_eq!(code, 5, "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains('\x1b'), "{err:?}");
+    }
+}

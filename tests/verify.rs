@@ -192,18 +192,35 @@ fn no_answer_is_exit_9() {
 #[test]
 fn a_plain_http_api_elsewhere_is_refused_before_anything_is_sent() {
     let (w, alice) = world_with_secret();
-    let out = w
-        .cmd(&alice)
-        .args(["verify", "shop"])
-        .env("MPVAULT_WECHAT_API", "http://proxy.example.com")
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("MPVAULT_WECHAT_API must be an https:// URL"),
-        "{err}"
-    );
+    let stub = Stub::start(vec![OK]);
+    let port = stub.url.rsplit(':').next().unwrap().to_string();
+    // The second dresses another host up as this machine (user info before '@').
+    for api in [
+        "http://proxy.example.com".to_string(),
+        format!("http://127.0.0.1:{port}@proxy.example.com"),
+    ] {
+        for args in [
+            &["verify", "shop"][..],
+            &["rotate-secret", "shop", "--stdin", "--verify"],
+        ] {
+            let saved = w.vault_text();
+            let out = w
+                .cmd(&alice)
+                .args(args)
+                .env("MPVAULT_WECHAT_API", &api)
+                .write_stdin("00112233445566778899aabbccddeeff")
+                .output()
+                .unwrap();
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{api} {args:?}: {err}");
+            assert!(
+                err.contains("MPVAULT_WECHAT_API must be an https:// URL"),
+                "{err}"
+            );
+            assert_eq!(w.vault_text(), saved);
+        }
+    }
+    assert!(stub.requests().is_empty());
 }
 
 #[test]
@@ -307,4 +324,36 @@ fn rotate_with_verify_stores_only_what_wechat_accepts() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("only the AppSecret can be verified"), "{err}");
+}
+
+#[test]
+fn a_redirect_is_not_followed_with_the_secret() {
+    let (w, alice) = world_with_secret();
+    let target = Stub::start(vec![OK]);
+    // The first server redirects (307 keeps the body) to the second.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let location = format!("{}/cgi-bin/stable_token", target.url);
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = write!(
+            stream,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    });
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &url)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(err.contains("HTTP 307"), "{err}");
+    assert!(
+        target.requests().is_empty(),
+        "the secret followed the redirect"
+    );
 }
