@@ -4,6 +4,10 @@
 
 use clap_complete::engine::CompletionCandidate;
 
+/// The variable the shell hook sets to ask for completions; namespaced so that a `COMPLETE`
+/// someone else set in the environment never turns a command into a completion request.
+pub const ENV: &str = "MPVAULT_COMPLETE";
+
 use crate::store;
 use crate::vault::Vault;
 use crate::wechat::Role;

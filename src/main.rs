@@ -7,8 +7,10 @@ use mpvault::cli::Cli;
 use mpvault::error::{exit, Error};
 
 fn main() -> ExitCode {
-    // The shell hook from `mpvault completions` calls back with COMPLETE set.
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
+    // The shell hook from `mpvault completions` calls back with MPVAULT_COMPLETE set.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(mpvault::complete::ENV)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

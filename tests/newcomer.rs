@@ -329,7 +329,7 @@ fn completions_offer_app_secret_and_member_names_from_the_vault() {
     let complete = |line: &[&str]| {
         let out = w
             .cmd(&alice)
-            .env("COMPLETE", "fish")
+            .env("MPVAULT_COMPLETE", "fish")
             .arg("--")
             .args(line)
             .output()
@@ -350,5 +350,13 @@ fn completions_offer_app_secret_and_member_names_from_the_vault() {
     assert_eq!(roles.trim(), "tester");
     // The hook the user installs calls mpvault back with COMPLETE set.
     let hook = w.ok(&alice, &["completions", "bash"]);
-    assert!(hook.contains("COMPLETE=\"bash\""), "{hook}");
+    assert!(hook.contains("MPVAULT_COMPLETE=\"bash\""), "{hook}");
+    // A COMPLETE set for something else does not turn a command into a completion request.
+    let out = w
+        .cmd(&alice)
+        .env("COMPLETE", "1")
+        .args(["app", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("shop"));
 }

@@ -9,7 +9,7 @@ use crate::cli::Cli;
 use crate::error::{Error, Result};
 use crate::output;
 
-/// The shell hook for dynamic completion: the shell calls mpvault back (`COMPLETE=SHELL`),
+/// The shell hook for dynamic completion: the shell calls mpvault back (`MPVAULT_COMPLETE=SHELL`),
 /// which completes subcommands and options, and app, secret and member names from the vault.
 pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
     let name = shell.to_string();
@@ -22,7 +22,13 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
     })?;
     let mut out = Vec::new();
     completer
-        .write_registration("COMPLETE", "mpvault", "mpvault", "mpvault", &mut out)
+        .write_registration(
+            crate::complete::ENV,
+            "mpvault",
+            "mpvault",
+            "mpvault",
+            &mut out,
+        )
         .map_err(|e| Error::io("cannot write the completion script", e))?;
     output::write(&out).map(|()| 0)
 }
@@ -48,7 +54,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("MPVAULT_WECHAT_API", "The base URL of WeChat's API for verify (default https://api.weixin.qq.com); https, or http to this machine."),
     ("NO_COLOR", "When set and not empty, status prints no colour."),
     ("COLUMNS", "The width status fits when standard output is not a terminal (default 80)."),
-    ("COMPLETE", "Set by the shell hook from `mpvault completions` to ask for completions."),
+    ("MPVAULT_COMPLETE", "Set by the shell hook from `mpvault completions` to ask for completions."),
 ];
 
 /// Renders one page with the sections clap_mangen leaves out.

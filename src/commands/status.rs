@@ -64,7 +64,10 @@ impl Style {
             .and_then(|c| c.trim().parse::<usize>().ok())
             .filter(|w| *w >= 20);
         let width = if terminal {
-            comfy_table::Table::new().width().map(usize::from)
+            comfy_table::Table::new()
+                .width()
+                .map(usize::from)
+                .filter(|w| *w >= 20)
         } else {
             None
         };
