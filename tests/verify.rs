@@ -357,3 +357,36 @@ fn a_redirect_is_not_followed_with_the_secret() {
         "the secret followed the redirect"
     );
 }
+
+#[test]
+fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
+    let (w, alice) = world_with_secret();
+    w.ok(
+        &alice,
+        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
+    );
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "blog", "--stdin"],
+        "fedcba9876543210fedcba9876543210",
+    );
+    // Someone moves shop's ciphertext into blog: it is bound to its place and will not open.
+    let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    vault["apps"]["blog"]["secrets"]["WECHAT_APPSECRET"] =
+        vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"].clone();
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&vault).unwrap(),
+    )
+    .unwrap();
+    let stub = Stub::start(vec![OK]);
+    let out = verify(&w, &alice, &stub, &["--all"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(9), "{stdout}");
+    assert!(stdout.starts_with("blog: not checked, the value at secrets/WECHAT_APPSECRET of 'blog' does not belong there or was altered."), "{stdout}");
+    assert!(
+        stdout.contains(&format!("shop ({APPID}): accepted.")),
+        "{stdout}"
+    );
+    assert_eq!(stub.requests().len(), 1);
+}

@@ -7,7 +7,7 @@ use super::Context;
 use crate::error::{exit, Error, Result};
 use crate::output;
 use crate::vault::Field;
-use crate::wechat::{self, Level};
+use crate::wechat;
 use crate::wechat_api;
 
 /// What one app needs to be checked, or why it cannot be.
@@ -18,6 +18,11 @@ enum Target {
         secret: Zeroizing<String>,
     },
     Skip {
+        app: String,
+        why: String,
+    },
+    /// The AppSecret is there but does not open.
+    Failed {
         app: String,
         why: String,
     },
@@ -61,16 +66,22 @@ fn every(ctx: &Context) -> Result<i32> {
                     app: app.clone(),
                     why: "no AppSecret stored".into(),
                 },
-                Some(s) if !keys.can_read(vault, app, s.access.max(Level::Team)) => Target::Skip {
+                Some(s) if !keys.can_read(vault, app, s.access) => Target::Skip {
                     app: app.clone(),
                     why: format!("you cannot read its {} level", s.access),
                 },
-                Some(_) => Target::Check {
-                    app: app.clone(),
-                    appid: a.appid.clone(),
-                    secret: keys
-                        .read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0)?
-                        .unwrap_or_default(),
+                // One damaged value does not stop the others from being checked.
+                Some(_) => match keys.read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0)
+                {
+                    Ok(secret) => Target::Check {
+                        app: app.clone(),
+                        appid: a.appid.clone(),
+                        secret: secret.unwrap_or_default(),
+                    },
+                    Err(e) => Target::Failed {
+                        app: app.clone(),
+                        why: e.to_string(),
+                    },
                 },
             };
             targets.push(target);
@@ -85,6 +96,10 @@ fn every(ctx: &Context) -> Result<i32> {
     for target in targets {
         let line = match target {
             Target::Skip { app, why } => format!("{app}: skipped, {why}."),
+            Target::Failed { app, why } => {
+                unverified = true;
+                format!("{app}: not checked, {why}.")
+            }
             Target::Check { app, appid, secret } => {
                 match wechat_api::verify(&app, &appid, &secret) {
                     Ok(()) => format!("{app} ({appid}): accepted."),
