@@ -343,13 +343,13 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     );
     let (_, piped) = status(&w, &alice, &[]);
     assert!(!piped.contains('\x1b'), "colour in a pipe: {piped:?}");
-    let out = at_terminal(&w, &alice, &format!("status --as-of {TODAY}"), &[]);
+    let out = w.at_terminal(&alice, &format!("status --as-of {TODAY}"), "", &[]);
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(screen.contains("\x1b[31mbroken"), "{screen:?}");
-    let out = at_terminal(
-        &w,
+    let out = w.at_terminal(
         &alice,
         &format!("status --as-of {TODAY}"),
+        "",
         &[("NO_COLOR", "1")],
     );
     let screen = String::from_utf8_lossy(&out.stdout);
@@ -357,26 +357,6 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         screen.contains("broken") && !screen.contains('\x1b'),
         "{screen:?}"
     );
-}
-
-/// Runs mpvault under a pseudo-terminal (util-linux `script`).
-fn at_terminal(
-    w: &World,
-    person: &Person,
-    args: &str,
-    env: &[(&str, &str)],
-) -> std::process::Output {
-    let mpvault = w.std_cmd(person);
-    let command = format!("'{}' {args}", mpvault.get_program().to_string_lossy());
-    std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(w.project())
-        .env_clear()
-        .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .envs(env.iter().copied())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
 }
 
 #[test]

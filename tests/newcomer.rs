@@ -135,29 +135,12 @@ fn removals_need_yes_without_a_terminal_and_leave_the_vault_unchanged() {
     assert!(!w.vault_text().contains("\"shop\""));
 }
 
-/// Runs mpvault under a pseudo-terminal, typing `typed` after a moment.
-fn at_terminal(w: &World, person: &Person, args: &str, typed: &str) -> std::process::Output {
-    let mpvault = w.std_cmd(person);
-    let command = format!("'{}' {args}", mpvault.get_program().to_string_lossy());
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "(sleep 0.5; printf '{typed}') | script -qec \"$0\" /dev/null"
-        ))
-        .arg(command)
-        .current_dir(w.project())
-        .env_clear()
-        .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn at_a_terminal_a_removal_asks_and_only_yes_goes_ahead() {
     let w = World::new();
     let alice = w.owner_with_app();
     let saved = w.vault_text();
-    let out = at_terminal(&w, &alice, "app remove shop", "n\\n");
+    let out = w.at_terminal(&alice, "app remove shop", "n\\n", &[]);
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(
         screen.contains("Remove app 'shop' and every value stored for it? [y/N]"),
@@ -166,7 +149,7 @@ fn at_a_terminal_a_removal_asks_and_only_yes_goes_ahead() {
     assert!(!out.status.success(), "{screen}");
     assert!(screen.contains("nothing was changed"), "{screen}");
     assert_eq!(w.vault_text(), saved);
-    let out = at_terminal(&w, &alice, "app remove shop", "y\\n");
+    let out = w.at_terminal(&alice, "app remove shop", "y\\n", &[]);
     assert!(
         out.status.success(),
         "{}",

@@ -646,28 +646,11 @@ fn a_closed_pipe_is_not_an_error() {
     );
 }
 
-/// Runs mpvault under a pseudo-terminal (util-linux `script`), typing `typed` after a moment.
-fn at_terminal(w: &World, person: &Person, args: &str, typed: &str) -> std::process::Output {
-    let mpvault = w.std_cmd(person);
-    let command = format!("'{}' {args}", mpvault.get_program().to_string_lossy());
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "(sleep 0.5; printf '{typed}') | script -qec \"$0\" /dev/null"
-        ))
-        .arg(command)
-        .current_dir(w.project())
-        .env_clear()
-        .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn a_secret_typed_at_the_hidden_prompt_is_stored_and_not_echoed() {
     let w = World::new();
     let alice = w.owner_with_app();
-    let out = at_terminal(&w, &alice, "add-secret shop", &format!("{APPSECRET}\\n"));
+    let out = w.at_terminal(&alice, "add-secret shop", &format!("{APPSECRET}\\n"), &[]);
     let screen = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{screen}");
     assert!(
@@ -688,11 +671,11 @@ fn a_secret_typed_at_the_hidden_prompt_is_stored_and_not_echoed() {
 fn contact_prompts_for_what_is_omitted() {
     let w = World::new();
     let alice = w.owner_with_app();
-    let out = at_terminal(
-        &w,
+    let out = w.at_terminal(
         &alice,
         "app contact shop --name Wang",
         "wxid_admin1\\n\\n+86 138 0013 8000\\n",
+        &[],
     );
     assert!(
         out.status.success(),

@@ -1,6 +1,6 @@
 //! `app add|list|show|remove|set|contact`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use serde_json::{json, Map, Value};
 
@@ -311,15 +311,8 @@ fn contact(ctx: &Context, name: &str, given: [Option<String>; 4]) -> Result<i32>
 }
 
 fn ask(label: &str) -> Result<Option<String>> {
-    eprint!("{label} (Enter to leave unchanged): ");
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
-    let answer = answer.trim();
-    Ok((!answer.is_empty()).then(|| answer.to_string()))
+    let answer = super::ask(&format!("{label} (Enter to leave unchanged): "))?;
+    Ok((!answer.is_empty()).then_some(answer))
 }
 
 fn check_contact(field: &str, value: &str) -> Result<()> {

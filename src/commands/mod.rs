@@ -226,9 +226,22 @@ pub fn done(ctx: &Context, message: &str) {
     }
 }
 
+/// Prints a prompt on standard error and reads one line of answer, trimmed.
+pub fn ask(prompt: &str) -> Result<String> {
+    use std::io::{BufRead, Write};
+    eprint!("{prompt}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("cannot read the answer", e))?;
+    Ok(answer.trim().to_string())
+}
+
 /// Asks before something that cannot be undone with mpvault; `--yes` answers for scripts.
 pub fn confirm(question: &str, yes: bool) -> Result<()> {
-    use std::io::{BufRead, IsTerminal, Write};
+    use std::io::IsTerminal;
     if yes {
         return Ok(());
     }
@@ -240,14 +253,8 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
             "pass --yes to confirm",
         ));
     }
-    eprint!("{question}? [y/N] ");
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
-    if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+    let answer = ask(&format!("{question}? [y/N] "))?;
+    if matches!(answer.to_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
         Err(Error::invalid(
