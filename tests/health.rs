@@ -533,3 +533,27 @@ fn impossible_rules_in_the_file_are_refused_without_a_panic() {
         assert!(!err.contains('\x1b'), "{err:?}");
     }
 }
+
+#[test]
+fn a_damaged_value_is_broken_and_named() {
+    let w = World::new();
+    let alice = healthy(&w);
+    w.ok(
+        &alice,
+        &["config", "set", "shop", "API_BASE=https://api.example.com"],
+    );
+    // A line merge gone wrong: the ICP number's ciphertext lands on the config value.
+    let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    vault["apps"]["shop"]["config"]["API_BASE"] = vault["apps"]["shop"]["info"]["icp"].clone();
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&vault).unwrap(),
+    )
+    .unwrap();
+    let (code, report) = json_status(&w, &alice);
+    assert_eq!(code, 8);
+    assert_eq!(
+        problems(&report),
+        ["broken: the value at config/API_BASE of 'shop' does not belong there or was altered"]
+    );
+}
