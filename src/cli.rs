@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
+
+use crate::complete;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,8 +45,11 @@ pub enum Command {
     Config(ConfigCommand),
     /// Store a new secret (from a hidden prompt or --stdin)
     AddSecret {
+        /// The app to store it for
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
         /// Secret name [default: WECHAT_APPSECRET]
+        #[arg(add = ArgValueCandidates::new(complete::secrets))]
         name: Option<String>,
         /// Who may read it: team, developer or admin (default depends on the secret)
         #[arg(long, value_name = "LEVEL")]
@@ -54,18 +60,29 @@ pub enum Command {
     },
     /// Replace a secret's value, keeping the old one in its history
     RotateSecret {
+        /// The app whose secret changed
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
         /// Secret name [default: WECHAT_APPSECRET]
+        #[arg(add = ArgValueCandidates::new(complete::secrets))]
         name: Option<String>,
+        /// Read the new value from standard input (one trailing newline is stripped; PEM kept whole)
         #[arg(long, conflicts_with = "generate")]
         stdin: bool,
         /// Generate a strong value (only for secrets we choose, such as WeChat Pay API keys)
         #[arg(long)]
         generate: bool,
+        /// Check the new AppSecret with WeChat (stable_token) before storing it; refuse it if WeChat does
+        #[arg(long, conflicts_with = "generate")]
+        verify: bool,
     },
     /// Print one secret (or config value) to standard output
     Get {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// The secret's or config value's name
+        #[arg(add = ArgValueCandidates::new(complete::secrets))]
         name: String,
         /// Print the N-th earlier version instead (1 = the one before the current)
         #[arg(long, value_name = "N")]
@@ -73,13 +90,28 @@ pub enum Command {
     },
     /// When each version of a secret was set, and by whom (never values)
     History {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// Only this secret (default: all of the app's secrets)
+        #[arg(add = ArgValueCandidates::new(complete::secrets))]
         name: Option<String>,
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
-    /// Delete a secret and its history
-    RemoveSecret { app: String, name: String },
+    /// Delete a secret and its history (asks first on a terminal)
+    RemoveSecret {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
+        app: String,
+        /// The secret to delete
+        #[arg(add = ArgValueCandidates::new(complete::secrets))]
+        name: String,
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// The people and their keys
     #[command(subcommand)]
     Member(MemberCommand),
@@ -88,17 +120,27 @@ pub enum Command {
     Role(RoleCommand),
     /// Who holds which console role on an app
     Roster {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
     /// Replace data keys and re-encrypt, for one app or all
-    Rekey { app: Option<String> },
+    Rekey {
+        /// Only this app (default: every app)
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
+        app: Option<String>,
+    },
     /// Write an env file for a build
     Export {
+        /// The app to export
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
         #[command(flatten)]
         select: Select,
+        /// The file format
         #[arg(long, value_enum, default_value_t = FormatArg::Dotenv)]
         format: FormatArg,
         /// Which dotenv reader to write for
@@ -122,6 +164,8 @@ pub enum Command {
     },
     /// Run a command with the app's values in its environment
     Run {
+        /// The app whose values the command gets
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
         #[command(flatten)]
         select: Select,
@@ -138,6 +182,8 @@ pub enum Command {
     },
     /// Move an existing .env file into the vault (secret-looking names become secrets)
     Import {
+        /// The app to import into
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
         /// The dotenv file to read
         file: PathBuf,
@@ -165,21 +211,79 @@ pub enum Command {
         /// Trust the owners who signed the vault now (check their fingerprints first)
         #[arg(long)]
         repin: bool,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
-    /// Health of every app
+    /// Health of every app, problems first; exits 7 when something is due, 8 when broken
+    #[command(after_help = STATUS_AFTER_HELP)]
     Status {
+        /// Only this app, in detail
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
+        app: Option<String>,
+        /// Print JSON instead of a table (same exit codes)
+        #[arg(long)]
+        json: bool,
+        /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Check an app's AppID and AppSecret with WeChat (stable_token, never refreshing the token)
+    #[command(after_help = VERIFY_AFTER_HELP)]
+    Verify {
+        /// The app to check
+        #[arg(required_unless_present = "all", conflicts_with = "all", add = ArgValueCandidates::new(complete::apps))]
+        app: Option<String>,
+        /// Check every app whose AppSecret you can read
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show or change the health rules: secrets' maximum age, verification window, ICP
+    #[command(args_conflicts_with_subcommands = true)]
+    Policy {
+        #[command(subcommand)]
+        command: Option<PolicyCommand>,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
-    /// Print shell completions
+    /// Print the shell hook that completes commands, app, secret and member names
+    #[command(
+        after_help = "Add to your shell's startup file, for example:\n  bash: source <(mpvault completions bash)\n  zsh:  source <(mpvault completions zsh)\n  fish: mpvault completions fish | source"
+    )]
     Completions {
+        /// The shell to complete in
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page
-    Man,
+    /// Print the man page, or write one page per command into a folder
+    Man {
+        /// Write mpvault.1 and one page per subcommand (mpvault-app-add.1, …) here
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+const STATUS_AFTER_HELP: &str = "Exit status: 0 healthy, 7 something is due (a rotation, a verification within its window, a missing ICP number or contact), 8 something expired or is broken. Colour only on a terminal; NO_COLOR turns it off.";
+
+const VERIFY_AFTER_HELP: &str = "Sends POST /cgi-bin/stable_token with force_refresh=false, so the access token production uses stays valid. MPVAULT_WECHAT_API overrides https://api.weixin.qq.com (a proxy, or tests). Exit status: 0 accepted, 8 WeChat rejected the AppID or AppSecret, 9 no answer (network, busy, this IP not allowed).";
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Change the health rules (vault owners only; the change is signed with the roster)
+    Set {
+        /// A secret's maximum age in days, or `off` for none, as NAME=DAYS (repeatable)
+        #[arg(long = "max-age", value_name = "NAME=DAYS")]
+        max_age: Vec<String>,
+        /// How many days before the verification (认证) expiry it is flagged as due
+        #[arg(long, value_name = "DAYS")]
+        verification_window: Option<u32>,
+        /// Whether every app must have an ICP filing (备案) number recorded
+        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+        icp_required: Option<bool>,
+    },
+    /// Put every rule back to its default (AppSecret 180 days, window 90 days, ICP required)
+    Reset,
 }
 
 /// Which values an export or run carries.
@@ -188,7 +292,7 @@ pub struct Select {
     /// Include secrets (left out by default)
     #[arg(long)]
     pub include_secrets: bool,
-    /// Name the values for a framework
+    /// Name the values for a framework (taro, vite, vue-cli); secrets never get a bundle prefix
     #[arg(long, value_enum, default_value_t = PresetArg::Plain)]
     pub preset: PresetArg,
     /// Only these keys (comma-separated, names as exported)
@@ -218,28 +322,45 @@ pub enum IdentityCommand {
 pub enum AppCommand {
     /// Add a Mini Program
     Add {
+        /// A short name for the app in this vault (lowercase letters, digits, '.', '_', '-')
         app: String,
-        #[arg(long)]
+        /// The AppID (小程序ID) from 开发管理 → 开发设置: wx and 16 hex digits
+        #[arg(long, value_name = "APPID")]
         appid: String,
+        /// A human-readable title (encrypted)
         #[arg(long)]
         title: Option<String>,
     },
     /// List the apps
     List {
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
     /// Details of one app
     Show {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// Print JSON instead of text
         #[arg(long)]
         json: bool,
     },
-    /// Remove an app and everything stored for it
-    Remove { app: String },
+    /// Remove an app and everything stored for it (asks first on a terminal)
+    Remove {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
+        app: String,
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
     /// Title and compliance dates
     Set {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// A human-readable title (encrypted)
         #[arg(long)]
         title: Option<String>,
         /// When the yearly verification (认证) expires, YYYY-MM-DD
@@ -251,13 +372,19 @@ pub enum AppCommand {
     },
     /// The administrator's contacts (encrypted; prompts for what is omitted)
     Contact {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// The administrator's name
         #[arg(long)]
         name: Option<String>,
-        #[arg(long)]
+        /// The administrator's WeChat ID
+        #[arg(long, value_name = "ID")]
         wechat: Option<String>,
+        /// The administrator's email address
         #[arg(long)]
         email: Option<String>,
+        /// The administrator's phone number
         #[arg(long)]
         phone: Option<String>,
     },
@@ -267,7 +394,10 @@ pub enum AppCommand {
 pub enum ConfigCommand {
     /// Set non-secret build values
     Set {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// Values as KEY=VALUE (never secrets: arguments are visible to other users)
         #[arg(required = true, value_name = "KEY=VALUE")]
         pairs: Vec<String>,
         /// Only for this build mode (development, production, …)
@@ -276,7 +406,10 @@ pub enum ConfigCommand {
     },
     /// Remove build values
     Unset {
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
+        /// The names to remove
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
         /// From this build mode's values instead of the base ones
@@ -289,7 +422,9 @@ pub enum ConfigCommand {
 pub enum MemberCommand {
     /// Add a person by the public line they sent you
     Add {
+        /// Their handle in the vault (lowercase letters, digits, '.', '_', '-')
         handle: String,
+        /// The public line `mpvault identity show` printed for them (or an SSH public key)
         #[arg(long, value_name = "LINE")]
         key: String,
         /// Make them an owner (reads everything, changes the roster)
@@ -298,36 +433,69 @@ pub enum MemberCommand {
     },
     /// List the members
     List {
+        /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
     },
-    /// Remove a person; the data keys they could read are replaced
-    Remove { handle: String },
+    /// Remove a person; the data keys they could read are replaced (asks first on a terminal)
+    Remove {
+        /// The member
+        #[arg(add = ArgValueCandidates::new(complete::members))]
+        handle: String,
+        /// Do not ask for confirmation (needed when standard input is not a terminal)
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
     /// Give roles on an app
+    #[command(after_help = ROLES_HELP)]
     Grant {
+        /// The member
+        #[arg(add = ArgValueCandidates::new(complete::members))]
         handle: String,
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
-        #[arg(required = true)]
+        /// One or more console roles, in English or Chinese (see below)
+        #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
         roles: Vec<String>,
     },
     /// Take roles away
+    #[command(after_help = ROLES_HELP)]
     Revoke {
+        /// The member
+        #[arg(add = ArgValueCandidates::new(complete::members))]
         handle: String,
+        /// The app
+        #[arg(add = ArgValueCandidates::new(complete::apps))]
         app: String,
-        #[arg(required = true)]
+        /// One or more console roles, in English or Chinese (see below)
+        #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
         roles: Vec<String>,
     },
 }
 
+/// The console roles (成员管理), as `role grant --help` lists them.
+pub const ROLES_HELP: &str = "Roles (成员管理), and what they read in the vault:
+  admin                 管理员      every level of the app
+  developer             开发者      team and developer levels (AppSecret, upload key)
+  operator              运营者      team level (config, dates, contacts)
+  data-analyst          数据分析者  team level
+  transactions-analyst  交易分析者  team level
+  tester                体验者      team level";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
+    /// A .env file for the --dialect reader
     Dotenv,
+    /// A JSON object
     Json,
+    /// export NAME='…' lines for POSIX sh
     Shell,
+    /// $GITHUB_ENV blocks and ::add-mask:: lines for GitHub Actions
     Github,
 }
 

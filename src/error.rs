@@ -12,6 +12,12 @@ pub mod exit {
     pub const DENIED: i32 = 4;
     pub const CORRUPT: i32 = 5;
     pub const EXISTS: i32 = 6;
+    /// `status`: something is due (a rotation, a verification within its window, a gap).
+    pub const DUE: i32 = 7;
+    /// `status`: something expired or is broken; `verify`: WeChat rejected the AppID/AppSecret.
+    pub const BROKEN: i32 = 8;
+    /// `verify`: no answer about the pair (network, WeChat busy, this IP not allowed).
+    pub const UNVERIFIED: i32 = 9;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +37,12 @@ pub enum Error {
     /// Something already exists and would be overwritten.
     #[error("{what}")]
     Exists { what: String, hint: String },
+    /// WeChat rejected an AppID or AppSecret.
+    #[error("{what}")]
+    Rejected { what: String, hint: String },
+    /// WeChat could not be asked, or would not say whether a pair is right.
+    #[error("{what}")]
+    Unverified { what: String, hint: String },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -120,7 +132,9 @@ impl Error {
             | Error::NotFound { hint, .. }
             | Error::Denied { hint, .. }
             | Error::Corrupt { hint, .. }
-            | Error::Exists { hint, .. } => Some(hint.clone()).filter(|h| !h.is_empty()),
+            | Error::Exists { hint, .. }
+            | Error::Rejected { hint, .. }
+            | Error::Unverified { hint, .. } => Some(hint.clone()).filter(|h| !h.is_empty()),
             Error::Io { .. } => Some("check the path and its permissions".into()),
             // Export errors say what to do in their own sentence.
             Error::Export(_) | Error::BrokenPipe => None,
@@ -134,6 +148,8 @@ impl Error {
             Error::Denied { .. } => exit::DENIED,
             Error::Corrupt { .. } => exit::CORRUPT,
             Error::Exists { .. } => exit::EXISTS,
+            Error::Rejected { .. } => exit::BROKEN,
+            Error::Unverified { .. } => exit::UNVERIFIED,
             Error::Io { .. } => exit::FAILURE,
             Error::BrokenPipe => 0,
         }

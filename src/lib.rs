@@ -7,15 +7,20 @@
 
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod error;
 pub mod export;
+pub mod gitnote;
+pub mod health;
 pub mod identity;
 pub mod import;
 pub mod output;
 pub mod preset;
 pub mod store;
+pub mod suggest;
 pub mod trust;
 pub mod vault;
 pub mod wechat;
+pub mod wechat_api;
 
 pub use error::{Error, Result};

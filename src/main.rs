@@ -2,11 +2,15 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use mpvault::cli::Cli;
 use mpvault::error::{exit, Error};
 
 fn main() -> ExitCode {
+    // The shell hook from `mpvault completions` calls back with MPVAULT_COMPLETE set.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(mpvault::complete::ENV)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

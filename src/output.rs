@@ -45,3 +45,17 @@ pub fn table<const N: usize>(
 pub fn note(text: &str) {
     eprintln!("{text}");
 }
+
+/// Text from the vault file, with control characters escaped so it cannot move the cursor,
+/// recolour the terminal or forge lines.
+pub fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

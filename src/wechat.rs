@@ -91,14 +91,22 @@ impl FromStr for Role {
             "operator" | "运营者" | "运营" => Role::Operator,
             "developer" | "dev" | "开发者" | "开发" => Role::Developer,
             "dataanalyst" | "analyst" | "数据分析者" | "数据分析" => Role::DataAnalyst,
-            "transactionsanalyst" | "transactionanalyst" | "datatransactionsanalyst"
-            | "交易分析者" | "交易分析" => Role::TransactionsAnalyst,
+            "transactionsanalyst"
+            | "transactionanalyst"
+            | "datatransactionsanalyst"
+            | "交易分析者"
+            | "交易分析" => Role::TransactionsAnalyst,
             "tester" | "体验者" | "体验成员" | "体验" => Role::Tester,
             _ => {
+                let all = "use admin, operator, developer, data-analyst, transactions-analyst or tester (or 管理员, 运营者, 开发者, 数据分析者, 交易分析者, 体验者)";
+                let hint = match crate::suggest::closest(s, Role::ALL.map(Role::as_str)) {
+                    Some(near) => format!("did you mean {near}? Roles: {}", &all[4..]),
+                    None => all.to_string(),
+                };
                 return Err(Error::invalid(
-                    format!("'{s}' is not a console role"),
-                    "use admin, operator, developer, data-analyst, transactions-analyst or tester (or 管理员, 运营者, 开发者, 数据分析者, 交易分析者, 体验者)",
-                ))
+                    format!("'{}' is not a console role", crate::output::escape(s)),
+                    hint,
+                ));
             }
         };
         Ok(role)

@@ -167,7 +167,7 @@ fn a_rollback_to_before_a_removal_never_encrypts_to_the_removed_member() {
     let w = World::new();
     let (alice, _, _) = team(&w);
     let before_removal = w.vault_text();
-    w.ok(&alice, &["member", "remove", "bob"]);
+    w.ok(&alice, &["member", "remove", "bob", "--yes"]);
     // bob pushes the file from before his removal.
     std::fs::write(w.vault_path(), &before_removal).unwrap();
     let says = "this write would encrypt to 'bob', whom this clone saw removed";
@@ -209,7 +209,7 @@ fn a_rollback_to_an_era_when_the_attacker_was_owner_does_not_re_pin_them() {
     w.ok(&mallory, &["app", "list"]);
     w.ok(&bob, &["app", "list"]);
     let mallory_era = w.vault_text();
-    w.ok(&alice, &["member", "remove", "mallory"]);
+    w.ok(&alice, &["member", "remove", "mallory", "--yes"]);
     w.ok(&bob, &["app", "list"]);
 
     // The old file, as it was: reads warn, writes are refused, the pins do not move.
@@ -379,7 +379,7 @@ fn a_dropped_newest_version_is_noticed() {
 fn an_erased_departure_is_refused_and_the_same_value_does_not_clear_it() {
     let w = World::new();
     let (alice, _, _) = team(&w);
-    w.ok(&alice, &["member", "remove", "bob"]);
+    w.ok(&alice, &["member", "remove", "bob", "--yes"]);
     let signed = w.vault_text();
     edit(&w, |v| {
         v.as_object_mut().unwrap().remove("departures");
@@ -394,8 +394,13 @@ fn an_erased_departure_is_refused_and_the_same_value_does_not_clear_it() {
     let (code, err) = run_stdin(&w, &alice, &["rotate-secret", "shop", "--stdin"], APPSECRET);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("that is the value already stored"), "{err}");
-    let status: Value = serde_json::from_str(&w.ok(&alice, &["status", "--json"])).unwrap();
-    assert_eq!(status[0]["rotations_due"][0]["name"], "WECHAT_APPSECRET");
+    let out = w.cmd(&alice).args(["status", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "something is due");
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        status["apps"][0]["rotations_due"][0]["name"],
+        "WECHAT_APPSECRET"
+    );
 }
 
 #[test]
@@ -505,7 +510,7 @@ fn a_removed_secret_can_be_added_again() {
         &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
         "token-2",
     );
-    w.ok(&alice, &["remove-secret", "shop", "API_TOKEN"]);
+    w.ok(&alice, &["remove-secret", "shop", "API_TOKEN", "--yes"]);
     let fresh = w.person("erin");
     w.join(&alice, &fresh, &["developer"]);
     next_second();

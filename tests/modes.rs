@@ -317,7 +317,7 @@ fn rekey_and_offboarding_reencrypt_mode_values() {
     let dev = w.ok(&bob, &["export", "shop", "--mode", "development"]);
     assert!(dev.contains("API_BASE=http://localhost:3000"), "{dev}");
     let before: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
-    w.ok(&alice, &["member", "remove", "bob"]);
+    w.ok(&alice, &["member", "remove", "bob", "--yes"]);
     let after: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     let path = |v: &serde_json::Value| {
         v["apps"]["shop"]["modes"]["development"]["API_BASE"]["value"].clone()

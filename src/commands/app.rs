@@ -1,10 +1,10 @@
 //! `app add|list|show|remove|set|contact`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use serde_json::{json, Map, Value};
 
-use super::{check_name, now, Context};
+use super::{check_name, confirm, done, now, Context};
 use crate::cli::AppCommand;
 use crate::error::{Error, Result};
 use crate::output;
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<i32> {
         AppCommand::Add { app, appid, title } => add(ctx, &app, &appid, title.as_deref()),
         AppCommand::List { json } => list(ctx, json),
         AppCommand::Show { app, json } => show(ctx, &app, json),
-        AppCommand::Remove { app } => remove(ctx, &app),
+        AppCommand::Remove { app, yes } => remove(ctx, &app, yes),
         AppCommand::Set {
             app,
             title,
@@ -74,7 +74,7 @@ fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i3
         }
         Ok(())
     })?;
-    output::note(&format!("Added '{name}' ({appid}). Next: `mpvault add-secret {name}` right after generating the AppSecret."));
+    done(ctx, &format!("Added '{name}' ({appid}). Next: `mpvault add-secret {name}` right after generating the AppSecret."));
     Ok(0)
 }
 
@@ -193,14 +193,22 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn remove(ctx: &Context, name: &str) -> Result<i32> {
+fn remove(ctx: &Context, name: &str, yes: bool) -> Result<i32> {
+    ctx.read(|vault, keys| {
+        keys.require_owner(vault, "remove apps")?;
+        vault.app(name).map(|_| ())
+    })?;
+    confirm(
+        &format!("Remove app '{name}' and every value stored for it"),
+        yes,
+    )?;
     ctx.write(|vault, keys| {
         keys.require_owner(vault, "remove apps")?;
         vault.app(name)?;
         vault.apps.remove(name);
         Ok(())
     })?;
-    output::note(&format!("Removed '{name}'. Its values stay in git history: reset its AppSecret if the vault was shared."));
+    done(ctx, &format!("Removed '{name}'. Its values stay in git history: reset its AppSecret if the vault was shared."));
     Ok(0)
 }
 
@@ -240,6 +248,11 @@ fn set(
         }
         Ok(())
     })?;
+    let labels: Vec<&str> = changes
+        .iter()
+        .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .collect();
+    done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
     Ok(0)
 }
 
@@ -298,19 +311,23 @@ fn contact(ctx: &Context, name: &str, given: [Option<String>; 4]) -> Result<i32>
         }
         Ok(())
     })?;
+    let labels: Vec<&str> = values
+        .iter()
+        .filter_map(|(field, _)| CONTACT.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .collect();
+    done(
+        ctx,
+        &format!(
+            "Updated the administrator's contact for '{name}': {}.",
+            labels.join(", ")
+        ),
+    );
     Ok(0)
 }
 
 fn ask(label: &str) -> Result<Option<String>> {
-    eprint!("{label} (Enter to leave unchanged): ");
-    std::io::stderr().flush().ok();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
-    let answer = answer.trim();
-    Ok((!answer.is_empty()).then(|| answer.to_string()))
+    let answer = super::ask(&format!("{label} (Enter to leave unchanged): "))?;
+    Ok((!answer.is_empty()).then_some(answer))
 }
 
 fn check_contact(field: &str, value: &str) -> Result<()> {

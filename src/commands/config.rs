@@ -1,7 +1,7 @@
 //! `config set|unset`: non-secret build values, encrypted at the `team` level, for every build
 //! or for one build mode.
 
-use super::{check_key, now, Context};
+use super::{check_key, done, now, Context};
 use crate::cli::ConfigCommand;
 use crate::error::{Error, Result};
 use crate::vault::{App, Field};
@@ -71,6 +71,8 @@ fn set(ctx: &Context, app: &str, pairs: &[String], mode: Option<&str>) -> Result
         }
         Ok(())
     })?;
+    let names: Vec<&str> = parsed.iter().map(|(k, _)| *k).collect();
+    done(ctx, &format!("Set {} for '{app}'.", names.join(", ")));
     Ok(0)
 }
 
@@ -124,5 +126,6 @@ fn unset(ctx: &Context, app: &str, keys: &[String], mode: Option<&str>) -> Resul
         a.modes.retain(|_, m| !m.is_empty());
         Ok(())
     })?;
+    done(ctx, &format!("Removed {} from '{app}'.", keys.join(", ")));
     Ok(0)
 }

@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{check_name, now, Context};
+use super::{check_name, confirm, done, now, Context};
 use crate::cli::{MemberCommand, RoleCommand};
 use crate::error::{Error, Result};
-use crate::vault::offboarding::{self, Due};
-use crate::vault::{access, DepartureKind, Keyring, Member, Vault};
+use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Vault};
 use crate::wechat::{Level, Role};
 use crate::{identity, output};
 
@@ -16,7 +15,7 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
     match cmd {
         MemberCommand::Add { handle, key, owner } => add(ctx, &handle, &key, owner),
         MemberCommand::List { json } => list(ctx, json),
-        MemberCommand::Remove { handle } => remove(ctx, &handle),
+        MemberCommand::Remove { handle, yes } => remove(ctx, &handle, yes),
     }
 }
 
@@ -70,7 +69,7 @@ fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
     } else {
         "Next: `mpvault role grant` to give them roles."
     };
-    output::note(&format!("Added '{handle}'. {next}"));
+    done(ctx, &format!("Added '{handle}'. {next}"));
     Ok(0)
 }
 
@@ -135,50 +134,45 @@ fn short_key(key: &str) -> String {
     }
 }
 
-/// Tells which secrets must now be reset in the console.
-fn report_lost(handle: &str, vault: &Vault) {
+/// Which secrets must now be reset in the console: those the departure made due.
+fn report_lost(handle: &str, vault: &Vault) -> String {
     let mine = format!("{handle} could read it until");
-    let due: Vec<Due> = offboarding::rotations_due(vault)
-        .into_iter()
-        .filter(|d| d.reason.starts_with(&mine))
-        .collect();
-    if due.is_empty() {
-        output::note(&format!(
-            "{handle} could read no secret they lost access to."
-        ));
-        return;
+    let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for due in offboarding::rotations_due(vault) {
+        if due.reason.starts_with(&mine) {
+            by_app.entry(due.app).or_default().push(due.secret);
+        }
     }
-    let mut by_app: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for d in &due {
-        by_app.entry(&d.app).or_default().push(&d.secret);
+    if by_app.is_empty() {
+        return format!("{handle} could read no secret they lost access to.");
     }
     let lines: Vec<String> = by_app
         .iter()
         .map(|(app, names)| format!("  {app}: {}", names.join(", ")))
         .collect();
-    output::note(&format!(
+    format!(
         "{handle} could read these secrets; reset them in the WeChat / WeChat Pay console, then run rotate-secret (`mpvault status` lists them until then):\n{}",
         lines.join("\n")
-    ));
+    )
 }
 
-fn remove(ctx: &Context, handle: &str) -> Result<i32> {
+fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
+    // Refusals come before the question: nobody is asked to confirm what they may not do.
+    ctx.read(|vault, keys| removable(vault, keys, handle))?;
+    confirm(
+        &format!("Remove member '{handle}' and replace every data key they could read"),
+        yes,
+    )?;
     let lost = ctx.write(|vault, keys| {
-        keys.require_owner(vault, "remove members")?;
-        let member = vault.member(handle)?;
-        if member.owner && vault.owners().count() == 1 {
-            return Err(Error::invalid(
-                format!("'{handle}' is the vault's only owner"),
-                "make someone else an owner first (`mpvault member add … --owner`)",
-            ));
-        }
+        removable(vault, keys, handle)?;
         let before = offboarding::readable(vault, handle);
-        let key = member.key.clone();
+        let key = vault.member(handle)?.key.clone();
         vault.members.remove(handle);
         for app in vault.apps.values_mut() {
             app.roster.remove(handle);
         }
         sync_all(vault, keys)?;
+        let now = now();
         offboarding::record(
             vault,
             handle,
@@ -186,15 +180,30 @@ fn remove(ctx: &Context, handle: &str) -> Result<i32> {
             DepartureKind::Removed,
             &before,
             &keys.actor,
-            &now(),
+            &now,
         );
         Ok(vault.clone())
     })?;
-    output::note(&format!(
-        "Removed '{handle}'; the data keys they could read were replaced."
-    ));
-    report_lost(handle, &lost);
+    done(
+        ctx,
+        &format!(
+            "Removed '{handle}'; the data keys they could read were replaced.\n{}",
+            report_lost(handle, &lost)
+        ),
+    );
     Ok(0)
+}
+
+fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
+    keys.require_owner(vault, "remove members")?;
+    let member = vault.member(handle)?;
+    if member.owner && vault.owners().count() == 1 {
+        return Err(Error::invalid(
+            format!("'{handle}' is the vault's only owner"),
+            "make someone else an owner first (`mpvault member add … --owner`)",
+        ));
+    }
+    Ok(())
 }
 
 pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
@@ -229,6 +238,7 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
             a.roster.remove(&handle);
         }
         keys.sync_readers(vault, &app, false)?;
+        let now = now();
         offboarding::record(
             vault,
             &handle,
@@ -236,12 +246,25 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
             DepartureKind::Revoked,
             &before,
             &keys.actor,
-            &now(),
+            &now,
         );
         Ok(vault.clone())
     })?;
-    if !grant {
-        report_lost(&handle, &lost);
+    let list = roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if grant {
+        done(ctx, &format!("Granted {handle} {list} on '{app}'."));
+    } else {
+        done(
+            ctx,
+            &format!(
+                "Revoked {list} from {handle} on '{app}'.\n{}",
+                report_lost(&handle, &lost)
+            ),
+        );
     }
     Ok(0)
 }
@@ -300,8 +323,9 @@ pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
         }
         Ok(apps.len())
     })?;
-    output::note(&format!(
-        "Replaced the data keys of {count} app(s) and re-encrypted their values."
-    ));
+    done(
+        ctx,
+        &format!("Replaced the data keys of {count} app(s) and re-encrypted their values."),
+    );
     Ok(0)
 }

@@ -2,20 +2,23 @@
 
 mod app;
 mod config;
+mod docs;
 mod export;
 mod identity;
 mod import;
 mod init;
 mod member;
 mod pins;
+mod policy;
 mod secret;
 mod sign;
 mod status;
+mod verify;
+
+pub use app::parse_date;
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
-
-use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
@@ -97,9 +100,11 @@ impl Context {
         let mut memory = Memory::load()?;
         let env = trust::trusted_owners_from_env();
         let mut notes = Vec::new();
+        let mut accepted = None;
         let outcome = store::update(&path, |vault| {
             let mut verdict = trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
             notes = std::mem::take(&mut verdict.notes);
+            accepted = verdict.remember.take();
             verdict.require_writable()?;
             let mut keyring = Keyring::open(vault, identity, verdict.guard)?;
             let before = Policy::of(vault);
@@ -114,7 +119,16 @@ impl Context {
             Ok((result, vault.clone()))
         });
         tell(&notes);
-        let (result, vault) = outcome?;
+        let (result, vault) = match outcome {
+            Ok(done) => done,
+            Err(e) => {
+                // What this clone accepted stays accepted, even when the change was refused.
+                if let Some(seen) = accepted {
+                    memory.remember(&location, seen)?;
+                }
+                return Err(e);
+            }
+        };
         let seen = trust::after_write(memory.get(&location), &vault, &now());
         memory.remember(&location, seen)?;
         Ok(result)
@@ -137,6 +151,8 @@ pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Identity(cmd) => identity::run(&ctx, cmd),
         Command::Init { owner } => init::run(&ctx, owner),
+        Command::Verify { app, all } => verify::run(&ctx, app.as_deref(), all),
+        Command::Policy { command, json } => policy::run(&ctx, command, json),
         Command::App(cmd) => app::run(&ctx, cmd),
         Command::Config(cmd) => config::run(&ctx, cmd),
         Command::AddSecret {
@@ -150,14 +166,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             name,
             stdin,
             generate,
-        } => secret::rotate(&ctx, &app, name, stdin, generate),
+            verify,
+        } => secret::rotate(&ctx, &app, name, stdin, generate, verify),
         Command::Get {
             app,
             name,
             previous,
         } => secret::get(&ctx, &app, &name, previous.unwrap_or(0)),
         Command::History { app, name, json } => secret::history(&ctx, &app, name.as_deref(), json),
-        Command::RemoveSecret { app, name } => secret::remove(&ctx, &app, &name),
+        Command::RemoveSecret { app, name, yes } => secret::remove(&ctx, &app, &name, yes),
         Command::Member(cmd) => member::run(&ctx, cmd),
         Command::Role(cmd) => member::role(&ctx, cmd),
         Command::Roster { app, json } => member::roster(&ctx, &app, json),
@@ -211,21 +228,61 @@ pub fn run(cli: Cli) -> Result<i32> {
                 update,
             },
         ),
-        Command::Status { json } => status::run(&ctx, json),
+        Command::Status { app, json, as_of } => {
+            status::run(&ctx, app.as_deref(), json, as_of.as_deref())
+        }
         Command::Sign { yes } => sign::run(&ctx, yes),
         Command::Trust { repin, json } => pins::run(&ctx, repin, json),
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "mpvault", &mut out);
-            crate::output::write(&out).map(|()| 0)
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { dir } => docs::man(dir.as_deref()),
+    }
+}
+
+/// Tells what a write changed and, inside a git work tree, that the vault is not committed.
+pub fn done(ctx: &Context, message: &str) {
+    output::note(message);
+    if let Ok(path) = ctx.vault_path() {
+        if let Some(note) = crate::gitnote::uncommitted(&path) {
+            output::note(&note);
         }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(|e| Error::io("cannot render the man page", e))?;
-            crate::output::write(&out).map(|()| 0)
-        }
+    }
+}
+
+/// Prints a prompt on standard error and reads one line of answer, trimmed.
+pub fn ask(prompt: &str) -> Result<String> {
+    use std::io::{BufRead, Write};
+    eprint!("{prompt}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("cannot read the answer", e))?;
+    Ok(answer.trim().to_string())
+}
+
+/// Asks before something that cannot be undone with mpvault; `--yes` answers for scripts.
+pub fn confirm(question: &str, yes: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            format!(
+                "{question} needs confirmation, and standard input is not a terminal to ask on"
+            ),
+            "pass --yes to confirm",
+        ));
+    }
+    let answer = ask(&format!("{question}? [y/N] "))?;
+    if matches!(answer.to_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "nothing was changed: the answer was not yes",
+            "answer y to go ahead, or pass --yes",
+        ))
     }
 }
 

@@ -5,10 +5,10 @@ use std::io::{IsTerminal, Read};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use super::{check_key, now, Context};
+use super::{check_key, confirm, done, now, Context};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::Field;
+use crate::vault::{Field, Keyring, Vault};
 use crate::wechat::{self, Shape};
 
 pub fn add(
@@ -53,7 +53,10 @@ pub fn add(
         }
         keys.set_secret(vault, app, &name, level, &value, &now())
     })?;
-    output::note(&format!("Stored {name} for '{app}' at the {level} level."));
+    done(
+        ctx,
+        &format!("Stored {name} for '{app}' at the {level} level."),
+    );
     Ok(0)
 }
 
@@ -63,16 +66,27 @@ pub fn rotate(
     name: Option<String>,
     stdin: bool,
     generate: bool,
+    verify: bool,
 ) -> Result<i32> {
     let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    if verify && name != wechat::APPSECRET {
+        return Err(Error::invalid(
+            format!("only the AppSecret can be verified with WeChat, not {name}"),
+            "leave out --verify",
+        ));
+    }
+    if verify {
+        crate::wechat_api::base_url()?;
+    }
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret.
-    let level = ctx.read(|vault, keys| {
+    let (level, appid) = ctx.read(|vault, keys| {
         keys.identity().require_writer()?;
-        let level = vault.app(app)?.secret(app, &name)?.access;
+        let a = vault.app(app)?;
+        let level = a.secret(app, &name)?.access;
         keys.read(vault, app, &Field::Secret(name.clone()), 0)?;
         keys.unlock(vault, app, level)?;
-        Ok(level)
+        Ok((level, a.appid.clone()))
     })?;
     let value = if generate {
         let kind = wechat::secret_kind(&name);
@@ -87,8 +101,19 @@ pub fn rotate(
         read_value(app, &name, stdin)?
     };
     wechat::validate_secret(&name, &value)?;
+    if verify {
+        crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
+        output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));
+    }
     ctx.write(|vault, keys| {
-        vault.app(app)?.secret(app, &name)?;
+        let a = vault.app(app)?;
+        a.secret(app, &name)?;
+        if a.appid != appid {
+            return Err(Error::invalid(
+                format!("the AppID of '{app}' changed while WeChat was being asked"),
+                "run the command again",
+            ));
+        }
         keys.set_secret(vault, app, &name, level, &value, &now())
     })?;
     let mut note = format!("Rotated {name} for '{app}'; the previous value is kept (`mpvault get {app} {name} --previous 1`).");
@@ -97,8 +122,23 @@ pub fn rotate(
             " Copy the new value into the merchant platform with `mpvault get {app} {name}`."
         ));
     }
-    output::note(&note);
+    done(ctx, &note);
     Ok(0)
+}
+
+/// With `--verify`, a pair WeChat did not accept is not stored; say so in the hint.
+fn refuse_unverified(error: Error) -> Error {
+    match error {
+        Error::Rejected { what, hint } => Error::Rejected {
+            what: format!("{what}, so it was not stored"),
+            hint,
+        },
+        Error::Unverified { what, hint } => Error::Unverified {
+            what: format!("{what}, so the new AppSecret was not stored"),
+            hint: format!("{hint}; or store it without --verify if you are sure"),
+        },
+        other => other,
+    }
 }
 
 pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32> {
@@ -163,18 +203,11 @@ pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Resu
     Ok(0)
 }
 
-pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
+pub fn remove(ctx: &Context, app: &str, name: &str, yes: bool) -> Result<i32> {
+    ctx.read(|vault, keys| may_remove(vault, keys, app, name))?;
+    confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
     ctx.write(|vault, keys| {
-        let level = vault.app(app)?.secret(app, name)?.access;
-        if !keys.is_owner(vault) && !keys.can_read(vault, app, level) {
-            return Err(Error::denied(
-                format!(
-                    "{} cannot remove {level}-level secrets of '{app}'",
-                    keys.actor
-                ),
-                "ask an owner or an app admin",
-            ));
-        }
+        may_remove(vault, keys, app, name)?;
         let owner = keys.is_owner(vault);
         let a = vault.app_mut(app)?;
         a.secrets.remove(name);
@@ -184,8 +217,23 @@ pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
         }
         Ok(())
     })?;
-    output::note(&format!("Removed {name} from '{app}'. Earlier copies stay in git history; reset it in the console if it leaked."));
+    done(ctx, &format!("Removed {name} from '{app}'. Earlier copies stay in git history; reset it in the console if it leaked."));
     Ok(0)
+}
+
+fn may_remove(vault: &Vault, keys: &Keyring, app: &str, name: &str) -> Result<()> {
+    keys.identity().require_writer()?;
+    let level = vault.app(app)?.secret(app, name)?.access;
+    if !keys.is_owner(vault) && !keys.can_read(vault, app, level) {
+        return Err(Error::denied(
+            format!(
+                "{} cannot remove {level}-level secrets of '{app}'",
+                keys.actor
+            ),
+            "ask an owner or an app admin",
+        ));
+    }
+    Ok(())
 }
 
 fn check_secret_name(name: &str) -> Result<()> {

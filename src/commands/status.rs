@@ -1,114 +1,322 @@
-//! `status`: one row per app with its secrets' age, verification expiry and roster gaps.
+//! `status [APP]`: every app's health, problems first, within the terminal's width; exits
+//! non-zero when anything is due or broken so CI can gate on it.
 
-use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
+use std::io::IsTerminal;
+
+use serde_json::json;
 use time::OffsetDateTime;
 
 use super::Context;
 use crate::error::Result;
+use crate::health::table::{self, Cell, Color, Column};
+use crate::health::{self, AppHealth, Finding, Known, Severity};
 use crate::output;
-use crate::vault::{offboarding, App, Field, Keyring, Vault};
-use crate::wechat::{Level, Role};
+use crate::wechat::Role;
 
-pub fn run(ctx: &Context, json: bool) -> Result<i32> {
-    ctx.read_optional(|vault, mut keys| {
-        let now = OffsetDateTime::now_utc();
-        let mut rows = Vec::new();
-        for (name, app) in &vault.apps {
-            rows.push(app_status(vault, keys.as_mut(), name, app, now)?);
+pub fn run(ctx: &Context, app: Option<&str>, json: bool, as_of: Option<&str>) -> Result<i32> {
+    let now = match as_of {
+        Some(date) => super::parse_date(date)?.midnight().assume_utc(),
+        None => OffsetDateTime::now_utc(),
+    };
+    let (general, apps) = ctx.read_optional(|vault, mut keys| {
+        if let Some(app) = app {
+            vault.app(app)?;
         }
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        output::table(
-            [
-                "APP",
-                "APPID",
-                "SECRETS",
-                "OLDEST SECRET",
-                "VERIFIED UNTIL",
-                "ROSTER GAPS",
-                "ROTATIONS DUE",
-            ],
-            rows.iter().map(|r| {
-                let secrets = r["secrets"].as_array().map(|s| s.len()).unwrap_or(0);
-                let oldest = r["oldest_secret_days"]
-                    .as_i64()
-                    .map_or("—".into(), |d| format!("{d} days"));
-                let verified = r["verified_until"].as_str().unwrap_or("—").to_string();
-                let gaps = join(&r["roster_gaps"], |v| v.as_str());
-                let due = join(&r["rotations_due"], |v| v["name"].as_str());
-                [
-                    r["app"].as_str().unwrap_or_default().into(),
-                    r["appid"].as_str().unwrap_or_default().into(),
-                    secrets.to_string(),
-                    oldest,
-                    verified,
-                    gaps,
-                    due,
-                ]
-            }),
-        )
+        let apps: Vec<AppHealth> = vault
+            .apps
+            .iter()
+            .filter(|(name, _)| app.is_none_or(|want| want == name.as_str()))
+            .map(|(name, a)| health::app_health(vault, keys.as_mut(), name, a, now))
+            .collect();
+        Ok((health::vault_findings(vault), apps))
     })?;
-    Ok(0)
+    let worst = general
+        .iter()
+        .map(|f| f.severity)
+        .chain(apps.iter().map(|a| a.state))
+        .max()
+        .unwrap_or(Severity::Ok);
+    if json {
+        let report = json!({"state": worst, "vault_problems": general, "apps": apps});
+        output::json(&report)?;
+    } else {
+        let style = Style::detect();
+        let text = match app {
+            Some(_) => detail(&general, &apps, &style),
+            None => overview(&general, apps, &style),
+        };
+        output::write(text.as_bytes())?;
+    }
+    Ok(worst.exit_code())
 }
 
-fn app_status(
-    vault: &Vault,
-    keys: Option<&mut Keyring>,
-    name: &str,
-    app: &App,
-    now: OffsetDateTime,
-) -> Result<Value> {
-    let secrets: Vec<Value> = app
+/// How to print: the width to fit and whether to colour.
+struct Style {
+    width: usize,
+    color: bool,
+}
+
+impl Style {
+    fn detect() -> Self {
+        let terminal = std::io::stdout().is_terminal();
+        let from_env = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|w| *w >= 20);
+        let width = if terminal {
+            comfy_table::Table::new()
+                .width()
+                .map(usize::from)
+                .filter(|w| *w >= 20)
+        } else {
+            None
+        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            width: width.or(from_env).unwrap_or(80),
+            color: terminal && !no_color,
+        }
+    }
+
+    fn paint(&self, severity: Severity) -> Option<Color> {
+        match severity {
+            Severity::Ok => Some(Color::Green),
+            Severity::Due => Some(Color::Yellow),
+            Severity::Broken => Some(Color::Red),
+        }
+        .filter(|_| self.color)
+    }
+
+    fn tag(&self, severity: Severity) -> String {
+        let word = format!("{:<6}", severity.as_str());
+        match self.paint(severity) {
+            Some(c) => c.paint(&word),
+            None => word,
+        }
+    }
+}
+
+/// The problems, worst first, then one row per app.
+fn overview(general: &[Finding], mut apps: Vec<AppHealth>, style: &Style) -> String {
+    apps.sort_by(|a, b| b.state.cmp(&a.state).then_with(|| a.app.cmp(&b.app)));
+    let mut problems: Vec<(Option<&str>, &Finding)> = general.iter().map(|f| (None, f)).collect();
+    for a in &apps {
+        problems.extend(a.problems.iter().map(|f| (Some(a.app.as_str()), f)));
+    }
+    problems.sort_by_key(|p| std::cmp::Reverse(p.1.severity));
+    let mut out = String::new();
+    if problems.is_empty() {
+        out.push_str(&format!("All {} app(s) are healthy.\n", apps.len()));
+    } else {
+        out.push_str(&format!("{} problem(s), worst first:\n", problems.len()));
+        for (app, finding) in &problems {
+            out.push_str(&problem_line(*app, finding, style));
+        }
+    }
+    if apps.is_empty() {
+        out.push_str("No apps yet: add one with `mpvault app add NAME --appid wx…`.\n");
+        return out;
+    }
+    out.push('\n');
+    let (rendered, layout) = table::render(&columns(&apps, style), style.width, style.color);
+    out.push_str(&rendered);
+    if layout.abbreviated.contains(&"PEOPLE") {
+        out.push_str(&table::wrap(
+            "PEOPLE: o owner, a admin, op operator, d developer, da data-analyst, ta transactions-analyst, t tester",
+            style.width,
+            8,
+        ));
+        out.push('\n');
+    }
+    if !layout.dropped.is_empty() {
+        out.push_str(&table::wrap(
+            "More in `mpvault status APP` and `mpvault status --json`.",
+            style.width,
+            0,
+        ));
+        out.push('\n');
+    }
+    if apps
+        .iter()
+        .any(|a| matches!(a.verification, Known::Unknown))
+    {
+        out.push_str(&table::wrap(
+            "? = your identity cannot read that app's team-level values.",
+            style.width,
+            0,
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+fn problem_line(app: Option<&str>, finding: &Finding, style: &Style) -> String {
+    let place = app.map(|a| format!("{a}: ")).unwrap_or_default();
+    let text = format!("{place}{}; {}.", finding.what, finding.hint);
+    let body = table::wrap(&text, style.width.max(30), 10);
+    format!("  {}  {body}\n", style.tag(finding.severity))
+}
+
+fn columns(apps: &[AppHealth], style: &Style) -> Vec<Column> {
+    let col = |header, short_header, shorten_rank, drop_rank, cells: Vec<Cell>| Column {
+        header,
+        short_header,
+        cells,
+        shorten_rank,
+        drop_rank,
+    };
+    let cells = |f: &dyn Fn(&AppHealth) -> Cell| apps.iter().map(f).collect::<Vec<_>>();
+    vec![
+        col("APP", "APP", 9, None, cells(&|a| Cell::same(&a.app))),
+        col("APPID", "APPID", 9, None, cells(&|a| Cell::same(&a.appid))),
+        col(
+            "STATE",
+            "STATE",
+            9,
+            None,
+            cells(&|a| Cell::same(a.state.as_str()).colored(style.paint(a.state))),
+        ),
+        col(
+            "APPSECRET",
+            "SECRET",
+            4,
+            Some(4),
+            cells(&|a| days(a.appsecret_age_days)),
+        ),
+        col(
+            "OLDEST",
+            "OLDEST",
+            4,
+            Some(1),
+            cells(&|a| days(a.oldest_secret_days)),
+        ),
+        col("VERIFIED (认证)", "VERIFIED", 1, Some(5), cells(&verified)),
+        col("ICP (备案)", "ICP", 2, Some(3), cells(&icp)),
+        col("PEOPLE", "PEOPLE", 3, Some(2), cells(&people)),
+    ]
+}
+
+fn days(age: Option<i64>) -> Cell {
+    match age {
+        Some(d) => Cell::new(format!("{d} days"), format!("{d}d")),
+        None => Cell::same("—"),
+    }
+}
+
+fn verified(a: &AppHealth) -> Cell {
+    match &a.verification {
+        Known::Set(v) if v.days_left < 0 => Cell::new(format!("{} (expired)", v.until), "expired"),
+        Known::Set(v) => Cell::new(
+            format!("{} ({} days left)", v.until, v.days_left),
+            format!("{}d left", v.days_left),
+        ),
+        Known::Missing => Cell::same("missing"),
+        Known::Unknown => Cell::same("?"),
+    }
+}
+
+fn icp(a: &AppHealth) -> Cell {
+    match &a.icp {
+        Known::Set(number) => Cell::new(output::escape(number), "ok"),
+        Known::Missing => Cell::same("missing"),
+        Known::Unknown => Cell::same("?"),
+    }
+}
+
+fn people(a: &AppHealth) -> Cell {
+    let abbrev = |r: Role| match r {
+        Role::Admin => "a",
+        Role::Operator => "op",
+        Role::Developer => "d",
+        Role::DataAnalyst => "da",
+        Role::TransactionsAnalyst => "ta",
+        Role::Tester => "t",
+    };
+    let owners = a.people.owners.len();
+    let mut full = vec![format!("owners {owners}")];
+    let mut short = vec![format!("o{owners}")];
+    for (role, count) in &a.people.roles {
+        full.push(format!("{role} {count}"));
+        short.push(format!("{}{count}", abbrev(*role)));
+    }
+    Cell::new(full.join(", "), short.join(" "))
+}
+
+/// One app in detail, then its problems.
+fn detail(general: &[Finding], apps: &[AppHealth], style: &Style) -> String {
+    let Some(a) = apps.first() else {
+        return String::new();
+    };
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    rows.push(("State", a.state.as_str().to_string()));
+    let appsecret = a
         .secrets
         .iter()
-        .map(|(n, s)| json!({"name": n, "access": s.access, "set_at": s.versions[0].set_at, "age_days": age_days(&s.versions[0].set_at, now)}))
-        .collect();
-    let oldest = secrets.iter().filter_map(|s| s["age_days"].as_i64()).max();
-    let verified_until = match keys {
-        Some(k) if k.can_read(vault, name, Level::Team) => k
-            .read(vault, name, &Field::Info("verified_until".into()), 0)?
-            .map(|v| v.to_string()),
-        _ => None,
-    };
-    Ok(json!({
-        "app": name,
-        "appid": app.appid,
-        "secrets": secrets,
-        "oldest_secret_days": oldest,
-        "verified_until": verified_until,
-        "roster_gaps": roster_gaps(vault, app),
-        "rotations_due": offboarding::rotations_due(vault).into_iter().filter(|d| d.app == name).map(|d| json!({"name": d.secret, "reason": d.reason})).collect::<Vec<_>>(),
-    }))
-}
-
-fn age_days(set_at: &str, now: OffsetDateTime) -> Option<i64> {
-    OffsetDateTime::parse(set_at, &Rfc3339)
-        .ok()
-        .map(|t| (now - t).whole_days())
-}
-
-fn roster_gaps(vault: &Vault, app: &App) -> Vec<String> {
-    let mut gaps = Vec::new();
-    if !app.roster.values().any(|r| r.contains(&Role::Admin)) {
-        gaps.push("no admin on the roster".to_string());
-    }
-    if !app.roster.values().any(|r| r.contains(&Role::Developer)) {
-        gaps.push("no developer on the roster".to_string());
-    }
-    for handle in app
-        .roster
-        .keys()
-        .filter(|h| !vault.members.contains_key(*h))
+        .find(|s| s.name == crate::wechat::APPSECRET);
+    rows.push((
+        "AppSecret",
+        match appsecret {
+            Some(s) => format!(
+                "{} days old{}",
+                s.age_days.unwrap_or_default(),
+                s.max_age_days
+                    .map(|m| format!(" (limit {m})"))
+                    .unwrap_or_default()
+            ),
+            None => "none stored".into(),
+        },
+    ));
+    for s in a
+        .secrets
+        .iter()
+        .filter(|s| s.name != crate::wechat::APPSECRET)
     {
-        gaps.push(format!("{handle} has no key"));
+        rows.push((
+            "Secret",
+            format!(
+                "{} ({}), {} days old{}",
+                s.name,
+                s.access,
+                s.age_days.unwrap_or_default(),
+                s.max_age_days
+                    .map(|m| format!(" (limit {m})"))
+                    .unwrap_or_default()
+            ),
+        ));
     }
-    gaps
-}
-
-fn join<'v>(list: &'v Value, item: impl Fn(&'v Value) -> Option<&'v str>) -> String {
-    list.as_array()
-        .map(|a| a.iter().filter_map(item).collect::<Vec<_>>().join("; "))
-        .unwrap_or_default()
+    rows.push(("Verification", verified(a).full));
+    rows.push(("ICP filing", icp(a).full));
+    rows.push((
+        "Owners",
+        if a.people.owners.is_empty() {
+            "—".into()
+        } else {
+            a.people.owners.join(", ")
+        },
+    ));
+    rows.push(("Roles", people(a).full));
+    rows.push((
+        "Admin contact",
+        match a.admin_contact {
+            Known::Set(true) => "recorded",
+            Known::Set(false) | Known::Missing => "missing",
+            Known::Unknown => "?",
+        }
+        .into(),
+    ));
+    let mut out = format!("{}  {}\n", a.app, a.appid);
+    for (label, value) in rows {
+        out.push_str(&format!(
+            "  {label:<14}{}\n",
+            table::wrap(&value, style.width.max(30), 16)
+        ));
+    }
+    let problems: Vec<&Finding> = general.iter().chain(&a.problems).collect();
+    if !problems.is_empty() {
+        out.push_str("Problems:\n");
+        for f in problems {
+            out.push_str(&problem_line(None, f, style));
+        }
+    }
+    out
 }

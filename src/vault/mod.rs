@@ -8,9 +8,11 @@ pub mod keyring;
 pub mod model;
 pub mod offboarding;
 pub mod policy;
+pub mod rules;
 
 pub use keyring::Keyring;
 pub use model::{
     App, Departure, DepartureKind, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT,
     HISTORY,
 };
+pub use rules::Rules;

@@ -27,6 +27,9 @@ pub struct Vault {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departures: Vec<Departure>,
     pub apps: BTreeMap<String, App>,
+    /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
+    #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
+    pub rules: super::rules::Rules,
     /// An owner's Ed25519 signature over the policy (see `vault::policy`); absent in format 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<PolicySignature>,
@@ -197,6 +200,7 @@ impl Vault {
             members: BTreeMap::new(),
             departures: Vec::new(),
             apps: BTreeMap::new(),
+            rules: Default::default(),
             signature: None,
         }
     }
@@ -244,6 +248,7 @@ impl Vault {
 
     /// Structural rules a well-formed vault keeps.
     fn check(&self) -> std::result::Result<(), String> {
+        self.rules.check()?;
         for (handle, member) in &self.members {
             if !is_valid_name(handle) {
                 return Err(format!(
@@ -334,19 +339,22 @@ impl Vault {
     }
 
     pub fn app(&self, name: &str) -> Result<&App> {
-        self.apps.get(name).ok_or_else(|| Error::unknown_app(name))
+        self.apps
+            .get(name)
+            .ok_or_else(|| crate::suggest::unknown_app(name, self.apps.keys().map(String::as_str)))
     }
 
     pub fn app_mut(&mut self, name: &str) -> Result<&mut App> {
+        let known: Vec<String> = self.apps.keys().cloned().collect();
         self.apps
             .get_mut(name)
-            .ok_or_else(|| Error::unknown_app(name))
+            .ok_or_else(|| crate::suggest::unknown_app(name, known.iter().map(String::as_str)))
     }
 
     pub fn member(&self, handle: &str) -> Result<&Member> {
-        self.members
-            .get(handle)
-            .ok_or_else(|| Error::unknown_member(handle))
+        self.members.get(handle).ok_or_else(|| {
+            crate::suggest::unknown_member(handle, self.members.keys().map(String::as_str))
+        })
     }
 
     pub fn owners(&self) -> impl Iterator<Item = &str> {
@@ -375,9 +383,10 @@ impl App {
     }
 
     pub fn secret(&self, app: &str, name: &str) -> Result<&Secret> {
-        self.secrets
-            .get(name)
-            .ok_or_else(|| Error::unknown_secret(app, name))
+        self.secrets.get(name).ok_or_else(|| {
+            let known = self.secrets.keys().chain(self.config.keys());
+            crate::suggest::unknown_secret(app, name, known.map(String::as_str))
+        })
     }
 
     /// The access level of a field.

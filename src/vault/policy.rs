@@ -29,6 +29,9 @@ pub struct Policy {
     pub apps: BTreeMap<String, PolicyApp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departures: Option<Vec<Departure>>,
+    /// Left out of the signed bytes while default, so format-2 signatures still verify.
+    #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
+    pub rules: super::rules::Rules,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,6 +106,7 @@ impl Policy {
                     )
                 })
                 .collect(),
+            rules: vault.rules.clone(),
         }
     }
 
@@ -223,6 +227,9 @@ pub fn describe_changes(old: &Policy, new: &Policy) -> Vec<String> {
             d.kind.as_str(),
             d.revision
         ));
+    }
+    if old.rules != new.rules {
+        out.push("the health rules changed".to_string());
     }
     let known = old.departures().len();
     for d in new.departures().iter().skip(known) {

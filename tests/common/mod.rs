@@ -139,6 +139,31 @@ impl World {
         }
     }
 
+    /// Runs mpvault under a pseudo-terminal (util-linux `script`) with `env` added, typing
+    /// `typed` (printf escapes) after a moment.
+    pub fn at_terminal(
+        &self,
+        person: &Person,
+        args: &str,
+        typed: &str,
+        env: &[(&str, &str)],
+    ) -> std::process::Output {
+        let mpvault = self.std_cmd(person);
+        let command = format!("'{}' {args}", mpvault.get_program().to_string_lossy());
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "(sleep 0.5; printf '{typed}') | script -qec \"$0\" /dev/null"
+            ))
+            .arg(command)
+            .current_dir(self.project())
+            .env_clear()
+            .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.project().join(rel)
     }

@@ -1,0 +1,127 @@
+//! `verify APP` / `verify --all`: ask WeChat whether the stored AppID and AppSecret belong
+//! together, without disturbing the access token production uses.
+
+use zeroize::Zeroizing;
+
+use super::Context;
+use crate::error::{exit, Error, Result};
+use crate::output;
+use crate::vault::Field;
+use crate::wechat;
+use crate::wechat_api;
+
+/// What one app needs to be checked, or why it cannot be.
+enum Target {
+    Check {
+        app: String,
+        appid: String,
+        secret: Zeroizing<String>,
+    },
+    Skip {
+        app: String,
+        why: String,
+    },
+    /// The AppSecret is there but does not open.
+    Failed {
+        app: String,
+        why: String,
+    },
+}
+
+pub fn run(ctx: &Context, app: Option<&str>, all: bool) -> Result<i32> {
+    wechat_api::base_url()?;
+    match app {
+        Some(app) if !all => one(ctx, app),
+        _ => every(ctx),
+    }
+}
+
+fn one(ctx: &Context, app: &str) -> Result<i32> {
+    let (appid, secret) = ctx.read(|vault, keys| {
+        let a = vault.app(app)?;
+        a.secret(app, wechat::APPSECRET)?;
+        let secret = keys
+            .read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0)?
+            .ok_or_else(|| {
+                Error::not_found(
+                    format!("'{app}' has no AppSecret"),
+                    format!("`mpvault add-secret {app}`"),
+                )
+            })?;
+        Ok((a.appid.clone(), secret))
+    })?;
+    wechat_api::verify(app, &appid, &secret)?;
+    output::line(&format!(
+        "{app} ({appid}): WeChat accepted the AppID and AppSecret."
+    ))?;
+    Ok(0)
+}
+
+fn every(ctx: &Context) -> Result<i32> {
+    let targets = ctx.read(|vault, keys| {
+        let mut targets = Vec::new();
+        for (app, a) in &vault.apps {
+            let target = match a.secrets.get(wechat::APPSECRET) {
+                None => Target::Skip {
+                    app: app.clone(),
+                    why: "no AppSecret stored".into(),
+                },
+                Some(s) if !keys.can_read(vault, app, s.access) => Target::Skip {
+                    app: app.clone(),
+                    why: format!("you cannot read its {} level", s.access),
+                },
+                // One damaged value does not stop the others from being checked.
+                Some(_) => match keys.read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0)
+                {
+                    Ok(secret) => Target::Check {
+                        app: app.clone(),
+                        appid: a.appid.clone(),
+                        secret: secret.unwrap_or_default(),
+                    },
+                    Err(e) => Target::Failed {
+                        app: app.clone(),
+                        why: e.to_string(),
+                    },
+                },
+            };
+            targets.push(target);
+        }
+        Ok(targets)
+    })?;
+    if targets.is_empty() {
+        output::line("No apps to verify.")?;
+        return Ok(0);
+    }
+    let (mut rejected, mut unverified) = (false, false);
+    for target in targets {
+        let line = match target {
+            Target::Skip { app, why } => format!("{app}: skipped, {why}."),
+            Target::Failed { app, why } => {
+                unverified = true;
+                format!("{app}: not checked, {why}.")
+            }
+            Target::Check { app, appid, secret } => {
+                match wechat_api::verify(&app, &appid, &secret) {
+                    Ok(()) => format!("{app} ({appid}): accepted."),
+                    Err(e) => {
+                        match e {
+                            Error::Rejected { .. } => rejected = true,
+                            _ => unverified = true,
+                        }
+                        let hint = e.hint().map(|h| format!("; {h}")).unwrap_or_default();
+                        format!("{app} ({appid}): {e}{hint}.")
+                    }
+                }
+            }
+        };
+        output::line(&line)?;
+    }
+    // A definite "wrong pair" outranks "could not tell".
+    Ok(if rejected {
+        exit::BROKEN
+    } else if unverified {
+        exit::UNVERIFIED
+    } else {
+        0
+    })
+}

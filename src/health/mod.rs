@@ -1,0 +1,454 @@
+//! Health of each app: secrets' age against the vault's rules, rotations due, the yearly
+//! verification (认证), the ICP filing (备案), the roster and the administrator's contacts.
+//!
+//! This module only finds things; `commands::status` shows them. Every finding says what is
+//! wrong and what to do, and has a severity that decides `status`'s exit code.
+
+pub mod table;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+
+use crate::error::{exit, Error};
+use crate::vault::{access, App, Field, Keyring, Rules, Vault};
+use crate::wechat::{self, Level, Role};
+
+/// How bad a finding is. Ordered: the worst is the greatest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Ok,
+    /// Needs doing soon: a rotation, a verification within its window, a missing record.
+    Due,
+    /// Already wrong: an expired verification, a damaged value, a key given to the wrong person.
+    Broken,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Ok => "ok",
+            Severity::Due => "due",
+            Severity::Broken => "broken",
+        }
+    }
+
+    /// `status` exits with this, so CI can gate on it.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Severity::Ok => 0,
+            Severity::Due => exit::DUE,
+            Severity::Broken => exit::BROKEN,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub what: String,
+    pub hint: String,
+}
+
+impl Finding {
+    fn due(what: impl Into<String>, hint: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Due,
+            what: what.into(),
+            hint: hint.into(),
+        }
+    }
+    fn broken(what: impl Into<String>, hint: impl Into<String>) -> Self {
+        Finding {
+            severity: Severity::Broken,
+            what: what.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// A value the reader may or may not be able to decrypt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "state", content = "value")]
+pub enum Known<T> {
+    /// The reader cannot read this app's team level (no identity, or not on its roster).
+    Unknown,
+    Missing,
+    Set(T),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SecretAge {
+    pub name: String,
+    pub access: Level,
+    pub set_at: String,
+    pub age_days: Option<i64>,
+    pub max_age_days: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verification {
+    pub until: String,
+    pub days_left: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct People {
+    /// Vault owners read every app whether or not they hold a console role on it.
+    pub owners: Vec<String>,
+    /// Console roles on this app and how many hold each.
+    pub roles: BTreeMap<Role, usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AppHealth {
+    pub app: String,
+    pub appid: String,
+    pub state: Severity,
+    pub secrets: Vec<SecretAge>,
+    pub appsecret_age_days: Option<i64>,
+    pub oldest_secret_days: Option<i64>,
+    /// The recorded expiry, for scripts that want just the date.
+    pub verified_until: Option<String>,
+    pub verification: Known<Verification>,
+    pub icp: Known<String>,
+    pub admin_contact: Known<bool>,
+    pub people: People,
+    pub rotations_due: Vec<RotationDue>,
+    pub problems: Vec<Finding>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RotationDue {
+    pub name: String,
+    pub reason: String,
+}
+
+/// Findings about the whole vault rather than one app.
+pub fn vault_findings(vault: &Vault) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if vault.format < crate::vault::FORMAT {
+        out.push(Finding::due(
+            format!(
+                "the vault is in format {}, which is read-only until an owner adopts it",
+                vault.format
+            ),
+            "an owner reviews and signs it with `mpvault sign`",
+        ));
+    }
+    out
+}
+
+/// Examines one app as of `today`. `keys` reads the team level when the reader may.
+pub fn app_health(
+    vault: &Vault,
+    keys: Option<&mut Keyring>,
+    name: &str,
+    app: &App,
+    now: OffsetDateTime,
+) -> AppHealth {
+    let rules = &vault.rules;
+    let mut problems = Vec::new();
+    let secrets = secret_ages(app, rules, now);
+    for s in &secrets {
+        if let (Some(age), Some(max)) = (s.age_days, s.max_age_days) {
+            if age > i64::from(max) {
+                problems.push(Finding::due(
+                    format!("{} is {age} days old (the limit is {max})", s.name),
+                    rotate_hint(name, &s.name),
+                ));
+            }
+        }
+    }
+    let rotations_due = rotations_due(vault, name);
+    for due in &rotations_due {
+        problems.push(Finding::due(
+            format!("{} must be rotated: {}", due.name, due.reason),
+            rotate_hint(name, &due.name),
+        ));
+    }
+    let mut reader = Reader::new(vault, keys, name, &mut problems);
+    let verification = reader.info("verified_until");
+    let icp = reader.info("icp");
+    let admin_contact = reader.has_contact();
+    reader.check_integrity();
+    let verification = verification_state(name, verification, rules, now.date(), &mut problems);
+    if icp == Known::Missing && rules.icp_required() {
+        problems.push(Finding::due(
+            "no ICP filing (备案) number is recorded",
+            format!("file it under 账户设置 → ICP filing in the console, then `mpvault app set {name} --icp NUMBER`"),
+        ));
+    }
+    if admin_contact == Known::Set(false) {
+        problems.push(Finding::due(
+            "no administrator contact is recorded",
+            format!("`mpvault app contact {name}` asks for the 管理员's name, WeChat ID, email and phone"),
+        ));
+    }
+    problems.extend(key_gaps(vault, name, app));
+    problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
+    let ages = |pick: &dyn Fn(&SecretAge) -> bool| {
+        secrets
+            .iter()
+            .filter(|s| pick(s))
+            .filter_map(|s| s.age_days)
+            .max()
+    };
+    AppHealth {
+        app: name.to_string(),
+        appid: app.appid.clone(),
+        state: problems
+            .iter()
+            .map(|p| p.severity)
+            .max()
+            .unwrap_or(Severity::Ok),
+        appsecret_age_days: ages(&|s| s.name == wechat::APPSECRET),
+        oldest_secret_days: ages(&|_| true),
+        verified_until: match &verification {
+            Known::Set(v) => Some(v.until.clone()),
+            _ => None,
+        },
+        secrets,
+        verification,
+        icp,
+        admin_contact,
+        people: people(vault, app),
+        rotations_due,
+        problems,
+    }
+}
+
+/// Secrets someone who lost access could read. The one place "rotation due" comes from, so
+/// that how it is computed can change without touching `status`.
+pub fn rotations_due(vault: &Vault, app: &str) -> Vec<RotationDue> {
+    crate::vault::offboarding::rotations_due(vault)
+        .into_iter()
+        .filter(|d| d.app == app)
+        .map(|d| RotationDue {
+            name: d.secret,
+            reason: d.reason,
+        })
+        .collect()
+}
+
+fn rotate_hint(app: &str, secret: &str) -> String {
+    if secret == wechat::APPSECRET {
+        format!("reset it in the console (开发管理 → 开发设置), then `mpvault rotate-secret {app} --verify`")
+    } else {
+        format!("replace it where it was issued, then `mpvault rotate-secret {app} {secret}`")
+    }
+}
+
+fn secret_ages(app: &App, rules: &Rules, now: OffsetDateTime) -> Vec<SecretAge> {
+    app.secrets
+        .iter()
+        .map(|(name, s)| {
+            let set_at = s
+                .versions
+                .first()
+                .map(|v| v.set_at.clone())
+                .unwrap_or_default();
+            SecretAge {
+                name: name.clone(),
+                access: s.access,
+                age_days: age_days(&set_at, now),
+                set_at,
+                max_age_days: rules.max_age(name),
+            }
+        })
+        .collect()
+}
+
+/// Whole days since an RFC 3339 time; a time in the future counts as 0.
+pub fn age_days(set_at: &str, now: OffsetDateTime) -> Option<i64> {
+    OffsetDateTime::parse(set_at, &Rfc3339)
+        .ok()
+        .map(|t| (now - t).whole_days().max(0))
+}
+
+fn verification_state(
+    app: &str,
+    recorded: Known<String>,
+    rules: &Rules,
+    today: Date,
+    problems: &mut Vec<Finding>,
+) -> Known<Verification> {
+    let until = match recorded {
+        Known::Set(text) => text,
+        Known::Missing => {
+            problems.push(Finding::due(
+                "no verification (认证) expiry is recorded",
+                format!("find it under 账户设置 → 微信认证, then `mpvault app set {app} --verified-until YYYY-MM-DD`"),
+            ));
+            return Known::Missing;
+        }
+        Known::Unknown => return Known::Unknown,
+    };
+    let Ok(date) = crate::commands::parse_date(&until) else {
+        problems.push(Finding::broken(
+            "the recorded verification expiry is not a date",
+            format!("`mpvault app set {app} --verified-until YYYY-MM-DD`"),
+        ));
+        return Known::Missing;
+    };
+    let until = date.to_string();
+    let days_left = (date - today).whole_days();
+    let renew = format!("renew it under 账户设置 → 微信认证 (CN¥300), then `mpvault app set {app} --verified-until NEW-DATE`");
+    if days_left < 0 {
+        problems.push(Finding::broken(
+            format!(
+                "the verification (认证) expired on {until}, {} days ago",
+                -days_left
+            ),
+            renew,
+        ));
+    } else if days_left <= i64::from(rules.verification_window()) {
+        problems.push(Finding::due(
+            format!("the verification (认证) expires on {until}, in {days_left} days"),
+            renew,
+        ));
+    }
+    Known::Set(Verification { until, days_left })
+}
+
+fn people(vault: &Vault, app: &App) -> People {
+    let mut roles = BTreeMap::new();
+    for held in app.roster.values() {
+        for role in held {
+            *roles.entry(*role).or_insert(0) += 1;
+        }
+    }
+    People {
+        owners: vault.owners().map(str::to_string).collect(),
+        roles,
+    }
+}
+
+/// Members entitled to a level whose data key is not wrapped to them, and the reverse.
+fn key_gaps(vault: &Vault, name: &str, app: &App) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (level, key) in &app.keys {
+        let entitled = access::readers(vault, name, *level);
+        for handle in entitled.iter().filter(|h| !key.readers.contains(h)) {
+            out.push(Finding::due(
+                format!("{handle} has no key to the {level} level"),
+                format!("an owner runs `mpvault rekey {name}`"),
+            ));
+        }
+        for handle in key.readers.iter().filter(|h| !entitled.contains(*h)) {
+            out.push(Finding::broken(
+                format!("{handle} holds the {level} key without a role that reaches it"),
+                format!(
+                    "an owner runs `mpvault rekey {name}`, then rotates what {handle} could read"
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Reads team-level values for the health check, turning a damaged value into a finding.
+struct Reader<'r, 'k, 'v> {
+    vault: &'v Vault,
+    keys: Option<&'r mut Keyring<'k>>,
+    app: &'v str,
+    problems: &'r mut Vec<Finding>,
+}
+
+impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
+    fn new(
+        vault: &'v Vault,
+        keys: Option<&'r mut Keyring<'k>>,
+        app: &'v str,
+        problems: &'r mut Vec<Finding>,
+    ) -> Self {
+        let keys = keys.filter(|k| k.can_read(vault, app, Level::Team));
+        Reader {
+            vault,
+            keys,
+            app,
+            problems,
+        }
+    }
+
+    fn read(&mut self, field: &Field) -> Known<String> {
+        let Some(keys) = self.keys.as_deref_mut() else {
+            return Known::Unknown;
+        };
+        match keys.read(self.vault, self.app, field, 0) {
+            Ok(Some(v)) if !v.trim().is_empty() => Known::Set(v.to_string()),
+            Ok(_) => Known::Missing,
+            Err(e) => {
+                self.problems.extend(damaged(&e));
+                Known::Unknown
+            }
+        }
+    }
+
+    fn info(&mut self, field: &str) -> Known<String> {
+        self.read(&Field::Info(field.to_string()))
+    }
+
+    /// Whether any way to reach the administrator is recorded.
+    fn has_contact(&mut self) -> Known<bool> {
+        let mut any = Known::Set(false);
+        for field in ["wechat", "phone", "email"] {
+            match self.read(&Field::Contact(field.to_string())) {
+                Known::Set(_) => any = Known::Set(true),
+                Known::Unknown => return Known::Unknown,
+                Known::Missing => {}
+            }
+        }
+        any
+    }
+
+    /// Opens every other value this reader may read, so a damaged one is named here rather
+    /// than in the middle of a build.
+    fn check_integrity(&mut self) {
+        let Some(keys) = self.keys.as_deref_mut() else {
+            return;
+        };
+        let Ok(app) = self.vault.app(self.app) else {
+            return;
+        };
+        let mut fields: Vec<Field> = app
+            .info
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "verified_until" | "icp"))
+            .map(|k| Field::Info(k.clone()))
+            .chain(
+                app.contact
+                    .keys()
+                    .filter(|k| k.as_str() == "name")
+                    .map(|k| Field::Contact(k.clone())),
+            )
+            .chain(app.config.keys().map(|k| Field::Config(k.clone())))
+            .collect();
+        fields.extend(
+            app.secrets
+                .iter()
+                .filter(|(_, s)| keys.can_read(self.vault, self.app, s.access))
+                .map(|(n, _)| Field::Secret(n.clone())),
+        );
+        for field in fields {
+            if let Err(e) = keys.read(self.vault, self.app, &field, 0) {
+                self.problems.extend(damaged(&e));
+            }
+        }
+    }
+}
+
+/// A value that does not open is broken; a key that is not ours is a gap `key_gaps` names.
+fn damaged(error: &Error) -> Option<Finding> {
+    matches!(error, Error::Corrupt { .. }).then(|| {
+        Finding::broken(
+            error.to_string(),
+            error
+                .hint()
+                .unwrap_or_else(|| "restore mpvault.json from git".into()),
+        )
+    })
+}

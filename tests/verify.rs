@@ -1,0 +1,392 @@
+//! `verify` and `rotate-secret --verify` against a stub of WeChat's API on 127.0.0.1: every
+//! answer's sentence and exit code, and what was sent (POST, the stable_token path,
+//! `force_refresh: false`, no secret in the URL).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+
+/// One request as the stub saw it.
+#[derive(Clone, Debug)]
+struct Request {
+    method: String,
+    target: String,
+    body: serde_json::Value,
+}
+
+/// A stub WeChat API: answers each request with the next of `answers`, records the request.
+struct Stub {
+    url: String,
+    seen: Arc<Mutex<Vec<Request>>>,
+}
+
+impl Stub {
+    fn start(answers: Vec<&'static str>) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for answer in answers {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut head = String::new();
+                reader.read_line(&mut head).unwrap();
+                let mut parts = head.split_whitespace();
+                let (method, target) = (
+                    parts.next().unwrap().to_string(),
+                    parts.next().unwrap().to_string(),
+                );
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("content-length") {
+                            length = v.trim().parse().unwrap();
+                        }
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                log.lock().unwrap().push(Request {
+                    method,
+                    target,
+                    body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+                });
+                let mut stream = reader.into_inner();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        Stub { url, seen }
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+const OK: &str = r#"{"access_token":"ACCESS_TOKEN_VALUE","expires_in":7200}"#;
+
+fn world_with_secret() -> (World, Person) {
+    let w = World::new();
+    let alice = w.owner_with_app();
+    w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
+    (w, alice)
+}
+
+fn verify(w: &World, who: &Person, stub: &Stub, args: &[&str]) -> std::process::Output {
+    w.cmd(who)
+        .arg("verify")
+        .args(args)
+        .env("MPVAULT_WECHAT_API", &stub.url)
+        .output()
+        .unwrap()
+}
+
+/// The request is the safe one, and the secret is only in its body.
+fn assert_safe_request(request: &Request, appid: &str, secret: &str) {
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.target, "/cgi-bin/stable_token");
+    assert!(!request.target.contains(secret), "secret in the URL");
+    assert_eq!(request.body["grant_type"], "client_credential");
+    assert_eq!(request.body["force_refresh"], false);
+    assert_eq!(request.body["appid"], appid);
+    assert_eq!(request.body["secret"], secret);
+}
+
+#[test]
+fn an_accepted_pair_exits_0_and_never_forces_a_refresh() {
+    let (w, alice) = world_with_secret();
+    let stub = Stub::start(vec![OK]);
+    let out = verify(&w, &alice, &stub, &["shop"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        format!("shop ({APPID}): WeChat accepted the AppID and AppSecret.\n")
+    );
+    assert!(
+        !stdout.contains("ACCESS_TOKEN_VALUE"),
+        "the token is never shown"
+    );
+    let requests = stub.requests();
+    assert_eq!(requests.len(), 1);
+    assert_safe_request(&requests[0], APPID, APPSECRET);
+}
+
+/// Each of WeChat's answers: the exit code and the sentence the user reads.
+#[test]
+fn every_answer_has_a_sentence_and_an_exit_code() {
+    let cases: [(&str, i32, &str); 11] = [
+        (r#"{"errcode":40013,"errmsg":"invalid appid"}"#, 8, "WeChat says wx0123456789abcdef ('shop') is not a valid AppID; compare it with 小程序ID under 开发管理 → 开发设置"),
+        (r#"{"errcode":40001,"errmsg":"invalid credential"}"#, 8, "WeChat rejected the AppSecret of 'shop' (wx0123456789abcdef); paste it again with `mpvault rotate-secret shop --verify`"),
+        (r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#, 8, "WeChat rejected the AppSecret of 'shop'"),
+        (r#"{"errcode":40164,"errmsg":"invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 6a1"}"#, 9, "this machine's IP 203.0.113.7 is not on the API IP whitelist of 'shop'; an administrator adds it under 开发管理 → 开发设置 → IP白名单"),
+        (r#"{"errcode":40243,"errmsg":"AppSecret已被冻结"}"#, 8, "the AppSecret of 'shop' is frozen; an administrator unfreezes it"),
+        (r#"{"errcode":89501,"errmsg":"此IP正在等待管理员确认"}"#, 9, "WeChat is waiting for the administrator of 'shop' to allow calls from this IP"),
+        (r#"{"errcode":89503,"errmsg":"此次调用需要管理员确认"}"#, 9, "this call needs the confirmation of the administrator of 'shop'"),
+        (r#"{"errcode":89506,"errmsg":"24小时内该IP被管理员拒绝调用两次"}"#, 9, "refused calls from this IP twice, so WeChat blocks it for 24 hours"),
+        (r#"{"errcode":89507,"errmsg":"1小时内该IP被管理员拒绝调用一次"}"#, 9, "refused calls from this IP, so WeChat blocks it for an hour"),
+        (r#"{"errcode":-1,"errmsg":"system error"}"#, 9, "WeChat is busy (error -1); try again in a minute"),
+        ("<html>gateway</html>", 9, "was not WeChat's (HTTP 200, not JSON)"),
+    ];
+    let (w, alice) = world_with_secret();
+    let stub = Stub::start(cases.iter().map(|c| c.0).collect());
+    for (answer, code, says) in cases {
+        let out = verify(&w, &alice, &stub, &["shop"]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(code), "{answer}: {err}");
+        assert!(err.contains(says), "{answer}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(!err.contains(APPSECRET), "the secret leaked: {err}");
+    }
+    let requests = stub.requests();
+    assert_eq!(requests.len(), cases.len());
+    for r in &requests {
+        assert_safe_request(r, APPID, APPSECRET);
+    }
+}
+
+#[test]
+fn no_answer_is_exit_9() {
+    let (w, alice) = world_with_secret();
+    // A port nothing listens on: bind one, then close it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach http://127.0.0.1:{port}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_plain_http_api_elsewhere_is_refused_before_anything_is_sent() {
+    let (w, alice) = world_with_secret();
+    let stub = Stub::start(vec![OK]);
+    let port = stub.url.rsplit(':').next().unwrap().to_string();
+    // The second dresses another host up as this machine (user info before '@').
+    for api in [
+        "http://proxy.example.com".to_string(),
+        format!("http://127.0.0.1:{port}@proxy.example.com"),
+    ] {
+        for args in [
+            &["verify", "shop"][..],
+            &["rotate-secret", "shop", "--stdin", "--verify"],
+        ] {
+            let saved = w.vault_text();
+            let out = w
+                .cmd(&alice)
+                .args(args)
+                .env("MPVAULT_WECHAT_API", &api)
+                .write_stdin("00112233445566778899aabbccddeeff")
+                .output()
+                .unwrap();
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{api} {args:?}: {err}");
+            assert!(
+                err.contains("MPVAULT_WECHAT_API must be an https:// URL"),
+                "{err}"
+            );
+            assert_eq!(w.vault_text(), saved);
+        }
+    }
+    assert!(stub.requests().is_empty());
+}
+
+#[test]
+fn verify_all_reports_each_app_and_exits_with_the_worst() {
+    let (w, alice) = world_with_secret();
+    w.ok(
+        &alice,
+        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
+    );
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "blog", "--stdin"],
+        "fedcba9876543210fedcba9876543210",
+    );
+    w.ok(
+        &alice,
+        &["app", "add", "mall", "--appid", "wx00000000000000cc"],
+    );
+    // Apps are checked in name order: blog, then shop; mall has no AppSecret.
+    let stub = Stub::start(vec![
+        r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#,
+        OK,
+    ]);
+    let out = verify(&w, &alice, &stub, &["--all"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(8), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("blog (wx00000000000000bb): WeChat rejected the AppSecret of 'blog'"),
+        "{stdout}"
+    );
+    assert_eq!(lines[1], "mall: skipped, no AppSecret stored.");
+    assert_eq!(lines[2], format!("shop ({APPID}): accepted."));
+    let requests = stub.requests();
+    assert_safe_request(
+        &requests[0],
+        "wx00000000000000bb",
+        "fedcba9876543210fedcba9876543210",
+    );
+    assert_safe_request(&requests[1], APPID, APPSECRET);
+}
+
+#[test]
+fn rotate_with_verify_stores_only_what_wechat_accepts() {
+    let (w, alice) = world_with_secret();
+    let new = "00112233445566778899aabbccddeeff";
+    let stub = Stub::start(vec![
+        r#"{"errcode":40001,"errmsg":"invalid credential"}"#,
+        OK,
+    ]);
+    let saved = w.vault_text();
+    let out = w
+        .cmd(&alice)
+        .args(["rotate-secret", "shop", "--stdin", "--verify"])
+        .env("MPVAULT_WECHAT_API", &stub.url)
+        .write_stdin(new)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains(
+            "WeChat rejected the AppSecret of 'shop' (wx0123456789abcdef), so it was not stored"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains(new));
+    assert_eq!(
+        w.vault_text(),
+        saved,
+        "a rejected AppSecret leaves the vault unchanged"
+    );
+    let out = w
+        .cmd(&alice)
+        .args(["rotate-secret", "shop", "--stdin", "--verify"])
+        .env("MPVAULT_WECHAT_API", &stub.url)
+        .write_stdin(new)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("WeChat accepted the new AppSecret of 'shop'."));
+    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]), new);
+    let requests = stub.requests();
+    assert_safe_request(&requests[0], APPID, new);
+    assert_safe_request(&requests[1], APPID, new);
+    // Only the AppSecret can be verified.
+    let (code, err) = w.fails(
+        &alice,
+        &[
+            "rotate-secret",
+            "shop",
+            "WECHAT_UPLOAD_KEY",
+            "--verify",
+            "--stdin",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("only the AppSecret can be verified"), "{err}");
+}
+
+#[test]
+fn a_redirect_is_not_followed_with_the_secret() {
+    let (w, alice) = world_with_secret();
+    let target = Stub::start(vec![OK]);
+    // The first server redirects (307 keeps the body) to the second.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let location = format!("{}/cgi-bin/stable_token", target.url);
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = stream.read(&mut buf);
+        let _ = write!(
+            stream,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    });
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &url)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert!(err.contains("HTTP 307"), "{err}");
+    assert!(
+        target.requests().is_empty(),
+        "the secret followed the redirect"
+    );
+}
+
+#[test]
+fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
+    let (w, alice) = world_with_secret();
+    w.ok(
+        &alice,
+        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
+    );
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "blog", "--stdin"],
+        "fedcba9876543210fedcba9876543210",
+    );
+    // Someone moves shop's ciphertext into blog: it is bound to its place and will not open.
+    let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    vault["apps"]["blog"]["secrets"]["WECHAT_APPSECRET"] =
+        vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"].clone();
+    std::fs::write(
+        w.vault_path(),
+        serde_json::to_string_pretty(&vault).unwrap(),
+    )
+    .unwrap();
+    let stub = Stub::start(vec![OK]);
+    let out = verify(&w, &alice, &stub, &["--all"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(9), "{stdout}");
+    assert!(stdout.starts_with("blog: not checked, the value at secrets/WECHAT_APPSECRET of 'blog' does not belong there or was altered."), "{stdout}");
+    assert!(
+        stdout.contains(&format!("shop ({APPID}): accepted.")),
+        "{stdout}"
+    );
+    assert_eq!(stub.requests().len(), 1);
+}
