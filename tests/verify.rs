@@ -370,7 +370,7 @@ fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
         &["add-secret", "blog", "--stdin"],
         "fedcba9876543210fedcba9876543210",
     );
-    // Someone moves shop's ciphertext into blog: it is bound to its place and will not open.
+    // Someone moves shop's ciphertext into blog: its writer's signature binds its place.
     let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     vault["apps"]["blog"]["secrets"]["WECHAT_APPSECRET"] =
         vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"].clone();
@@ -383,7 +383,7 @@ fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
     let out = verify(&w, &alice, &stub, &["--all"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(9), "{stdout}");
-    assert!(stdout.starts_with("blog: not checked, the value at secrets/WECHAT_APPSECRET of 'blog' does not belong there or was altered."), "{stdout}");
+    assert!(stdout.starts_with("blog: not checked, the value at secrets/WECHAT_APPSECRET of 'blog' does not carry a valid signature of 'alice', its stated writer."), "{stdout}");
     assert!(
         stdout.contains(&format!("shop ({APPID}): accepted.")),
         "{stdout}"
