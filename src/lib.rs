@@ -7,10 +7,14 @@
 
 pub mod cli;
 pub mod commands;
+pub mod display;
+pub mod envnames;
 pub mod error;
 pub mod export;
+pub mod hygiene;
 pub mod identity;
 pub mod output;
+pub mod redact;
 pub mod store;
 pub mod trust;
 pub mod vault;

@@ -22,6 +22,7 @@ pub fn add(
     stdin: bool,
 ) -> Result<i32> {
     let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    check_args(app, &name)?;
     check_secret_name(&name)?;
     let level = match access {
         Some(level) => level.parse()?,
@@ -66,6 +67,7 @@ pub fn rotate(
     generate: bool,
 ) -> Result<i32> {
     let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    check_args(app, &name)?;
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret.
     let level = ctx.read(|vault, keys| {
@@ -101,6 +103,7 @@ pub fn rotate(
 }
 
 pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32> {
+    check_args(app, name)?;
     let value = ctx.read(|vault, keys| {
         let a = vault.app(app)?;
         let field = if a.config.contains_key(name) && previous == 0 {
@@ -153,6 +156,7 @@ pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Resu
 }
 
 pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
+    check_args(app, name)?;
     ctx.write(|vault, keys| {
         let level = vault.app(app)?.secret(app, name)?.access;
         if !keys.is_owner(vault) && !keys.can_read(vault, app, level) {
@@ -171,8 +175,18 @@ pub fn remove(ctx: &Context, app: &str, name: &str) -> Result<i32> {
     Ok(0)
 }
 
+/// The app and secret name arguments of a secret command: one that looks like a value is
+/// refused without being repeated.
+fn check_args(app: &str, name: &str) -> Result<()> {
+    if crate::redact::looks_like_value(app) || crate::redact::looks_like_value(name) {
+        return Err(Error::value_as_name());
+    }
+    Ok(())
+}
+
 fn check_secret_name(name: &str) -> Result<()> {
     check_key(name)?;
+    super::refuse_startup_name(name)?;
     if let Some(prefix) = BUNDLE_PREFIXES.iter().find(|p| name.starts_with(*p)) {
         return Err(Error::invalid(
             format!("{name} starts with {prefix}, which Taro and Vite compile into the shipped Mini Program package, where anyone can read it"),
@@ -220,6 +234,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
             "paste the value, or pipe it in with --stdin",
         ));
     }
+    super::check_value_size(name, &value)?;
     Ok(value)
 }
 

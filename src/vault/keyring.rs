@@ -111,13 +111,14 @@ impl<'a> Keyring<'a> {
                     "restore mpvault.json from git; a ciphertext cannot be moved to another field",
                 )
             })?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+        // Checked in place: a failed `String::from_utf8` would drop a copy unzeroized.
+        let text = std::str::from_utf8(&plain).map_err(|_| {
             Error::corrupt(
                 format!("the value at {} of '{app}' is not text", field.path()),
                 "restore mpvault.json from git",
             )
         })?;
-        Ok(Some(Zeroizing::new(text)))
+        Ok(Some(Zeroizing::new(text.to_string())))
     }
 
     fn seal(

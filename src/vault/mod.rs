@@ -4,6 +4,7 @@
 pub mod access;
 pub mod crypto;
 pub mod keyring;
+pub mod limits;
 pub mod model;
 pub mod policy;
 
