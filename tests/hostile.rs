@@ -566,7 +566,8 @@ fn names_from_the_file_are_validated_on_load() {
     let w = World::new();
     let (_alice, bob) = team(&w);
     let pristine = w.vault_text();
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "secret name",
             Box::new(|v| {
