@@ -750,6 +750,20 @@ fn cases() -> Vec<Case> {
                 "set_by",
             )
         },
+        Case {
+            damage: Some(|t| {
+                edit(t, |v| {
+                    let greeting = v["apps"]["shop"]["config"]["GREETING"].clone();
+                    v["apps"]["shop"]["config"]["WECHAT_APPSECRET"] = greeting;
+                })
+            }),
+            ..case(
+                "a name that is both config and a secret",
+                &["export", "shop"],
+                5,
+                "both as config and as a secret",
+            )
+        },
     ]
 }
 

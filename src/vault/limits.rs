@@ -126,6 +126,10 @@ pub fn check(vault: &Vault) -> Result<(), String> {
         count(&place("config values"), app.config.len(), MAX_ENTRIES)?;
         for (name, sealed) in &app.config {
             env_name(&place("has a malformed config name"), name)?;
+            // A name is config or a secret, never both: an export would carry either.
+            if app.secrets.contains_key(name) {
+                return Err(place(&format!("has {name} both as config and as a secret")));
+            }
             self::sealed(&place(&format!("config {name}")), sealed)?;
         }
         count(&place("secrets"), app.secrets.len(), MAX_ENTRIES)?;
