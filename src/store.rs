@@ -80,6 +80,16 @@ pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> R
     let mut vault = Vault::parse(&original)?;
     let result = change(&mut vault)?;
     let json = vault.to_json();
+    // What mpvault writes, it must read again: a change that would cross a bound of
+    // `vault::limits` is refused here rather than leaving a vault that every command refuses.
+    crate::vault::limits::check_bytes(json.as_bytes())
+        .and_then(|()| crate::vault::limits::check(&vault))
+        .map_err(|what| {
+            Error::invalid(
+                format!("this change would leave a vault mpvault refuses to read: {what}"),
+                "remove apps, members or values you no longer need first",
+            )
+        })?;
     if json.as_bytes() != original.as_slice() {
         let temp = write_temp(path, &json)?;
         temp.persist(path)

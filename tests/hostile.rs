@@ -204,6 +204,29 @@ fn hostile_files_of_the_maximum_size_end_in_a_clear_error() {
     }
 }
 
+/// The bounds hold for writes too: a change that would leave a vault past them is refused,
+/// so mpvault never writes a file it then refuses to read.
+#[test]
+fn a_write_past_the_bounds_is_refused_and_the_vault_stays_readable() {
+    let w = World::new();
+    let (alice, _) = team(&w);
+    let before = w.vault_text();
+    let pairs: Vec<String> = (0..=mpvault::vault::limits::MAX_ENTRIES)
+        .map(|i| format!("K{i}=v"))
+        .collect();
+    let mut args = vec!["config", "set", "shop"];
+    args.extend(pairs.iter().map(String::as_str));
+    let (code, err) = w.fails(&alice, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("would leave a vault mpvault refuses to read"),
+        "{err}"
+    );
+    one_sentence(&err);
+    assert_eq!(w.vault_text(), before);
+    w.ok(&alice, &["app", "list"]);
+}
+
 #[test]
 fn deep_nesting_is_refused_with_a_clear_error() {
     let w = World::new();
