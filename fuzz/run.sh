@@ -4,8 +4,9 @@
 #   TARGETS="vault" fuzz/run.sh 30
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). The growing corpus
 # lives in fuzz/corpus/TARGET (not committed); fuzz/seeds/TARGET holds the committed seeds.
-# A crash is saved in fuzz/artifacts/TARGET and fails the script; keep it as a regression
-# test (tests/fuzz_regressions.rs) once fixed.
+# One process per target, so one core (what -jobs=1 gives, without its forked worker).
+# A crash is saved in fuzz/artifacts/TARGET and fails the script; once fixed, keep the input
+# as a regression test in the normal suite (tests/no_panics.rs or tests/roundtrip.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
