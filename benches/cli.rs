@@ -49,6 +49,8 @@ fn main() {
         baseline,
     );
 
+    hostile(&small, baseline);
+
     let large = Team::new(&bin, 50, 19);
     println!(
         "\nvault of {} apps and {} members",
@@ -72,6 +74,89 @@ fn main() {
         median(|| large.run(&["status"], None)),
         baseline,
     );
+}
+
+/// Files a hostile writer could push, at the largest size mpvault reads: each is read in full
+/// or refused (exit 5) in about the time of an ordinary command (`vault::limits`).
+fn hostile(team: &Team, baseline: Duration) {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    use mpvault::vault::limits::{MAX_FILE_BYTES, MAX_STRING_BYTES};
+    let pristine = std::fs::read_to_string(&team.vault).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&pristine).unwrap();
+    let wrapped = v["apps"]["app10"]["keys"]["developer"]["wrapped"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The wrapped key with its first stanza copied until it is `bytes` long.
+    let inflate = |bytes: usize| {
+        let raw = B64.decode(&wrapped).unwrap();
+        let at = |from: usize, pat: &[u8]| {
+            from + raw[from..]
+                .windows(pat.len())
+                .position(|w| w == pat)
+                .unwrap()
+        };
+        let first = at(0, b"\n-> ") + 1;
+        let end = at(at(first, b"\n") + 1, b"\n") + 1;
+        let mut out = raw[..first].to_vec();
+        while out.len() + raw.len() < bytes {
+            out.extend_from_slice(&raw[first..end]);
+        }
+        out.extend_from_slice(&raw[first..]);
+        B64.encode(out)
+    };
+    let pad = |mut text: String| {
+        assert!(text.len() <= MAX_FILE_BYTES);
+        text.push_str(&" ".repeat(MAX_FILE_BYTES - text.len()));
+        text
+    };
+    let room = MAX_FILE_BYTES - pristine.len() - 1024;
+    let strings =
+        vec![format!("\"{}\"", "x".repeat(MAX_STRING_BYTES - 16)); room / MAX_STRING_BYTES];
+    let cases = [
+        (
+            "8 MiB, mostly whitespace (read)",
+            pad(pristine.clone()),
+            true,
+        ),
+        (
+            "8 MiB of 1 MiB strings in an unknown field (read)",
+            pad(pristine.replacen('{', &format!("{{\"extra\": [{}],", strings.join(",")), 1)),
+            true,
+        ),
+        (
+            "8 MiB, a key inflated to 1 MiB of stanzas (refused)",
+            pad(pristine.replacen(&wrapped, &inflate(MAX_STRING_BYTES / 4 * 3 - 64), 1)),
+            false,
+        ),
+        (
+            "8 MiB of nesting (refused)",
+            pad(pristine.replacen(
+                '{',
+                &format!("{{\"x\": {}{},", "[".repeat(room / 2), "]".repeat(room / 2)),
+                1,
+            )),
+            false,
+        ),
+    ];
+    println!("\nhostile files, `get app10 WECHAT_APPSECRET`");
+    for (label, text, readable) in cases {
+        let path = team.vault.with_file_name("hostile.json");
+        std::fs::write(&path, text).unwrap();
+        let args = [
+            "--vault",
+            path.to_str().unwrap(),
+            "get",
+            "app10",
+            "WECHAT_APPSECRET",
+        ];
+        report(
+            label,
+            median(|| team.run_expecting(&args, readable)),
+            baseline,
+        );
+    }
 }
 
 /// A vault with `apps` apps, an owner and `members` more members holding roles.
@@ -160,6 +245,28 @@ impl Team {
             .unwrap();
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Runs a command that must succeed (`ok`) or be refused as a damaged vault.
+    fn run_expecting(&self, args: &[&str], ok: bool) -> Duration {
+        let start = Instant::now();
+        let out = Command::new(&self.bin)
+            .args(args)
+            .env("XDG_CONFIG_HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join("data"))
+            .env("HOME", &self.home)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let elapsed = start.elapsed();
+        let expected = if ok { Some(0) } else { Some(5) };
+        assert_eq!(
+            out.status.code(),
+            expected,
+            "mpvault {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        elapsed
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Duration {

@@ -101,6 +101,9 @@ impl Error {
     }
 
     pub fn unknown_app(app: &str) -> Self {
+        if crate::redact::looks_like_value(app) {
+            return Self::value_as_name();
+        }
         Self::not_found(
             format!("there is no app named '{app}' in this vault"),
             "run `mpvault app list` to see the apps, or `mpvault app add` to add it",
@@ -113,11 +116,22 @@ impl Error {
         )
     }
     pub fn unknown_secret(app: &str, name: &str) -> Self {
+        if crate::redact::looks_like_value(name) {
+            return Self::value_as_name();
+        }
         Self::not_found(
             format!("app '{app}' has no secret named {name}"),
             format!("run `mpvault app show {app}` to see its secrets, or `mpvault add-secret {app} {name}` to add it"),
         )
     }
+    /// A name argument that looks like a secret value: never repeated, never suggested back.
+    pub fn value_as_name() -> Self {
+        Self::invalid(
+            "a name given on the command line looks like a secret value, so it is not repeated here",
+            "name the secret (for example WECHAT_APPSECRET) and give its value at the hidden prompt or with --stdin, never as an argument",
+        )
+    }
+
     pub fn owners_only(action: &str) -> Self {
         Self::denied(
             format!("only a vault owner can {action}"),

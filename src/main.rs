@@ -2,21 +2,48 @@
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use mpvault::cli::Cli;
 use mpvault::error::{exit, Error};
 
 fn main() -> ExitCode {
+    // Before anything is parsed or read: no secret this process holds may reach a core file.
+    mpvault::hygiene::no_core_dumps();
     // The shell hook from `mpvault completions` calls back with MPVAULT_COMPLETE set.
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(mpvault::complete::ENV)
         .complete();
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code as u8);
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // clap quotes the argument it did not expect; for commands that take secrets
+            // that argument may be one, so say what to do without repeating it.
+            match (mpvault::redact::secret_command(&args), e.kind()) {
+                (
+                    Some(command),
+                    ErrorKind::UnknownArgument
+                    | ErrorKind::InvalidValue
+                    | ErrorKind::InvalidSubcommand
+                    | ErrorKind::NoEquals
+                    | ErrorKind::ValueValidation
+                    | ErrorKind::TooManyValues
+                    | ErrorKind::TooFewValues
+                    | ErrorKind::WrongNumberOfValues
+                    | ErrorKind::ArgumentConflict
+                    | ErrorKind::InvalidUtf8
+                    | ErrorKind::Format,
+                ) => eprintln!("{}", mpvault::redact::usage_error(command)),
+                _ => {
+                    let _ = e.print();
+                }
+            }
+            return ExitCode::from(exit::USAGE as u8);
         }
     };
     let code = match mpvault::commands::run(cli) {
@@ -34,8 +61,10 @@ fn main() -> ExitCode {
 fn report(error: &Error) {
     let what = error.to_string();
     let what = what.trim_end_matches('.');
-    match error.hint() {
-        Some(hint) => eprintln!("mpvault: {what}; {hint}."),
-        None => eprintln!("mpvault: {what}."),
-    }
+    let line = match error.hint() {
+        Some(hint) => format!("{what}; {hint}"),
+        None => what.to_string(),
+    };
+    // One line, whatever the file or the arguments put into it.
+    eprintln!("mpvault: {}.", mpvault::display::escape(&line));
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
+use crate::display::{escape_json, escape_lines};
 use crate::error::{Error, Result};
 
 /// Writes bytes to standard output as they are.
@@ -14,16 +15,17 @@ pub fn write(bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("cannot write to standard output", e))
 }
 
-/// Writes a line of text.
+/// Writes a line of text for people; control characters are escaped.
 pub fn line(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
+    writeln!(out, "{}", escape_lines(text))
         .and_then(|()| out.flush())
         .map_err(|e| Error::io("cannot write to standard output", e))
 }
 
 pub fn json(value: &serde_json::Value) -> Result<()> {
-    line(&serde_json::to_string_pretty(value).expect("JSON values always serialize"))
+    let text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
+    line(&escape_json(&text))
 }
 
 pub fn table<const N: usize>(
@@ -36,26 +38,12 @@ pub fn table<const N: usize>(
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
     for row in rows {
-        table.add_row(row);
+        table.add_row(row.map(|cell| escape_lines(&cell).into_owned()));
     }
     line(&table.to_string())
 }
 
 /// A note for the person at the terminal, on standard error so it never mixes with data.
 pub fn note(text: &str) {
-    eprintln!("{text}");
-}
-
-/// Text from the vault file, with control characters escaped so it cannot move the cursor,
-/// recolour the terminal or forge lines.
-pub fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    eprintln!("{}", escape_lines(text));
 }

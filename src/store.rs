@@ -42,8 +42,19 @@ pub fn locate(explicit: Option<&Path>, start: &Path) -> Result<PathBuf> {
 
 /// Reads and parses the vault without locking.
 pub fn load(path: &Path) -> Result<Vault> {
-    let text = fs::read(path).map_err(|e| Error::io_at("read", path, e))?;
-    Vault::parse(&text)
+    let file = File::open(path).map_err(|e| Error::io_at("read", path, e))?;
+    Vault::parse(&read_bounded(file, path)?)
+}
+
+/// Reads at most one byte more than a vault may have, so a huge file is refused by
+/// `Vault::parse` without being read whole.
+fn read_bounded(file: impl Read, path: &Path) -> Result<Vec<u8>> {
+    let limit = crate::vault::limits::MAX_FILE_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io_at("read", path, e))?;
+    Ok(bytes)
 }
 
 /// Writes a new vault; refuses to replace an existing file.
@@ -69,6 +80,16 @@ pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> R
     let mut vault = Vault::parse(&original)?;
     let result = change(&mut vault)?;
     let json = vault.to_json();
+    // What mpvault writes, it must read again: a change that would cross a bound of
+    // `vault::limits` is refused here rather than leaving a vault that every command refuses.
+    crate::vault::limits::check_bytes(json.as_bytes())
+        .and_then(|()| crate::vault::limits::check(&vault))
+        .map_err(|what| {
+            Error::invalid(
+                format!("this change would leave a vault mpvault refuses to read: {what}"),
+                "remove apps, members or values you no longer need first",
+            )
+        })?;
     if json.as_bytes() != original.as_slice() {
         let temp = write_temp(path, &json)?;
         temp.persist(path)
@@ -82,14 +103,12 @@ pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> R
 /// waited on a file another writer has since renamed away retries on the new one.
 fn lock(path: &Path) -> Result<(File, Vec<u8>)> {
     loop {
-        let mut file = File::open(path).map_err(|e| Error::io_at("open", path, e))?;
+        let file = File::open(path).map_err(|e| Error::io_at("open", path, e))?;
         file.lock().map_err(|e| Error::io_at("lock", path, e))?;
         if !same_file(&file, path)? {
             continue;
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|e| Error::io_at("read", path, e))?;
+        let bytes = read_bounded(&file, path)?;
         return Ok((file, bytes));
     }
 }
@@ -159,8 +178,63 @@ fn sync_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Files with secrets are never written through a symbolic link: a link planted where an
+/// export goes would send the secrets wherever it points. (The rename in `write_private`
+/// replaces a link rather than following it; this says so clearly instead.)
+pub fn refuse_symlink(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(symlink_error(path)),
+        _ => Ok(()),
+    }
+}
+
+pub fn symlink_error(path: &Path) -> Error {
+    Error::invalid(
+        format!(
+            "{} is a symbolic link, and mpvault never writes secrets through a link",
+            path.display()
+        ),
+        "name the real file with -o, or remove the link",
+    )
+}
+
+/// Appends to a file holding plaintext secrets (`$GITHUB_ENV`), creating it with mode 0600.
+/// The open itself refuses a symbolic link (`O_NOFOLLOW`), so no link can be swapped in
+/// between a check and the write; anything but a regular file is refused too.
+pub fn append_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+            return symlink_error(path);
+        }
+        Error::io_at("open", path, e)
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io_at("inspect", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(
+            format!("{} is not a regular file", path.display()),
+            "name a file to append to with -o",
+        ));
+    }
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io_at("append to", path, e))
+}
+
 /// Writes a file holding plaintext secrets: mode 0600, never replacing a file unless `force`.
 pub fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<()> {
+    refuse_symlink(path)?;
     if path.exists() && !force {
         return Err(Error::exists(
             format!("{} already exists", path.display()),

@@ -3,21 +3,7 @@
 
 use crate::error::Error;
 
-/// Whether text looks like a secret value rather than a name: long random-looking tokens,
-/// PEM, or characters names never have.
-pub fn looks_like_value(text: &str) -> bool {
-    let len = text.chars().count();
-    let digits = text.chars().filter(char::is_ascii_digit).count();
-    let mixed_case = text.chars().any(|c| c.is_ascii_lowercase())
-        && text.chars().any(|c| c.is_ascii_uppercase());
-    text.starts_with("-----")
-        || text
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "=+/:$'\"`".contains(c))
-        || len > 40
-        || (len >= 16 && digits * 4 >= len)
-        || (len >= 16 && mixed_case && digits > 0)
-}
+pub use crate::redact::looks_like_value;
 
 /// The candidate closest to `input`, if one is close enough to be a typo.
 pub fn closest<'c>(input: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
@@ -36,7 +22,7 @@ pub fn closest<'c>(input: &str, candidates: impl IntoIterator<Item = &'c str>) -
 
 /// How to show a name the user typed: as it was, or not at all when it may be a secret.
 fn shown(name: &str) -> Option<String> {
-    (!looks_like_value(name)).then(|| crate::output::escape(name))
+    (!looks_like_value(name)).then(|| crate::display::escape(name).into_owned())
 }
 
 const HIDDEN: &str = "that name (it looks like a value, so it is not repeated here)";

@@ -104,7 +104,7 @@ impl FromStr for Role {
                     None => all.to_string(),
                 };
                 return Err(Error::invalid(
-                    format!("'{}' is not a console role", crate::output::escape(s)),
+                    format!("'{}' is not a console role", crate::display::escape(s)),
                     hint,
                 ));
             }

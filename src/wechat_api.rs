@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::display::escape;
 use crate::error::{Error, Result};
-use crate::output::escape;
 
 pub const DEFAULT_API: &str = "https://api.weixin.qq.com";
 pub const API_ENV: &str = "MPVAULT_WECHAT_API";
@@ -127,7 +127,7 @@ fn unverified(what: String, hint: String) -> Result<()> {
 
 /// What each of WeChat's answers means for the person at the terminal.
 fn interpret(app: &str, appid: &str, reply: &Reply) -> Result<()> {
-    let message = escape(&reply.errmsg.chars().take(200).collect::<String>());
+    let message = escape(&reply.errmsg.chars().take(200).collect::<String>()).into_owned();
     match reply.errcode {
         0 if reply.access_token.is_some() => Ok(()),
         0 => unverified(

@@ -2,10 +2,17 @@
 
 mod common;
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use common::*;
+use mpvault::vault::limits;
+
+const PAY_KEY: &str = "Zq8xW3rT5yU7iO9pA1sD3fG5hJ7kL9zX";
 
 enum Who {
     Alice,
+    /// A developer on shop: reads the AppSecret, not the admin-level WeChat Pay key.
+    Bob,
     /// Someone with an identity that is not in the vault.
     Outsider,
     /// Someone with no identity at all.
@@ -19,6 +26,8 @@ struct Case {
     stdin: &'static [u8],
     /// Changes the vault file before the command, for damaged-vault cases.
     damage: Option<fn(&str) -> String>,
+    /// Prepares the project folder (a planted link, say) before the command.
+    prepare: Option<fn(&std::path::Path)>,
     code: i32,
     says: &'static str,
 }
@@ -35,6 +44,7 @@ const fn case(
         args,
         stdin: b"",
         damage: None,
+        prepare: None,
         code,
         says,
     }
@@ -329,7 +339,507 @@ fn cases() -> Vec<Case> {
                 "malformed AppID",
             )
         },
+        // ---- every command, and what the hardening added ----
+        case(
+            "identity over an existing one",
+            &["identity", "new"],
+            6,
+            "already",
+        ),
+        Case {
+            who: Who::Nobody,
+            ..case(
+                "identity show without one",
+                &["identity", "show"],
+                3,
+                "no identity found",
+            )
+        },
+        case("init where a vault exists", &["init"], 6, "already exists"),
+        case(
+            "init with a bad handle",
+            &["init", "--owner", "Bad Handle"],
+            2,
+            "is not a valid member name",
+        ),
+        case(
+            "app add with a bad name",
+            &["app", "add", "Bad Name", "--appid", "wx00000000000000aa"],
+            2,
+            "is not a valid app name",
+        ),
+        case(
+            "app add with an AppID already used",
+            &["app", "add", "blog", "--appid", APPID],
+            6,
+            "is already in the vault",
+        ),
+        case(
+            "app show of an unknown app",
+            &["app", "show", "nope"],
+            3,
+            "there is no app named 'nope'",
+        ),
+        case(
+            "app remove of an unknown app",
+            &["app", "remove", "nope"],
+            3,
+            "there is no app named 'nope'",
+        ),
+        case(
+            "app set with nothing to set",
+            &["app", "set", "shop"],
+            2,
+            "nothing to set",
+        ),
+        case(
+            "app set with a control character",
+            &["app", "set", "shop", "--icp", "a\u{1b}[2Jb"],
+            2,
+            "must be one line",
+        ),
+        case(
+            "app contact with a bad email",
+            &["app", "contact", "shop", "--email", "nope"],
+            2,
+            "email is not valid",
+        ),
+        case(
+            "config unset of a missing key",
+            &["config", "unset", "shop", "NOPE"],
+            3,
+            "has no config value NOPE",
+        ),
+        case(
+            "config set PATH",
+            &["config", "set", "shop", "PATH=/tmp/evil"],
+            2,
+            "PATH cannot be stored in a vault, because",
+        ),
+        case(
+            "config set LD_PRELOAD",
+            &["config", "set", "shop", "LD_PRELOAD=/tmp/x.so"],
+            2,
+            "dynamic loader",
+        ),
+        case(
+            "config set BASH_ENV",
+            &["config", "set", "shop", "BASH_ENV=/tmp/evil.sh"],
+            2,
+            "shells run or obey it",
+        ),
+        case(
+            "config set NODE_OPTIONS",
+            &["config", "set", "shop", "NODE_OPTIONS=--require=/tmp/x"],
+            2,
+            "an interpreter loads",
+        ),
+        case(
+            "config set GIT_SSH_COMMAND",
+            &["config", "set", "shop", "GIT_SSH_COMMAND=sh"],
+            2,
+            "git runs programs",
+        ),
+        case(
+            "config set MPVAULT_IDENTITY",
+            &["config", "set", "shop", "MPVAULT_IDENTITY=x"],
+            2,
+            "mpvault reads it",
+        ),
+        case(
+            "config set with a bare secret",
+            &["config", "set", "shop", APPSECRET],
+            2,
+            "not repeated here",
+        ),
+        case(
+            "add-secret with the value as its name",
+            &["add-secret", "shop", APPSECRET],
+            2,
+            "looks like a secret value",
+        ),
+        case(
+            "add-secret with NAME=value",
+            &[
+                "add-secret",
+                "shop",
+                "WECHAT_APPSECRET=0123456789abcdef0123456789abcdef",
+            ],
+            2,
+            "looks like a secret value",
+        ),
+        case(
+            "add-secret with the value after the name",
+            &["add-secret", "shop", "WECHAT_APPSECRET", APPSECRET],
+            2,
+            "not repeated here in case one is a secret",
+        ),
+        case(
+            "add-secret named BASH_ENV",
+            &["add-secret", "shop", "BASH_ENV", "--stdin"],
+            2,
+            "cannot be stored in a vault",
+        ),
+        case(
+            "rotate-secret with the value as its name",
+            &["rotate-secret", "shop", APPSECRET],
+            2,
+            "looks like a secret value",
+        ),
+        case(
+            "rotate-secret with an unknown flag",
+            &["rotate-secret", "shop", "--value", APPSECRET],
+            2,
+            "secrets come from the hidden prompt or --stdin",
+        ),
+        case(
+            "rotate-secret --generate for the AppSecret",
+            &["rotate-secret", "shop", "--generate"],
+            2,
+            "only WeChat issues",
+        ),
+        Case {
+            stdin: b"0123456789abcdef0123456789abcdeg\n",
+            ..case(
+                "an AppSecret one digit off",
+                &["rotate-secret", "shop", "--stdin"],
+                2,
+                "is not an AppSecret",
+            )
+        },
+        Case {
+            stdin: &[b'x'; limits::MAX_VALUE_BYTES + 1],
+            ..case(
+                "a value larger than a vault keeps",
+                &["add-secret", "shop", "BIG", "--stdin"],
+                2,
+                "more than the 128 KiB a vault keeps",
+            )
+        },
+        case(
+            "get with the value as its name",
+            &["get", "shop", PAY_KEY],
+            2,
+            "looks like a secret value",
+        ),
+        case(
+            "history of an unknown secret",
+            &["history", "shop", "NOPE"],
+            3,
+            "has no secret named NOPE",
+        ),
+        case(
+            "remove-secret of an unknown secret",
+            &["remove-secret", "shop", "NOPE"],
+            3,
+            "has no secret named NOPE",
+        ),
+        case(
+            "member add with a bad handle",
+            &["member", "add", "Eve!", "--key", "age1x"],
+            2,
+            "is not a valid member name",
+        ),
+        case(
+            "member remove of an unknown member",
+            &["member", "remove", "zed"],
+            3,
+            "there is no member named 'zed'",
+        ),
+        case(
+            "role revoke of a role not held",
+            &["role", "revoke", "bob", "shop", "admin"],
+            3,
+            "does not hold the admin role",
+        ),
+        case(
+            "role grant on an unknown app",
+            &["role", "grant", "bob", "nope", "developer"],
+            3,
+            "there is no app named 'nope'",
+        ),
+        case(
+            "roster of an unknown app",
+            &["roster", "nope"],
+            3,
+            "there is no app named 'nope'",
+        ),
+        case(
+            "rekey of an unknown app",
+            &["rekey", "nope"],
+            3,
+            "there is no app named 'nope'",
+        ),
+        case(
+            "run of a missing command",
+            &["run", "shop", "--", "no-such-command-mpvault"],
+            3,
+            "was not found",
+        ),
+        case(
+            "github export without GITHUB_ENV",
+            &["export", "shop", "--format", "github"],
+            2,
+            "GITHUB_ENV is not set",
+        ),
+        case(
+            "upload key that is not there",
+            &["export", "shop", "--upload-key-file"],
+            3,
+            "has no upload key",
+        ),
+        Case {
+            prepare: Some(|dir| {
+                std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("link.env"))
+                    .unwrap()
+            }),
+            ..case(
+                "export through a symlink",
+                &[
+                    "export",
+                    "shop",
+                    "--include-secrets",
+                    "-o",
+                    "link.env",
+                    "--force",
+                ],
+                2,
+                "is a symbolic link",
+            )
+        },
+        Case {
+            prepare: Some(|dir| {
+                std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("gh.env")).unwrap()
+            }),
+            ..case(
+                "github export through a symlink",
+                &[
+                    "export",
+                    "shop",
+                    "--include-secrets",
+                    "--format",
+                    "github",
+                    "-o",
+                    "gh.env",
+                ],
+                2,
+                "is a symbolic link",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "export --only a secret the member may not read",
+                &[
+                    "export",
+                    "shop",
+                    "--include-secrets",
+                    "--only",
+                    "WECHAT_PAY_API_V3_KEY",
+                ],
+                4,
+                "bob cannot read WECHAT_PAY_API_V3_KEY",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "run --only a secret the member may not read",
+                &[
+                    "run",
+                    "shop",
+                    "--include-secrets",
+                    "--only",
+                    "WECHAT_PAY_API_V3_KEY",
+                    "--",
+                    "true",
+                ],
+                4,
+                "which is kept at the admin level",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "a developer reads an admin secret",
+                &["get", "shop", "WECHAT_PAY_API_V3_KEY"],
+                4,
+                "cannot read admin-level values",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "a developer removes an admin secret",
+                &["remove-secret", "shop", "WECHAT_PAY_API_V3_KEY"],
+                4,
+                "cannot remove admin-level secrets",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "a developer rekeys",
+                &["rekey"],
+                4,
+                "only a vault owner can rekey",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "a developer grants roles",
+                &["role", "grant", "bob", "shop", "admin"],
+                4,
+                "only a vault owner can change roles",
+            )
+        },
+        Case {
+            who: Who::Bob,
+            ..case(
+                "a developer removes an app",
+                &["app", "remove", "shop"],
+                4,
+                "only a vault owner can remove apps",
+            )
+        },
+        Case {
+            who: Who::Outsider,
+            stdin: APPSECRET.as_bytes(),
+            ..case(
+                "an outsider rotates",
+                &["rotate-secret", "shop", "--stdin"],
+                4,
+                "is not a member of this vault",
+            )
+        },
+        Case {
+            damage: Some(|t| t.replacen("\"ed25519\": \"", "\"ed25519\": \"AAAA", 1)),
+            ..case(
+                "trust --repin of a broken signature",
+                &["trust", "--repin"],
+                5,
+                "does not verify",
+            )
+        },
+        Case {
+            damage: Some(|t| format!("{t}{}", " ".repeat(limits::MAX_FILE_BYTES))),
+            ..case("a vault over the size limit", &["status"], 5, "larger than")
+        },
+        Case {
+            damage: Some(|t| {
+                t.replacen(
+                    "{",
+                    &format!("{{\"x\": {}{},", "[".repeat(64), "]".repeat(64)),
+                    1,
+                )
+            }),
+            ..case(
+                "a vault nested too deep",
+                &["app", "list"],
+                5,
+                "nested deeper than",
+            )
+        },
+        Case {
+            damage: Some(inflate_developer_key),
+            ..case(
+                "a wrapped key inflated with recipients",
+                &["get", "shop", "WECHAT_APPSECRET"],
+                5,
+                "recipients",
+            )
+        },
+        Case {
+            damage: Some(|t| {
+                edit(t, |v| {
+                    let versions = v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"]
+                        .as_array_mut()
+                        .unwrap();
+                    let first = versions[0].clone();
+                    versions.extend(std::iter::repeat_n(first, 10));
+                })
+            }),
+            ..case(
+                "a history longer than kept",
+                &["history", "shop"],
+                5,
+                "malformed history",
+            )
+        },
+        Case {
+            damage: Some(|t| {
+                edit(t, |v| {
+                    let secrets = v["apps"]["shop"]["secrets"].as_object_mut().unwrap();
+                    let s = secrets.remove("WECHAT_APPSECRET").unwrap();
+                    secrets.insert("X\u{1b}]0;pwned\u{7}".into(), s);
+                })
+            }),
+            ..case(
+                "a control character in a secret name",
+                &["app", "show", "shop"],
+                5,
+                "malformed secret name",
+            )
+        },
+        Case {
+            damage: Some(|t| {
+                edit(t, |v| {
+                    v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_by"] =
+                        "alice\r\u{1b}[2K".into();
+                })
+            }),
+            ..case(
+                "a set_by that is not a handle",
+                &["history", "shop"],
+                5,
+                "set_by",
+            )
+        },
+        Case {
+            damage: Some(|t| {
+                edit(t, |v| {
+                    let greeting = v["apps"]["shop"]["config"]["GREETING"].clone();
+                    v["apps"]["shop"]["config"]["WECHAT_APPSECRET"] = greeting;
+                })
+            }),
+            ..case(
+                "a name that is both config and a secret",
+                &["export", "shop"],
+                5,
+                "is both a config value and a secret",
+            )
+        },
     ]
+}
+
+fn edit(text: &str, change: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    change(&mut v);
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+/// The developer key's first recipient stanza, copied 800 times.
+fn inflate_developer_key(text: &str) -> String {
+    edit(text, |v| {
+        let key = &mut v["apps"]["shop"]["keys"]["developer"]["wrapped"];
+        let bytes = B64.decode(key.as_str().unwrap()).unwrap();
+        let at = |from: usize, pat: &[u8]| {
+            from + bytes[from..]
+                .windows(pat.len())
+                .position(|w| w == pat)
+                .unwrap()
+        };
+        let first = at(0, b"\n-> ") + 1;
+        let second = at(first, b"\n") + 1;
+        let end = at(second, b"\n") + 1;
+        let mut out = bytes[..first].to_vec();
+        for _ in 0..800 {
+            out.extend_from_slice(&bytes[first..end]);
+        }
+        out.extend_from_slice(&bytes[first..]);
+        *key = B64.encode(out).into();
+    })
 }
 
 #[test]
@@ -343,6 +853,12 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
         &alice,
         &["config", "set", "shop", "GREETING=hello ${USER_NAME}"],
     );
+    w.ok_stdin(
+        &alice,
+        &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"],
+        PAY_KEY,
+    );
+    w.ok(&bob, &["app", "list"]);
     let outsider = w.person("outsider");
     let nobody = w.stranger("nobody");
     // Their first look pins the vault's owners (and says so); the cases below are about errors.
@@ -352,8 +868,13 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
     }
     let pristine = std::fs::read(w.vault_path()).unwrap();
 
-    for case in cases() {
+    let cases = cases();
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    for case in cases {
         std::fs::write(w.vault_path(), &pristine).unwrap();
+        if let Some(prepare) = case.prepare {
+            prepare(&w.project());
+        }
         if let Some(damage) = case.damage {
             std::fs::write(
                 w.vault_path(),
@@ -364,6 +885,7 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
         let before = std::fs::read(w.vault_path()).unwrap();
         let person = match case.who {
             Who::Alice => &alice,
+            Who::Bob => &bob,
             Who::Outsider => &outsider,
             Who::Nobody => &nobody,
         };
@@ -394,10 +916,16 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
             err.starts_with("mpvault: ") && err.trim_end().ends_with('.'),
             "{name}: not one sentence: {err}"
         );
-        assert!(
-            !err.contains("panicked") && !err.contains(APPSECRET) && !err.contains("USER_NAME"),
-            "{name}: {err}"
-        );
+        let out_text = String::from_utf8_lossy(&out.stdout);
+        for text in [&err, &out_text] {
+            assert!(
+                !text.contains("panicked")
+                    && !text.contains(APPSECRET)
+                    && !text.contains(PAY_KEY)
+                    && !text.contains("USER_NAME"),
+                "{name}: {text}"
+            );
+        }
         assert_eq!(
             std::fs::read(w.vault_path()).unwrap(),
             before,

@@ -342,27 +342,33 @@ fn outside_a_git_repository_there_is_no_guard() {
     assert!(w.path(".env").exists() && w.path(KEY_FILE).exists());
 }
 
+/// `-o` of every format goes through the git guard, github's too (issue #8: a GITHUB_ENV
+/// named inside the work tree would otherwise be committed with the secrets appended to it).
+/// On a runner `$GITHUB_ENV` lives outside the work tree, so the guard stays quiet there.
 #[test]
-fn github_format_appends_without_the_guard() {
+fn github_format_goes_through_the_guard() {
     let w = World::new();
     let alice = owner_with_values(&w);
     git_init(&w);
-    let (code, out, err) = run(
-        &w,
-        &alice,
-        &[
-            "export",
-            "shop",
-            "--format",
-            "github",
-            "--include-secrets",
-            "-o",
-            "github.env",
-        ],
-    );
+    let args = [
+        "export",
+        "shop",
+        "--format",
+        "github",
+        "--include-secrets",
+        "-o",
+        "github.env",
+    ];
+    let (code, out, err) = run(&w, &alice, &args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not ignored by git"), "{err}");
+    assert!(out.is_empty() && !w.path("github.env").exists());
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    let (code, out, err) = run(&w, &alice, &forced);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, format!("::add-mask::{APPSECRET}\n"));
-    assert!(!err.contains("Warning"), "{err}");
+    assert!(err.contains("Warning"), "{err}");
 }
 
 // -------------------------------------------- presets and bundle prefixes ---

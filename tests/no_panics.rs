@@ -1,4 +1,5 @@
-//! No input makes mpvault panic: damaged vault files and odd arguments end in a clear error.
+//! No input makes mpvault panic: damaged vault files and odd arguments end in a clear error:
+//! one sentence with a hint, and a documented exit code.
 
 mod common;
 
@@ -18,7 +19,7 @@ proptest! {
 
     #[test]
     fn parsing_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let _ = mpvault::vault::Vault::parse(&bytes);
+        clear(mpvault::vault::Vault::parse(&bytes))?;
     }
 
     #[test]
@@ -27,8 +28,23 @@ proptest! {
         let cut = cut.min(text.len());
         let cut = (0..=cut).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
         let damaged = format!("{}{}{}", &text[..cut], splice, &text[cut..]);
-        let _ = mpvault::vault::Vault::parse(damaged.as_bytes());
+        clear(mpvault::vault::Vault::parse(damaged.as_bytes()))?;
     }
+}
+
+/// A refusal says what is wrong and what to do, and calls the file damaged.
+fn clear(parsed: mpvault::Result<mpvault::vault::Vault>) -> Result<(), TestCaseError> {
+    if let Err(e) = parsed {
+        let what = e.to_string();
+        prop_assert!(!what.is_empty() && !what.contains('\n'), "{:?}", what);
+        prop_assert!(
+            e.hint().is_some_and(|h| !h.is_empty()),
+            "{} has no hint",
+            what
+        );
+        prop_assert_eq!(e.exit_code(), 5, "{}", what);
+    }
+    Ok(())
 }
 
 /// Edits that keep the JSON valid but break the model: every command still ends in a clear error.
@@ -71,10 +87,21 @@ fn structurally_odd_vaults_end_in_errors_not_panics() {
                 .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(!err.contains("panicked"), "edit {i}, {args:?}: {err}");
-            assert!(
-                out.status.code().is_some(),
-                "edit {i}, {args:?}: killed by a signal"
-            );
+            let code = out.status.code();
+            assert!(code.is_some(), "edit {i}, {args:?}: killed by a signal");
+            // `status` reports what is due or broken as its answer, with exit 7 or 8.
+            let answered = args[0] == "status" && matches!(code, Some(7 | 8));
+            if code != Some(0) && !answered {
+                // Notes (first use, trust) may come first; the error is the last line.
+                let last = err.trim_end().lines().last().unwrap_or_default();
+                assert!(
+                    (1..=6).contains(&code.unwrap())
+                        && last.starts_with("mpvault: ")
+                        && last.ends_with('.')
+                        && last.contains("; "),
+                    "edit {i}, {args:?}: not a clear error: {err}"
+                );
+            }
         }
     }
 }

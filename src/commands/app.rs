@@ -125,8 +125,12 @@ fn list(ctx: &Context, json: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// One line of a table or of `app show`: text from the file never breaks the layout.
 fn text(v: &Value) -> String {
-    v.as_str().map_or_else(|| "—".to_string(), str::to_string)
+    v.as_str().map_or_else(
+        || "—".to_string(),
+        |s| crate::display::escape(s).into_owned(),
+    )
 }
 
 fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {

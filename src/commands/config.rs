@@ -45,16 +45,16 @@ fn set(ctx: &Context, app: &str, pairs: &[String], mode: Option<&str>) -> Result
     }
     let mut parsed = Vec::new();
     for pair in pairs {
+        // Not repeated: an argument without '=' may be a secret pasted in the wrong place.
         let (key, value) = pair.split_once('=').ok_or_else(|| {
             Error::invalid(
-                format!(
-                    "'{}' is not KEY=VALUE",
-                    pair.chars().take(40).collect::<String>()
-                ),
-                "write each value as KEY=VALUE",
+                "an argument to config set is not KEY=VALUE, and it is not repeated here in case it is a secret",
+                "write each value as KEY=VALUE; store secrets with `mpvault add-secret APP NAME` (hidden prompt or --stdin)",
             )
         })?;
         check_key(key)?;
+        super::refuse_startup_name(key)?;
+        super::check_value_size(key, value)?;
         refuse_secret_name(key)?;
         parsed.push((key, value));
     }

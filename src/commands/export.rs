@@ -1,7 +1,6 @@
 //! `export` and `run`: an app's values as an env file or in a child's environment.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -12,7 +11,8 @@ use crate::cli::{DialectArg, FormatArg, Select};
 use crate::error::{Error, Result};
 use crate::export::{self, Dialect, Entry, Format};
 use crate::vault::{App, Field, Keyring, Vault};
-use crate::{output, store};
+use crate::wechat::Level;
+use crate::{envnames, output, store};
 
 pub fn dialect(dialect: DialectArg) -> Dialect {
     match dialect {
@@ -37,35 +37,56 @@ pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
 fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
     let a = vault.app(app)?;
     let preset = select.preset;
-    let appid_name = preset.appid_name();
-    let wanted = |name: &str| select.only.is_empty() || select.only.iter().any(|o| o == name);
+    let named = |name: &str| select.only.iter().any(|o| o == name);
+    let wanted = |name: &str| select.only.is_empty() || named(name);
     let mut entries = vec![Entry {
-        name: appid_name.into(),
+        name: preset.appid_name().into(),
         value: SecretString::from(a.appid.clone()),
         secret: false,
     }];
+    // What this member may not read is left out and named, unless they asked for it by name.
+    let mut unreadable = Vec::new();
+    let mut readable = |name: &str, level: Level| -> Result<bool> {
+        if keys.can_read(vault, app, level) {
+            return Ok(true);
+        }
+        if named(name) {
+            return Err(Error::denied(
+                format!("{} cannot read {name} of '{app}', which is kept at the {level} level", keys.actor),
+                format!("leave it out of --only, or ask an owner for a role that reaches the {level} level"),
+            ));
+        }
+        unreadable.push(format!("{name} ({level})"));
+        Ok(false)
+    };
+    let mut fields = Vec::new();
     for (key, field) in config_fields(a, app, select.mode.as_deref())? {
         let name = preset.exported_name(&key, false);
-        if wanted(&name) {
-            let value = keys.read(vault, app, &field, 0)?.unwrap_or_default();
-            entries.push(Entry {
-                name,
-                value: SecretString::from(value.to_string()),
-                secret: false,
-            });
+        if wanted(&name) && allowed(app, &name) && readable(&name, Level::Team)? {
+            fields.push((name, field, false));
         }
     }
     if select.include_secrets {
-        for name in a.secrets.keys().filter(|n| wanted(n)) {
-            let value = keys
-                .read(vault, app, &Field::Secret(name.clone()), 0)?
-                .unwrap_or_default();
-            entries.push(Entry {
-                name: name.clone(),
-                value: SecretString::from(value.to_string()),
-                secret: true,
-            });
+        for (name, secret) in a.secrets.iter().filter(|(n, _)| wanted(n)) {
+            if allowed(app, name) && readable(name, secret.access)? {
+                fields.push((name.clone(), Field::Secret(name.clone()), true));
+            }
         }
+    }
+    if !unreadable.is_empty() {
+        output::note(&format!(
+            "Left out what {} may not read: {}.",
+            keys.actor,
+            unreadable.join(", ")
+        ));
+    }
+    for (name, field, secret) in fields {
+        let value = keys.read(vault, app, &field, 0)?.unwrap_or_default();
+        entries.push(Entry {
+            name,
+            value: SecretString::from(value.as_str()),
+            secret,
+        });
     }
     let mut seen = BTreeSet::new();
     if let Some(dup) = entries.iter().find(|e| !seen.insert(e.name.clone())) {
@@ -118,6 +139,19 @@ fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<Stri
     Ok(fields)
 }
 
+/// A name that takes over how programs start never leaves the vault, whatever the file says.
+fn allowed(app: &str, name: &str) -> bool {
+    match envnames::takes_over_startup(name) {
+        None => true,
+        Some(why) => {
+            output::note(&format!(
+                "Warning: skipped {name} of '{app}': a vault may not set it, because {why}."
+            ));
+            false
+        }
+    }
+}
+
 pub fn export(
     ctx: &Context,
     app: &str,
@@ -126,38 +160,44 @@ pub fn export(
     out: Option<&Path>,
     force: bool,
 ) -> Result<i32> {
+    // Where it goes is checked before anything is decrypted.
+    let target = match (format, out) {
+        (_, Some(path)) => Some(path.to_path_buf()),
+        (Format::Github, None) => Some(std::env::var_os("GITHUB_ENV").map(Into::into).ok_or_else(
+            || {
+                Error::invalid(
+                    "GITHUB_ENV is not set, so there is no file to append to",
+                    "run it inside a GitHub Actions step, or name the file with -o",
+                )
+            },
+        )?),
+        (_, None) => None,
+    };
+    if let Some(path) = &target {
+        store::refuse_symlink(path)?;
+    }
     let entries = ctx.read(|vault, keys| entries(vault, keys, app, select))?;
     let text = export::render(format, &entries)?;
+    let Some(path) = target else {
+        return output::write(text.as_bytes()).map(|()| 0);
+    };
+    let secrets = entries.iter().any(|e| e.secret);
+    let committable = guard_commit(&path, secrets, force)?;
     if format == Format::Github {
-        let target = match out {
-            Some(path) => path.to_path_buf(),
-            None => std::env::var_os("GITHUB_ENV")
-                .map(Into::into)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "GITHUB_ENV is not set, so there is no file to append to",
-                        "run it inside a GitHub Actions step, or name the file with -o",
-                    )
-                })?,
-        };
-        append_private(&target, text.as_bytes())?;
-        return output::write(export::github_masks(&entries).as_bytes()).map(|()| 0);
+        store::append_private(&path, text.as_bytes())?;
+    } else {
+        store::write_private(&path, text.as_bytes(), force)?;
+        output::note(&format!(
+            "Wrote {} value(s) to {} (mode 0600).",
+            entries.len(),
+            path.display()
+        ));
     }
-    match out {
-        Some(path) => {
-            let secrets = entries.iter().any(|e| e.secret);
-            let committable = guard_commit(path, secrets, force)?;
-            store::write_private(path, text.as_bytes(), force)?;
-            output::note(&format!(
-                "Wrote {} value(s) to {} (mode 0600).",
-                entries.len(),
-                path.display()
-            ));
-            if committable {
-                warn_committable(path, secrets);
-            }
-        }
-        None => output::write(text.as_bytes())?,
+    if committable {
+        warn_committable(&path, secrets);
+    }
+    if format == Format::Github {
+        output::write(export::github_masks(&entries).as_bytes())?;
     }
     Ok(0)
 }
@@ -182,6 +222,7 @@ pub fn upload_key(ctx: &Context, app: &str, path: Option<&Path>, force: bool) ->
             || PathBuf::from(format!("private.{}.key", a.appid)),
             Path::to_path_buf,
         );
+        store::refuse_symlink(&path)?;
         if path.exists() && !force {
             return Err(Error::exists(
                 format!("{} already exists", path.display()),
@@ -266,20 +307,6 @@ fn shell_word(text: &str) -> String {
     }
 }
 
-/// `$GITHUB_ENV` is appended to; a file we create for it gets mode 0600.
-fn append_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|e| Error::io_at("open", path, e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io_at("append to", path, e))
-}
-
 pub fn run(ctx: &Context, app: &str, select: &Select, command: &[String]) -> Result<i32> {
     let entries = ctx.read(|vault, keys| entries(vault, keys, app, select))?;
     if let Some(bad) = entries
@@ -297,6 +324,17 @@ pub fn run(ctx: &Context, app: &str, select: &Select, command: &[String]) -> Res
     let (program, args) = command.split_first().expect("clap requires a command");
     let mut child = std::process::Command::new(program);
     child.args(args);
+    // mpvault's own variables (the identity itself, its passphrase, where they are) would let
+    // the command decrypt everything its caller can.
+    for (name, _) in std::env::vars_os() {
+        if name
+            .to_string_lossy()
+            .to_ascii_uppercase()
+            .starts_with("MPVAULT_")
+        {
+            child.env_remove(name);
+        }
+    }
     for entry in &entries {
         child.env(&entry.name, entry.value.expose_secret());
     }

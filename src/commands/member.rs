@@ -126,9 +126,14 @@ fn join(roles: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The first 14 and last 8 characters of a long key. Counted in characters: a key from the
+/// file can be any text, and slicing it by bytes panicked on non-ASCII.
 fn short_key(key: &str) -> String {
-    if key.chars().count() > 24 {
-        format!("{}…{}", &key[..14], &key[key.len() - 8..])
+    let count = key.chars().count();
+    if count > 24 {
+        let head: String = key.chars().take(14).collect();
+        let tail: String = key.chars().skip(count - 8).collect();
+        format!("{head}…{tail}")
     } else {
         key.to_string()
     }

@@ -306,6 +306,33 @@ pub fn check_name(kind: &str, name: &str) -> Result<()> {
     ))
 }
 
+/// Names that take over how programs start are never set by a vault (see `envnames`).
+pub fn refuse_startup_name(name: &str) -> Result<()> {
+    match crate::envnames::takes_over_startup(name) {
+        None => Ok(()),
+        Some(why) => Err(Error::invalid(
+            format!("{name} cannot be stored in a vault, because {why}"),
+            "choose another name; a build's own environment sets it, never the vault",
+        )),
+    }
+}
+
+/// Values are bounded on input as files are on load (`vault::limits`).
+pub fn check_value_size(name: &str, value: &str) -> Result<()> {
+    let max = crate::vault::limits::MAX_VALUE_BYTES;
+    if value.len() > max {
+        return Err(Error::invalid(
+            format!(
+                "the value for {name} is {} bytes, more than the {} KiB a vault keeps",
+                value.len(),
+                max >> 10
+            ),
+            "keep large files elsewhere; a vault holds keys, secrets and settings",
+        ));
+    }
+    Ok(())
+}
+
 /// Environment-variable names for config and secrets.
 pub fn check_key(name: &str) -> Result<()> {
     crate::export::validate_name(name).map_err(Error::from)

@@ -73,7 +73,7 @@ fn default_mark(is_default: bool) -> &'static str {
 fn parse_max_age(text: &str) -> Result<(String, Option<u32>)> {
     let bad = || {
         Error::invalid(
-            format!("'{}' is not NAME=DAYS", output::escape(text)),
+            format!("'{}' is not NAME=DAYS", crate::display::escape(text)),
             format!("write it like WECHAT_APPSECRET=180 (days, at most {MAX_DAYS}), or NAME=off for no limit"),
         )
     };

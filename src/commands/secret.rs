@@ -19,6 +19,7 @@ pub fn add(
     stdin: bool,
 ) -> Result<i32> {
     let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    check_args(app, &name)?;
     check_secret_name(&name)?;
     let level = match access {
         Some(level) => level.parse()?,
@@ -69,6 +70,7 @@ pub fn rotate(
     verify: bool,
 ) -> Result<i32> {
     let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+    check_args(app, &name)?;
     if verify && name != wechat::APPSECRET {
         return Err(Error::invalid(
             format!("only the AppSecret can be verified with WeChat, not {name}"),
@@ -142,6 +144,7 @@ fn refuse_unverified(error: Error) -> Error {
 }
 
 pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32> {
+    check_args(app, name)?;
     let value = ctx.read(|vault, keys| {
         let a = vault.app(app)?;
         let field = if a.config.contains_key(name) && previous == 0 {
@@ -204,6 +207,7 @@ pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Resu
 }
 
 pub fn remove(ctx: &Context, app: &str, name: &str, yes: bool) -> Result<i32> {
+    check_args(app, name)?;
     ctx.read(|vault, keys| may_remove(vault, keys, app, name))?;
     confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
     ctx.write(|vault, keys| {
@@ -236,8 +240,18 @@ fn may_remove(vault: &Vault, keys: &Keyring, app: &str, name: &str) -> Result<()
     Ok(())
 }
 
+/// The app and secret name arguments of a secret command: one that looks like a value is
+/// refused without being repeated.
+fn check_args(app: &str, name: &str) -> Result<()> {
+    if crate::redact::looks_like_value(app) || crate::redact::looks_like_value(name) {
+        return Err(Error::value_as_name());
+    }
+    Ok(())
+}
+
 fn check_secret_name(name: &str) -> Result<()> {
     check_key(name)?;
+    super::refuse_startup_name(name)?;
     if let Some(prefix) = crate::preset::bundle_prefix(name) {
         return Err(Error::invalid(
             format!("{name} starts with {prefix}, which Taro, Vite and vue-cli compile into the shipped Mini Program package, where anyone can read it"),
@@ -285,6 +299,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
             "paste the value, or pipe it in with --stdin",
         ));
     }
+    super::check_value_size(name, &value)?;
     Ok(value)
 }
 

@@ -217,7 +217,7 @@ fn verified(a: &AppHealth) -> Cell {
 
 fn icp(a: &AppHealth) -> Cell {
     match &a.icp {
-        Known::Set(number) => Cell::new(output::escape(number), "ok"),
+        Known::Set(number) => Cell::new(crate::display::escape(number), "ok"),
         Known::Missing => Cell::same("missing"),
         Known::Unknown => Cell::same("?"),
     }

@@ -299,13 +299,13 @@ fn is_key_byte(b: u8) -> bool {
 /// Extents of `DOTENV_SUBSTITUTION_REGEX` matches:
 /// `(\\)?(\$)(?!\()(\{?)([\w.]+)(?::?-((?:\$\{(?:\$\{(?:\$\{[^}]*\}|[^}])*}|[^}])*}|[^}])+))?(\}?)`
 /// A backtracking search over the nested `${...}` default, memoised.
-struct Matcher<'a> {
+pub(crate) struct Matcher<'a> {
     s: &'a [u8],
     memo: HashMap<(u8, usize), Vec<usize>>,
 }
 
 impl<'a> Matcher<'a> {
-    fn new(s: &'a [u8]) -> Self {
+    pub(crate) fn new(s: &'a [u8]) -> Self {
         Matcher {
             s,
             memo: HashMap::new(),
@@ -360,7 +360,7 @@ impl<'a> Matcher<'a> {
     }
 
     /// Is the `$` at `i` followed by something the regex substitutes?
-    fn substitutable(&self, i: usize) -> bool {
+    pub(crate) fn substitutable(&self, i: usize) -> bool {
         let s = self.s;
         match s.get(i + 1) {
             Some(&b) if is_key_byte(b) => true,
@@ -370,7 +370,7 @@ impl<'a> Matcher<'a> {
     }
 
     /// End of the match whose `$` is at `i` (the match must exist).
-    fn match_end(&mut self, i: usize) -> usize {
+    pub(crate) fn match_end(&mut self, i: usize) -> usize {
         let s = self.s;
         let mut j = i + 1;
         if s.get(j) == Some(&b'{') && s.get(j + 1).is_some_and(|&b| is_key_byte(b)) {

@@ -58,7 +58,7 @@ pub(super) fn render(entries: &[Entry], out: &mut Buf) -> Result<(), ExportError
 
 /// Workflow-command data escaping (`@actions/core` `escapeData`): the runner
 /// unescapes `%25`, `%0D` and `%0A`, so a literal `%` must be sent as `%25`.
-fn escape_data(s: &str, out: &mut String) {
+fn escape_data(s: &str, out: &mut Buf) {
     for c in s.chars() {
         match c {
             '%' => out.push_str("%25"),
@@ -69,8 +69,9 @@ fn escape_data(s: &str, out: &mut String) {
     }
 }
 
-pub(super) fn masks(entries: &[Entry]) -> String {
-    let mut out = String::new();
+/// The masks repeat every line of every secret, so they are zeroized like the values.
+pub(super) fn masks(entries: &[Entry]) -> zeroize::Zeroizing<String> {
+    let mut out = Buf::with_capacity(64);
     for e in entries.iter().filter(|e| e.secret) {
         for line in e.value.expose_secret().split(['\n', '\r']) {
             if line.trim().is_empty() {
@@ -81,7 +82,7 @@ pub(super) fn masks(entries: &[Entry]) -> String {
             out.push('\n');
         }
     }
-    out
+    out.into_inner()
 }
 
 #[cfg(test)]
@@ -110,7 +111,7 @@ mod tests {
             Entry::new("B", "public", false),
         ];
         assert_eq!(
-            github_masks(&e),
+            github_masks(&e).as_str(),
             "::add-mask::-----BEGIN-----\n::add-mask::ab%250Acd\n::add-mask::end\n"
         );
     }

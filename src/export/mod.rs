@@ -10,6 +10,7 @@ mod dotenv;
 mod github;
 mod json;
 pub mod read;
+pub mod readers;
 mod shell;
 
 use std::collections::HashSet;
@@ -190,7 +191,7 @@ pub fn render(format: Format, entries: &[Entry]) -> Result<Zeroizing<String>, Ex
 
 /// `::add-mask::` workflow commands for every non-empty line of every
 /// secret entry, to print to stdout before the values are used.
-pub fn github_masks(entries: &[Entry]) -> String {
+pub fn github_masks(entries: &[Entry]) -> Zeroizing<String> {
     github::masks(entries)
 }
 

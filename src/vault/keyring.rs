@@ -175,13 +175,14 @@ impl<'a> Keyring<'a> {
             return Ok(None);
         };
         let plain = self.open_sealed(vault, app, level, field, sealed)?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+        // Checked in place: a failed `String::from_utf8` would drop a copy unzeroized.
+        let text = std::str::from_utf8(&plain).map_err(|_| {
             Error::corrupt(
                 format!("the value at {} of '{app}' is not text", field.path()),
                 "restore mpvault.json from git",
             )
         })?;
-        Ok(Some(Zeroizing::new(text)))
+        Ok(Some(Zeroizing::new(text.to_string())))
     }
 
     /// Checks who wrote a value, then decrypts it.

@@ -5,6 +5,7 @@ pub mod access;
 pub mod authorship;
 pub mod crypto;
 pub mod keyring;
+pub mod limits;
 pub mod model;
 pub mod offboarding;
 pub mod policy;

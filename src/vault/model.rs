@@ -208,6 +208,7 @@ impl Vault {
     /// Parses and checks a vault file. A newer format is refused before anything else is read.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let restore = "restore it from git (`git checkout -- mpvault.json`) or a backup";
+        super::limits::check_bytes(bytes).map_err(|what| Error::corrupt(what, restore))?;
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
             let why = if e.is_eof() {
                 "is truncated"
@@ -242,6 +243,7 @@ impl Vault {
             .map_err(|e| Error::corrupt(format!("the vault file is malformed: {e}"), restore))?;
         vault
             .check()
+            .and_then(|()| super::limits::check(&vault))
             .map_err(|what| Error::corrupt(what, restore))?;
         Ok(vault)
     }

@@ -1,0 +1,316 @@
+//! Bounds on what a vault file can make mpvault do. Anyone who can push can write any bytes
+//! into `mpvault.json`, so the work and memory a file may cost are bounded before the file is
+//! trusted with anything: its size, how deep its JSON nests and how long its strings are
+//! (checked on the raw bytes, before parsing), then how many members, apps and values it
+//! holds, what its names and timestamps look like, and how many recipients each wrapped data
+//! key has (counted before age reads the header: age tries every stanza, and an inflated
+//! header made every member's `get` spin for minutes).
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+
+use super::model::{Sealed, Vault, WrappedKey};
+use crate::wechat::Level;
+
+/// The largest vault file read: far more than 500 apps with 100 members each need.
+pub const MAX_FILE_BYTES: usize = 8 << 20;
+/// How deep the JSON may nest; a vault nests 6 levels.
+pub const MAX_DEPTH: usize = 16;
+/// The longest JSON string (a wrapped data key for hundreds of SSH-RSA members fits).
+pub const MAX_STRING_BYTES: usize = 1 << 20;
+pub const MAX_MEMBERS: usize = 1000;
+pub const MAX_APPS: usize = 1000;
+/// Config values, secrets, contacts or info fields per app.
+pub const MAX_ENTRIES: usize = 1000;
+/// Departures accumulate over a vault's life; each is a few hundred bytes.
+pub const MAX_DEPARTURES: usize = 10_000;
+/// The largest value stored (a PEM certificate chain is under 16 KiB); refused on input, so
+/// that whatever mpvault writes it also reads.
+pub const MAX_VALUE_BYTES: usize = 128 << 10;
+/// A sealed value's base64: the largest value, its nonce and tag, with room to spare.
+pub const MAX_SEALED_BYTES: usize = 256 << 10;
+/// A member's public key (an SSH-RSA 16384-bit key is about 2.8 KB).
+pub const MAX_KEY_BYTES: usize = 4096;
+/// Environment-variable names of config values and secrets.
+pub const MAX_NAME_BYTES: usize = 128;
+/// Timestamps, ids, commitments, reasons and other short text.
+pub const MAX_TEXT_CHARS: usize = 400;
+/// An age header lists one stanza per recipient plus one "grease" stanza; one more is allowed
+/// for plugins that write two.
+const EXTRA_STANZAS: usize = 2;
+
+/// What the raw bytes may be: checked before any parsing. Returns what is wrong.
+pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "the vault file is {} bytes, larger than the {} MiB any vault needs",
+            bytes.len(),
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut string: Option<usize> = None;
+    let mut escaped = false;
+    for &b in bytes {
+        if b == b'\n' {
+            line += 1;
+        }
+        if let Some(start) = string.as_mut() {
+            *start += 1;
+            if *start > MAX_STRING_BYTES {
+                return Err(format!(
+                    "the vault file holds a string that is too long (line {line}; at most {} KiB)",
+                    MAX_STRING_BYTES >> 10
+                ));
+            }
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => string = None,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => string = Some(0),
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!(
+                        "the vault file is nested deeper than {MAX_DEPTH} levels (line {line}), which no vault is"
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// What the parsed model may hold. Returns what is wrong, naming the place.
+pub fn check(vault: &Vault) -> Result<(), String> {
+    count("members", vault.members.len(), MAX_MEMBERS)?;
+    count("apps", vault.apps.len(), MAX_APPS)?;
+    if !is_id(&vault.vault_id) {
+        return Err("the vault id is malformed".into());
+    }
+    timestamp("the vault's creation time", &vault.created_at)?;
+    if let Some(sig) = &vault.signature {
+        handle("the signature's signer", &sig.signer)?;
+        text("the signature", &sig.ed25519)?;
+    }
+    for (name, m) in &vault.members {
+        if m.key.len() > MAX_KEY_BYTES || m.key.chars().any(char::is_control) {
+            return Err(format!("member '{name}' has a malformed key"));
+        }
+        if let Some(key) = &m.signing_key {
+            text(&format!("member '{name}''s signing key"), key)?;
+        }
+        handle(&format!("member '{name}''s added_by"), &m.added_by)?;
+        timestamp(&format!("member '{name}''s timestamp"), &m.added_at)?;
+    }
+    count("departures", vault.departures.len(), MAX_DEPARTURES)?;
+    for d in &vault.departures {
+        handle("a departure's handle", &d.handle)?;
+        handle("a departure's author", &d.by)?;
+        if d.key.len() > MAX_KEY_BYTES || d.key.chars().any(char::is_control) {
+            return Err(format!(
+                "the departure of '{}' has a malformed key",
+                d.handle
+            ));
+        }
+        timestamp("a departure's time", &d.at)?;
+        count("places in a departure", d.lost.len(), MAX_APPS * 3)?;
+    }
+    for (app_name, app) in &vault.apps {
+        let place = |what: &str| format!("app '{app_name}' {what}");
+        timestamp(&place("timestamp"), &app.added_at)?;
+        for (level, key) in &app.keys {
+            wrapped_key(app_name, *level, key)?;
+        }
+        for (kind, map) in [("info", &app.info), ("contact", &app.contact)] {
+            count(&place(kind), map.len(), MAX_ENTRIES)?;
+            for (field, sealed) in map {
+                if !super::model::is_valid_name(field) {
+                    return Err(place(&format!("has a malformed {kind} field name")));
+                }
+                self::sealed(&place(kind), sealed)?;
+            }
+        }
+        count(&place("config values"), app.config.len(), MAX_ENTRIES)?;
+        for (name, sealed) in &app.config {
+            env_name(&place("has a malformed config name"), name)?;
+            self::sealed(&place(&format!("config {name}")), sealed)?;
+        }
+        count(&place("modes"), app.modes.len(), MAX_ENTRIES)?;
+        for (mode, config) in &app.modes {
+            count(
+                &place(&format!("mode {mode} values")),
+                config.len(),
+                MAX_ENTRIES,
+            )?;
+            for (name, sealed) in config {
+                self::sealed(&place(&format!("mode {mode} config {name}")), sealed)?;
+            }
+        }
+        count(&place("floors"), app.floors.len(), MAX_ENTRIES)?;
+        for name in app.floors.keys() {
+            env_name(&place("has a malformed secret name in its floors"), name)?;
+        }
+        count(&place("secrets"), app.secrets.len(), MAX_ENTRIES)?;
+        for (name, secret) in &app.secrets {
+            env_name(&place("has a malformed secret name"), name)?;
+            for version in &secret.versions {
+                self::sealed(&place(&format!("secret {name}")), version)?;
+            }
+        }
+        count(
+            &place("rotations due"),
+            app.rotations_due.len(),
+            MAX_ENTRIES,
+        )?;
+        for (name, reason) in &app.rotations_due {
+            env_name(
+                &place("has a malformed secret name in its rotations due"),
+                name,
+            )?;
+            text(&place(&format!("rotation reason of {name}")), reason)?;
+        }
+    }
+    Ok(())
+}
+
+fn count(what: &str, n: usize, max: usize) -> Result<(), String> {
+    if n > max {
+        return Err(format!(
+            "the vault file lists {n} {what}, more than the {max} allowed"
+        ));
+    }
+    Ok(())
+}
+
+fn is_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn handle(what: &str, name: &str) -> Result<(), String> {
+    if super::model::is_valid_name(name) {
+        Ok(())
+    } else {
+        Err(format!("{what} is not a valid member handle"))
+    }
+}
+
+fn text(what: &str, value: &str) -> Result<(), String> {
+    if value.chars().count() > MAX_TEXT_CHARS || value.chars().any(char::is_control) {
+        return Err(format!(
+            "{what} is malformed (control characters, or too long)"
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 3339 as mpvault writes it; only its alphabet and length are checked here.
+fn timestamp(what: &str, value: &str) -> Result<(), String> {
+    let ok = (1..=40).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"TZtz:+-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{what} is not a timestamp"))
+    }
+}
+
+fn env_name(what: &str, name: &str) -> Result<(), String> {
+    if name.len() <= MAX_NAME_BYTES && crate::export::validate_name(name).is_ok() {
+        Ok(())
+    } else {
+        Err(format!("{what} ({})", crate::display::escape(name)))
+    }
+}
+
+fn sealed(place: &str, sealed: &Sealed) -> Result<(), String> {
+    if sealed.value.len() > MAX_SEALED_BYTES {
+        return Err(format!("{place} holds a value that is too long"));
+    }
+    handle(&format!("the set_by of {place}"), &sealed.set_by)?;
+    if let Some(sealer) = &sealed.sealed_by {
+        handle(&format!("the sealed_by of {place}"), sealer)?;
+    }
+    if let Some(sig) = &sealed.sig {
+        text(&format!("the signature of {place}"), sig)?;
+    }
+    timestamp(&format!("the timestamp of {place}"), &sealed.set_at)
+}
+
+fn wrapped_key(app: &str, level: Level, key: &WrappedKey) -> Result<(), String> {
+    if key.readers.len() > MAX_MEMBERS {
+        return Err(format!(
+            "the {level} key of app '{app}' lists too many readers"
+        ));
+    }
+    if let Some(c) = &key.commitment {
+        text(&format!("the {level} key commitment of app '{app}'"), c)?;
+    }
+    // Undecodable or headerless keys are age's to report as damaged, when they are used.
+    let Some(stanzas) = count_stanzas(&key.wrapped) else {
+        return Ok(());
+    };
+    if stanzas > key.readers.len() + EXTRA_STANZAS {
+        return Err(format!(
+            "the {level} data key of app '{app}' is wrapped to {stanzas} recipients but names {} reader(s); it was inflated by hand",
+            key.readers.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The number of recipient stanzas in a base64 age file's header, without parsing them.
+pub fn count_stanzas(wrapped: &str) -> Option<usize> {
+    let bytes = B64.decode(wrapped).ok()?;
+    let mut stanzas = 0;
+    for line in bytes.split(|b| *b == b'\n') {
+        if line.starts_with(b"---") {
+            return Some(stanzas);
+        }
+        if line.starts_with(b"->") {
+            stanzas += 1;
+        }
+    }
+    Some(stanzas)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_bounds() {
+        assert!(check_bytes(b"{\"a\": [[[]]]}").is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(check_bytes(deep.as_bytes()).unwrap_err().contains("nested"));
+        // Brackets inside strings do not count, nor do escaped quotes end them.
+        let quoted = format!("[\"{}\\\"{}\"]", "[".repeat(100), "{".repeat(100));
+        assert!(check_bytes(quoted.as_bytes()).is_ok());
+        let long = format!("\"{}\"", "x".repeat(MAX_STRING_BYTES + 1));
+        assert!(check_bytes(long.as_bytes())
+            .unwrap_err()
+            .contains("too long"));
+        let big = vec![b' '; MAX_FILE_BYTES + 1];
+        assert!(check_bytes(&big).unwrap_err().contains("larger than"));
+    }
+
+    #[test]
+    fn stanzas_are_counted_up_to_the_mac_line() {
+        let text =
+            "age-encryption.org/v1\n-> X25519 a\nbody\n-> x-grease\n\n--- mac\n\n-> not a stanza";
+        assert_eq!(count_stanzas(&B64.encode(text)), Some(2));
+        assert_eq!(count_stanzas("%%%"), None);
+    }
+}
