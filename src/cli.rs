@@ -136,6 +136,17 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// The vault in git: readable diffs, a merge driver, a pre-commit guard
+    #[command(subcommand)]
+    Git(GitCommand),
+    /// Walk the vault's git history, verify every change, and print who changed what
+    Audit {
+        /// Only show changes from this policy revision on (every commit is still verified)
+        #[arg(long, value_name = "REV")]
+        since: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The vault owners you trust, and re-pinning after checking fingerprints
     Trust {
         /// Trust the owners who signed the vault now (check their fingerprints first)
@@ -250,6 +261,31 @@ pub enum ConfigCommand {
         #[arg(required = true, value_name = "KEY")]
         keys: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Write .gitattributes and this clone's git config for the textconv and merge driver
+    Setup {
+        /// Also install a pre-commit hook that refuses staged files holding secrets
+        #[arg(long)]
+        hook: bool,
+        /// Only check that everything is set up; change nothing
+        #[arg(long)]
+        check: bool,
+    },
+    /// Render a vault file for `git diff` (no key needed, no value shown)
+    Textconv { file: PathBuf },
+    /// The merge driver: git's %O %A %B %P; writes the merge into OURS
+    Merge {
+        base: PathBuf,
+        ours: PathBuf,
+        theirs: PathBuf,
+        /// The vault's path in the repository
+        path: Option<String>,
+    },
+    /// The pre-commit guard: refuse staged .env files with secrets, upload keys and identities
+    Check,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,8 +1,10 @@
 //! One module per command group. Each parses what the CLI gave it, validates, then acts.
 
 mod app;
+mod audit;
 mod config;
 mod export;
+mod git;
 mod identity;
 mod init;
 mod member;
@@ -55,6 +57,7 @@ impl Context {
         let location = trust::location(&path);
         let mut memory = Memory::load()?;
         let env = trust::trusted_owners_from_env();
+        remind_driver(&path);
         let mut verdict = trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
         tell(&verdict.notes);
         if let Some(seen) = verdict.remember.take() {
@@ -95,6 +98,7 @@ impl Context {
         let mut memory = Memory::load()?;
         let env = trust::trusted_owners_from_env();
         let mut notes = Vec::new();
+        remind_driver(&path);
         let outcome = store::update(&path, |vault| {
             let mut verdict = trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
             notes = std::mem::take(&mut verdict.notes);
@@ -119,6 +123,14 @@ impl Context {
     }
 }
 
+/// A clone whose `.gitattributes` names mpvault's merge driver but whose git config lacks it
+/// would let git merge the vault line by line.
+fn remind_driver(path: &std::path::Path) {
+    if crate::git::driver_missing(path) {
+        output::note("note: .gitattributes asks for mpvault's merge driver, which this clone does not have; run `mpvault git setup` before merging.");
+    }
+}
+
 fn tell(notes: &[String]) {
     for note in notes {
         output::note(note);
@@ -132,7 +144,31 @@ pub fn run(cli: Cli) -> Result<i32> {
         identity_flag: cli.identity,
         identity: OnceCell::new(),
     };
-    match cli.command {
+    dispatch(&ctx, cli.command).map_err(|e| after_merge(&ctx, e))
+}
+
+/// A damaged vault in the middle of a merge, or with conflict markers, gets advice that works
+/// there (`git checkout -- mpvault.json` does not while the file is unmerged).
+fn after_merge(ctx: &Context, error: Error) -> Error {
+    let Error::Corrupt { what, hint } = error else {
+        return error;
+    };
+    let Ok(path) = ctx.vault_path() else {
+        return Error::Corrupt { what, hint };
+    };
+    let markers = std::fs::read(&path).is_ok_and(|b| b.windows(8).any(|w| w == b"\n<<<<<<<"));
+    if markers || crate::git::merging(&path) {
+        return Error::Corrupt {
+            what,
+            hint: crate::git::way_back(&path),
+        };
+    }
+    Error::Corrupt { what, hint }
+}
+
+fn dispatch(ctx: &Context, command: Command) -> Result<i32> {
+    let ctx = ctx;
+    match command {
         Command::Identity(cmd) => identity::run(&ctx, cmd),
         Command::Init { owner } => init::run(&ctx, owner),
         Command::App(cmd) => app::run(&ctx, cmd),
@@ -190,6 +226,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Status { json } => status::run(&ctx, json),
         Command::Sign { yes } => sign::run(&ctx, yes),
         Command::Trust { repin, json } => pins::run(&ctx, repin, json),
+        Command::Git(cmd) => git::run(&ctx, cmd),
+        Command::Audit { since, json } => audit::run(&ctx, since, json),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "mpvault", &mut out);

@@ -5,6 +5,7 @@ pub mod access;
 pub mod authorship;
 pub mod crypto;
 pub mod keyring;
+pub mod merge;
 pub mod model;
 pub mod offboarding;
 pub mod policy;
