@@ -587,3 +587,63 @@ fn the_pre_commit_guard_catches_a_staged_env_file() {
     ]);
     bob.git(&["commit", "-q", "-m", "only the example"]);
 }
+
+#[test]
+fn without_the_driver_status_names_what_a_line_merge_broke() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    alice.mp(&["app", "add", "mall", "--appid", "wx00000000000000aa"]);
+    alice.mp(&["role", "grant", "bob", "mall", "developer"]);
+    alice.commit("mall");
+    alice.git(&["push", "-q"]);
+    let bob = t.join("bob", false);
+    let (code, err) = bob.mp_fails(&["git", "setup", "--check"]);
+    assert_eq!(code, 1, "{err}");
+    let reminder = String::from_utf8_lossy(&bob.run(&["app", "list"], None).stderr).to_string();
+    assert!(reminder.contains("run `mpvault git setup`"), "{reminder}");
+    alice.mp(&["rekey", "mall"]);
+    alice.commit("rekey mall");
+    alice.git(&["push", "-q"]);
+    bob.mp_in(&["add-secret", "mall", "API_TOKEN", "--stdin"], Some(TOKEN));
+    bob.commit("token");
+    let out = bob.git_output(&["pull", "--no-rebase", "--no-edit"]);
+    assert!(
+        out.status.success(),
+        "git merged the lines: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bob.run(&["status"], None);
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mall: secrets/API_TOKEN version 1"), "{err}");
+    assert!(
+        err.contains("git checkout <commit> -- mpvault.json"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_the_driver_a_conflicted_vault_gets_advice_that_works_during_the_merge() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", false);
+    alice.mp(&["config", "set", "shop", "API_BASE=https://a.example.com"]);
+    alice.commit("a");
+    alice.git(&["push", "-q"]);
+    bob.mp(&["config", "set", "shop", "API_BASE=https://b.example.com"]);
+    bob.commit("b");
+    let out = bob.git_output(&["pull", "--no-rebase", "--no-edit"]);
+    assert!(!out.status.success());
+    assert!(bob.vault().contains("<<<<<<<"));
+    let (code, err) = bob.mp_fails(&["status"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("`git merge --abort`"), "{err}");
+    assert!(
+        err.contains("`git checkout --theirs mpvault.json` and redo your change"),
+        "{err}"
+    );
+    bob.git(&["checkout", "--theirs", "mpvault.json"]);
+    bob.mp(&["config", "set", "shop", "API_BASE=https://b.example.com"]);
+    bob.commit("redo b on top of a");
+    assert_eq!(bob.get("API_BASE"), "https://b.example.com");
+}

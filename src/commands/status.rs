@@ -7,18 +7,26 @@ use time::OffsetDateTime;
 use super::Context;
 use crate::error::Result;
 use crate::output;
-use crate::vault::{offboarding, App, Field, Keyring, Vault};
+use crate::vault::{offboarding, App, Field, Keyring, Sealed, Vault};
 use crate::wechat::{Level, Role};
 
 pub fn run(ctx: &Context, json: bool) -> Result<i32> {
-    ctx.read_optional(|vault, mut keys| {
+    let broken = ctx.read_optional(|vault, mut keys| {
         let now = OffsetDateTime::now_utc();
         let mut rows = Vec::new();
+        let mut broken = Vec::new();
         for (name, app) in &vault.apps {
-            rows.push(app_status(vault, keys.as_mut(), name, app, now)?);
+            let mut row = app_status(vault, keys.as_mut(), name, app, now)?;
+            if let Some(keys) = keys.as_mut() {
+                let found = unopenable(vault, keys, name, app);
+                row["broken"] = json!(found);
+                broken.extend(found.into_iter().map(|b| format!("{name}: {b}")));
+            }
+            rows.push(row);
         }
         if json {
-            return output::json(&Value::Array(rows));
+            output::json(&Value::Array(rows))?;
+            return Ok(broken);
         }
         output::table(
             [
@@ -48,9 +56,57 @@ pub fn run(ctx: &Context, json: bool) -> Result<i32> {
                     due,
                 ]
             }),
-        )
+        )?;
+        Ok(broken)
     })?;
-    Ok(0)
+    if broken.is_empty() {
+        return Ok(0);
+    }
+    let path = ctx.vault_path()?;
+    output::note(&format!(
+        "mpvault: {} value(s) in the vault do not open with its keys or signatures:\n  {}\n{}.",
+        broken.len(),
+        broken.join("\n  "),
+        crate::git::way_back(&path)
+    ));
+    Ok(crate::error::exit::CORRUPT)
+}
+
+/// Every value at a level this member reads that does not open: sealed under a key that was
+/// replaced (a line merge of a rekey and a new value), or with a history or signature a line
+/// merge broke. Levels this member cannot read are left to those who can.
+fn unopenable(vault: &Vault, keys: &mut Keyring, name: &str, app: &App) -> Vec<String> {
+    let mut values: Vec<(Field, Option<u64>, &Sealed, Level)> = Vec::new();
+    for (kind, map) in [
+        ("info", &app.info),
+        ("contact", &app.contact),
+        ("config", &app.config),
+    ] {
+        for (key, sealed) in map {
+            let field = match kind {
+                "info" => Field::Info(key.clone()),
+                "contact" => Field::Contact(key.clone()),
+                _ => Field::Config(key.clone()),
+            };
+            values.push((field, None, sealed, Level::Team));
+        }
+    }
+    for (secret, s) in &app.secrets {
+        for v in &s.versions {
+            values.push((Field::Secret(secret.clone()), v.version, v, s.access));
+        }
+    }
+    let mut broken = Vec::new();
+    for (field, version, sealed, level) in values {
+        if !keys.can_read(vault, name, level) {
+            continue;
+        }
+        if let Err(e) = keys.open_copy(vault, name, &field, sealed) {
+            let version = version.map(|v| format!(" version {v}")).unwrap_or_default();
+            broken.push(format!("{}{version}: {e}", field.path()));
+        }
+    }
+    broken
 }
 
 fn app_status(
