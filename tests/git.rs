@@ -647,3 +647,69 @@ fn without_the_driver_a_conflicted_vault_gets_advice_that_works_during_the_merge
     bob.commit("redo b on top of a");
     assert_eq!(bob.get("API_BASE"), "https://b.example.com");
 }
+
+#[test]
+fn audit_verifies_every_commit_and_flags_a_hand_edited_one() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", true);
+    alice.mp(&["rekey", "shop"]);
+    alice.commit("rekey");
+    alice.git(&["push", "-q"]);
+    bob.mp_in(&["add-secret", "shop", "API_TOKEN", "--stdin"], Some(TOKEN));
+    bob.commit("token");
+    bob.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    // bob makes himself an app admin by hand.
+    let mut v = bob.json();
+    v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"]);
+    std::fs::write(
+        bob.dir.join("mpvault.json"),
+        serde_json::to_string_pretty(&v).unwrap() + "\n",
+    )
+    .unwrap();
+    bob.commit("tidy the roster");
+    let forged = bob.git(&["rev-parse", "HEAD"]).trim().to_string();
+    bob.git(&["push", "-q"]);
+    alice.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    let out = alice.run(&["audit"], None);
+    assert_eq!(out.status.code(), Some(5));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains(&format!(
+            "UNAUTHORIZED {forged}: its policy signature does not verify"
+        )),
+        "{report}"
+    );
+    let flagged: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains("UNAUTHORIZED"))
+        .collect();
+    assert!(
+        flagged.iter().all(|l| l.contains(&forged)),
+        "only the hand edit is flagged:\n{report}"
+    );
+    assert!(
+        report.contains("secret API_TOKEN of shop: version 1 set by bob"),
+        "{report}"
+    );
+    assert!(
+        report.contains("the developer data key of shop was replaced"),
+        "{report}"
+    );
+    assert!(
+        report.contains("bob's role on shop changed to admin, developer"),
+        "{report}"
+    );
+    assert!(!report.contains(TOKEN) && !report.contains(APPSECRET));
+    let out = alice.run(&["audit", "--json"], None);
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let flagged: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["authorized"] == false)
+        .map(|r| r["commit"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, [forged.as_str()]);
+    assert!(rows.as_array().unwrap().len() >= 4, "{rows}");
+}
