@@ -713,3 +713,79 @@ fn audit_verifies_every_commit_and_flags_a_hand_edited_one() {
     assert_eq!(flagged, [forged.as_str()]);
     assert!(rows.as_array().unwrap().len() >= 4, "{rows}");
 }
+
+#[test]
+fn an_owners_merge_never_signs_a_hand_edited_branch() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", true);
+    bob.git(&["checkout", "-q", "-b", "roles"]);
+    let mut v = bob.json();
+    v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"]);
+    std::fs::write(
+        bob.dir.join("mpvault.json"),
+        serde_json::to_string_pretty(&v).unwrap() + "\n",
+    )
+    .unwrap();
+    bob.commit("tidy");
+    bob.git(&["push", "-q", "-u", "origin", "roles"]);
+    alice.mp(&["config", "set", "shop", "API_BASE=https://a.example.com"]);
+    alice.commit("a");
+    alice.git(&["fetch", "-q"]);
+    let before = alice.vault();
+    let out = alice.git_output(&["merge", "--no-edit", "origin/roles"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("their side of the merge cannot be trusted"),
+        "{said}"
+    );
+    assert_eq!(alice.vault(), before);
+    alice.git(&["merge", "--abort"]);
+    let roster: Value = serde_json::from_str(&alice.mp(&["roster", "shop", "--json"])).unwrap();
+    let bob_roles = roster
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["handle"] == "bob")
+        .map(|r| r["roles"].clone());
+    assert_eq!(
+        bob_roles,
+        Some(serde_json::json!(["developer"])),
+        "bob did not become an admin"
+    );
+}
+
+#[test]
+fn a_merge_that_needs_a_reader_names_who_can_finish_it() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", true);
+    let carol = t.join("carol", true);
+    alice.mp(&["rekey", "shop"]);
+    alice.commit("rekey");
+    alice.git(&["push", "-q"]);
+    bob.git(&["checkout", "-q", "-b", "token"]);
+    bob.mp_in(&["add-secret", "shop", "API_TOKEN", "--stdin"], Some(TOKEN));
+    bob.commit("token");
+    bob.git(&["push", "-q", "-u", "origin", "token"]);
+    carol.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    let before = carol.vault();
+    let out = carol.git_output(&["merge", "--no-edit", "origin/token"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(
+            "apps/shop/secrets/API_TOKEN: sealed under the developer key the other side replaced"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("alice, bob can finish this merge"), "{said}");
+    assert_eq!(carol.vault(), before);
+    carol.git(&["merge", "--abort"]);
+    // bob, who reads the level on both sides, finishes it.
+    bob.git(&["checkout", "-q", "main"]);
+    bob.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    bob.git(&["merge", "-q", "--no-edit", "token"]);
+    assert_eq!(bob.get("API_TOKEN"), TOKEN);
+}
