@@ -572,67 +572,53 @@ fn reseal(
             .seen
             .get(&(app.clone(), name.clone()))
             .map_or(0, |(v, _)| *v);
+        let number = top.max(seen) + 1;
         let current = secret.versions[0].clone();
-        let plain = [Side::Ours, Side::Theirs].into_iter().find_map(|side| {
-            let vault = sides.get(side);
-            merge::counterpart(vault, &app, &field, &current)?;
-            let keys = side_keys[side as usize].as_mut()?;
-            Some(keys.open_copy(vault, &app, &field, &current))
-        });
-        let sealed = match plain {
-            Some(Ok(plain)) => keyring.reseal_copy(
-                &merged.vault,
-                &app,
-                &field,
-                current,
-                Some(top.max(seen) + 1),
-                &plain,
-            ),
-            Some(Err(e)) => Err(e),
-            None => Err(Error::denied("", "")),
+        let from = [Side::Ours, Side::Theirs]
+            .into_iter()
+            .find(|side| merge::counterpart(sides.get(*side), &app, &field, &current).is_some())
+            .unwrap_or(Side::Ours);
+        let value = Value {
+            app: &app,
+            field: &field,
+            from,
+            version: Some(number),
         };
-        match sealed {
-            Ok(sealed) => {
-                let level = secret.access;
+        match carry(&mut keyring, &mut side_keys, sides, &merged.vault, &value, current)? {
+            Some(sealed) => {
                 merged.reseal.retain(|r| !(r.app == app && r.field == field && r.index == 0));
-                *merge::sealed_mut(merged.vault.apps.get_mut(&app).expect("merged app"), &field, 0).expect("current version") = sealed;
-                done.push(format!("{name} of {app}: the later rotation is current as version {}", top.max(seen) + 1));
-                let _ = level;
+                place(merged, &app, &field, 0, sealed);
+                done.push(format!("{name} of {app}: the later rotation is current as version {number}"));
             }
-            Err(Error::Denied { .. }) => unable.push(format!(
+            None => unable.push(format!(
                 "apps/{app}/secrets/{name}: both sides rotated it and the later value must be renumbered by someone who reads its level ({})",
                 who_can(merged, sides, &app, secret_level(merged, &app, &name), None)
             )),
-            Err(e) => return Err(e),
         }
     }
     for r in merged.reseal.clone() {
-        let vault = sides.get(r.from);
         let app = merged.vault.apps.get(&r.app).expect("merged app");
         let Some(sealed) = value_at(app, &r.field, r.index) else {
             continue;
         };
-        let result = match side_keys[r.from as usize].as_mut() {
-            Some(keys) => keys
-                .open_copy(vault, &r.app, &r.field, &sealed)
-                .and_then(|plain| {
-                    keyring.reseal_copy(&merged.vault, &r.app, &r.field, sealed, None, &plain)
-                }),
-            None => Err(Error::denied("", "")),
+        let value = Value {
+            app: &r.app,
+            field: &r.field,
+            from: r.from,
+            version: None,
         };
-        match result {
-            Ok(sealed) => {
-                *merge::sealed_mut(merged.vault.apps.get_mut(&r.app).expect("merged app"), &r.field, r.index).expect("listed value") = sealed;
+        match carry(&mut keyring, &mut side_keys, sides, &merged.vault, &value, sealed)? {
+            Some(sealed) => {
+                place(merged, &r.app, &r.field, r.index, sealed);
                 count += 1;
             }
-            Err(Error::Denied { .. }) => unable.push(format!(
+            None => unable.push(format!(
                 "apps/{}/{}: sealed under the {} key the other side replaced; re-sealing it takes someone who reads that level on both sides ({})",
                 r.app,
                 r.field.path(),
                 r.level,
                 who_can(merged, sides, &r.app, r.level, Some(r.from))
             )),
-            Err(e) => return Err(e),
         }
     }
     if count > 0 {
@@ -641,6 +627,64 @@ fn reseal(
         ));
     }
     Ok(unable)
+}
+
+/// A value to carry from one side into the merged vault.
+struct Value<'a> {
+    app: &'a str,
+    field: &'a Field,
+    from: Side,
+    /// A new version number, when renumbering.
+    version: Option<u64>,
+}
+
+/// Decrypts a value as the side it came from holds it (checking its writer there) and seals
+/// it into the merged vault as the person merging. None when they cannot read it on one side.
+fn carry(
+    keyring: &mut Keyring,
+    side_keys: &mut [Option<Keyring>; 2],
+    sides: &Sides,
+    merged: &Vault,
+    value: &Value,
+    sealed: crate::vault::Sealed,
+) -> Result<Option<crate::vault::Sealed>> {
+    let Some(keys) = side_keys[value.from as usize].as_mut() else {
+        return Ok(None);
+    };
+    let attempt = keys
+        .open_copy(sides.get(value.from), value.app, value.field, &sealed)
+        .and_then(|plain| {
+            keyring.reseal_copy(
+                merged,
+                value.app,
+                value.field,
+                sealed,
+                value.version,
+                &plain,
+            )
+        });
+    match attempt {
+        Ok(sealed) => Ok(Some(sealed)),
+        Err(Error::Denied { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn place(
+    merged: &mut Merged,
+    app: &str,
+    field: &Field,
+    index: usize,
+    sealed: crate::vault::Sealed,
+) {
+    if let Some(slot) = merged
+        .vault
+        .apps
+        .get_mut(app)
+        .and_then(|a| merge::sealed_mut(a, field, index))
+    {
+        *slot = sealed;
+    }
 }
 
 fn secret_level(merged: &Merged, app: &str, name: &str) -> crate::wechat::Level {

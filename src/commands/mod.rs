@@ -139,21 +139,20 @@ fn tell(notes: &[String]) {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
-    let ctx = Context {
-        vault: cli.vault,
-        identity_flag: cli.identity,
-        identity: OnceCell::new(),
-    };
-    dispatch(&ctx, cli.command).map_err(|e| after_merge(&ctx, e))
+    let vault = cli.vault.clone();
+    dispatch(cli).map_err(|e| after_merge(vault.as_deref(), e))
 }
 
 /// A damaged vault in the middle of a merge, or with conflict markers, gets advice that works
 /// there (`git checkout -- mpvault.json` does not while the file is unmerged).
-fn after_merge(ctx: &Context, error: Error) -> Error {
+fn after_merge(vault: Option<&std::path::Path>, error: Error) -> Error {
     let Error::Corrupt { what, hint } = error else {
         return error;
     };
-    let Ok(path) = ctx.vault_path() else {
+    let path = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| store::locate(vault, &cwd).ok());
+    let Some(path) = path else {
         return Error::Corrupt { what, hint };
     };
     let markers = std::fs::read(&path).is_ok_and(|b| b.windows(8).any(|w| w == b"\n<<<<<<<"));
@@ -166,9 +165,13 @@ fn after_merge(ctx: &Context, error: Error) -> Error {
     Error::Corrupt { what, hint }
 }
 
-fn dispatch(ctx: &Context, command: Command) -> Result<i32> {
-    let ctx = ctx;
-    match command {
+fn dispatch(cli: Cli) -> Result<i32> {
+    let ctx = Context {
+        vault: cli.vault,
+        identity_flag: cli.identity,
+        identity: OnceCell::new(),
+    };
+    match cli.command {
         Command::Identity(cmd) => identity::run(&ctx, cmd),
         Command::Init { owner } => init::run(&ctx, owner),
         Command::App(cmd) => app::run(&ctx, cmd),
