@@ -786,3 +786,30 @@ fn a_merge_that_needs_a_reader_names_who_can_finish_it() {
     bob.git(&["merge", "-q", "--no-edit", "token"]);
     assert_eq!(bob.get("API_TOKEN"), TOKEN);
 }
+
+#[test]
+fn a_branch_that_restores_an_older_roster_is_refused_by_the_merge() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", true);
+    alice.mp(&["member", "remove", "carol"]);
+    alice.commit("carol leaves");
+    alice.git(&["push", "-q"]);
+    // bob, with push access, branches from main and puts back the vault from before.
+    bob.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    bob.git(&["checkout", "-q", "-b", "restore"]);
+    let old = bob.git(&["show", "HEAD~1:mpvault.json"]);
+    std::fs::write(bob.dir.join("mpvault.json"), old).unwrap();
+    bob.commit("restore");
+    bob.git(&["push", "-q", "-u", "origin", "restore"]);
+    alice.mp(&["config", "set", "shop", "API_BASE=https://a.example.com"]);
+    alice.commit("a");
+    alice.git(&["fetch", "-q"]);
+    let before = alice.vault();
+    let out = alice.git_output(&["merge", "--no-edit", "origin/restore"]);
+    assert!(!out.status.success(), "the merge must not succeed");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("older than the common ancestor's"), "{said}");
+    assert_eq!(alice.vault(), before);
+    assert!(alice.json()["members"].get("carol").is_none());
+}

@@ -532,6 +532,19 @@ fn check_sides(
         verdict.require_writable()?;
         guards.push((vault.revision, verdict.guard));
     }
+    // Both sides descend from the ancestor, and revisions only rise along history: a side
+    // whose policy is older than the ancestor's puts back a roster an owner replaced.
+    for (side, vault) in [("our", ours), ("their", theirs)] {
+        if vault.revision < base.revision {
+            return Err(Error::corrupt(
+                format!(
+                    "{side} side of the merge has policy revision {}, older than the common ancestor's ({}): it restores who could read what before an owner changed it",
+                    vault.revision, base.revision
+                ),
+                "do not merge that branch; `git log -p mpvault.json` on it shows who put the old vault back",
+            ));
+        }
+    }
     if base.revision > 0 && policy::verify(base).is_none() {
         return Err(Error::corrupt(
             "the common ancestor of the two sides is not signed by an owner, so mpvault cannot tell what each side changed",
@@ -651,23 +664,30 @@ fn carry(
     let Some(keys) = side_keys[value.from as usize].as_mut() else {
         return Ok(None);
     };
-    let attempt = keys
-        .open_copy(sides.get(value.from), value.app, value.field, &sealed)
-        .and_then(|plain| {
-            keyring.reseal_copy(
-                merged,
-                value.app,
-                value.field,
-                sealed,
-                value.version,
-                &plain,
-            )
-        });
-    match attempt {
-        Ok(sealed) => Ok(Some(sealed)),
-        Err(Error::Denied { .. }) => Ok(None),
-        Err(e) => Err(e),
+    // Whether the person merging holds both data keys; any other refusal (a writer who
+    // cannot sign, a reader this clone saw leave) stops the merge as it is.
+    let reads = |vault: &Vault| {
+        vault.apps.get(value.app).is_some_and(|a| {
+            let level = a.level_of(value.field);
+            a.keys
+                .get(&level)
+                .is_some_and(|k| k.readers.contains(&keyring.actor))
+        })
+    };
+    if !reads(sides.get(value.from)) || !reads(merged) {
+        return Ok(None);
     }
+    let plain = keys.open_copy(sides.get(value.from), value.app, value.field, &sealed)?;
+    keyring
+        .reseal_copy(
+            merged,
+            value.app,
+            value.field,
+            sealed,
+            value.version,
+            &plain,
+        )
+        .map(Some)
 }
 
 fn place(
@@ -873,10 +893,8 @@ fn holds_secret(path: &str, content: &[u8], secret_names: &BTreeSet<String>) -> 
     {
         return Some("an mpvault (age) identity".to_string());
     }
-    if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----")
-        || text.contains("PRIVATE KEY-----\n") && !file.ends_with(".json")
-    {
-        return Some("a private key".to_string());
+    if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        return Some("an SSH private key (an identity)".to_string());
     }
     if !file.starts_with(".env") {
         return None;
