@@ -451,6 +451,13 @@ fn a_non_owners_merge_of_roster_changes_waits_for_sign() {
     alice.git(&["push", "-q"]);
     bob.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
     assert_eq!(bob.get("WECHAT_APPSECRET"), APPSECRET);
+    // The history holds a merge that waited, then the owner's signature: all authorized.
+    let audit = bob.mp(&["audit"]);
+    assert!(
+        audit.contains("the merged policy waits for an owner's `mpvault sign`"),
+        "{audit}"
+    );
+    assert!(!audit.contains("UNAUTHORIZED"), "{audit}");
 }
 
 #[test]
@@ -709,6 +716,17 @@ fn audit_verifies_every_commit_and_flags_a_hand_edited_one() {
         .collect();
     assert_eq!(flagged, [forged.as_str()]);
     assert!(rows.as_array().unwrap().len() >= 4, "{rows}");
+    let rekeyed = alice.json()["revision"].as_u64().unwrap();
+    let out = alice.run(&["audit", "--since", &rekeyed.to_string()], None);
+    let recent = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !recent.contains("the team's vault") && recent.contains("rekey"),
+        "{recent}"
+    );
+    assert!(
+        recent.contains(&forged),
+        "a flagged commit is always shown: {recent}"
+    );
 }
 
 #[test]

@@ -51,6 +51,9 @@ pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
         .to_string();
     let commits = log(&top, &rel)?;
     let mut states: BTreeMap<String, std::result::Result<Vault, String>> = BTreeMap::new();
+    // The owners whose signature counts at each commit: those of the last signed policy on
+    // the way there, never what an unsigned file claims.
+    let mut owners_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut entries = Vec::new();
     for commit in commits {
         let state = match git::output(&top, &["show", &format!("{}:{rel}", commit.hash)]) {
@@ -62,7 +65,20 @@ pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
             .iter()
             .filter_map(|p| states.get(p).and_then(|s| s.as_ref().ok()))
             .collect();
-        let entry = audit_commit(commit, &state, &parents);
+        let owners: BTreeSet<String> = commit
+            .parents
+            .iter()
+            .filter_map(|p| owners_at.get(p))
+            .flatten()
+            .cloned()
+            .collect();
+        let entry = audit_commit(commit, &state, &parents, &owners);
+        let signed = state.as_ref().ok().filter(|v| policy::verify(v).is_some());
+        let owners = match signed {
+            Some(v) if entry.problems.is_empty() => Policy::of(v).owners().into_values().collect(),
+            _ => owners,
+        };
+        owners_at.insert(entry.commit.hash.clone(), owners);
         states.insert(entry.commit.hash.clone(), state);
         entries.push(entry);
     }
@@ -161,6 +177,7 @@ fn audit_commit(
     commit: Commit,
     state: &std::result::Result<Vault, String>,
     parents: &[&Vault],
+    owners: &BTreeSet<String>,
 ) -> Entry {
     let mut entry = Entry {
         commit,
@@ -182,7 +199,18 @@ fn audit_commit(
         .as_ref()
         .and(vault.signature.as_ref())
         .map(|s| s.signer.clone());
-    if signer_key.is_none() {
+    // A merge of two signed sides' policy changes by someone who is not an owner waits for
+    // an owner's `sign`: readers refuse it meanwhile, and the commit that signs it is checked.
+    let waiting = signer_key.is_none()
+        && vault.signature.is_none()
+        && vault.format >= 3
+        && parents.len() >= 2
+        && parents.iter().all(|p| policy::verify(p).is_some());
+    if waiting {
+        entry
+            .changes
+            .push("the merged policy waits for an owner's `mpvault sign`".to_string());
+    } else if signer_key.is_none() {
         entry.problems.push(match vault.signature {
             Some(_) => "its policy signature does not verify: who may read what was edited by hand".to_string(),
             None => "its policy is not signed by an owner (a merge waiting for `mpvault sign`, or a stripped signature)".to_string(),
@@ -193,9 +221,15 @@ fn audit_commit(
     }
     let policy = Policy::of(vault);
     let parent = parents.first();
-    entry
-        .problems
-        .extend(new_policy(parents, vault, &policy, signer_key.as_deref()));
+    if !waiting {
+        entry.problems.extend(new_policy(
+            parents,
+            vault,
+            &policy,
+            signer_key.as_deref(),
+            owners,
+        ));
+    }
     for p in parents {
         entry.problems.extend(transition(p, vault));
     }
@@ -223,6 +257,7 @@ fn new_policy(
     after: &Vault,
     policy: &Policy,
     signer: Option<&str>,
+    owners_before: &BTreeSet<String>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     if parents.is_empty() || after.format < 3 || parents.iter().any(|p| Policy::of(p) == *policy) {
@@ -235,10 +270,6 @@ fn new_policy(
             after.revision
         ));
     }
-    let owners_before: BTreeSet<String> = parents
-        .iter()
-        .flat_map(|p| Policy::of(p).owners().into_values())
-        .collect();
     if let Some(signer) =
         signer.filter(|s| !owners_before.is_empty() && !owners_before.contains(*s))
     {
