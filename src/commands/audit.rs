@@ -206,7 +206,12 @@ fn audit_commit(
         && vault.format >= 3
         && parents.len() >= 2
         && parents.iter().all(|p| policy::verify(p).is_some());
-    if waiting {
+    if signer_key.is_none() && vault.signature.is_none() && vault.format < 2 {
+        entry.changes.push(
+            "format 1: nothing in this state is signed, so nothing in it can be verified"
+                .to_string(),
+        );
+    } else if waiting {
         entry
             .changes
             .push("the merged policy waits for an owner's `mpvault sign`".to_string());

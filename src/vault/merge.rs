@@ -675,6 +675,59 @@ mod tests {
     }
 
     #[test]
+    fn a_member_removed_on_one_side_and_given_roles_on_the_other_conflicts() {
+        let mut base = vault();
+        let member = crate::vault::Member {
+            key: "age1carol".into(),
+            signing_key: None,
+            owner: false,
+            added_by: "a".into(),
+            added_at: "t".into(),
+        };
+        base.members.insert("carol".into(), member);
+        let (mut ours, mut theirs) = (base.clone(), base.clone());
+        ours.members.remove("carol");
+        theirs
+            .apps
+            .get_mut("shop")
+            .unwrap()
+            .roster
+            .insert("carol".into(), vec![crate::wechat::Role::Developer]);
+        let m = three_way(&base, &ours, &theirs);
+        assert_eq!(m.conflicts.len(), 1, "{:?}", m.conflicts);
+        assert!(m.conflicts[0].starts_with("apps/shop/roster/carol"));
+    }
+
+    #[test]
+    fn independent_members_and_departures_combine() {
+        let base = vault();
+        let (mut ours, mut theirs) = (base.clone(), base.clone());
+        let member = |key: &str| crate::vault::Member {
+            key: key.into(),
+            signing_key: None,
+            owner: false,
+            added_by: "a".into(),
+            added_at: "t".into(),
+        };
+        ours.members.insert("dave".into(), member("age1dave"));
+        theirs.members.insert("erin".into(), member("age1erin"));
+        theirs.departures.push(crate::vault::Departure {
+            handle: "frank".into(),
+            key: "age1frank".into(),
+            kind: crate::vault::DepartureKind::Removed,
+            at: "t".into(),
+            by: "a".into(),
+            revision: 2,
+            lost: vec!["shop/team".into()],
+        });
+        let m = three_way(&base, &ours, &theirs);
+        assert!(m.conflicts.is_empty());
+        let names: Vec<&String> = m.vault.members.keys().collect();
+        assert_eq!(names, ["dave", "erin"]);
+        assert_eq!(m.vault.departures.len(), 1);
+    }
+
+    #[test]
     fn an_app_removed_on_one_side_and_changed_on_the_other_conflicts() {
         let base = vault();
         let (mut ours, mut theirs) = (base.clone(), base.clone());
