@@ -831,3 +831,34 @@ fn a_branch_that_restores_an_older_roster_is_refused_by_the_merge() {
     assert_eq!(alice.vault(), before);
     assert!(alice.json()["members"].get("carol").is_none());
 }
+
+#[test]
+fn the_same_config_value_set_on_both_sides_is_no_conflict() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", true);
+    bob.mp(&["config", "set", "shop", "API_BASE=https://new.example.com"]);
+    bob.commit("b");
+    next_second();
+    alice.mp(&["config", "set", "shop", "API_BASE=https://new.example.com"]);
+    alice.commit("a, the same, later");
+    alice.git(&["push", "-q"]);
+    let alices = sealed_value(&alice.json(), &["config", "API_BASE"]).to_string();
+    let out = bob.git_output(&["pull", "--no-rebase", "--no-edit"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(bob.get("API_BASE"), "https://new.example.com");
+    let merged = bob.json();
+    assert_eq!(
+        sealed_value(&merged, &["config", "API_BASE"]),
+        alices,
+        "the later one is kept"
+    );
+    assert_eq!(
+        merged["apps"]["shop"]["config"]["API_BASE"]["set_by"],
+        "alice"
+    );
+}

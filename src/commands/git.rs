@@ -394,6 +394,10 @@ fn merge_files(
         ours: &ours_vault,
         theirs: &theirs_vault,
     };
+    let unresolved = settle_contested(&mut merged, &sides, identity, &guard)?;
+    if !unresolved.is_empty() {
+        return conflict(&name, &unresolved, None);
+    }
     let owner = identity.is_some_and(|i| {
         member_of(&merged.vault, i).is_some_and(|h| merged.vault.members[&h].owner)
     });
@@ -642,6 +646,82 @@ fn reseal(
     Ok(unable)
 }
 
+/// Whether `handle` holds the data key of the level `field` of `app` is stored at in `vault`.
+fn holds_key(vault: &Vault, app: &str, field: &Field, handle: &str) -> bool {
+    vault.apps.get(app).is_some_and(|a| {
+        a.keys
+            .get(&a.level_of(field))
+            .is_some_and(|k| k.readers.iter().any(|r| r == handle))
+    })
+}
+
+/// A value both sides set is no conflict when the person merging reads both and they hold the
+/// same text (two people pasting the same new URL): the later one is kept. Returns the paths
+/// that still conflict.
+fn settle_contested(
+    merged: &mut Merged,
+    sides: &Sides,
+    identity: Option<&Identity>,
+    guard: &Guard,
+) -> Result<Vec<String>> {
+    let contested = std::mem::take(&mut merged.contested);
+    let mut unresolved = Vec::new();
+    let mut keys = identity.map(|i| {
+        [
+            Keyring::open(sides.ours, i, guard.clone()).ok(),
+            Keyring::open(sides.theirs, i, guard.clone()).ok(),
+        ]
+    });
+    for c in contested {
+        let differ = format!("{}: changed differently on both sides", c.path());
+        let ours = sides
+            .ours
+            .apps
+            .get(&c.app)
+            .and_then(|a| value_at(a, &c.field, 0));
+        let (Some([Some(ok), Some(tk)]), Some(ours)) = (keys.as_mut(), ours) else {
+            unresolved.push(differ);
+            continue;
+        };
+        let actor = ok.actor.clone();
+        if !holds_key(sides.ours, &c.app, &c.field, &actor)
+            || !holds_key(sides.theirs, &c.app, &c.field, &actor)
+        {
+            unresolved.push(differ);
+            continue;
+        }
+        let same = *ok.open_copy(sides.ours, &c.app, &c.field, &ours)?
+            == *tk.open_copy(sides.theirs, &c.app, &c.field, &c.theirs)?;
+        if !same {
+            unresolved.push(differ);
+            continue;
+        }
+        if c.theirs.set_at > ours.set_at {
+            merged
+                .reseal
+                .retain(|r| !(r.app == c.app && r.field == c.field));
+            let level = crate::wechat::Level::Team;
+            let commitment = |v: &Vault| {
+                v.apps
+                    .get(&c.app)
+                    .and_then(|a| a.keys.get(&level))
+                    .and_then(|k| k.commitment.clone())
+            };
+            if commitment(sides.theirs) != commitment(&merged.vault) {
+                merged.reseal.push(merge::Reseal {
+                    app: c.app.clone(),
+                    level,
+                    field: c.field.clone(),
+                    index: 0,
+                    from: Side::Theirs,
+                });
+            }
+            place(merged, &c.app, &c.field, 0, c.theirs);
+        }
+    }
+    Ok(unresolved)
+}
+
 /// A value to carry from one side into the merged vault.
 struct Value<'a> {
     app: &'a str,
@@ -666,15 +746,10 @@ fn carry(
     };
     // Whether the person merging holds both data keys; any other refusal (a writer who
     // cannot sign, a reader this clone saw leave) stops the merge as it is.
-    let reads = |vault: &Vault| {
-        vault.apps.get(value.app).is_some_and(|a| {
-            let level = a.level_of(value.field);
-            a.keys
-                .get(&level)
-                .is_some_and(|k| k.readers.contains(&keyring.actor))
-        })
-    };
-    if !reads(sides.get(value.from)) || !reads(merged) {
+    let actor = keyring.actor.clone();
+    if !holds_key(sides.get(value.from), value.app, value.field, &actor)
+        || !holds_key(merged, value.app, value.field, &actor)
+    {
         return Ok(None);
     }
     let plain = keys.open_copy(sides.get(value.from), value.app, value.field, &sealed)?;

@@ -32,6 +32,21 @@ pub struct Reseal {
     pub from: Side,
 }
 
+/// An info, contact or config value both sides set: the merge keeps ours for now, and it is a
+/// conflict unless someone who reads both finds they hold the same value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Contested {
+    pub app: String,
+    pub field: Field,
+    pub theirs: Sealed,
+}
+
+impl Contested {
+    pub fn path(&self) -> String {
+        format!("apps/{}/{}", self.app, self.field.path())
+    }
+}
+
 /// What the merge produced. `vault` keeps neither side's signature: the caller settles it.
 #[derive(Debug)]
 pub struct Merged {
@@ -46,6 +61,8 @@ pub struct Merged {
     pub rewrap: BTreeSet<String>,
     /// Everyone each kept data key was ever wrapped to, on either side, by (app, level).
     pub exposed: BTreeMap<(String, Level), BTreeSet<String>>,
+    /// Values set on both sides, to compare or to report as conflicts.
+    pub contested: Vec<Contested>,
 }
 
 /// Merges `ours` and `theirs`, which both descend from `base` (an empty vault when git has no
@@ -76,6 +93,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.departures.push(d.clone());
         }
     }
+    let mut contested = Vec::new();
     vault.apps = merge_map(
         "apps",
         &base.apps,
@@ -83,7 +101,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
         &theirs.apps,
         same_app,
         &mut conflicts,
-        |path, b, o, t, c| Some(merge_app(path, b, o, t, c)),
+        |path, b, o, t, c| Some(merge_app(path, b, o, t, c, &mut contested)),
     );
     let mut merged = Merged {
         vault,
@@ -92,6 +110,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
         renumber: Vec::new(),
         rewrap: BTreeSet::new(),
         exposed: BTreeMap::new(),
+        contested,
     };
     check_roster(&mut merged);
     let names: Vec<String> = merged.vault.apps.keys().cloned().collect();
@@ -198,6 +217,7 @@ fn merge_app(
     ours: &App,
     theirs: &App,
     conflicts: &mut Vec<String>,
+    contested: &mut Vec<Contested>,
 ) -> App {
     let empty = App::new(String::new(), String::new());
     let b = base.unwrap_or(&empty);
@@ -235,15 +255,29 @@ fn merge_app(
         conflicts,
         |_, _, o, t, _| Some((*o).max(*t)),
     );
-    let plain = |name: &str, b: &BTreeMap<String, Sealed>, o, t, c: &mut Vec<String>| {
+    let name = path.strip_prefix("apps/").unwrap_or(path);
+    let mut plain = |kind: &str, b: &BTreeMap<String, Sealed>, o, t, c: &mut Vec<String>| {
         merge_map(
-            &format!("{path}/{name}"),
+            &format!("{path}/{kind}"),
             b,
             o,
             t,
             same_sealed,
             c,
-            |_, _, _, _, _| None,
+            |here, _, o, t, _| {
+                let key = here.rsplit('/').next().unwrap_or_default().to_string();
+                let field = match kind {
+                    "info" => Field::Info(key),
+                    "contact" => Field::Contact(key),
+                    _ => Field::Config(key),
+                };
+                contested.push(Contested {
+                    app: name.to_string(),
+                    field,
+                    theirs: t.clone(),
+                });
+                Some(o.clone())
+            },
         )
     };
     app.info = plain("info", &b.info, &ours.info, &theirs.info, conflicts);
@@ -620,7 +654,7 @@ mod tests {
     }
 
     #[test]
-    fn a_config_set_differently_on_both_sides_conflicts_by_path() {
+    fn a_config_set_on_both_sides_is_contested_by_path() {
         let base = vault();
         let (mut ours, mut theirs) = (base.clone(), base.clone());
         let set = |v: &mut Vault, at: &str| {
@@ -633,8 +667,10 @@ mod tests {
         set(&mut ours, "2026-01-02T00:00:00Z");
         set(&mut theirs, "2026-01-03T00:00:00Z");
         let m = three_way(&base, &ours, &theirs);
-        assert_eq!(m.conflicts.len(), 1);
-        assert!(m.conflicts[0].starts_with("apps/shop/config/API"));
+        assert!(m.conflicts.is_empty());
+        assert_eq!(m.contested.len(), 1);
+        assert_eq!(m.contested[0].path(), "apps/shop/config/API");
+        assert_eq!(m.contested[0].theirs.set_at, "2026-01-03T00:00:00Z");
     }
 
     #[test]
