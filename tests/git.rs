@@ -563,7 +563,18 @@ fn the_pre_commit_guard_catches_a_staged_env_file() {
     let t = Team::new(&[]);
     let bob = t.join("bob", true);
     bob.mp(&["git", "setup", "--hook"]);
+    bob.mp(&["git", "setup", "--hook"]);
     bob.mp(&["git", "setup", "--check", "--hook"]);
+    let attributes = std::fs::read_to_string(bob.dir.join(".gitattributes")).unwrap();
+    assert_eq!(
+        attributes, "mpvault.json diff=mpvault merge=mpvault\n",
+        "setup is idempotent"
+    );
+    assert_eq!(
+        bob.git(&["status", "--porcelain"]),
+        "",
+        "setup changed nothing committed"
+    );
     std::fs::write(
         bob.dir.join(".env"),
         format!("WECHAT_APPID={APPID}\nWECHAT_APPSECRET={APPSECRET}\n"),
