@@ -873,3 +873,30 @@ fn the_same_config_value_set_on_both_sides_is_no_conflict() {
         "alice"
     );
 }
+
+#[test]
+fn two_owners_granting_the_same_level_to_different_people_both_reach_it() {
+    let t = Team::new(&[("dave", &[], true)]);
+    let alice = t.clone_of("alice");
+    let pay = "PayKey0123456789PayKey0123456789";
+    alice.mp_in(
+        &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"],
+        Some(pay),
+    );
+    alice.commit("pay key");
+    alice.git(&["push", "-q"]);
+    let dave = t.join("dave", true);
+    let bob = t.join("bob", true);
+    let carol = t.join("carol", true);
+    alice.mp(&["role", "grant", "bob", "shop", "admin"]);
+    alice.commit("bob administers");
+    alice.git(&["push", "-q"]);
+    dave.mp(&["role", "grant", "carol", "shop", "admin"]);
+    dave.commit("carol administers");
+    dave.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    dave.git(&["push", "-q"]);
+    for who in [&bob, &carol] {
+        who.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+        assert_eq!(who.get("WECHAT_PAY_API_V3_KEY"), pay, "{}", who.who.name);
+    }
+}

@@ -15,7 +15,7 @@ use crate::trust::{self, Memory};
 use crate::vault::keyring::Guard;
 use crate::vault::merge::{self, Merged, Side};
 use crate::vault::policy::{self, Policy};
-use crate::vault::{Field, Keyring, Vault};
+use crate::vault::{access, Field, Keyring, Vault};
 use crate::{output, store};
 
 pub fn run(ctx: &Context, cmd: GitCommand) -> Result<i32> {
@@ -401,36 +401,13 @@ fn merge_files(
     let owner = identity.is_some_and(|i| {
         member_of(&merged.vault, i).is_some_and(|h| merged.vault.members[&h].owner)
     });
-    if owner {
-        // An owner re-wraps every level to the merged readers; a key that reached anyone the
-        // merged roster leaves out is replaced, so its authors are checked against everyone
-        // it was wrapped to.
-        for ((app, level), exposed) in &merged.exposed {
-            if merged.rewrap.contains(app) {
-                let members = &merged.vault.members;
-                let readers: Vec<String> = exposed
-                    .iter()
-                    .filter(|h| members.contains_key(*h))
-                    .cloned()
-                    .collect();
-                if let Some(key) = merged
-                    .vault
-                    .apps
-                    .get_mut(app)
-                    .and_then(|a| a.keys.get_mut(level))
-                {
-                    key.readers = readers;
-                }
-            }
-        }
-    }
     let mut done = Vec::new();
     if !merged.reseal.is_empty()
         || !merged.renumber.is_empty()
         || (owner && !merged.rewrap.is_empty())
     {
         let Some(identity) = identity.filter(|i| member_of(&merged.vault, i).is_some()) else {
-            let needs = pending(&merged, &sides, None);
+            let needs = pending(&merged, &sides);
             return conflict(
                 &name,
                 &needs,
@@ -442,10 +419,15 @@ fn merge_files(
             return conflict(&name, &unable, None);
         }
         if owner {
+            // An owner re-wraps every level to the merged readers; a data key that either side
+            // wrapped to someone the merged roster leaves out is replaced.
             let mut keyring = Keyring::open(&merged.vault, identity, guard.clone())?;
             let apps: Vec<String> = merged.vault.apps.keys().cloned().collect();
             for app in &apps {
-                let replaced = keyring.sync_readers(&mut merged.vault, app, false)?;
+                let replace = merged.exposed.iter().any(|((a, level), exposed)| {
+                    a == app && !exposed.is_subset(&access::readers(&merged.vault, app, *level))
+                });
+                let replaced = keyring.sync_readers(&mut merged.vault, app, replace)?;
                 if !replaced.is_empty() {
                     done.push(format!("replaced the data keys of {app} that reached someone the merged roster leaves out"));
                 }
@@ -787,8 +769,13 @@ fn secret_level(merged: &Merged, app: &str, name: &str) -> crate::wechat::Level 
 }
 
 fn value_at(app: &crate::vault::App, field: &Field, index: usize) -> Option<crate::vault::Sealed> {
-    let mut copy = app.clone();
-    merge::sealed_mut(&mut copy, field, index).cloned()
+    match field {
+        Field::Info(n) => app.info.get(n),
+        Field::Contact(n) => app.contact.get(n),
+        Field::Config(n) => app.config.get(n),
+        Field::Secret(n) => app.secrets.get(n).and_then(|s| s.versions.get(index)),
+    }
+    .cloned()
 }
 
 /// Members who can read `level` of `app` in the merged vault and, for a value from one side,
@@ -824,7 +811,7 @@ fn who_can(
 }
 
 /// What is left to do when nobody with a key is merging.
-fn pending(merged: &Merged, sides: &Sides, _identity: Option<&Identity>) -> Vec<String> {
+fn pending(merged: &Merged, sides: &Sides) -> Vec<String> {
     let mut out = Vec::new();
     for r in &merged.reseal {
         out.push(format!(
