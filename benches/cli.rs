@@ -50,7 +50,10 @@ fn main() {
     small.run(&["rekey", "app10"], None);
     std::fs::copy(&small.vault, &theirs).unwrap();
     std::fs::write(&small.vault, &saved).unwrap();
-    small.run(&["add-secret", "app10", "API_TOKEN", "--stdin"], Some("token"));
+    small.run(
+        &["add-secret", "app10", "API_TOKEN", "--stdin"],
+        Some("token"),
+    );
     let ours_saved = std::fs::read(&small.vault).unwrap();
     std::fs::write(&small.vault, &saved).unwrap();
     let (b, o, t) = (
