@@ -51,6 +51,38 @@ fn main() {
 
     hostile(&small, baseline);
 
+    // The merge driver on two branches of the small vault: the owner re-keys app10 on one and
+    // adds a secret to it on the other, so the merge re-seals that secret and signs.
+    let saved = std::fs::read(&small.vault).unwrap();
+    let dir = small.vault.with_file_name("merge");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, theirs, ours) = (dir.join("base"), dir.join("theirs"), dir.join("ours"));
+    std::fs::write(&base, &saved).unwrap();
+    small.run(&["rekey", "app10"], None);
+    std::fs::copy(&small.vault, &theirs).unwrap();
+    std::fs::write(&small.vault, &saved).unwrap();
+    small.run(
+        &["add-secret", "app10", "API_TOKEN", "--stdin"],
+        Some("token"),
+    );
+    let ours_saved = std::fs::read(&small.vault).unwrap();
+    std::fs::write(&small.vault, &saved).unwrap();
+    let (b, o, t) = (
+        base.to_str().unwrap(),
+        ours.to_str().unwrap(),
+        theirs.to_str().unwrap(),
+    );
+    let merge = median(|| {
+        std::fs::write(&ours, &ours_saved).unwrap();
+        small.run(&["git", "merge", b, o, t], None)
+    });
+    report("git merge (re-seals one value, signs)", merge, baseline);
+    report(
+        "git textconv",
+        median(|| small.run(&["git", "textconv", t], None)),
+        baseline,
+    );
+
     let large = Team::new(&bin, 50, 19);
     println!(
         "\nvault of {} apps and {} members",

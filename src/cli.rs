@@ -206,6 +206,18 @@ pub enum Command {
         #[arg(long)]
         update: bool,
     },
+    /// The vault in git: readable diffs, a merge driver, a pre-commit guard
+    #[command(subcommand)]
+    Git(GitCommand),
+    /// Walk the vault's git history, verify every change, and print who changed what
+    Audit {
+        /// Only show changes from this policy revision on (every commit is still verified)
+        #[arg(long, value_name = "REV")]
+        since: Option<u64>,
+        /// Print JSON instead of a log
+        #[arg(long)]
+        json: bool,
+    },
     /// The vault owners you trust, and re-pinning after checking fingerprints
     Trust {
         /// Trust the owners who signed the vault now (check their fingerprints first)
@@ -416,6 +428,37 @@ pub enum ConfigCommand {
         #[arg(long, value_name = "MODE")]
         mode: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Write .gitattributes and this clone's git config for the textconv and merge driver
+    Setup {
+        /// Also install a pre-commit hook that refuses staged files holding secrets
+        #[arg(long)]
+        hook: bool,
+        /// Only check that everything is set up; change nothing
+        #[arg(long)]
+        check: bool,
+    },
+    /// Render a vault file for `git diff` (no key needed, no value shown)
+    Textconv {
+        /// The vault file to render (git passes a temporary copy)
+        file: PathBuf,
+    },
+    /// The merge driver: git's %O %A %B %P; writes the merge into OURS
+    Merge {
+        /// The common ancestor's vault (%O)
+        base: PathBuf,
+        /// This branch's vault, where the merge is written (%A)
+        ours: PathBuf,
+        /// The other branch's vault (%B)
+        theirs: PathBuf,
+        /// The vault's path in the repository
+        path: Option<String>,
+    },
+    /// The pre-commit guard: refuse staged .env files with secrets, upload keys and identities
+    Check,
 }
 
 #[derive(Debug, Subcommand)]

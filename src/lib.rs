@@ -12,6 +12,7 @@ pub mod display;
 pub mod envnames;
 pub mod error;
 pub mod export;
+pub mod git;
 pub mod gitnote;
 pub mod health;
 pub mod hygiene;

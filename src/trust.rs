@@ -259,6 +259,9 @@ pub fn assess(
 }
 
 fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Result<Verdict> {
+    if vault.format >= crate::vault::FORMAT {
+        return Err(awaits_signature(vault, seen));
+    }
     if let Some(seen) = seen {
         return Err(Error::corrupt(
             format!(
@@ -283,6 +286,31 @@ fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Resul
         guard: Guard::default(),
         remember: None,
     })
+}
+
+/// A format-3 file without a signature is a merge of two sides' policy changes waiting for an
+/// owner (or a stripped signature). Nothing is read or written: an unsigned policy is exactly
+/// what a forger would write, and reading under it would trust values its members signed.
+fn awaits_signature(vault: &Vault, seen: Option<&Seen>) -> Error {
+    let mut owners: Vec<&str> = match seen {
+        Some(seen) => seen.owners.values().map(String::as_str).collect(),
+        None => vault.owners().collect(),
+    };
+    owners.sort_unstable();
+    let change = seen
+        .and_then(|s| policy::describe_change(&s.policy, &Policy::of(vault)))
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    Error::corrupt(
+        format!(
+            "this vault's policy at revision {} is not signed: a merge of changes to who may read what{change} waits for an owner to review and sign it",
+            vault.revision
+        ),
+        format!(
+            "ask an owner ({}) to run `mpvault sign` and commit mpvault.json; if nobody merged such changes, restore mpvault.json from git (`git log -p mpvault.json` shows who changed it)",
+            owners.join(", ")
+        ),
+    )
 }
 
 fn old_format(format: u32) -> Error {

@@ -1,9 +1,11 @@
 //! One module per command group. Each parses what the CLI gave it, validates, then acts.
 
 mod app;
+mod audit;
 mod config;
 mod docs;
 mod export;
+mod git;
 mod identity;
 mod import;
 mod init;
@@ -59,6 +61,7 @@ impl Context {
         let location = trust::location(&path);
         let mut memory = Memory::load()?;
         let env = trust::trusted_owners_from_env();
+        remind_driver(&path);
         let mut verdict = trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
         tell(&verdict.notes);
         if let Some(seen) = verdict.remember.take() {
@@ -100,6 +103,7 @@ impl Context {
         let mut memory = Memory::load()?;
         let env = trust::trusted_owners_from_env();
         let mut notes = Vec::new();
+        remind_driver(&path);
         let mut accepted = None;
         let outcome = store::update(&path, |vault| {
             let mut verdict = trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
@@ -135,6 +139,14 @@ impl Context {
     }
 }
 
+/// A clone whose `.gitattributes` names mpvault's merge driver but whose git config lacks it
+/// would let git merge the vault line by line.
+fn remind_driver(path: &std::path::Path) {
+    if crate::git::driver_missing(path) {
+        output::note("note: .gitattributes asks for mpvault's merge driver, which this clone does not have; run `mpvault git setup` before merging.");
+    }
+}
+
 fn tell(notes: &[String]) {
     for note in notes {
         output::note(note);
@@ -143,6 +155,33 @@ fn tell(notes: &[String]) {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> Result<i32> {
+    let vault = cli.vault.clone();
+    dispatch(cli).map_err(|e| after_merge(vault.as_deref(), e))
+}
+
+/// A damaged vault in the middle of a merge, or with conflict markers, gets advice that works
+/// there (`git checkout -- mpvault.json` does not while the file is unmerged).
+fn after_merge(vault: Option<&std::path::Path>, error: Error) -> Error {
+    let Error::Corrupt { what, hint } = error else {
+        return error;
+    };
+    let path = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| store::locate(vault, &cwd).ok());
+    let Some(path) = path else {
+        return Error::Corrupt { what, hint };
+    };
+    let markers = std::fs::read(&path).is_ok_and(|b| b.windows(8).any(|w| w == b"\n<<<<<<<"));
+    if markers || crate::git::merging(&path) {
+        return Error::Corrupt {
+            what,
+            hint: crate::git::way_back(&path),
+        };
+    }
+    Error::Corrupt { what, hint }
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
     let ctx = Context {
         vault: cli.vault,
         identity_flag: cli.identity,
@@ -233,6 +272,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Sign { yes } => sign::run(&ctx, yes),
         Command::Trust { repin, json } => pins::run(&ctx, repin, json),
+        Command::Git(cmd) => git::run(&ctx, cmd),
+        Command::Audit { since, json } => audit::run(&ctx, since, json),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
     }

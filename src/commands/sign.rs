@@ -33,6 +33,7 @@ pub fn run(ctx: &Context, yes: bool) -> Result<i32> {
         ));
         return Ok(0);
     }
+    refuse_non_owner(&vault, identity, seen.as_ref())?;
     let changes = review(&vault, seen.as_ref());
     output::note(&changes);
     confirm(yes)?;
@@ -85,6 +86,32 @@ pub fn run(ctx: &Context, yes: bool) -> Result<i32> {
         signed.revision
     ));
     Ok(0)
+}
+
+/// Only an owner signs; anyone else is told who can, as this clone trusts them (the file's own
+/// owner flags are what is waiting to be signed).
+fn refuse_non_owner(
+    vault: &Vault,
+    identity: &crate::identity::Identity,
+    seen: Option<&trust::Seen>,
+) -> Result<()> {
+    let me = vault.members.iter().find(|(_, m)| m.key == identity.public);
+    if me.is_some_and(|(_, m)| m.owner) {
+        return Ok(());
+    }
+    let mut owners: Vec<&str> = match seen {
+        Some(seen) => seen.owners.values().map(String::as_str).collect(),
+        None => vault.owners().collect(),
+    };
+    owners.sort_unstable();
+    let who = me.map_or("this identity".to_string(), |(h, _)| format!("'{h}'"));
+    Err(Error::denied(
+        format!("only a vault owner can sign the vault's policy, and {who} is not one"),
+        format!(
+            "ask one of its owners ({}) to run `mpvault sign` and commit mpvault.json",
+            owners.join(", ")
+        ),
+    ))
 }
 
 /// What the signature would vouch for, against what this clone trusted before.

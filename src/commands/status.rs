@@ -36,6 +36,10 @@ pub fn run(ctx: &Context, app: Option<&str>, json: bool, as_of: Option<&str>) ->
         .chain(apps.iter().map(|a| a.state))
         .max()
         .unwrap_or(Severity::Ok);
+    let damaged = apps
+        .iter()
+        .flat_map(|a| &a.problems)
+        .any(|p| p.severity == Severity::Broken && p.what.starts_with("the value at"));
     if json {
         let report = json!({"state": worst, "vault_problems": general, "apps": apps});
         output::json(&report)?;
@@ -46,6 +50,10 @@ pub fn run(ctx: &Context, app: Option<&str>, json: bool, as_of: Option<&str>) ->
             None => overview(&general, apps, &style),
         };
         output::write(text.as_bytes())?;
+    }
+    if damaged {
+        // Values that do not open are most often a line merge without mpvault's driver.
+        output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
     }
     Ok(worst.exit_code())
 }

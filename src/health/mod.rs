@@ -414,7 +414,7 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
         let Ok(app) = self.vault.app(self.app) else {
             return;
         };
-        let mut fields: Vec<Field> = app
+        let fields: Vec<Field> = app
             .info
             .keys()
             .filter(|k| !matches!(k.as_str(), "verified_until" | "icp"))
@@ -427,14 +427,15 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
             )
             .chain(app.config.keys().map(|k| Field::Config(k.clone())))
             .collect();
-        fields.extend(
-            app.secrets
-                .iter()
-                .filter(|(_, s)| keys.can_read(self.vault, self.app, s.access))
-                .map(|(n, _)| Field::Secret(n.clone())),
-        );
-        for field in fields {
-            if let Err(e) = keys.read(self.vault, self.app, &field, 0) {
+        let mut checks: Vec<(Field, usize)> = fields.into_iter().map(|f| (f, 0)).collect();
+        // Every version: a line merge can break a secret's history as well as its current value.
+        for (name, secret) in &app.secrets {
+            if keys.can_read(self.vault, self.app, secret.access) {
+                checks.extend((0..secret.versions.len()).map(|v| (Field::Secret(name.clone()), v)));
+            }
+        }
+        for (field, version) in checks {
+            if let Err(e) = keys.read(self.vault, self.app, &field, version) {
                 self.problems.extend(damaged(&e));
             }
         }

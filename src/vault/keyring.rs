@@ -219,6 +219,39 @@ impl<'a> Keyring<'a> {
             })
     }
 
+    /// Checks who wrote a value stored at `field` of `app` in `vault` (which may be another copy
+    /// of the vault, as a merge reads both sides), then decrypts it.
+    pub fn open_copy(
+        &mut self,
+        vault: &Vault,
+        app: &str,
+        field: &Field,
+        sealed: &Sealed,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let level = vault.app(app)?.level_of(field);
+        self.open_sealed(vault, app, level, field, sealed)
+    }
+
+    /// Seals a value read from another copy of the vault under this vault's data key of its
+    /// level, keeping its writer and time; the actor signs it as its sealer. `version` renumbers
+    /// a secret's version (a merge making the later of two rotations current).
+    pub fn reseal_copy(
+        &mut self,
+        vault: &Vault,
+        app: &str,
+        field: &Field,
+        mut sealed: Sealed,
+        version: Option<u64>,
+        plain: &[u8],
+    ) -> Result<Sealed> {
+        let level = vault.app(app)?.level_of(field);
+        sealed.sealed_by = Some(self.actor.clone()).filter(|a| *a != sealed.set_by);
+        if version.is_some() {
+            sealed.version = version;
+        }
+        self.seal(vault, app, level, field, sealed, plain)
+    }
+
     /// A format-3 value must be signed by a member who could read its level.
     fn check_author(&self, place: &Place, sealed: &Sealed) -> Result<()> {
         let signer = sealed.signer();

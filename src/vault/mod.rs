@@ -6,6 +6,7 @@ pub mod authorship;
 pub mod crypto;
 pub mod keyring;
 pub mod limits;
+pub mod merge;
 pub mod model;
 pub mod offboarding;
 pub mod policy;

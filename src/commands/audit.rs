@@ -1,0 +1,434 @@
+//! `audit`: walks `git log` of the vault file, verifies every committed state and every change
+//! against the state before it, and prints who changed what. Nothing needs a key: policies,
+//! owners and writers are all checked by their signatures.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::Context;
+use crate::error::{Error, Result};
+use crate::git;
+use crate::output;
+use crate::vault::authorship::{self, Place};
+use crate::vault::policy::{self, Policy};
+use crate::vault::{App, Field, Sealed, Vault};
+use crate::wechat::Level;
+
+/// One commit that touched the vault.
+struct Commit {
+    hash: String,
+    parents: Vec<String>,
+    author: String,
+    date: String,
+    subject: String,
+}
+
+/// What one commit did, and what is wrong with it.
+struct Entry {
+    commit: Commit,
+    revision: Option<u64>,
+    signer: Option<String>,
+    changes: Vec<String>,
+    problems: Vec<String>,
+}
+
+pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
+    let path = ctx.vault_path()?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let top = git::top_level(dir).ok_or_else(|| {
+        Error::not_found(
+            "the vault is not in a git repository, so it has no history to audit",
+            "run `mpvault audit` inside the repository that holds mpvault.json",
+        )
+    })?;
+    let canonical = std::fs::canonicalize(&path).map_err(|e| Error::io_at("find", &path, e))?;
+    let rel = canonical
+        .strip_prefix(std::fs::canonicalize(&top).unwrap_or(top.clone()))
+        .unwrap_or(Path::new(crate::store::FILE_NAME))
+        .to_string_lossy()
+        .to_string();
+    let commits = log(&top, &rel)?;
+    let mut states: BTreeMap<String, std::result::Result<Vault, String>> = BTreeMap::new();
+    // The owners whose signature counts at each commit: those of the last signed policy on
+    // the way there, never what an unsigned file claims.
+    let mut owners_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut entries = Vec::new();
+    for commit in commits {
+        let state = match git::output(&top, &["show", &format!("{}:{rel}", commit.hash)]) {
+            Some(bytes) => Vault::parse(&bytes).map_err(|e| e.to_string()),
+            None => Err("the vault file was deleted".to_string()),
+        };
+        let parents: Vec<&Vault> = commit
+            .parents
+            .iter()
+            .filter_map(|p| states.get(p).and_then(|s| s.as_ref().ok()))
+            .collect();
+        let owners: BTreeSet<String> = commit
+            .parents
+            .iter()
+            .filter_map(|p| owners_at.get(p))
+            .flatten()
+            .cloned()
+            .collect();
+        let entry = audit_commit(commit, &state, &parents, &owners);
+        let signed = state.as_ref().ok().filter(|v| policy::verify(v).is_some());
+        let owners = match signed {
+            Some(v) if entry.problems.is_empty() => Policy::of(v).owners().into_values().collect(),
+            _ => owners,
+        };
+        owners_at.insert(entry.commit.hash.clone(), owners);
+        states.insert(entry.commit.hash.clone(), state);
+        entries.push(entry);
+    }
+    let flagged = entries.iter().filter(|e| !e.problems.is_empty()).count();
+    let shown: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            since.is_none_or(|s| e.revision.is_none_or(|r| r >= s) || !e.problems.is_empty())
+        })
+        .collect();
+    if json {
+        let rows: Vec<Value> = shown
+            .iter()
+            .map(|e| {
+                json!({
+                    "commit": e.commit.hash, "author": e.commit.author, "date": e.commit.date,
+                    "subject": e.commit.subject, "revision": e.revision, "signed_by": e.signer,
+                    "changes": e.changes, "problems": e.problems, "authorized": e.problems.is_empty(),
+                })
+            })
+            .collect();
+        output::json(&Value::Array(rows))?;
+    } else {
+        let mut lines = Vec::new();
+        for e in &shown {
+            let signed = match (&e.revision, &e.signer) {
+                (Some(r), Some(s)) => format!("revision {r}, signed by {s}"),
+                (Some(r), None) => format!("revision {r}, not signed"),
+                _ => "unreadable".to_string(),
+            };
+            let short = &e.commit.hash[..e.commit.hash.len().min(10)];
+            lines.push(format!(
+                "{short} {} {} ({signed}): {}",
+                e.commit.date,
+                clean(&e.commit.author),
+                clean(&e.commit.subject)
+            ));
+            for c in &e.changes {
+                lines.push(format!("    {c}"));
+            }
+            for p in &e.problems {
+                lines.push(format!("  UNAUTHORIZED {}: {p}", e.commit.hash));
+            }
+        }
+        output::line(&lines.join("\n"))?;
+    }
+    if flagged > 0 {
+        output::note(&format!(
+            "mpvault: {flagged} commit(s) changed the vault without authorization; `git show <commit>` shows them, and an owner decides whether to restore the vault from before them."
+        ));
+        return Ok(crate::error::exit::CORRUPT);
+    }
+    Ok(0)
+}
+
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Commits touching the vault, oldest first, with their parents in the file's own history.
+fn log(top: &Path, rel: &str) -> Result<Vec<Commit>> {
+    let text = git::run(
+        top,
+        &[
+            "log",
+            "--reverse",
+            "--topo-order",
+            "--parents",
+            "--format=%H %P%x1f%an%x1f%aI%x1f%s",
+            "--",
+            rel,
+        ],
+        "read the vault's history",
+    )?;
+    Ok(text
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.split('\u{1f}');
+            let mut ids = parts.next()?.split_whitespace().map(str::to_string);
+            let hash = ids.next()?;
+            let parents: Vec<String> = ids.collect();
+            Some(Commit {
+                hash,
+                parents,
+                author: parts.next()?.to_string(),
+                date: parts.next()?.to_string(),
+                subject: parts.next().unwrap_or("").to_string(),
+            })
+        })
+        .collect())
+}
+
+fn audit_commit(
+    commit: Commit,
+    state: &std::result::Result<Vault, String>,
+    parents: &[&Vault],
+    owners: &BTreeSet<String>,
+) -> Entry {
+    let mut entry = Entry {
+        commit,
+        revision: None,
+        signer: None,
+        changes: Vec::new(),
+        problems: Vec::new(),
+    };
+    let vault = match state {
+        Ok(v) => v,
+        Err(e) => {
+            entry.problems.push(format!("not a readable vault: {e}"));
+            return entry;
+        }
+    };
+    entry.revision = Some(vault.revision);
+    let signer_key = policy::verify(vault);
+    entry.signer = signer_key
+        .as_ref()
+        .and(vault.signature.as_ref())
+        .map(|s| s.signer.clone());
+    // A merge of two signed sides' policy changes by someone who is not an owner waits for
+    // an owner's `sign`: readers refuse it meanwhile, and the commit that signs it is checked.
+    let waiting = signer_key.is_none()
+        && vault.signature.is_none()
+        && vault.format >= 3
+        && parents.len() >= 2
+        && parents.iter().all(|p| policy::verify(p).is_some());
+    if signer_key.is_none() && vault.signature.is_none() && vault.format < 2 {
+        entry.changes.push(
+            "format 1: nothing in this state is signed, so nothing in it can be verified"
+                .to_string(),
+        );
+    } else if waiting {
+        entry
+            .changes
+            .push("the merged policy waits for an owner's `mpvault sign`".to_string());
+    } else if signer_key.is_none() {
+        entry.problems.push(match vault.signature {
+            Some(_) => "its policy signature does not verify: who may read what was edited by hand".to_string(),
+            None => "its policy is not signed by an owner (a merge waiting for `mpvault sign`, or a stripped signature)".to_string(),
+        });
+    }
+    if vault.format >= 3 {
+        entry.problems.extend(unauthorized_values(vault));
+    }
+    let policy = Policy::of(vault);
+    let parent = parents.first();
+    if !waiting {
+        entry.problems.extend(new_policy(
+            parents,
+            vault,
+            &policy,
+            signer_key.as_deref(),
+            owners,
+        ));
+    }
+    for p in parents {
+        entry.problems.extend(transition(p, vault));
+    }
+    match parent {
+        Some(p) => {
+            entry
+                .changes
+                .extend(policy::describe_changes(&Policy::of(p), &policy));
+            entry.changes.extend(value_changes(p, vault));
+        }
+        None => entry.changes.push(format!(
+            "vault {} with {} member(s) and {} app(s)",
+            vault.vault_id,
+            vault.members.len(),
+            vault.apps.len()
+        )),
+    }
+    entry
+}
+
+/// A policy no parent had must raise the revision above every parent's and be signed by an
+/// owner of a parent's policy (a merge that keeps one side's policy inherits its check).
+fn new_policy(
+    parents: &[&Vault],
+    after: &Vault,
+    policy: &Policy,
+    signer: Option<&str>,
+    owners_before: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if parents.is_empty() || after.format < 3 || parents.iter().any(|p| Policy::of(p) == *policy) {
+        return problems;
+    }
+    let highest = parents.iter().map(|p| p.revision).max().unwrap_or(0);
+    if after.revision <= highest {
+        problems.push(format!(
+            "it changed the policy without raising its revision ({} after {highest})",
+            after.revision
+        ));
+    }
+    if let Some(signer) =
+        signer.filter(|s| !owners_before.is_empty() && !owners_before.contains(*s))
+    {
+        let _ = signer;
+        problems.push(format!(
+            "its policy is signed by '{}', who was not an owner before it",
+            after.signature.as_ref().map_or("", |s| s.signer.as_str())
+        ));
+    }
+    problems
+}
+
+/// What a change must keep: the same vault, every departure, and every secret's newest version.
+fn transition(before: &Vault, after: &Vault) -> Vec<String> {
+    let mut problems = Vec::new();
+    if before.vault_id != after.vault_id {
+        problems.push(format!(
+            "it replaced vault {} with another vault, {}",
+            before.vault_id, after.vault_id
+        ));
+        return problems;
+    }
+    for d in &before.departures {
+        if !after.departures.contains(d) {
+            problems.push(format!(
+                "it erased the record that {} was {}",
+                d.handle,
+                d.kind.as_str()
+            ));
+        }
+    }
+    for (app_name, app) in &after.apps {
+        let Some(old_app) = before.apps.get(app_name) else {
+            continue;
+        };
+        for (name, secret) in &app.secrets {
+            let Some(old) = old_app.secrets.get(name) else {
+                continue;
+            };
+            let (now, was) = (&secret.versions[0], &old.versions[0]);
+            let kept = secret.versions.iter().any(|v| {
+                v.version == was.version && v.set_at == was.set_at && v.set_by == was.set_by
+            });
+            if now.version < was.version && !kept && now.set_at <= was.set_at {
+                problems.push(format!(
+                    "it dropped version {} of {name} of '{app_name}' (now version {})",
+                    was.version.unwrap_or(0),
+                    now.version.unwrap_or(0)
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Values not signed by a member who reads their level in this state's policy.
+fn unauthorized_values(vault: &Vault) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (app_name, app) in &vault.apps {
+        for (field, level, sealed) in values(app) {
+            let path = field.path();
+            let place = Place::new(&vault.vault_id, app_name, level, &path);
+            let signer = sealed.signer();
+            let key = vault
+                .members
+                .get(signer)
+                .and_then(|m| m.signing_key.as_deref());
+            let reads = app
+                .keys
+                .get(&level)
+                .is_some_and(|k| k.readers.iter().any(|r| r == signer));
+            let ok = key.is_some_and(|k| authorship::verify(&place, sealed, k)) && reads;
+            if !ok {
+                problems.push(format!(
+                    "{path} of '{app_name}' is not signed by '{signer}' as a reader of its {level} level"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn values(app: &App) -> Vec<(Field, Level, &Sealed)> {
+    let mut out = Vec::new();
+    for (n, s) in &app.info {
+        out.push((Field::Info(n.clone()), Level::Team, s));
+    }
+    for (n, s) in &app.contact {
+        out.push((Field::Contact(n.clone()), Level::Team, s));
+    }
+    for (n, s) in &app.config {
+        out.push((Field::Config(n.clone()), Level::Team, s));
+    }
+    for (n, secret) in &app.secrets {
+        for v in &secret.versions {
+            out.push((Field::Secret(n.clone()), secret.access, v));
+        }
+    }
+    out
+}
+
+/// Values set, rotated or removed, by whom (never the values).
+fn value_changes(before: &Vault, after: &Vault) -> Vec<String> {
+    let mut out = Vec::new();
+    for (app_name, app) in &after.apps {
+        let old = before.apps.get(app_name);
+        for (kind, map, old_map) in [
+            ("info", &app.info, old.map(|a| &a.info)),
+            ("contact", &app.contact, old.map(|a| &a.contact)),
+            ("config", &app.config, old.map(|a| &a.config)),
+        ] {
+            for (key, s) in map {
+                let was = old_map.and_then(|m| m.get(key));
+                if was.is_none_or(|w| w.set_at != s.set_at || w.set_by != s.set_by) {
+                    out.push(format!(
+                        "{kind} {key} of {app_name} set by {} at {}",
+                        clean(&s.set_by),
+                        s.set_at
+                    ));
+                }
+            }
+            for key in old_map
+                .into_iter()
+                .flat_map(|m| m.keys())
+                .filter(|k| !map.contains_key(*k))
+            {
+                out.push(format!("{kind} {key} of {app_name} removed"));
+            }
+        }
+        for (name, secret) in &app.secrets {
+            let was = old.and_then(|a| a.secrets.get(name));
+            for v in &secret.versions {
+                let known = was.is_some_and(|w| {
+                    w.versions.iter().any(|o| {
+                        o.version == v.version && o.set_by == v.set_by && o.set_at == v.set_at
+                    })
+                });
+                if !known {
+                    out.push(format!(
+                        "secret {name} of {app_name}: version {} set by {} at {}",
+                        v.version.unwrap_or(0),
+                        clean(&v.set_by),
+                        v.set_at
+                    ));
+                }
+            }
+        }
+        for name in old
+            .into_iter()
+            .flat_map(|a| a.secrets.keys())
+            .filter(|n| !app.secrets.contains_key(*n))
+        {
+            out.push(format!("secret {name} of {app_name} removed"));
+        }
+    }
+    out
+}

@@ -1,0 +1,88 @@
+//! Running git: where the repository is, its config, and what it stored. mpvault only ever asks
+//! git questions and sets this clone's own config; it never commits or changes branches.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::{Error, Result};
+
+/// The line `.gitattributes` carries for the vault.
+pub const ATTRIBUTES: &str = "mpvault.json diff=mpvault merge=mpvault";
+
+/// Runs git in `dir`; returns its standard output, or None when git fails or is missing.
+pub fn output(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env_remove("GIT_EXTERNAL_DIFF")
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+fn text(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = output(dir, args)?;
+    Some(String::from_utf8_lossy(&out).trim_end().to_string())
+}
+
+/// Runs git and fails with a sentence naming what it was doing.
+pub fn run(dir: &Path, args: &[&str], doing: &str) -> Result<String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .map_err(|e| Error::io("cannot run git", e))?;
+    if !out.status.success() {
+        let why = String::from_utf8_lossy(&out.stderr);
+        let why = why.lines().next().unwrap_or("").trim();
+        return Err(Error::invalid(
+            format!("git could not {doing}: {why}"),
+            "run it inside the repository that holds the vault",
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+}
+
+/// The top of the work tree that holds `dir`.
+pub fn top_level(dir: &Path) -> Option<PathBuf> {
+    text(dir, &["rev-parse", "--show-toplevel"]).map(PathBuf::from)
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Whether a merge is under way in the repository holding `file`.
+pub fn merging(file: &Path) -> bool {
+    text(
+        folder_of(file),
+        &["rev-parse", "-q", "--verify", "MERGE_HEAD"],
+    )
+    .is_some()
+}
+
+/// Whether `.gitattributes` in the vault's folder or above asks for mpvault's merge driver,
+/// while this clone's git config does not define it.
+pub fn driver_missing(vault: &Path) -> bool {
+    let dir = folder_of(vault);
+    let asks = dir.ancestors().any(|d| {
+        std::fs::read_to_string(d.join(".gitattributes"))
+            .is_ok_and(|t| t.lines().any(|l| l.contains("merge=mpvault")))
+    });
+    asks && text(dir, &["config", "--get", "merge.mpvault.driver"]).is_none()
+}
+
+/// What to say when a vault looks broken and git may be why, in words that work mid-merge.
+pub fn way_back(vault: &Path) -> String {
+    let name = vault
+        .file_name()
+        .map_or("mpvault.json".into(), |n| n.to_string_lossy().to_string());
+    if merging(vault) {
+        format!("a merge without mpvault's merge driver broke it: `git merge --abort`, or `git checkout --theirs {name}` and redo your change with mpvault; then run `mpvault git setup` so mpvault merges the vault next time")
+    } else {
+        format!("if a merge without mpvault's merge driver did this, restore the vault from before it (`git log -p {name}` shows the commits; `git checkout <commit> -- {name}`) and redo the other side's change with mpvault; `mpvault git setup` makes mpvault merge the vault next time")
+    }
+}
