@@ -1,6 +1,7 @@
 //! Vault parsing and verification on arbitrary bytes: `Vault::parse` (bounds, JSON, the
 //! model's rules), then what every command does next with a file it accepted: verify the
-//! policy signature, count and unwrap each wrapped data key with a fixed identity, and
+//! policy signature, judge it against a clone's memory (none, and its own), compute the
+//! rotations due, count and unwrap each wrapped data key with a fixed identity, and
 //! write it back. Nothing may panic, and what parses must write back to a file that parses
 //! to the same vault.
 #![no_main]
@@ -28,6 +29,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = policy::verify(&vault);
     let _ = policy::Policy::of(&vault);
+    // What a clone without memory (and with one, of this very file) makes of it.
+    let _ = mpvault::trust::assess(&vault, None, None, "2026-01-01T00:00:00Z");
+    let seen = mpvault::trust::pin_now(&vault, "2026-01-01T00:00:00Z");
+    let _ = mpvault::trust::assess(&vault, Some(&seen), None, "2026-01-01T00:00:00Z");
+    let _ = mpvault::vault::offboarding::rotations_due(&vault);
     for app in vault.apps.values() {
         for key in app.keys.values() {
             let stanzas = limits::count_stanzas(&key.wrapped);
