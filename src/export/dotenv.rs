@@ -110,7 +110,7 @@ const REASON_QUOTES: &str = "dotenv has no escapes, and this value's mix of quot
 
 /// JavaScript `\s`, which is also what `String.prototype.trim` strips:
 /// WhiteSpace (TAB, VT, FF, SP, U+FEFF, category Zs) and LineTerminator.
-fn is_js_space(c: char) -> bool {
+pub(crate) fn is_js_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'

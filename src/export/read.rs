@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use zeroize::Zeroizing;
 
-use super::dotenv;
+use super::dotenv::{self, is_js_space};
 use super::Dialect;
 
 /// One `NAME=value` read from a file, in file order.
@@ -102,20 +102,6 @@ static LINE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("LINE is a valid regex")
 });
-
-fn is_js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
 
 /// dotenv 16.4.7 `parse`: CRLF and CR become LF, then each `LINE` match gives a name and a
 /// value that is trimmed, loses one pair of outer quotes per line (`/^(['"`])([\s\S]*)\1$/mg`)

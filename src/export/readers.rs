@@ -13,24 +13,9 @@
 //!
 //! Each returns the bindings in file order (a later binding of a name wins, as in the reader).
 
-use super::dotenv::{has_posix_variable, Matcher};
+use super::dotenv::{has_posix_variable, is_js_space, Matcher};
 
 pub type Bindings = Vec<(String, String)>;
-
-/// JavaScript `\s` and what `String.prototype.trim` strips.
-fn js_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
 
 /// Where JavaScript's multiline `^`/`$` and `.` stop.
 fn js_terminator(c: char) -> bool {
@@ -60,7 +45,7 @@ fn line_match(s: &[char], p: usize) -> Option<(usize, String, String)> {
     }
     let n = s.len();
     let skip = |mut i: usize| {
-        while i < n && js_space(s[i]) {
+        while i < n && is_js_space(s[i]) {
             i += 1;
         }
         i
@@ -111,7 +96,7 @@ fn value_ends(s: &[char], vs: usize) -> Vec<Option<usize>> {
     let mut ends = Vec::new();
     for q in ['\'', '"', '`'] {
         let mut a = vs;
-        while a < n && js_space(s[a]) {
+        while a < n && is_js_space(s[a]) {
             a += 1;
         }
         if a >= n || s[a] != q {
@@ -148,7 +133,7 @@ fn value_ends(s: &[char], vs: usize) -> Vec<Option<usize>> {
 fn line_tail(s: &[char], t: usize) -> Option<usize> {
     let n = s.len();
     let mut w = t;
-    while w < n && js_space(s[w]) {
+    while w < n && is_js_space(s[w]) {
         w += 1;
     }
     (t..=w).rev().find_map(|x| {
@@ -164,7 +149,7 @@ fn line_tail(s: &[char], t: usize) -> Option<usize> {
 }
 
 fn node_value(raw: &str) -> String {
-    let trimmed = raw.trim_matches(js_space);
+    let trimmed = raw.trim_matches(is_js_space);
     let double = trimmed.starts_with('"');
     // value.replace(/^(['"`])([\s\S]*)\1$/mg, '$2')
     let s: Vec<char> = trimmed.chars().collect();
