@@ -216,7 +216,9 @@ pub fn assess(
             verdict.notes.push(first_use(&current));
         }
         let mut fresh = first_memory(vault, now);
-        check_secrets(vault, &mut fresh, false, &mut verdict)?;
+        verdict
+            .notes
+            .extend(check_secrets(vault, &mut fresh, false)?);
         verdict.guard = guard_of(&fresh);
         verdict.remember = Some(fresh);
         return Ok(verdict);
@@ -250,7 +252,9 @@ pub fn assess(
     } else {
         accept(&mut next, &current, vault);
     }
-    check_secrets(vault, &mut next, older, &mut verdict)?;
+    verdict
+        .notes
+        .extend(check_secrets(vault, &mut next, older)?);
     verdict.guard = guard_of(&next);
     if !same_memory(&next, seen) {
         verdict.remember = Some(next);
@@ -389,9 +393,10 @@ fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<Stri
 
 /// Versions never go back while the policy is current; a level lowered by someone who could
 /// not read the old one is remembered at the old level, so no rotation follows it down.
-fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool, verdict: &mut Verdict) -> Result<()> {
+fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
     if vault.format < 3 {
-        return Ok(());
+        return Ok(notes);
     }
     for (app_name, app) in &vault.apps {
         for (name, secret) in &app.secrets {
@@ -415,7 +420,7 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool, verdict: &mut Verd
                         "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value",
                     ));
                 }
-                verdict.notes.push(format!(
+                notes.push(format!(
                     "warning: {name} of '{app_name}' is at version {} here, older than version {} which this clone has seen.",
                     now.version, before.version
                 ));
@@ -425,7 +430,7 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool, verdict: &mut Verd
             if next.level < before.level {
                 let signer = current.signer();
                 if !access::can_read(vault, app_name, before.level, signer) {
-                    verdict.notes.push(format!(
+                    notes.push(format!(
                         "warning: {name} of '{app_name}' was lowered from the {} level to {} by '{signer}', who cannot read {} values; it will not be rotated at the lower level.",
                         before.level, next.level, before.level
                     ));
@@ -437,7 +442,7 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool, verdict: &mut Verd
             }
         }
     }
-    Ok(())
+    Ok(notes)
 }
 
 /// Whether RFC 3339 time `a` is after `b` (unreadable times are never later).
@@ -541,13 +546,7 @@ pub fn after_write(seen: Option<&Seen>, vault: &Vault, now: &str) -> Seen {
 
 /// Records the vault's secrets in memory; the checks already passed when it was loaded.
 fn remember_secrets(vault: &Vault, seen: &mut Seen, older: bool) {
-    let mut scratch = Verdict {
-        notes: Vec::new(),
-        read_only: None,
-        guard: Guard::default(),
-        remember: None,
-    };
-    let _ = check_secrets(vault, seen, older, &mut scratch);
+    let _ = check_secrets(vault, seen, older);
 }
 
 /// An owner's write records each secret's level as its floor, so nobody can later store it
