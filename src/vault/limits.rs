@@ -48,44 +48,56 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
             MAX_FILE_BYTES >> 20
         ));
     }
-    let (mut depth, mut line) = (0usize, 1usize);
-    let mut string: Option<usize> = None;
-    let mut escaped = false;
-    for &b in bytes {
-        if b == b'\n' {
-            line += 1;
-        }
-        if let Some(start) = string.as_mut() {
-            *start += 1;
-            if *start > MAX_STRING_BYTES {
-                return Err(format!(
-                    "the vault file holds a string that is too long (line {line}; at most {} KiB)",
-                    MAX_STRING_BYTES >> 10
-                ));
+    // One pass; strings are skipped by searching for their end rather than byte by byte, and
+    // line numbers are counted only for the message of a file that is refused.
+    let line = |at: usize| 1 + bytes[..=at].iter().filter(|&&b| b == b'\n').count();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let end = string_end(bytes, i + 1);
+                // Content and closing quote together may hold at most MAX_STRING_BYTES.
+                let too_far = i + 1 + MAX_STRING_BYTES;
+                if end.min(bytes.len() - 1) >= too_far {
+                    return Err(format!(
+                        "the vault file holds a string that is too long (line {}; at most {} KiB)",
+                        line(too_far),
+                        MAX_STRING_BYTES >> 10
+                    ));
+                }
+                i = end;
             }
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => string = None,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => string = Some(0),
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(format!(
-                        "the vault file is nested deeper than {MAX_DEPTH} levels (line {line}), which no vault is"
+                        "the vault file is nested deeper than {MAX_DEPTH} levels (line {}), which no vault is",
+                        line(i)
                     ));
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     Ok(())
+}
+
+/// The index of the quote that closes a string whose content starts at `from` (a backslash
+/// escapes the byte after it), or the length of `bytes` when it is never closed.
+fn string_end(bytes: &[u8], mut from: usize) -> usize {
+    while let Some(k) = bytes
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
+    {
+        if bytes[from + k] == b'"' {
+            return from + k;
+        }
+        from += k + 2;
+    }
+    bytes.len()
 }
 
 /// What the parsed model may hold. Returns what is wrong, naming the place.
@@ -304,6 +316,37 @@ mod tests {
             .contains("too long"));
         let big = vec![b' '; MAX_FILE_BYTES + 1];
         assert!(check_bytes(&big).unwrap_err().contains("larger than"));
+    }
+
+    #[test]
+    fn string_bounds_at_the_edge() {
+        // Content and closing quote together: MAX_STRING_BYTES - 1 bytes of content fit.
+        let fits = format!("[\"{}\"]", "x".repeat(MAX_STRING_BYTES - 1));
+        assert!(check_bytes(fits.as_bytes()).is_ok());
+        let over = format!("[\"{}\"]", "x".repeat(MAX_STRING_BYTES));
+        assert!(check_bytes(over.as_bytes())
+            .unwrap_err()
+            .contains("too long"));
+        // An escaped quote does not end a long string; escaped backslashes do not escape it.
+        let escaped = format!("[\"\\\"{}\"]", "x".repeat(MAX_STRING_BYTES));
+        assert!(check_bytes(escaped.as_bytes())
+            .unwrap_err()
+            .contains("too long"));
+        let ended = format!("[\"\\\\\", [{}]]", "[".repeat(MAX_DEPTH));
+        assert!(check_bytes(ended.as_bytes())
+            .unwrap_err()
+            .contains("nested"));
+        // Unterminated, or ending in a lone backslash: long is refused, short is left to the parser.
+        let open = format!("\n\"{}", "x".repeat(MAX_STRING_BYTES + 1));
+        assert!(check_bytes(open.as_bytes())
+            .unwrap_err()
+            .contains("line 2;"));
+        assert!(check_bytes(b"[\"abc\\").is_ok());
+        // The line named is where the bound is crossed.
+        let deep = format!("{{\n\n{}", "[".repeat(MAX_DEPTH));
+        assert!(check_bytes(deep.as_bytes())
+            .unwrap_err()
+            .contains("(line 3)"));
     }
 
     #[test]

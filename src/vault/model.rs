@@ -190,6 +190,56 @@ impl Field {
     }
 }
 
+/// The format a vault file names, when it names one, reading nothing else into memory.
+fn probe_format(bytes: &[u8], restore: &str) -> Result<Option<u64>> {
+    match serde_json::from_slice::<Probe>(bytes) {
+        Ok(probe) if bytes.trim_ascii_start().starts_with(b"{") => {
+            Ok(probe.format.and_then(|f| f.as_u64()))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            let why = if e.is_eof() {
+                "is truncated"
+            } else {
+                "is not valid JSON"
+            };
+            Err(Error::corrupt(
+                format!(
+                    "the vault file {why} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+                restore,
+            ))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// Refuses a file with no format version, or a newer one than this build reads.
+fn check_format(format: Option<u64>) -> Result<()> {
+    match format {
+        None => Err(Error::corrupt(
+            "this file is not an mpvault vault (it has no format version)",
+            "point --vault at an mpvault.json, or run `mpvault init` to create one",
+        )),
+        Some(v) if v > u64::from(FORMAT) => Err(Error::corrupt(
+            format!(
+                "this vault uses format {v}, newer than this mpvault understands (format {FORMAT})"
+            ),
+            "upgrade mpvault to open it",
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The one field read before the rest of a vault file; other fields are skipped unbuilt.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    format: Option<serde_json::Value>,
+}
+
 impl Vault {
     pub fn new(vault_id: String, now: String) -> Self {
         Vault {
@@ -209,38 +259,20 @@ impl Vault {
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let restore = "restore it from git (`git checkout -- mpvault.json`) or a backup";
         super::limits::check_bytes(bytes).map_err(|what| Error::corrupt(what, restore))?;
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-            let why = if e.is_eof() {
-                "is truncated"
-            } else {
-                "is not valid JSON"
-            };
-            Error::corrupt(
-                format!(
-                    "the vault file {why} (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-                restore,
-            )
-        })?;
-        match value.get("format").and_then(|f| f.as_u64()) {
-            None => {
+        // Parsed straight into the model (no `serde_json::Value` tree of the whole file). A
+        // file that does not fit it is probed for its format alone, so a newer format is
+        // named as such rather than as malformed.
+        let vault: Vault = match serde_json::from_slice(bytes) {
+            Ok(vault) => vault,
+            Err(e) => {
+                check_format(probe_format(bytes, restore)?)?;
                 return Err(Error::corrupt(
-                    "this file is not an mpvault vault (it has no format version)",
-                    "point --vault at an mpvault.json, or run `mpvault init` to create one",
-                ))
+                    format!("the vault file is malformed: {e}"),
+                    restore,
+                ));
             }
-            Some(v) if v > u64::from(FORMAT) => {
-                return Err(Error::corrupt(
-                    format!("this vault uses format {v}, newer than this mpvault understands (format {FORMAT})"),
-                    "upgrade mpvault to open it",
-                ))
-            }
-            Some(_) => {}
-        }
-        let vault: Vault = serde_json::from_value(value)
-            .map_err(|e| Error::corrupt(format!("the vault file is malformed: {e}"), restore))?;
+        };
+        check_format(Some(u64::from(vault.format)))?;
         vault
             .check()
             .and_then(|()| super::limits::check(&vault))
