@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
 use common::*;
@@ -35,35 +35,8 @@ impl Stub {
                 let Ok((stream, _)) = listener.accept() else {
                     return;
                 };
-                let mut reader = BufReader::new(stream);
-                let mut head = String::new();
-                reader.read_line(&mut head).unwrap();
-                let mut parts = head.split_whitespace();
-                let (method, target) = (
-                    parts.next().unwrap().to_string(),
-                    parts.next().unwrap().to_string(),
-                );
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = line.split_once(':') {
-                        if k.eq_ignore_ascii_case("content-length") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                log.lock().unwrap().push(Request {
-                    method,
-                    target,
-                    body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
-                });
-                let mut stream = reader.into_inner();
+                let (request, mut stream) = read_request(stream);
+                log.lock().unwrap().push(request);
                 let _ = write!(
                     stream,
                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
@@ -77,6 +50,40 @@ impl Stub {
     fn requests(&self) -> Vec<Request> {
         self.seen.lock().unwrap().clone()
     }
+}
+
+/// Reads one whole request (head and body), so that closing the connection after the answer
+/// never resets it with unread bytes.
+fn read_request(stream: TcpStream) -> (Request, TcpStream) {
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    reader.read_line(&mut head).unwrap();
+    let mut parts = head.split_whitespace();
+    let (method, target) = (
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap().to_string(),
+    );
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let request = Request {
+        method,
+        target,
+        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    };
+    (request, reader.into_inner())
 }
 
 const OK: &str = r#"{"access_token":"ACCESS_TOKEN_VALUE","expires_in":7200}"#;
@@ -335,9 +342,8 @@ fn a_redirect_is_not_followed_with_the_secret() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let location = format!("{}/cgi-bin/stable_token", target.url);
     std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 4096];
-        let _ = stream.read(&mut buf);
+        let (stream, _) = listener.accept().unwrap();
+        let (_, mut stream) = read_request(stream);
         let _ = write!(
             stream,
             "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
