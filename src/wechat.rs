@@ -300,7 +300,7 @@ pub fn generate_key() -> Result<zeroize::Zeroizing<String>> {
     let mut out = zeroize::Zeroizing::new(String::with_capacity(32));
     let mut byte = [0u8; 1];
     while out.len() < 32 {
-        crate::vault::crypto::random(&mut byte)?;
+        crate::random::fill(&mut byte)?;
         // 248 = 62 * 4: rejecting the rest keeps every character equally likely.
         if byte[0] < 248 {
             out.push(ALPHABET[(byte[0] % 62) as usize] as char);

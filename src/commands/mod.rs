@@ -298,7 +298,7 @@ pub fn ask(prompt: &str) -> Result<String> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
+        .map_err(|e| Error::stdin("cannot read the answer", e))?;
     Ok(answer.trim().to_string())
 }
 

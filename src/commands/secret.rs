@@ -267,7 +267,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
         let mut bytes = Zeroizing::new(Vec::new());
         std::io::stdin()
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("cannot read standard input", e))?;
+            .map_err(|e| Error::stdin("cannot read standard input", e))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             Error::invalid(
                 format!("the value for {name} on standard input is not UTF-8 text"),
@@ -290,7 +290,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
         }
         Zeroizing::new(
             rpassword::prompt_password(format!("{name} for {app} (input hidden): "))
-                .map_err(|e| Error::io("cannot read the value", e))?,
+                .map_err(|e| Error::stdin("cannot read the value", e))?,
         )
     };
     if value.is_empty() {

@@ -11,7 +11,7 @@ use super::authorship::{self, Place};
 use super::crypto::{associated_data, DataKey};
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
 use crate::error::{Error, Result};
-use crate::identity::{self, Identity};
+use crate::key::{self, Identity};
 use crate::wechat::{self, Level};
 
 /// What this clone remembers that a write must respect (built by `trust` from its memory).
@@ -618,6 +618,6 @@ fn recipients(
 ) -> Result<Vec<Box<dyn age::Recipient + Send>>> {
     readers
         .iter()
-        .map(|h| identity::recipient(&vault.member(h)?.key))
+        .map(|h| key::recipient(&vault.member(h)?.key))
         .collect()
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{Departure, PolicySignature, Vault};
-use crate::identity::decode_signing_key;
+use crate::key::decode_signing_key;
+pub use crate::key::fingerprint;
 use crate::wechat::{Level, Role};
 
 /// Format 2 signed the policy under this domain; format 3 adds the revision, departures and
@@ -162,17 +163,6 @@ pub fn commitment(key: &[u8]) -> String {
     hash.update(b"mpvault/data-key-commitment/v1\0");
     hash.update(key);
     B64.encode(hash.finalize())
-}
-
-/// A short, readable fingerprint of a signing key, for checking out of band.
-pub fn fingerprint(signing_key: &str) -> String {
-    let digest = Sha256::digest(signing_key.as_bytes());
-    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    hex.as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The first change from `old` to `new`, said the way a person would check it.
