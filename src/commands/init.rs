@@ -57,7 +57,7 @@ fn default_handle() -> Result<String> {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_default();
     let handle = user.to_lowercase();
-    if crate::vault::model::is_valid_name(&handle) {
+    if crate::vault::model::is_name(&handle) {
         Ok(handle)
     } else {
         Err(Error::invalid(

@@ -44,7 +44,7 @@ pub fn add(
         keys.unlock(vault, app, level)
     })?;
     let value = read_value(app, &name, stdin)?;
-    wechat::validate_secret(&name, &value)?;
+    wechat::check_secret(&name, &value)?;
     ctx.write(|vault, keys| {
         if vault.app(app)?.secrets.contains_key(&name) {
             return Err(Error::exists(
@@ -102,7 +102,7 @@ pub fn rotate(
     } else {
         read_value(app, &name, stdin)?
     };
-    wechat::validate_secret(&name, &value)?;
+    wechat::check_secret(&name, &value)?;
     if verify {
         crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
         output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));

@@ -167,7 +167,7 @@ impl ExportError {
 }
 
 /// Check that `name` is a portable environment variable name.
-pub fn validate_name(name: &str) -> Result<(), ExportError> {
+pub fn check_env_name(name: &str) -> Result<(), ExportError> {
     let mut bytes = name.bytes();
     let ok = match bytes.next() {
         Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
@@ -189,7 +189,7 @@ pub fn validate_name(name: &str) -> Result<(), ExportError> {
 pub fn render(format: Format, entries: &[Entry]) -> Result<Zeroizing<String>, ExportError> {
     let mut seen = HashSet::new();
     for e in entries {
-        validate_name(&e.name)?;
+        check_env_name(&e.name)?;
         if !seen.insert(e.name.as_str()) {
             return Err(ExportError::DuplicateName {
                 name: e.name.clone(),
@@ -269,13 +269,13 @@ mod tests {
 
     #[test]
     fn names() {
-        assert!(validate_name("WECHAT_APPID").is_ok());
-        assert!(validate_name("_x1").is_ok());
-        assert!(validate_name("1X").is_err());
-        assert!(validate_name("").is_err());
-        assert!(validate_name("A-B").is_err());
-        assert!(validate_name("A B").is_err());
-        assert!(validate_name("Ä").is_err());
+        assert!(check_env_name("WECHAT_APPID").is_ok());
+        assert!(check_env_name("_x1").is_ok());
+        assert!(check_env_name("1X").is_err());
+        assert!(check_env_name("").is_err());
+        assert!(check_env_name("A-B").is_err());
+        assert!(check_env_name("A B").is_err());
+        assert!(check_env_name("Ä").is_err());
     }
 
     #[test]

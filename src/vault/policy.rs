@@ -46,7 +46,8 @@ pub struct PolicyMember {
 pub struct PolicyApp {
     pub appid: String,
     pub roster: BTreeMap<String, Vec<Role>>,
-    pub keys: BTreeMap<Level, PolicyKey>,
+    #[serde(rename = "keys")]
+    pub data_keys: BTreeMap<Level, PolicyKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floors: Option<BTreeMap<String, Level>>,
 }
@@ -83,8 +84,8 @@ impl Policy {
                 .apps
                 .iter()
                 .map(|(name, a)| {
-                    let keys = a
-                        .keys
+                    let data_keys = a
+                        .data_keys
                         .iter()
                         .map(|(l, k)| {
                             (
@@ -101,7 +102,7 @@ impl Policy {
                         PolicyApp {
                             appid: a.appid.clone(),
                             roster: a.roster.clone(),
-                            keys,
+                            data_keys,
                             floors: v3.then(|| a.floors.clone()),
                         },
                     )
@@ -248,8 +249,8 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
             out.push(format!("{handle}'s role on {name} changed to {roles}"));
         }
     }
-    for (level, key) in &app.keys {
-        match o.keys.get(level) {
+    for (level, key) in &app.data_keys {
+        match o.data_keys.get(level) {
             Some(ok) if ok.readers != key.readers => out.push(format!(
                 "the readers of {name}'s {level} key changed to {}",
                 key.readers.join(", ")
