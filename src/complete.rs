@@ -42,7 +42,7 @@ pub fn secrets() -> Vec<CompletionCandidate> {
                 .into_values()
                 .flat_map(|a| a.secrets.into_keys().chain(a.config.into_keys()))
                 // A name from the file reaches the shell: only well-formed ones.
-                .filter(|n| crate::export::validate_name(n).is_ok())
+                .filter(|n| crate::export::check_env_name(n).is_ok())
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();

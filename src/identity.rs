@@ -1,18 +1,23 @@
-//! Identities: the user's age key (or SSH key), where it is found, and members' public lines.
+//! Identities on this machine: where the user's age key (or SSH or plugin key) is found, how a
+//! file is read and unlocked, and making a new one. What an identity *is* (its keys and their
+//! text forms) lives in [`crate::key`], which the vault uses without this module's files and
+//! prompts.
 
 use std::fs;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use ed25519_dalek::{SigningKey, VerifyingKey};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::key::{derive_signing_key, missing_plugin};
+use crate::prompt::TerminalPrompt;
+// The key codecs lived here before `key` was split out; commands still name them this way.
+pub use crate::key::{
+    decode_signing_key, encode_signing_key, is_plugin_key, parse_public_line, recipient, Identity,
+};
 
 pub const ENV_TEXT: &str = "MPVAULT_IDENTITY";
 pub const ENV_FILE: &str = "MPVAULT_IDENTITY_FILE";
@@ -20,71 +25,6 @@ pub const ENV_PASSPHRASE: &str = "MPVAULT_PASSPHRASE";
 
 const ARMOR_BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const PUBLIC_PREFIX: &str = "# public key: ";
-const SIGNING_PREFIX: &str = "ed25519:";
-
-/// A loaded identity: what decrypts, what signs, and the public key that names its member.
-pub struct Identity {
-    inner: Box<dyn age::Identity>,
-    /// The member key this identity answers to (normalized, see [`parse_public_line`]).
-    pub public: String,
-    /// Signs the vault's roster; SSH identities have none, so they cannot be owners.
-    pub signing: Option<SigningKey>,
-    /// Where it came from, for messages.
-    pub source: String,
-    /// The age plugin that holds the key (a YubiKey, Secure Enclave or TPM), if any.
-    pub plugin: Option<String>,
-}
-
-impl Identity {
-    pub fn age(&self) -> &dyn age::Identity {
-        self.inner.as_ref()
-    }
-
-    /// Hardware-key identities read, but never write: every stored value is to carry its
-    /// writer's signature, made with the Ed25519 key of an mpvault identity, which a plugin
-    /// key does not have.
-    pub fn require_writer(&self) -> Result<()> {
-        match &self.plugin {
-            None => Ok(()),
-            Some(plugin) => Err(Error::denied(
-                format!("the identity from {} is a hardware key (age-plugin-{plugin}), which can read the vault but not change it, because every change is signed with an mpvault identity", self.source),
-                "make the change with an mpvault identity (`mpvault identity new`, then ask an owner to add it), or ask a member who has one",
-            )),
-        }
-    }
-
-    /// The one line `member add --key` takes: the age recipient, then the signing key.
-    pub fn public_line(&self) -> String {
-        match &self.signing {
-            Some(key) => format!(
-                "{} {}",
-                self.public,
-                encode_signing_key(&key.verifying_key())
-            ),
-            None => self.public.clone(),
-        }
-    }
-}
-
-/// The Ed25519 signing key of an age identity, derived from it with a domain-separated hash so
-/// one secret backs both.
-fn derive_signing_key(identity: &age::x25519::Identity) -> SigningKey {
-    let secret = identity.to_string();
-    let mut hash = Sha256::new();
-    hash.update(b"mpvault/ed25519-signing-key/v1\0");
-    hash.update(secret.expose_secret().as_bytes());
-    let seed = Zeroizing::new(<[u8; 32]>::from(hash.finalize()));
-    SigningKey::from_bytes(&seed)
-}
-
-pub fn encode_signing_key(key: &VerifyingKey) -> String {
-    format!("{SIGNING_PREFIX}{}", B64.encode(key.as_bytes()))
-}
-
-pub fn decode_signing_key(text: &str) -> Option<VerifyingKey> {
-    let bytes = B64.decode(text.strip_prefix(SIGNING_PREFIX)?).ok()?;
-    VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
-}
 
 /// `<config dir>/mpvault/identity.txt`.
 pub fn default_path() -> Result<PathBuf> {
@@ -204,13 +144,6 @@ fn parse_plugin(text: &str, line: &str, source: String) -> Result<Identity> {
     })
 }
 
-fn missing_plugin(plugin: &str, doing: &str) -> Error {
-    Error::not_found(
-        format!("{doing} needs the program age-plugin-{plugin}, which is not on PATH"),
-        format!("install age-plugin-{plugin} (for example from your package manager or its releases page) and run the command again"),
-    )
-}
-
 fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
     let parsed = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source.clone()))
         .map_err(|_| not_an_identity(&source))?;
@@ -241,27 +174,6 @@ fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity
         source,
         plugin: None,
     })
-}
-
-/// Asks for SSH key passphrases on the terminal.
-#[derive(Clone, Copy)]
-struct TerminalPrompt;
-
-impl age::Callbacks for TerminalPrompt {
-    fn display_message(&self, message: &str) {
-        eprintln!("{message}");
-    }
-    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
-        None
-    }
-    fn request_public_string(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
-        rpassword::prompt_password(format!("{description}: "))
-            .ok()
-            .map(SecretString::from)
-    }
 }
 
 fn decrypt_protected(text: &str, source: &str) -> Result<Zeroizing<String>> {
@@ -310,7 +222,7 @@ fn passphrase(prompt: &str) -> Result<SecretString> {
     }
     rpassword::prompt_password(prompt)
         .map(SecretString::from)
-        .map_err(|e| Error::io("cannot read the passphrase", e))
+        .map_err(|e| Error::stdin("cannot read the passphrase", e))
 }
 
 /// Creates a new identity file (0600); returns its public line.
@@ -404,91 +316,4 @@ pub fn show(flag: Option<&Path>) -> Result<String> {
         return Ok(public);
     }
     Ok(resolve(flag)?.public_line())
-}
-
-/// Whether a member key is an age plugin recipient (a hardware key: read-only member).
-pub fn is_plugin_key(key: &str) -> bool {
-    age::x25519::Recipient::from_str(key).is_err() && age::plugin::Recipient::from_str(key).is_ok()
-}
-
-/// Checks a member's public line and splits it into the canonical encryption key (an age
-/// recipient, an age plugin recipient, or an SSH public key without its comment) and the
-/// signing key, if any.
-pub fn parse_public_line(line: &str) -> Result<(String, Option<String>)> {
-    let line = line.trim();
-    if line.starts_with("AGE-SECRET-KEY") || line.contains("PRIVATE KEY") {
-        return Err(Error::invalid(
-            "that is a private key, not a public one; it must not be shared",
-            "generate a fresh identity (`mpvault identity new --force`) and send only the line `mpvault identity show` prints",
-        ));
-    }
-    let mut words = line.split_whitespace();
-    let first = words.next().unwrap_or_default();
-    if first.starts_with("age1") && age::x25519::Recipient::from_str(first).is_ok() {
-        let signing = match words.next() {
-            None => None,
-            Some(word) if decode_signing_key(word).is_some() => Some(word.to_string()),
-            Some(_) => {
-                return Err(Error::invalid(
-                    "the signing key after the age key is malformed",
-                    "ask the member for the whole line `mpvault identity show` prints",
-                ))
-            }
-        };
-        return Ok((first.to_string(), signing));
-    }
-    if let Ok(recipient) = age::plugin::Recipient::from_str(first) {
-        if words.next().is_some() {
-            return Err(Error::invalid(
-                "a hardware-key recipient line has nothing after the key",
-                "send only the age1… recipient the plugin printed",
-            ));
-        }
-        if recipient.plugin().len() > 40 {
-            return Err(Error::invalid(
-                "the plugin name in that recipient is too long",
-                "check the recipient the plugin printed",
-            ));
-        }
-        return Ok((first.to_string(), None));
-    }
-    if first.starts_with("ssh-") {
-        let canonical = line
-            .split_whitespace()
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ");
-        if age::ssh::Recipient::from_str(&canonical).is_ok() {
-            return Ok((canonical, None));
-        }
-    }
-    Err(Error::invalid(
-        "the key is not an age public key (age1…) or an SSH ed25519/RSA public key",
-        "ask the member for the line `mpvault identity show` prints",
-    ))
-}
-
-/// The age recipient for a member's (normalized) key.
-pub fn recipient(key: &str) -> Result<Box<dyn age::Recipient + Send>> {
-    let bad = || {
-        Error::corrupt(
-            "a member key in the vault is malformed",
-            "restore mpvault.json from git",
-        )
-    };
-    if let Ok(r) = age::x25519::Recipient::from_str(key) {
-        return Ok(Box::new(r));
-    }
-    if let Ok(r) = age::plugin::Recipient::from_str(key) {
-        let plugin = r.plugin().to_string();
-        return age::plugin::RecipientPluginV1::new(&plugin, &[r], &[], TerminalPrompt)
-            .map(|r| Box::new(r) as _)
-            .map_err(|_| missing_plugin(&plugin, "encrypting to a member's hardware key"));
-    }
-    if key.starts_with("age1") {
-        return Err(bad());
-    }
-    age::ssh::Recipient::from_str(key)
-        .map(|r| Box::new(r) as _)
-        .map_err(|_| bad())
 }

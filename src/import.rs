@@ -166,7 +166,7 @@ fn classify(
     let stripped = prefix.map_or(file_name, |p| &file_name[p.len()..]);
     if appid_names().any(|n| n == file_name || n == stripped) {
         if value.as_str() != appid {
-            let shown = if wechat::validate_appid(&value).is_ok() {
+            let shown = if wechat::check_appid(&value).is_ok() {
                 value.to_string()
             } else {
                 "not an AppID".to_string()
@@ -192,7 +192,7 @@ fn classify(
         (false, "default")
     };
     if !secret {
-        crate::export::validate_name(stripped)?;
+        crate::export::check_env_name(stripped)?;
         return Ok(item(file_name, stripped, Kind::Config, why, value));
     }
     let looks = match why {
@@ -205,14 +205,14 @@ fn classify(
             format!("if it is public, pass --config {file_name}; if it is a secret, reset it (it has shipped) and import it without the {prefix} prefix"),
         ));
     }
-    crate::export::validate_name(file_name)?;
+    crate::export::check_env_name(file_name)?;
     if value.is_empty() {
         return Err(Error::invalid(
             format!("{file_name} in {file} {looks} but is empty"),
             format!("fill it in, or pass --config {file_name} if it is not a secret"),
         ));
     }
-    wechat::validate_secret(file_name, &value)?;
+    wechat::check_secret(file_name, &value)?;
     let level = wechat::secret_kind(file_name).level;
     Ok(item(file_name, file_name, Kind::Secret(level), why, value))
 }

@@ -1,8 +1,9 @@
 //! mpvault: an encrypted, git-friendly vault for WeChat Mini Program credentials and rosters.
 //!
 //! The binary is a thin shell over this library: `cli` parses, `commands` acts, and the
-//! modules below own the vault format (`vault`), the file on disk (`store`), identities
-//! (`identity`), the Mini Program world's formats (`wechat`) and env-file writers (`export`).
+//! modules below own the vault format (`vault`), the file on disk (`store`), keys and their
+//! text forms (`key`), identity files (`identity`), the Mini Program world's formats
+//! (`wechat`) and env-file writers (`export`). `docs/ARCHITECTURE.md` draws the map.
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -18,8 +19,11 @@ pub mod health;
 pub mod hygiene;
 pub mod identity;
 pub mod import;
+pub mod key;
 pub mod output;
 pub mod preset;
+pub mod prompt;
+pub mod random;
 pub mod redact;
 pub mod store;
 pub mod suggest;

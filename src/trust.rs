@@ -382,7 +382,10 @@ fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<Stri
             let reads = policy
                 .apps
                 .get(app)
-                .and_then(|a| a.keys.get(&level.parse::<Level>().unwrap_or(Level::Admin)))
+                .and_then(|a| {
+                    a.data_keys
+                        .get(&level.parse::<Level>().unwrap_or(Level::Admin))
+                })
                 .is_some_and(|k| k.readers.contains(handle));
             !reads
         });

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// An AppID is `wx` followed by 16 lowercase hex digits.
-pub fn validate_appid(appid: &str) -> Result<()> {
+pub fn check_appid(appid: &str) -> Result<()> {
     let ok = appid.len() == 18
         && appid.starts_with("wx")
         && appid[2..]
@@ -257,7 +257,7 @@ pub fn minimum_level(name: &str) -> Level {
 }
 
 /// Checks a value against the shape its name promises. The error never quotes the value.
-pub fn validate_secret(name: &str, value: &str) -> Result<()> {
+pub fn check_secret(name: &str, value: &str) -> Result<()> {
     let kind = secret_kind(name);
     let ok = match kind.shape {
         Shape::Hex32 => value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()),
@@ -300,7 +300,7 @@ pub fn generate_key() -> Result<zeroize::Zeroizing<String>> {
     let mut out = zeroize::Zeroizing::new(String::with_capacity(32));
     let mut byte = [0u8; 1];
     while out.len() < 32 {
-        crate::vault::crypto::random(&mut byte)?;
+        crate::random::fill(&mut byte)?;
         // 248 = 62 * 4: rejecting the rest keeps every character equally likely.
         if byte[0] < 248 {
             out.push(ALPHABET[(byte[0] % 62) as usize] as char);
@@ -315,7 +315,7 @@ mod tests {
 
     #[test]
     fn appids() {
-        assert!(validate_appid("wx0123456789abcdef").is_ok());
+        assert!(check_appid("wx0123456789abcdef").is_ok());
         for bad in [
             "wx0123456789ABCDEF",
             "wx0123456789abcde",
@@ -323,7 +323,7 @@ mod tests {
             "wx0123456789abcdeg",
             "",
         ] {
-            assert!(validate_appid(bad).is_err(), "{bad}");
+            assert!(check_appid(bad).is_err(), "{bad}");
         }
     }
 
@@ -341,23 +341,23 @@ mod tests {
 
     #[test]
     fn secret_shapes() {
-        assert!(validate_secret(APPSECRET, "0123456789abcdef0123456789abcdef").is_ok());
-        assert!(validate_secret(APPSECRET, "0123456789abcdef0123456789abcde").is_err());
-        assert!(validate_secret("WECHAT_PAY_API_V3_KEY", "a".repeat(32).as_str()).is_ok());
-        assert!(validate_secret("WECHAT_PAY_API_V3_KEY", &"a-".repeat(16)).is_err());
-        assert!(validate_secret(
+        assert!(check_secret(APPSECRET, "0123456789abcdef0123456789abcdef").is_ok());
+        assert!(check_secret(APPSECRET, "0123456789abcdef0123456789abcde").is_err());
+        assert!(check_secret("WECHAT_PAY_API_V3_KEY", "a".repeat(32).as_str()).is_ok());
+        assert!(check_secret("WECHAT_PAY_API_V3_KEY", &"a-".repeat(16)).is_err());
+        assert!(check_secret(
             "WECHAT_UPLOAD_KEY",
             "-----BEGIN RSA PRIVATE KEY-----\nAAA\n-----END RSA PRIVATE KEY-----\n"
         )
         .is_ok());
-        assert!(validate_secret("WECHAT_UPLOAD_KEY", "not a key").is_err());
+        assert!(check_secret("WECHAT_UPLOAD_KEY", "not a key").is_err());
         assert_eq!(secret_kind("WECHAT_PAY_MCH_SECRET").level, Level::Admin);
     }
 
     #[test]
     fn generated_keys_are_32_alphanumerics() {
         let key = generate_key().unwrap();
-        assert!(validate_secret("WECHAT_PAY_API_V3_KEY", &key).is_ok());
+        assert!(check_secret("WECHAT_PAY_API_V3_KEY", &key).is_ok());
         assert_ne!(*key, *generate_key().unwrap());
     }
 }

@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = mpvault::trust::assess(&vault, Some(&seen), None, "2026-01-01T00:00:00Z");
     let _ = mpvault::vault::offboarding::rotations_due(&vault);
     for app in vault.apps.values() {
-        for key in app.keys.values() {
+        for key in app.data_keys.values() {
             let stanzas = limits::count_stanzas(&key.wrapped);
             assert!(stanzas.is_none_or(|n| n <= key.readers.len() + 2));
             let _ = DataKey::unwrap(&key.wrapped, identity());

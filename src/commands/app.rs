@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<i32> {
 
 fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i32> {
     check_name("app", name)?;
-    wechat::validate_appid(appid)?;
+    wechat::check_appid(appid)?;
     if let Some(title) = title {
         check_text("title", title)?;
     }

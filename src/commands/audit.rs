@@ -343,7 +343,7 @@ fn unauthorized_values(vault: &Vault) -> Vec<String> {
                 .get(signer)
                 .and_then(|m| m.signing_key.as_deref());
             let reads = app
-                .keys
+                .data_keys
                 .get(&level)
                 .is_some_and(|k| k.readers.iter().any(|r| r == signer));
             let ok = key.is_some_and(|k| authorship::verify(&place, sealed, k)) && reads;

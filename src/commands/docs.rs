@@ -33,19 +33,6 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
     output::write(&out).map(|()| 0)
 }
 
-const EXIT_STATUS: &[(&str, &str)] = &[
-    ("0", "Success; status: every app is healthy; verify: WeChat accepted the pair."),
-    ("1", "An I/O failure."),
-    ("2", "Bad input or usage: a malformed AppID or secret, an unknown role, a value an export format cannot carry, an unconfirmed removal."),
-    ("3", "Not found: no vault, app, member, secret or identity."),
-    ("4", "Denied: not a member, not an owner, a level you cannot read, a wrong passphrase."),
-    ("5", "The vault is damaged, tampered with, or from a newer mpvault."),
-    ("6", "Something already exists: an output file, an identity, an app, a secret."),
-    ("7", "status: something is due (a rotation, a verification within its window, a missing ICP number or contact, a member without a key)."),
-    ("8", "status: something expired or is broken; verify and rotate-secret --verify: WeChat rejected the AppID or AppSecret."),
-    ("9", "verify and rotate-secret --verify: WeChat could not be asked or did not say (network, busy, this IP not allowed)."),
-];
-
 const ENVIRONMENT: &[(&str, &str)] = &[
     ("MPVAULT_VAULT", "The vault file, like --vault."),
     ("MPVAULT_IDENTITY", "The identity's key text itself, for CI."),
@@ -64,12 +51,23 @@ fn page(cmd: clap::Command) -> Result<Vec<u8>> {
         .render(&mut out)
         .map_err(|e| Error::io("cannot render the man page", e))?;
     let mut roff = roff::Roff::new();
-    for (title, items) in [("EXIT STATUS", EXIT_STATUS), ("ENVIRONMENT", ENVIRONMENT)] {
+    // The exit codes are decided and explained in one place, `error::exit`.
+    let exit_status: Vec<(String, String)> = crate::error::exit::MEANINGS
+        .iter()
+        .map(|(code, meaning)| (code.to_string(), format!("{meaning}.")))
+        .collect();
+    let environment = ENVIRONMENT
+        .iter()
+        .map(|(term, text)| (term.to_string(), text.to_string()));
+    for (title, items) in [
+        ("EXIT STATUS", exit_status),
+        ("ENVIRONMENT", environment.collect()),
+    ] {
         roff.control("SH", [title]);
         for (term, text) in items {
             roff.control("TP", [])
-                .text([roff::bold(*term)])
-                .text([roff::roman(*text)]);
+                .text([roff::bold(term)])
+                .text([roff::roman(text)]);
         }
     }
     out.extend(roff.render().into_bytes());

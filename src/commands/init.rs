@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
     let identity = ctx.identity()?;
     identity.require_writer()?;
     let Some(signing) = &identity.signing else {
-        return Err(Error::invalid(
+        return Err(Error::denied(
             "an SSH identity cannot sign the vault's roster, which owners must do",
             "create an mpvault identity with `mpvault identity new` and use it",
         ));
@@ -57,7 +57,7 @@ fn default_handle() -> Result<String> {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_default();
     let handle = user.to_lowercase();
-    if crate::vault::model::is_valid_name(&handle) {
+    if crate::vault::model::is_name(&handle) {
         Ok(handle)
     } else {
         Err(Error::invalid(

@@ -298,7 +298,7 @@ pub fn ask(prompt: &str) -> Result<String> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
+        .map_err(|e| Error::stdin("cannot read the answer", e))?;
     Ok(answer.trim().to_string())
 }
 
@@ -338,7 +338,7 @@ pub fn now() -> String {
 
 /// Handles and app names share one rule.
 pub fn check_name(kind: &str, name: &str) -> Result<()> {
-    if crate::vault::model::is_valid_name(name) {
+    if crate::vault::model::is_name(name) {
         return Ok(());
     }
     Err(Error::invalid(
@@ -376,5 +376,5 @@ pub fn check_value_size(name: &str, value: &str) -> Result<()> {
 
 /// Environment-variable names for config and secrets.
 pub fn check_key(name: &str) -> Result<()> {
-    crate::export::validate_name(name).map_err(Error::from)
+    crate::export::check_env_name(name).map_err(Error::from)
 }

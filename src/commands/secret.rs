@@ -44,7 +44,7 @@ pub fn add(
         keys.unlock(vault, app, level)
     })?;
     let value = read_value(app, &name, stdin)?;
-    wechat::validate_secret(&name, &value)?;
+    wechat::check_secret(&name, &value)?;
     ctx.write(|vault, keys| {
         if vault.app(app)?.secrets.contains_key(&name) {
             return Err(Error::exists(
@@ -102,7 +102,7 @@ pub fn rotate(
     } else {
         read_value(app, &name, stdin)?
     };
-    wechat::validate_secret(&name, &value)?;
+    wechat::check_secret(&name, &value)?;
     if verify {
         crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
         output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));
@@ -267,7 +267,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
         let mut bytes = Zeroizing::new(Vec::new());
         std::io::stdin()
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("cannot read standard input", e))?;
+            .map_err(|e| Error::stdin("cannot read standard input", e))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             Error::invalid(
                 format!("the value for {name} on standard input is not UTF-8 text"),
@@ -290,7 +290,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
         }
         Zeroizing::new(
             rpassword::prompt_password(format!("{name} for {app} (input hidden): "))
-                .map_err(|e| Error::io("cannot read the value", e))?,
+                .map_err(|e| Error::stdin("cannot read the value", e))?,
         )
     };
     if value.is_empty() {

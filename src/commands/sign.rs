@@ -157,7 +157,7 @@ fn confirm(yes: bool) -> Result<()> {
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|e| Error::io("cannot read the answer", e))?;
+        .map_err(|e| Error::stdin("cannot read the answer", e))?;
     if matches!(answer.trim(), "y" | "Y" | "yes") {
         Ok(())
     } else {

@@ -666,14 +666,14 @@ mod tests {
             "a\r\\#\"",
             "'\"`\n\\n",
         ] {
-            let e = render1(Dialect::Node, v).unwrap_err().to_string();
+            let e = render1(Dialect::Node, v).unwrap_err().line();
             assert!(
                 e.starts_with("K cannot be written losslessly for the node dialect"),
                 "{e}"
             );
             assert!(e.contains("--format shell"), "{e}");
         }
-        let e = render1(Dialect::Node, "a\rb\\n").unwrap_err().to_string();
+        let e = render1(Dialect::Node, "a\rb\\n").unwrap_err().line();
         assert!(e.contains("the python dialect"), "{e}");
     }
 
@@ -713,7 +713,7 @@ mod tests {
         assert_eq!(r("p$ss"), "K='p\\$ss'\n");
         assert_eq!(r("x\\"), "K=x\\\n");
         assert_eq!(r("it's \\n"), "K=`it's \\n`\n");
-        let refused = |v| render1(Dialect::Expand, v).unwrap_err().to_string();
+        let refused = |v| render1(Dialect::Expand, v).unwrap_err().line();
         assert!(refused("'\"` #").contains("Node's built-in env parser"));
         assert!(refused("a\rb").contains("drops a carriage return"));
         // dotenv alone reads a value that starts with a bare quote; Node's parser does not
@@ -741,7 +741,7 @@ mod tests {
         assert_eq!(r(""), "K=\"\"\n");
         assert_eq!(r("a\\'\"\r\n"), "K=\"a\\\\'\\\"\\r\n\"\n");
         assert_eq!(r("$X $(y) ${"), "K=\"$X $(y) ${\"\n");
-        let e = render1(Dialect::Python, "x${Y}").unwrap_err().to_string();
+        let e = render1(Dialect::Python, "x${Y}").unwrap_err().line();
         assert_eq!(e, "K cannot be written losslessly for the python dialect (python-dotenv expands ${...} and has no escape for it); use the expand dialect, the node dialect, --format shell or --format json instead.");
     }
 }

@@ -22,17 +22,11 @@ use super::{Buf, Entry, ExportError};
 const PREFIX: &str = "ghadelimiter_";
 
 fn delimiter(name: &str) -> Result<String, ExportError> {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| ExportError::Random {
+    let hex = crate::random::hex128().map_err(|source| ExportError::Random {
         name: name.to_string(),
-        detail: e.to_string(),
+        source,
     })?;
-    let mut d = String::with_capacity(PREFIX.len() + 32);
-    d.push_str(PREFIX);
-    for b in bytes {
-        d.push_str(&format!("{b:02x}"));
-    }
-    Ok(d)
+    Ok(format!("{PREFIX}{hex}"))
 }
 
 pub(super) fn render(entries: &[Entry], out: &mut Buf) -> Result<(), ExportError> {

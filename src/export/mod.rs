@@ -113,19 +113,22 @@ impl Format {
     }
 }
 
-/// Why a set of entries could not be exported. Messages name keys, never values.
+/// Why a set of entries could not be exported: the sentence names the key (never the value),
+/// and [`ExportError::hint`] says what to do, as every error of the crate does.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("{name:?} is not a valid environment variable name; rename it to use only letters, digits and underscores, not starting with a digit.")]
+    #[error("{name:?} is not a valid environment variable name")]
     InvalidName { name: String },
 
-    #[error("{name} appears more than once in the export; remove or rename the duplicate entry.")]
+    #[error("{name} appears more than once in the export")]
     DuplicateName { name: String },
 
-    #[error("{name} contains a NUL byte, which a {format} file and an environment variable cannot hold; use --format json instead.")]
+    #[error(
+        "{name} contains a NUL byte, which a {format} file and an environment variable cannot hold"
+    )]
     NulByte { name: String, format: &'static str },
 
-    #[error("{name} cannot be written losslessly for the {dialect} dialect ({reason}); use {alternatives} instead.")]
+    #[error("{name} cannot be written losslessly for the {dialect} dialect ({reason})")]
     Unrepresentable {
         name: String,
         dialect: Dialect,
@@ -133,12 +136,38 @@ pub enum ExportError {
         alternatives: String,
     },
 
-    #[error("{name} could not be exported because the system random number generator failed ({detail}); try again.")]
-    Random { name: String, detail: String },
+    #[error("{name} could not be exported because {source}")]
+    Random {
+        name: String,
+        source: crate::random::Unavailable,
+    },
+}
+
+impl ExportError {
+    /// The line a user reads: the sentence, then what to do (as `main` prints every error).
+    pub fn line(&self) -> String {
+        format!("{self}; {}.", self.hint())
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            ExportError::InvalidName { .. } => {
+                "rename it to use only letters, digits and underscores, not starting with a digit"
+                    .into()
+            }
+            ExportError::DuplicateName { .. } => "remove or rename the duplicate entry".into(),
+            ExportError::NulByte { .. } => "use --format json instead".into(),
+            ExportError::Unrepresentable { alternatives, .. } => {
+                format!("use {alternatives} instead")
+            }
+            ExportError::Random { .. } => crate::random::HINT.into(),
+        }
+    }
 }
 
 /// Check that `name` is a portable environment variable name.
-pub fn validate_name(name: &str) -> Result<(), ExportError> {
+pub fn check_env_name(name: &str) -> Result<(), ExportError> {
     let mut bytes = name.bytes();
     let ok = match bytes.next() {
         Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
@@ -160,7 +189,7 @@ pub fn validate_name(name: &str) -> Result<(), ExportError> {
 pub fn render(format: Format, entries: &[Entry]) -> Result<Zeroizing<String>, ExportError> {
     let mut seen = HashSet::new();
     for e in entries {
-        validate_name(&e.name)?;
+        check_env_name(&e.name)?;
         if !seen.insert(e.name.as_str()) {
             return Err(ExportError::DuplicateName {
                 name: e.name.clone(),
@@ -240,13 +269,13 @@ mod tests {
 
     #[test]
     fn names() {
-        assert!(validate_name("WECHAT_APPID").is_ok());
-        assert!(validate_name("_x1").is_ok());
-        assert!(validate_name("1X").is_err());
-        assert!(validate_name("").is_err());
-        assert!(validate_name("A-B").is_err());
-        assert!(validate_name("A B").is_err());
-        assert!(validate_name("Ä").is_err());
+        assert!(check_env_name("WECHAT_APPID").is_ok());
+        assert!(check_env_name("_x1").is_ok());
+        assert!(check_env_name("1X").is_err());
+        assert!(check_env_name("").is_err());
+        assert!(check_env_name("A-B").is_err());
+        assert!(check_env_name("A B").is_err());
+        assert!(check_env_name("Ä").is_err());
     }
 
     #[test]
@@ -265,7 +294,7 @@ mod tests {
             Format::Dotenv(Dialect::Python),
         ] {
             let err = render(f, &e).unwrap_err();
-            let msg = err.to_string();
+            let msg = err.line();
             assert!(msg.starts_with("K contains a NUL byte"), "{msg}");
             assert!(msg.contains("--format json"), "{msg}");
         }

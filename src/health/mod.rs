@@ -142,10 +142,10 @@ pub fn vault_findings(vault: &Vault) -> Vec<Finding> {
     out
 }
 
-/// Examines one app as of `today`. `keys` reads the team level when the reader may.
+/// Examines one app as of `today`. `keyring` reads the team level when the reader may.
 pub fn app_health(
     vault: &Vault,
-    keys: Option<&mut Keyring>,
+    keyring: Option<&mut Keyring>,
     name: &str,
     app: &App,
     now: OffsetDateTime,
@@ -170,7 +170,7 @@ pub fn app_health(
             rotate_hint(name, &due.name),
         ));
     }
-    let mut reader = Reader::new(vault, keys, name, &mut problems);
+    let mut reader = Reader::new(vault, keyring, name, &mut problems);
     let verification = reader.info("verified_until");
     let icp = reader.info("icp");
     let admin_contact = reader.has_contact();
@@ -330,7 +330,7 @@ fn people(vault: &Vault, app: &App) -> People {
 /// Members entitled to a level whose data key is not wrapped to them, and the reverse.
 fn key_gaps(vault: &Vault, name: &str, app: &App) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (level, key) in &app.keys {
+    for (level, key) in &app.data_keys {
         let entitled = access::readers(vault, name, *level);
         for handle in entitled.iter().filter(|h| !key.readers.contains(h)) {
             out.push(Finding::due(
@@ -353,7 +353,7 @@ fn key_gaps(vault: &Vault, name: &str, app: &App) -> Vec<Finding> {
 /// Reads team-level values for the health check, turning a damaged value into a finding.
 struct Reader<'r, 'k, 'v> {
     vault: &'v Vault,
-    keys: Option<&'r mut Keyring<'k>>,
+    keyring: Option<&'r mut Keyring<'k>>,
     app: &'v str,
     problems: &'r mut Vec<Finding>,
 }
@@ -361,24 +361,24 @@ struct Reader<'r, 'k, 'v> {
 impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
     fn new(
         vault: &'v Vault,
-        keys: Option<&'r mut Keyring<'k>>,
+        keyring: Option<&'r mut Keyring<'k>>,
         app: &'v str,
         problems: &'r mut Vec<Finding>,
     ) -> Self {
-        let keys = keys.filter(|k| k.can_read(vault, app, Level::Team));
+        let keyring = keyring.filter(|k| k.can_read(vault, app, Level::Team));
         Reader {
             vault,
-            keys,
+            keyring,
             app,
             problems,
         }
     }
 
     fn read(&mut self, field: &Field) -> Known<String> {
-        let Some(keys) = self.keys.as_deref_mut() else {
+        let Some(keyring) = self.keyring.as_deref_mut() else {
             return Known::Unknown;
         };
-        match keys.read(self.vault, self.app, field, 0) {
+        match keyring.read(self.vault, self.app, field, 0) {
             Ok(Some(v)) if !v.trim().is_empty() => Known::Set(v.to_string()),
             Ok(_) => Known::Missing,
             Err(e) => {
@@ -408,7 +408,7 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
     /// Opens every other value this reader may read, so a damaged one is named here rather
     /// than in the middle of a build.
     fn check_integrity(&mut self) {
-        let Some(keys) = self.keys.as_deref_mut() else {
+        let Some(keyring) = self.keyring.as_deref_mut() else {
             return;
         };
         let Ok(app) = self.vault.app(self.app) else {
@@ -430,12 +430,12 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
         let mut checks: Vec<(Field, usize)> = fields.into_iter().map(|f| (f, 0)).collect();
         // Every version: a line merge can break a secret's history as well as its current value.
         for (name, secret) in &app.secrets {
-            if keys.can_read(self.vault, self.app, secret.access) {
+            if keyring.can_read(self.vault, self.app, secret.access) {
                 checks.extend((0..secret.versions.len()).map(|v| (Field::Secret(name.clone()), v)));
             }
         }
         for (field, version) in checks {
-            if let Err(e) = keys.read(self.vault, self.app, &field, version) {
+            if let Err(e) = keyring.read(self.vault, self.app, &field, version) {
                 self.problems.extend(damaged(&e));
             }
         }

@@ -7,7 +7,7 @@ use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 
 use super::model::Sealed;
-use crate::identity::decode_signing_key;
+use crate::key::decode_signing_key;
 use crate::wechat::Level;
 
 const DOMAIN: &str = "mpvault value v3";
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn a_signature_holds_only_for_its_place_and_metadata() {
         let key = SigningKey::from_bytes(&[7; 32]);
-        let public = crate::identity::encode_signing_key(&key.verifying_key());
+        let public = crate::key::encode_signing_key(&key.verifying_key());
         let place = Place {
             vault_id: "v",
             app: "shop",

@@ -10,6 +10,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::random;
 
 const NONCE_LEN: usize = 24;
 
@@ -19,7 +20,7 @@ pub struct DataKey(Zeroizing<[u8; 32]>);
 impl DataKey {
     pub fn generate() -> Result<Self> {
         let mut key = Zeroizing::new([0u8; 32]);
-        random(key.as_mut())?;
+        random::fill(key.as_mut())?;
         Ok(DataKey(key))
     }
 
@@ -35,7 +36,7 @@ impl DataKey {
     /// Encrypts `plaintext`, binding it to `ad`. Returns base64(nonce ‖ ciphertext ‖ tag).
     pub fn seal(&self, ad: &[u8], plaintext: &[u8]) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
-        random(&mut nonce)?;
+        random::fill(&mut nonce)?;
         let ciphertext = self
             .cipher()
             .encrypt(
@@ -138,15 +139,9 @@ pub fn associated_data(
     ad
 }
 
-pub fn random(buf: &mut [u8]) -> Result<()> {
-    getrandom::getrandom(buf).map_err(|e| Error::io("cannot read random bytes", e.into()))
-}
-
 /// 16 random bytes as hex, for vault ids.
 pub fn random_id() -> Result<String> {
-    let mut id = [0u8; 16];
-    random(&mut id)?;
-    Ok(id.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::random::hex128()?)
 }
 
 #[cfg(test)]

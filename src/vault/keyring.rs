@@ -11,7 +11,7 @@ use super::authorship::{self, Place};
 use super::crypto::{associated_data, DataKey};
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
 use crate::error::{Error, Result};
-use crate::identity::{self, Identity};
+use crate::key::{self, Identity};
 use crate::wechat::{self, Level};
 
 /// What this clone remembers that a write must respect (built by `trust` from its memory).
@@ -53,7 +53,7 @@ impl Authors {
                 .apps
                 .iter()
                 .flat_map(|(name, a)| {
-                    a.keys.iter().map(|(level, k)| {
+                    a.data_keys.iter().map(|(level, k)| {
                         ((name.clone(), *level), k.readers.iter().cloned().collect())
                     })
                 })
@@ -141,7 +141,7 @@ impl<'a> Keyring<'a> {
     fn data_key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
         let slot = (app.to_string(), level);
         if !self.data_keys.contains_key(&slot) {
-            let entry = vault.app(app)?.keys.get(&level);
+            let entry = vault.app(app)?.data_keys.get(&level);
             let wrapped = entry.map(|k| k.wrapped.as_str()).unwrap_or_default();
             let key = DataKey::unwrap(wrapped, self.identity.age())?.ok_or_else(|| {
                 Error::denied(
@@ -327,7 +327,7 @@ impl<'a> Keyring<'a> {
         let signing = self.signing_key()?;
         let readers = vault
             .app(app)?
-            .keys
+            .data_keys
             .get(&level)
             .map(|k| k.readers.clone())
             .unwrap_or_default();
@@ -483,7 +483,7 @@ impl<'a> Keyring<'a> {
                 .insert((app.to_string(), level), readers.clone());
             vault
                 .app_mut(app)?
-                .keys
+                .data_keys
                 .insert(level, wrapped_key(readers, wrapped, &key));
             self.data_keys.insert((app.to_string(), level), key);
         }
@@ -502,7 +502,7 @@ impl<'a> Keyring<'a> {
         let mut replaced = Vec::new();
         for level in Level::ALL {
             let wanted = access::readers(vault, app, level);
-            let current: BTreeSet<String> = vault.app(app)?.keys[&level]
+            let current: BTreeSet<String> = vault.app(app)?.data_keys[&level]
                 .readers
                 .iter()
                 .cloned()
@@ -526,7 +526,7 @@ impl<'a> Keyring<'a> {
             let wrapped = key.wrap(&recipients(vault, &wanted)?)?;
             vault
                 .app_mut(app)?
-                .keys
+                .data_keys
                 .insert(level, wrapped_key(wanted, wrapped, &key));
             self.data_keys.insert(slot, key);
         }
@@ -618,6 +618,6 @@ fn recipients(
 ) -> Result<Vec<Box<dyn age::Recipient + Send>>> {
     readers
         .iter()
-        .map(|h| identity::recipient(&vault.member(h)?.key))
+        .map(|h| key::recipient(&vault.member(h)?.key))
         .collect()
 }

@@ -138,13 +138,13 @@ pub fn check(vault: &Vault) -> Result<(), String> {
     for (app_name, app) in &vault.apps {
         let place = |what: &str| format!("app '{app_name}' {what}");
         timestamp(&place("timestamp"), &app.added_at)?;
-        for (level, key) in &app.keys {
+        for (level, key) in &app.data_keys {
             wrapped_key(app_name, *level, key)?;
         }
         for (kind, map) in [("info", &app.info), ("contact", &app.contact)] {
             count(&place(kind), map.len(), MAX_ENTRIES)?;
             for (field, sealed) in map {
-                if !super::model::is_valid_name(field) {
+                if !super::model::is_name(field) {
                     return Err(place(&format!("has a malformed {kind} field name")));
                 }
                 self::sealed(&place(kind), sealed)?;
@@ -210,7 +210,7 @@ fn is_id(id: &str) -> bool {
 }
 
 fn handle(what: &str, name: &str) -> Result<(), String> {
-    if super::model::is_valid_name(name) {
+    if super::model::is_name(name) {
         Ok(())
     } else {
         Err(format!("{what} is not a valid member handle"))
@@ -240,7 +240,7 @@ fn timestamp(what: &str, value: &str) -> Result<(), String> {
 }
 
 fn env_name(what: &str, name: &str) -> Result<(), String> {
-    if name.len() <= MAX_NAME_BYTES && crate::export::validate_name(name).is_ok() {
+    if name.len() <= MAX_NAME_BYTES && crate::export::check_env_name(name).is_ok() {
         Ok(())
     } else {
         Err(format!("{what} ({})", crate::display::escape(name)))

@@ -436,8 +436,12 @@ fn order_histories(merged: &mut Merged, name: &str) {
 
 /// Picks the data key each level of `name` keeps, and lists the values sealed under another.
 fn settle_keys(merged: &mut Merged, base: &Vault, ours: &Vault, theirs: &Vault, name: &str) {
-    let key_of =
-        |v: &Vault, level: Level| v.apps.get(name).and_then(|a| a.keys.get(&level)).cloned();
+    let key_of = |v: &Vault, level: Level| {
+        v.apps
+            .get(name)
+            .and_then(|a| a.data_keys.get(&level))
+            .cloned()
+    };
     let mut chosen_keys = BTreeMap::new();
     for level in Level::ALL {
         let wanted = access::readers(&merged.vault, name, level);
@@ -469,7 +473,7 @@ fn settle_keys(merged: &mut Merged, base: &Vault, ours: &Vault, theirs: &Vault, 
         return;
     };
     for (level, key) in &chosen_keys {
-        app.keys.insert(*level, key.clone());
+        app.data_keys.insert(*level, key.clone());
     }
     let commitment = |v: &Vault, level: Level| key_of(v, level).and_then(|k| k.commitment);
     let sides = [(Side::Ours, ours), (Side::Theirs, theirs)];
@@ -648,7 +652,7 @@ mod tests {
         v.revision = 1;
         let mut app = App::new("wx0123456789abcdef".into(), "t".into());
         for l in Level::ALL {
-            app.keys.insert(l, key(&[], "k1"));
+            app.data_keys.insert(l, key(&[], "k1"));
         }
         app.secrets.insert(
             "S".into(),
@@ -729,7 +733,7 @@ mod tests {
         ours.apps
             .get_mut("shop")
             .unwrap()
-            .keys
+            .data_keys
             .insert(Level::Developer, key(&[], "k2"));
         ours.apps
             .get_mut("shop")
@@ -753,7 +757,7 @@ mod tests {
         assert_eq!(m.reseal[0].from, Side::Theirs);
         let app = &m.vault.apps["shop"];
         assert_eq!(
-            app.keys[&Level::Developer].commitment.as_deref(),
+            app.data_keys[&Level::Developer].commitment.as_deref(),
             Some("k2")
         );
         assert_eq!(app.secrets["S"].versions[0].value, "resealed");

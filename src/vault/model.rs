@@ -97,7 +97,8 @@ pub struct App {
     #[serde(default)]
     pub roster: BTreeMap<String, Vec<Role>>,
     /// One data key per access level, wrapped to exactly the members who may read that level.
-    pub keys: BTreeMap<Level, WrappedKey>,
+    #[serde(rename = "keys")]
+    pub data_keys: BTreeMap<Level, WrappedKey>,
     /// The lowest level each secret may be stored at, as owners signed it (format 3). A secret
     /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -284,7 +285,7 @@ impl Vault {
     fn check(&self) -> std::result::Result<(), String> {
         self.rules.check()?;
         for (handle, member) in &self.members {
-            if !is_valid_name(handle) {
+            if !is_name(handle) {
                 return Err(format!(
                     "the vault has a malformed member handle '{handle}'"
                 ));
@@ -294,10 +295,10 @@ impl Vault {
             }
         }
         for (name, app) in &self.apps {
-            if !is_valid_name(name) {
+            if !is_name(name) {
                 return Err(format!("the vault has a malformed app name '{name}'"));
             }
-            wechat::validate_appid(&app.appid)
+            wechat::check_appid(&app.appid)
                 .map_err(|_| format!("app '{name}' has a malformed AppID in the vault file"))?;
             for handle in app.roster.keys() {
                 if !self.members.contains_key(handle) {
@@ -307,7 +308,7 @@ impl Vault {
                 }
             }
             for level in Level::ALL {
-                let Some(key) = app.keys.get(&level) else {
+                let Some(key) = app.data_keys.get(&level) else {
                     return Err(format!(
                         "app '{name}' has no {level} data key in the vault file"
                     ));
@@ -350,7 +351,7 @@ impl Vault {
                 return Err("the vault has no policy revision".to_string());
             }
             for d in &self.departures {
-                if !is_valid_name(&d.handle) || d.lost.iter().any(|l| !is_app_level(l)) {
+                if !is_name(&d.handle) || d.lost.iter().any(|l| !is_app_level(l)) {
                     return Err("the vault has a malformed departure record".to_string());
                 }
             }
@@ -405,7 +406,7 @@ impl App {
             appid,
             added_at,
             roster: BTreeMap::new(),
-            keys: BTreeMap::new(),
+            data_keys: BTreeMap::new(),
             floors: BTreeMap::new(),
             info: BTreeMap::new(),
             contact: BTreeMap::new(),
@@ -473,7 +474,7 @@ impl App {
 /// Format 3 rules: committed data keys, signed values, numbered versions newest first.
 fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> {
     if let Some(level) = app
-        .keys
+        .data_keys
         .iter()
         .find(|(_, k)| k.commitment.is_none())
         .map(|(l, _)| l)
@@ -517,7 +518,7 @@ fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> 
 /// that a hostile file cannot smuggle a path or a strange name into an export.
 fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
     for (mode, config) in &app.modes {
-        if !is_valid_name(mode) {
+        if !is_name(mode) {
             return Err(format!(
                 "app '{app_name}' has a malformed mode name in the vault file"
             ));
@@ -527,7 +528,7 @@ fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
         }
         if config
             .keys()
-            .any(|k| crate::export::validate_name(k).is_err())
+            .any(|k| crate::export::check_env_name(k).is_err())
         {
             return Err(format!(
                 "mode '{mode}' of app '{app_name}' has a malformed config name"
@@ -540,7 +541,7 @@ fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
 /// `app/level`, as departures record what someone lost.
 fn is_app_level(text: &str) -> bool {
     text.split_once('/')
-        .is_some_and(|(app, level)| is_valid_name(app) && level.parse::<Level>().is_ok())
+        .is_some_and(|(app, level)| is_name(app) && level.parse::<Level>().is_ok())
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -548,7 +549,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.
-pub fn is_valid_name(name: &str) -> bool {
+pub fn is_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     let first_ok = bytes
         .next()

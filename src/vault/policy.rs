@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{Departure, PolicySignature, Vault};
-use crate::identity::decode_signing_key;
+use crate::key::decode_signing_key;
+pub use crate::key::fingerprint;
 use crate::wechat::{Level, Role};
 
 /// Format 2 signed the policy under this domain; format 3 adds the revision, departures and
@@ -45,7 +46,8 @@ pub struct PolicyMember {
 pub struct PolicyApp {
     pub appid: String,
     pub roster: BTreeMap<String, Vec<Role>>,
-    pub keys: BTreeMap<Level, PolicyKey>,
+    #[serde(rename = "keys")]
+    pub data_keys: BTreeMap<Level, PolicyKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floors: Option<BTreeMap<String, Level>>,
 }
@@ -82,8 +84,8 @@ impl Policy {
                 .apps
                 .iter()
                 .map(|(name, a)| {
-                    let keys = a
-                        .keys
+                    let data_keys = a
+                        .data_keys
                         .iter()
                         .map(|(l, k)| {
                             (
@@ -100,7 +102,7 @@ impl Policy {
                         PolicyApp {
                             appid: a.appid.clone(),
                             roster: a.roster.clone(),
-                            keys,
+                            data_keys,
                             floors: v3.then(|| a.floors.clone()),
                         },
                     )
@@ -162,17 +164,6 @@ pub fn commitment(key: &[u8]) -> String {
     hash.update(b"mpvault/data-key-commitment/v1\0");
     hash.update(key);
     B64.encode(hash.finalize())
-}
-
-/// A short, readable fingerprint of a signing key, for checking out of band.
-pub fn fingerprint(signing_key: &str) -> String {
-    let digest = Sha256::digest(signing_key.as_bytes());
-    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    hex.as_bytes()
-        .chunks(4)
-        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The first change from `old` to `new`, said the way a person would check it.
@@ -258,8 +249,8 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
             out.push(format!("{handle}'s role on {name} changed to {roles}"));
         }
     }
-    for (level, key) in &app.keys {
-        match o.keys.get(level) {
+    for (level, key) in &app.data_keys {
+        match o.data_keys.get(level) {
             Some(ok) if ok.readers != key.readers => out.push(format!(
                 "the readers of {name}'s {level} key changed to {}",
                 key.readers.join(", ")

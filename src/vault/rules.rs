@@ -64,7 +64,7 @@ impl Rules {
     /// Structural rules for a file someone else may have written.
     pub fn check(&self) -> std::result::Result<(), String> {
         for (name, days) in &self.max_age_days {
-            if crate::export::validate_name(name).is_err() {
+            if crate::export::check_env_name(name).is_err() {
                 return Err("the health rules name a malformed secret".to_string());
             }
             if days.is_some_and(|d| d > MAX_DAYS) {

@@ -315,7 +315,7 @@ fn reseal(
 /// Whether `handle` holds the data key of the level `field` of `app` is stored at in `vault`.
 fn holds_key(vault: &Vault, app: &str, field: &Field, handle: &str) -> bool {
     vault.apps.get(app).is_some_and(|a| {
-        a.keys
+        a.data_keys
             .get(&a.level_of(field))
             .is_some_and(|k| k.readers.iter().any(|r| r == handle))
     })
@@ -370,7 +370,7 @@ fn settle_contested(
             let commitment = |v: &Vault| {
                 v.apps
                     .get(&c.app)
-                    .and_then(|a| a.keys.get(&level))
+                    .and_then(|a| a.data_keys.get(&level))
                     .and_then(|k| k.commitment.clone())
             };
             if commitment(sides.theirs) != commitment(&merged.vault) {
@@ -475,7 +475,7 @@ fn who_can(
     let readers = |v: &Vault| -> BTreeSet<String> {
         v.apps
             .get(app)
-            .and_then(|a| a.keys.get(&level))
+            .and_then(|a| a.data_keys.get(&level))
             .map(|k| k.readers.iter().cloned().collect())
             .unwrap_or_default()
     };

@@ -102,7 +102,7 @@ pub fn render(vault: &Vault) -> String {
             let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             out.push(format!("  role {}: {}", clean(handle), roles.join(", ")));
         }
-        for (level, key) in &app.keys {
+        for (level, key) in &app.data_keys {
             out.push(format!(
                 "  level {level}: readers {}; data key {}",
                 clean(&key.readers.join(", ")),
