@@ -5,11 +5,13 @@ use std::io::IsTerminal;
 use serde_json::{json, Map, Value};
 
 use super::{check_name, confirm, done, now, Context};
-use crate::cli::AppCommand;
+use crate::cli::{
+    AppAddArgs, AppCommand, AppContactArgs, AppListArgs, AppRemoveArgs, AppSetArgs, AppShowArgs,
+};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{App, Field, Keyring, Vault};
-use crate::wechat::{self, Level};
+use crate::wechat::Level;
 
 pub const INFO: [(&str, &str); 3] = [
     ("title", "Title"),
@@ -23,31 +25,25 @@ pub const CONTACT: [(&str, &str); 4] = [
     ("phone", "Phone"),
 ];
 
-pub fn run(ctx: &Context, cmd: AppCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: AppCommand) -> Result<()> {
     match cmd {
-        AppCommand::Add { app, appid, title } => add(ctx, &app, &appid, title.as_deref()),
-        AppCommand::List { json } => list(ctx, json),
-        AppCommand::Show { app, json } => show(ctx, &app, json),
-        AppCommand::Remove { app, yes } => remove(ctx, &app, yes),
-        AppCommand::Set {
-            app,
-            title,
-            verified_until,
-            icp,
-        } => set(ctx, &app, title, verified_until, icp),
-        AppCommand::Contact {
-            app,
-            name,
-            wechat,
-            email,
-            phone,
-        } => contact(ctx, &app, [name, wechat, email, phone]),
+        AppCommand::Add(args) => add(ctx, args),
+        AppCommand::List(args) => list(ctx, args),
+        AppCommand::Show(args) => show(ctx, args),
+        AppCommand::Remove(args) => remove(ctx, args),
+        AppCommand::Set(args) => set(ctx, args),
+        AppCommand::Contact(args) => contact(ctx, args),
     }
 }
 
-fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i32> {
+fn add(ctx: &Context, args: AppAddArgs) -> Result<()> {
+    let AppAddArgs {
+        app: name,
+        appid,
+        title,
+    } = args;
+    let (name, appid, title) = (name.as_str(), appid.as_str(), title.as_deref());
     check_name("app", name)?;
-    wechat::validate_appid(appid)?;
     if let Some(title) = title {
         check_text("title", title)?;
     }
@@ -75,7 +71,7 @@ fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i3
         Ok(())
     })?;
     done(ctx, &format!("Added '{name}' ({appid}). Next: `mpvault add-secret {name}` right after generating the AppSecret."));
-    Ok(0)
+    Ok(())
 }
 
 /// A team-level value if the user can read it, else `None` (no identity, or not on the roster).
@@ -93,7 +89,7 @@ fn team_value(
     }
 }
 
-fn list(ctx: &Context, json: bool) -> Result<i32> {
+fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
     ctx.read_optional(|vault, mut keys| {
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
@@ -121,8 +117,7 @@ fn list(ctx: &Context, json: bool) -> Result<i32> {
                 ]
             }),
         )
-    })?;
-    Ok(0)
+    })
 }
 
 /// One line of a table or of `app show`: text from the file never breaks the layout.
@@ -133,7 +128,8 @@ fn text(v: &Value) -> String {
     )
 }
 
-fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
+fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
+    let name = app.as_str();
     ctx.read_optional(|vault, mut keys| {
         let app = vault.app(name)?;
         let mut info = Map::new();
@@ -193,11 +189,11 @@ fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
                 [n.clone(), s.access.to_string(), s.versions.len().to_string(), s.versions[0].set_by.clone(), s.versions[0].set_at.clone()]
             }),
         )
-    })?;
-    Ok(0)
+    })
 }
 
-fn remove(ctx: &Context, name: &str, yes: bool) -> Result<i32> {
+fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()> {
+    let name = app.as_str();
     ctx.read(|vault, keys| {
         keys.require_owner(vault, "remove apps")?;
         vault.app(name).map(|_| ())
@@ -213,19 +209,18 @@ fn remove(ctx: &Context, name: &str, yes: bool) -> Result<i32> {
         Ok(())
     })?;
     done(ctx, &format!("Removed '{name}'. Its values stay in git history: reset its AppSecret if the vault was shared."));
-    Ok(0)
+    Ok(())
 }
 
-fn set(
-    ctx: &Context,
-    name: &str,
-    title: Option<String>,
-    verified_until: Option<String>,
-    icp: Option<String>,
-) -> Result<i32> {
-    if let Some(date) = &verified_until {
-        parse_date(date)?;
-    }
+fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
+    let AppSetArgs {
+        app,
+        title,
+        verified_until,
+        icp,
+    } = args;
+    let name = app.as_str();
+    let verified_until = verified_until.map(|date| date.to_string());
     for (label, value) in [("title", &title), ("ICP number", &icp)] {
         if let Some(v) = value {
             check_text(label, v)?;
@@ -257,7 +252,7 @@ fn set(
         .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
         .collect();
     done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
-    Ok(0)
+    Ok(())
 }
 
 /// Dates are `YYYY-MM-DD`.
@@ -282,7 +277,16 @@ fn check_text(label: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn contact(ctx: &Context, name: &str, given: [Option<String>; 4]) -> Result<i32> {
+fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
+    let AppContactArgs {
+        app,
+        name: admin,
+        wechat,
+        email,
+        phone,
+    } = args;
+    let name = app.as_str();
+    let given = [admin, wechat, email, phone];
     let interactive = std::io::stdin().is_terminal();
     let mut values = Vec::new();
     for ((field, label), value) in CONTACT.iter().zip(given) {
@@ -326,7 +330,7 @@ fn contact(ctx: &Context, name: &str, given: [Option<String>; 4]) -> Result<i32>
             labels.join(", ")
         ),
     );
-    Ok(0)
+    Ok(())
 }
 
 fn ask(label: &str) -> Result<Option<String>> {

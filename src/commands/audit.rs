@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::Context;
+use super::{Context, Outcome};
+use crate::cli::AuditArgs;
 use crate::error::{Error, Result};
 use crate::git;
 use crate::output;
@@ -34,7 +35,7 @@ struct Entry {
     problems: Vec<String>,
 }
 
-pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
+pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcome> {
     let path = ctx.vault_path()?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let top = git::top_level(dir).ok_or_else(|| {
@@ -129,9 +130,9 @@ pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
         output::note(&format!(
             "mpvault: {flagged} commit(s) changed the vault without authorization; `git show <commit>` shows them, and an owner decides whether to restore the vault from before them."
         ));
-        return Ok(crate::error::exit::CORRUPT);
+        return Ok(Outcome::Unauthorized);
     }
-    Ok(0)
+    Ok(Outcome::Done)
 }
 
 fn clean(text: &str) -> String {

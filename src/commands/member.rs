@@ -5,21 +5,25 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{check_name, confirm, done, now, Context};
-use crate::cli::{MemberCommand, RoleCommand};
+use crate::cli::{
+    MemberAddArgs, MemberCommand, MemberListArgs, MemberRemoveArgs, RekeyArgs, RoleArgs,
+    RoleCommand, RosterArgs,
+};
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Vault};
 use crate::wechat::{Level, Role};
 use crate::{identity, output};
 
-pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
     match cmd {
-        MemberCommand::Add { handle, key, owner } => add(ctx, &handle, &key, owner),
-        MemberCommand::List { json } => list(ctx, json),
-        MemberCommand::Remove { handle, yes } => remove(ctx, &handle, yes),
+        MemberCommand::Add(args) => add(ctx, args),
+        MemberCommand::List(args) => list(ctx, args),
+        MemberCommand::Remove(args) => remove(ctx, args),
     }
 }
 
-fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
+fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Result<()> {
+    let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
     let (key, signing_key) = identity::parse_public_line(key)?;
     let hardware = identity::is_plugin_key(&key);
@@ -70,7 +74,7 @@ fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
         "Next: `mpvault role grant` to give them roles."
     };
     done(ctx, &format!("Added '{handle}'. {next}"));
-    Ok(0)
+    Ok(())
 }
 
 fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
@@ -81,7 +85,7 @@ fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
     Ok(())
 }
 
-fn list(ctx: &Context, json: bool) -> Result<i32> {
+fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
     ctx.read_optional(|vault, _| {
         let rows: Vec<Value> = vault
             .members
@@ -110,8 +114,7 @@ fn list(ctx: &Context, json: bool) -> Result<i32> {
                 ]
             }),
         )
-    })?;
-    Ok(0)
+    })
 }
 
 fn join(roles: &Value) -> String {
@@ -161,7 +164,8 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
     )
 }
 
-fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
+fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> Result<()> {
+    let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
     ctx.read(|vault, keys| removable(vault, keys, handle))?;
     confirm(
@@ -196,7 +200,7 @@ fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
             report_lost(handle, &lost)
         ),
     );
-    Ok(0)
+    Ok(())
 }
 
 fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
@@ -211,15 +215,11 @@ fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
-    let (grant, handle, app, names) = match cmd {
-        RoleCommand::Grant { handle, app, roles } => (true, handle, app, roles),
-        RoleCommand::Revoke { handle, app, roles } => (false, handle, app, roles),
+pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
+    let (grant, RoleArgs { handle, app, roles }) = match cmd {
+        RoleCommand::Grant(args) => (true, args),
+        RoleCommand::Revoke(args) => (false, args),
     };
-    let roles = names
-        .iter()
-        .map(|r| r.parse())
-        .collect::<Result<Vec<Role>>>()?;
     let lost = ctx.write(|vault, keys| {
         keys.require_owner(vault, "change roles")?;
         let key = vault.member(&handle)?.key.clone();
@@ -271,10 +271,11 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
             ),
         );
     }
-    Ok(0)
+    Ok(())
 }
 
-pub fn roster(ctx: &Context, app: &str, json: bool) -> Result<i32> {
+pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()> {
+    let app = app.as_str();
     ctx.read_optional(|vault, _| {
         let a = vault.app(app)?;
         let mut rows = Vec::new();
@@ -312,11 +313,11 @@ pub fn roster(ctx: &Context, app: &str, json: bool) -> Result<i32> {
                 ]
             }),
         )
-    })?;
-    Ok(0)
+    })
 }
 
-pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
+pub fn rekey(ctx: &Context, RekeyArgs { app }: RekeyArgs) -> Result<()> {
+    let app = app.as_deref();
     let count = ctx.write(|vault, keys| {
         keys.require_owner(vault, "rekey")?;
         let apps: Vec<String> = match app {
@@ -332,5 +333,5 @@ pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
         ctx,
         &format!("Replaced the data keys of {count} app(s) and re-encrypted their values."),
     );
-    Ok(0)
+    Ok(())
 }

@@ -6,25 +6,23 @@ use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
 use super::{check_key, confirm, done, now, Context};
+use crate::cli::{AddSecretArgs, GetArgs, HistoryArgs, RemoveSecretArgs, RotateSecretArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{Field, Keyring, Vault};
 use crate::wechat::{self, Shape};
 
-pub fn add(
-    ctx: &Context,
-    app: &str,
-    name: Option<String>,
-    access: Option<String>,
-    stdin: bool,
-) -> Result<i32> {
-    let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
+    let AddSecretArgs {
+        app,
+        name,
+        access,
+        stdin,
+    } = args;
+    let app = app.as_str();
     check_args(app, &name)?;
     check_secret_name(&name)?;
-    let level = match access {
-        Some(level) => level.parse()?,
-        None => wechat::secret_kind(&name).level,
-    };
+    let level = access.unwrap_or_else(|| wechat::secret_kind(&name).level);
     ctx.read(|vault, keys| {
         // refused before anyone pastes a secret
         keys.identity().require_writer()?;
@@ -58,18 +56,18 @@ pub fn add(
         ctx,
         &format!("Stored {name} for '{app}' at the {level} level."),
     );
-    Ok(0)
+    Ok(())
 }
 
-pub fn rotate(
-    ctx: &Context,
-    app: &str,
-    name: Option<String>,
-    stdin: bool,
-    generate: bool,
-    verify: bool,
-) -> Result<i32> {
-    let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
+    let RotateSecretArgs {
+        app,
+        name,
+        stdin,
+        generate,
+        verify,
+    } = args;
+    let app = app.as_str();
     check_args(app, &name)?;
     if verify && name != wechat::APPSECRET {
         return Err(Error::invalid(
@@ -125,7 +123,7 @@ pub fn rotate(
         ));
     }
     done(ctx, &note);
-    Ok(0)
+    Ok(())
 }
 
 /// With `--verify`, a pair WeChat did not accept is not stored; say so in the hint.
@@ -143,7 +141,15 @@ fn refuse_unverified(error: Error) -> Error {
     }
 }
 
-pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32> {
+pub fn get(
+    ctx: &Context,
+    GetArgs {
+        app,
+        name,
+        previous,
+    }: GetArgs,
+) -> Result<()> {
+    let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
     let value = ctx.read(|vault, keys| {
         let a = vault.app(app)?;
@@ -169,10 +175,11 @@ pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32>
     if std::io::stdout().is_terminal() && !value.ends_with('\n') {
         output::write(b"\n")?;
     }
-    Ok(0)
+    Ok(())
 }
 
-pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Result<i32> {
+pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> Result<()> {
+    let (app, name) = (app.as_str(), name.as_deref());
     ctx.read_optional(|vault, _| {
         let a = vault.app(app)?;
         if let Some(name) = name {
@@ -202,11 +209,11 @@ pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Resu
                 [cell(r, "name"), version, cell(r, "access"), by, cell(r, "set_at")]
             }),
         )
-    })?;
-    Ok(0)
+    })
 }
 
-pub fn remove(ctx: &Context, app: &str, name: &str, yes: bool) -> Result<i32> {
+pub fn remove(ctx: &Context, RemoveSecretArgs { app, name, yes }: RemoveSecretArgs) -> Result<()> {
+    let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
     ctx.read(|vault, keys| may_remove(vault, keys, app, name))?;
     confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
@@ -222,7 +229,7 @@ pub fn remove(ctx: &Context, app: &str, name: &str, yes: bool) -> Result<i32> {
         Ok(())
     })?;
     done(ctx, &format!("Removed {name} from '{app}'. Earlier copies stay in git history; reset it in the console if it leaked."));
-    Ok(0)
+    Ok(())
 }
 
 fn may_remove(vault: &Vault, keys: &Keyring, app: &str, name: &str) -> Result<()> {

@@ -3,12 +3,13 @@
 use serde_json::json;
 
 use super::{now, Context};
+use crate::cli::TrustArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
 use crate::vault::policy::{self, Policy};
 use crate::{output, store};
 
-pub fn run(ctx: &Context, repin: bool, json: bool) -> Result<i32> {
+pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
     // Loaded without the trust check: this is where an untrusted vault gets looked at.
     let path = ctx.vault_path()?;
     let vault = store::load(&path)?;
@@ -53,7 +54,7 @@ pub fn run(ctx: &Context, repin: bool, json: bool) -> Result<i32> {
         "pinned_owners": pinned,
     });
     if json {
-        return output::json(&report).map(|()| 0);
+        return output::json(&report);
     }
     let list = |v: &serde_json::Value| {
         v.as_array()
@@ -87,6 +88,5 @@ pub fn run(ctx: &Context, repin: bool, json: bool) -> Result<i32> {
         vault.vault_id,
         list(&report["pinned_owners"]),
         list(&report["owners_in_vault"]),
-    ))?;
-    Ok(0)
+    ))
 }
