@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{Context, Outcome};
 use crate::cli::AuditArgs;
@@ -33,6 +33,36 @@ struct Entry {
     signer: Option<String>,
     changes: Vec<String>,
     problems: Vec<String>,
+}
+
+/// `audit --json`: one commit, what it changed and what is wrong with it.
+#[derive(Serialize)]
+struct AuditRow<'e> {
+    author: &'e str,
+    authorized: bool,
+    changes: &'e [String],
+    commit: &'e str,
+    date: &'e str,
+    problems: &'e [String],
+    revision: Option<u64>,
+    signed_by: Option<&'e str>,
+    subject: &'e str,
+}
+
+impl<'e> AuditRow<'e> {
+    fn of(e: &'e Entry) -> Self {
+        AuditRow {
+            author: &e.commit.author,
+            authorized: e.problems.is_empty(),
+            changes: &e.changes,
+            commit: &e.commit.hash,
+            date: &e.commit.date,
+            problems: &e.problems,
+            revision: e.revision,
+            signed_by: e.signer.as_deref(),
+            subject: &e.commit.subject,
+        }
+    }
 }
 
 pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcome> {
@@ -91,17 +121,8 @@ pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcom
         })
         .collect();
     if json {
-        let rows: Vec<Value> = shown
-            .iter()
-            .map(|e| {
-                json!({
-                    "commit": e.commit.hash, "author": e.commit.author, "date": e.commit.date,
-                    "subject": e.commit.subject, "revision": e.revision, "signed_by": e.signer,
-                    "changes": e.changes, "problems": e.problems, "authorized": e.problems.is_empty(),
-                })
-            })
-            .collect();
-        output::json(&Value::Array(rows))?;
+        let rows: Vec<AuditRow> = shown.iter().map(|e| AuditRow::of(e)).collect();
+        output::json(&rows)?;
     } else {
         let mut lines = Vec::new();
         for e in &shown {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
 use crate::cli::{
@@ -85,48 +85,67 @@ fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
     Ok(())
 }
 
+/// A row of `member list`.
+#[derive(Serialize)]
+struct MemberRow<'v> {
+    added_at: &'v str,
+    added_by: &'v str,
+    handle: &'v str,
+    key: &'v str,
+    owner: bool,
+    roles: BTreeMap<&'v str, &'v Vec<Role>>,
+}
+
+impl output::Row<4> for MemberRow<'_> {
+    const HEADER: [&'static str; 4] = ["MEMBER", "OWNER", "ROLES", "KEY"];
+    fn cells(&self) -> [String; 4] {
+        let roles: Vec<String> = self
+            .roles
+            .iter()
+            .map(|(app, roles)| format!("{app}: {}", join(roles)))
+            .collect();
+        [
+            self.handle.to_string(),
+            if self.owner {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            roles.join("\n"),
+            short_key(self.key),
+        ]
+    }
+}
+
 fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
     ctx.read_optional(|vault, _| {
-        let rows: Vec<Value> = vault
+        let rows: Vec<MemberRow> = vault
             .members
             .iter()
-            .map(|(handle, m)| {
-                let roles: BTreeMap<&String, &Vec<Role>> =
-                    vault.apps.iter().filter_map(|(name, a)| a.roster.get(handle).map(|r| (name, r))).collect();
-                json!({"handle": handle, "owner": m.owner, "key": m.key, "added_by": m.added_by, "added_at": m.added_at, "roles": roles})
+            .map(|(handle, m)| MemberRow {
+                added_at: &m.added_at,
+                added_by: &m.added_by,
+                handle,
+                key: &m.key,
+                owner: m.owner,
+                roles: vault
+                    .apps
+                    .iter()
+                    .filter_map(|(name, a)| a.roster.get(handle).map(|r| (name.as_str(), r)))
+                    .collect(),
             })
             .collect();
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        output::table(
-            ["MEMBER", "OWNER", "ROLES", "KEY"],
-            rows.iter().map(|r| {
-                let roles = r["roles"]
-                    .as_object()
-                    .map(|m| m.iter().map(|(app, roles)| format!("{app}: {}", join(roles))).collect::<Vec<_>>().join("\n"))
-                    .unwrap_or_default();
-                [
-                    r["handle"].as_str().unwrap_or_default().to_string(),
-                    if r["owner"] == true { "yes".into() } else { String::new() },
-                    roles,
-                    short_key(r["key"].as_str().unwrap_or_default()),
-                ]
-            }),
-        )
+        output::rows(&rows, json)
     })
 }
 
-fn join(roles: &Value) -> String {
-    roles
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+/// Roles or levels as the table shows them (their names in `--json`).
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first 14 and last 8 characters of a long key. Counted in characters: a key from the
@@ -274,6 +293,30 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
     Ok(())
 }
 
+/// A row of `roster`: who holds which roles on the app, and which levels they read.
+#[derive(Serialize)]
+struct RosterRow<'v> {
+    handle: &'v str,
+    owner: bool,
+    reads: Vec<Level>,
+    roles: Vec<Role>,
+}
+
+impl output::Row<3> for RosterRow<'_> {
+    const HEADER: [&'static str; 3] = ["MEMBER", "ROLES", "READS"];
+    fn cells(&self) -> [String; 3] {
+        let mut roles = join(&self.roles);
+        if self.owner {
+            roles = if roles.is_empty() {
+                "(vault owner)".into()
+            } else {
+                format!("{roles} (vault owner)")
+            };
+        }
+        [self.handle.to_string(), roles, join(&self.reads)]
+    }
+}
+
 pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()> {
     let app = app.as_str();
     ctx.read_optional(|vault, _| {
@@ -284,35 +327,17 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
             if roles.is_empty() && !member.owner {
                 continue;
             }
-            let reads: Vec<Level> = Level::ALL
-                .into_iter()
-                .filter(|l| access::can_read(vault, app, *l, handle))
-                .collect();
-            rows.push(
-                json!({"handle": handle, "owner": member.owner, "roles": roles, "reads": reads}),
-            );
+            rows.push(RosterRow {
+                handle,
+                owner: member.owner,
+                reads: Level::ALL
+                    .into_iter()
+                    .filter(|l| access::can_read(vault, app, *l, handle))
+                    .collect(),
+                roles,
+            });
         }
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        output::table(
-            ["MEMBER", "ROLES", "READS"],
-            rows.iter().map(|r| {
-                let mut roles = join(&r["roles"]);
-                if r["owner"] == true {
-                    roles = if roles.is_empty() {
-                        "(vault owner)".into()
-                    } else {
-                        format!("{roles} (vault owner)")
-                    };
-                }
-                [
-                    r["handle"].as_str().unwrap_or_default().to_string(),
-                    roles,
-                    join(&r["reads"]),
-                ]
-            }),
-        )
+        output::rows(&rows, json)
     })
 }
 

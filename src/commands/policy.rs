@@ -1,7 +1,9 @@
 //! `policy`: show the health rules `status` judges by, and (owners) change them. The rules are
 //! part of the signed policy, so a change by anyone else is refused like a forged roster.
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::{MaxAge, PolicyArgs, PolicyCommand, PolicySetArgs};
@@ -18,14 +20,22 @@ pub fn run(ctx: &Context, PolicyArgs { command, json }: PolicyArgs) -> Result<()
     }
 }
 
+/// `policy --json`: the rules in force, defaults filled in.
+#[derive(Serialize)]
+struct RulesView {
+    icp_required: bool,
+    max_age_days: BTreeMap<String, Option<u32>>,
+    verification_window_days: u32,
+}
+
 fn show(ctx: &Context, json: bool) -> Result<()> {
     let rules = ctx.read_optional(|vault: &Vault, _| Ok(vault.rules.clone()))?;
     if json {
-        return output::json(&json!({
-            "max_age_days": rules.max_ages(),
-            "verification_window_days": rules.verification_window(),
-            "icp_required": rules.icp_required(),
-        }));
+        return output::json(&RulesView {
+            icp_required: rules.icp_required(),
+            max_age_days: rules.max_ages(),
+            verification_window_days: rules.verification_window(),
+        });
     }
     let mut lines = vec!["Maximum age of secrets:".to_string()];
     for (name, days) in rules.max_ages() {

@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::{check_key, confirm, done, now, Context};
@@ -10,7 +10,7 @@ use crate::cli::{AddSecretArgs, GetArgs, HistoryArgs, RemoveSecretArgs, RotateSe
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{Field, Keyring, Vault};
-use crate::wechat::{self, Shape};
+use crate::wechat::{self, Level, Shape};
 
 pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
     let AddSecretArgs {
@@ -178,6 +178,40 @@ pub fn get(
     Ok(())
 }
 
+/// A row of `history`: one version of a secret, never its value.
+#[derive(Serialize)]
+struct VersionRow<'v> {
+    access: Level,
+    name: &'v str,
+    number: Option<u64>,
+    sealed_by: Option<&'v str>,
+    set_at: &'v str,
+    set_by: &'v str,
+    /// `current`, or `-N` for the N-th before it (as `get --previous N` takes it).
+    version: String,
+}
+
+impl output::Row<5> for VersionRow<'_> {
+    const HEADER: [&'static str; 5] = ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"];
+    fn cells(&self) -> [String; 5] {
+        let version = match self.number {
+            Some(n) => format!("{n} ({})", self.version),
+            None => self.version.clone(),
+        };
+        let by = match self.sealed_by {
+            Some(sealer) => format!("{} (re-sealed by {sealer})", self.set_by),
+            None => self.set_by.to_string(),
+        };
+        [
+            self.name.to_string(),
+            version,
+            self.access.to_string(),
+            by,
+            self.set_at.to_string(),
+        ]
+    }
+}
+
 pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_deref());
     ctx.read_optional(|vault, _| {
@@ -186,29 +220,25 @@ pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> R
             a.secret(app, name)?;
         }
         let mut rows = Vec::new();
-        for (secret, s) in a.secrets.iter().filter(|(n, _)| name.is_none_or(|want| want == n.as_str())) {
+        let wanted = |n: &&String| name.is_none_or(|want| want == n.as_str());
+        for (secret, s) in a.secrets.iter().filter(|(n, _)| wanted(n)) {
             for (i, v) in s.versions.iter().enumerate() {
-                rows.push(json!({"name": secret, "version": if i == 0 { "current".to_string() } else { format!("-{i}") }, "number": v.version, "access": s.access, "set_by": v.set_by, "set_at": v.set_at, "sealed_by": v.sealed_by}));
+                rows.push(VersionRow {
+                    access: s.access,
+                    name: secret,
+                    number: v.version,
+                    sealed_by: v.sealed_by.as_deref(),
+                    set_at: &v.set_at,
+                    set_by: &v.set_by,
+                    version: if i == 0 {
+                        "current".to_string()
+                    } else {
+                        format!("-{i}")
+                    },
+                });
             }
         }
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
-        output::table(
-            ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"],
-            rows.iter().map(|r| {
-                let version = match r["number"].as_u64() {
-                    Some(n) => format!("{n} ({})", cell(r, "version")),
-                    None => cell(r, "version"),
-                };
-                let by = match r["sealed_by"].as_str() {
-                    Some(sealer) => format!("{} (re-sealed by {sealer})", cell(r, "set_by")),
-                    None => cell(r, "set_by"),
-                };
-                [cell(r, "name"), version, cell(r, "access"), by, cell(r, "set_at")]
-            }),
-        )
+        output::rows(&rows, json)
     })
 }
 

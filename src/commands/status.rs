@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Context, Outcome};
@@ -40,8 +40,11 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
         .flat_map(|a| &a.problems)
         .any(|p| p.severity == Severity::Broken && p.what.starts_with("the value at"));
     if json {
-        let report = json!({"state": worst, "vault_problems": general, "apps": apps});
-        output::json(&report)?;
+        output::json(&Report {
+            apps: &apps,
+            state: worst,
+            vault_problems: &general,
+        })?;
     } else {
         let style = Style::detect();
         let text = match app {
@@ -55,6 +58,14 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
         output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
     }
     Ok(Outcome::Health(worst))
+}
+
+/// `status --json`: the worst state, then the findings about the vault and each app.
+#[derive(Serialize)]
+struct Report<'h> {
+    apps: &'h [AppHealth],
+    state: Severity,
+    vault_problems: &'h [Finding],
 }
 
 /// How to print: the width to fit and whether to colour.

@@ -1,6 +1,6 @@
 //! `trust`: the owners this clone trusts for the vault here, and deliberate re-pinning.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{now, Context};
 use crate::cli::TrustArgs;
@@ -8,6 +8,37 @@ use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
 use crate::vault::policy::{self, Policy};
 use crate::{output, store};
+
+/// What `trust` shows: the owners the file names against those this clone pinned here.
+#[derive(Serialize)]
+struct TrustReport<'v> {
+    location: &'v str,
+    owners_in_vault: Vec<Owner>,
+    pinned_owners: Option<Vec<Owner>>,
+    pinned_revision: Option<u64>,
+    pinned_vault_id: Option<&'v str>,
+    revision: u64,
+    signature_valid: bool,
+    signed_by: Option<&'v str>,
+    vault_id: &'v str,
+}
+
+/// An owner by handle, with the fingerprint of their signing key to compare out of band.
+#[derive(Serialize)]
+struct Owner {
+    fingerprint: String,
+    handle: String,
+}
+
+/// `(handle, signing key)` pairs as owners with fingerprints.
+fn owners(list: impl IntoIterator<Item = (String, String)>) -> Vec<Owner> {
+    list.into_iter()
+        .map(|(handle, key)| Owner {
+            fingerprint: policy::fingerprint(&key),
+            handle,
+        })
+        .collect()
+}
 
 pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
     // Loaded without the trust check: this is where an untrusted vault gets looked at.
@@ -28,49 +59,28 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
         memory.remember(&location, trust::pin_now(&vault, &now()))?;
         output::note("Pinned the owners below for this vault at this location.");
     }
-    let owners = |list: Vec<(String, String)>| -> Vec<serde_json::Value> {
-        list.into_iter()
-            .map(|(h, k)| json!({"handle": h, "fingerprint": policy::fingerprint(&k)}))
-            .collect()
-    };
     let seen = memory.get(&location);
-    let pinned = seen.map(|s| {
-        owners(
-            s.owners
-                .iter()
-                .map(|(k, h)| (h.clone(), k.clone()))
-                .collect(),
-        )
-    });
-    let report = json!({
-        "location": location,
-        "vault_id": vault.vault_id,
-        "revision": vault.revision,
-        "signed_by": signer,
-        "signature_valid": valid,
-        "owners_in_vault": owners(policy.owners().into_iter().collect()),
-        "pinned_vault_id": seen.map(|s| s.vault_id.clone()),
-        "pinned_revision": seen.map(|s| s.revision),
-        "pinned_owners": pinned,
-    });
+    let report = TrustReport {
+        location: &location,
+        owners_in_vault: owners(policy.owners()),
+        pinned_owners: seen.map(|s| owners(s.owners.iter().map(|(k, h)| (h.clone(), k.clone())))),
+        pinned_revision: seen.map(|s| s.revision),
+        pinned_vault_id: seen.map(|s| s.vault_id.as_str()),
+        revision: vault.revision,
+        signature_valid: valid,
+        signed_by: signer.as_deref(),
+        vault_id: &vault.vault_id,
+    };
     if json {
         return output::json(&report);
     }
-    let list = |v: &serde_json::Value| {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|o| {
-                        format!(
-                            "  {}  {}",
-                            o["handle"].as_str().unwrap_or_default(),
-                            o["fingerprint"].as_str().unwrap_or_default()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_else(|| "  (none: this vault is not pinned here yet)".into())
+    let list = |owners: Option<&Vec<Owner>>| match owners {
+        Some(owners) => owners
+            .iter()
+            .map(|o| format!("  {}  {}", o.handle, o.fingerprint))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => "  (none: this vault is not pinned here yet)".into(),
     };
     let signed = match (&signer, valid) {
         (Some(s), true) => format!("signed by {s} at revision {}", vault.revision),
@@ -86,7 +96,7 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
     output::line(&format!(
         "vault {}: {signed}{remembered}\nowners you trust here:\n{}\nowners the file names:\n{}",
         vault.vault_id,
-        list(&report["pinned_owners"]),
-        list(&report["owners_in_vault"]),
+        list(report.pinned_owners.as_ref()),
+        list(Some(&report.owners_in_vault)),
     ))
 }
