@@ -88,3 +88,58 @@ impl UploadKeyFile {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn upload_key_file(args: &[&str]) -> Option<UploadKeyFile> {
+        let mut argv = vec!["mpvault", "export", "shop"];
+        argv.extend(args);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Export(export) => export.upload_key_file,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn upload_key_file_with_and_without_a_path() {
+        assert_eq!(upload_key_file(&[]), None);
+        assert_eq!(
+            upload_key_file(&["--upload-key-file"]),
+            Some(UploadKeyFile::NamedByAppid)
+        );
+        assert_eq!(
+            upload_key_file(&["--upload-key-file", "keys/k.pem"]),
+            Some(UploadKeyFile::At("keys/k.pem".into()))
+        );
+        assert_eq!(
+            upload_key_file(&["--upload-key-file="]),
+            Some(UploadKeyFile::At("".into()))
+        );
+    }
+
+    #[test]
+    fn domain_values_are_refused_with_their_own_sentence() {
+        assert!(mode("production").is_ok());
+        assert!(mode("local").unwrap_err().to_string().contains("'local'"));
+        assert!(mode("Prod").is_err());
+        assert!(appid("wx0123456789abcdef").is_ok());
+        assert!(appid("wx0123456789ABCDEF").is_err());
+        let age = max_age("WECHAT_APPSECRET=off").unwrap();
+        assert_eq!((age.name.as_str(), age.days), ("WECHAT_APPSECRET", None));
+        assert_eq!(max_age("KEY=30").unwrap().days, Some(30));
+        for bad in ["KEY", "KEY=0", "KEY=-1", &format!("KEY={}", MAX_DAYS + 1)] {
+            assert!(max_age(bad).is_err(), "{bad}");
+        }
+        let err = Cli::try_parse_from(["mpvault", "status", "--as-of", "2027-02-30"]).unwrap_err();
+        let source = std::error::Error::source(&err).and_then(|s| s.downcast_ref::<Error>());
+        assert_eq!(
+            source.map(ToString::to_string).as_deref(),
+            Some("'2027-02-30' is not a date")
+        );
+    }
+}

@@ -153,28 +153,15 @@ fn allowed(app: &str, name: &str) -> bool {
 
 /// `export`: the upload key alone when `--upload-key-file` is given, else an env file.
 pub fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
-    let app = args.app.as_str();
-    match args.upload_key_file {
-        Some(target) => upload_key(ctx, app, &target, args.force),
-        None => env_file(
-            ctx,
-            app,
-            &args.select,
-            format(args.format, args.dialect),
-            args.output.as_deref(),
-            args.force,
-        ),
+    match &args.upload_key_file {
+        Some(target) => upload_key(ctx, &args.app, target, args.force),
+        None => env_file(ctx, &args),
     }
 }
 
-fn env_file(
-    ctx: &Context,
-    app: &str,
-    select: &Select,
-    format: Format,
-    out: Option<&Path>,
-    force: bool,
-) -> Result<()> {
+fn env_file(ctx: &Context, args: &ExportArgs) -> Result<()> {
+    let (app, select, force) = (args.app.as_str(), &args.select, args.force);
+    let (format, out) = (format(args.format, args.dialect), args.output.as_deref());
     // Where it goes is checked before anything is decrypted.
     let target = match (format, out) {
         (_, Some(path)) => Some(path.to_path_buf()),

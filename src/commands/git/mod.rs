@@ -11,12 +11,12 @@ mod textconv;
 use std::path::PathBuf;
 
 use super::{Context, Outcome};
-use crate::cli::{GitCommand, GitSetupArgs, GitTextconvArgs};
+use crate::cli::{GitCommand, GitTextconvArgs};
 use crate::error::{Error, Result};
 
 pub fn run(ctx: &Context, cmd: GitCommand) -> Result<Outcome> {
     match cmd {
-        GitCommand::Setup(GitSetupArgs { hook, check }) => setup::run(hook, check),
+        GitCommand::Setup(args) => setup::run(args),
         GitCommand::Textconv(GitTextconvArgs { file }) => textconv::run(&file).map(Outcome::from),
         GitCommand::Merge(args) => merge::run(ctx, args),
         GitCommand::Check => check::run(),

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{cwd, Outcome};
+use crate::cli::GitSetupArgs;
 use crate::error::{Error, Result};
 use crate::{git, output};
 
@@ -54,7 +55,8 @@ fn wanted() -> Result<Wanted> {
     })
 }
 
-pub fn run(hook: bool, check_only: bool) -> Result<Outcome> {
+pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
+    let check_only = check;
     let w = wanted()?;
     let mut missing = Vec::new();
     let attributes = std::fs::read_to_string(&w.attributes).unwrap_or_default();
