@@ -6,6 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::complete;
+use crate::wechat::{self, Level, Role};
+
+mod values;
+
+pub use values::{MaxAge, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,11 +37,7 @@ pub enum Command {
     #[command(subcommand)]
     Identity(IdentityCommand),
     /// Create mpvault.json here, with you as its first owner
-    Init {
-        /// Your handle in the vault (default: your user name)
-        #[arg(long)]
-        owner: Option<String>,
-    },
+    Init(InitArgs),
     /// Add, list, show, change or remove Mini Programs
     #[command(subcommand)]
     App(AppCommand),
@@ -44,74 +45,15 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Store a new secret (from a hidden prompt or --stdin)
-    AddSecret {
-        /// The app to store it for
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Secret name [default: WECHAT_APPSECRET]
-        #[arg(add = ArgValueCandidates::new(complete::secrets))]
-        name: Option<String>,
-        /// Who may read it: team, developer or admin (default depends on the secret)
-        #[arg(long, value_name = "LEVEL")]
-        access: Option<String>,
-        /// Read the value from standard input (one trailing newline is stripped; PEM kept whole)
-        #[arg(long)]
-        stdin: bool,
-    },
+    AddSecret(AddSecretArgs),
     /// Replace a secret's value, keeping the old one in its history
-    RotateSecret {
-        /// The app whose secret changed
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Secret name [default: WECHAT_APPSECRET]
-        #[arg(add = ArgValueCandidates::new(complete::secrets))]
-        name: Option<String>,
-        /// Read the new value from standard input (one trailing newline is stripped; PEM kept whole)
-        #[arg(long, conflicts_with = "generate")]
-        stdin: bool,
-        /// Generate a strong value (only for secrets we choose, such as WeChat Pay API keys)
-        #[arg(long)]
-        generate: bool,
-        /// Check the new AppSecret with WeChat (stable_token) before storing it; refuse it if WeChat does
-        #[arg(long, conflicts_with = "generate")]
-        verify: bool,
-    },
+    RotateSecret(RotateSecretArgs),
     /// Print one secret (or config value) to standard output
-    Get {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// The secret's or config value's name
-        #[arg(add = ArgValueCandidates::new(complete::secrets))]
-        name: String,
-        /// Print the N-th earlier version instead (1 = the one before the current)
-        #[arg(long, value_name = "N")]
-        previous: Option<usize>,
-    },
+    Get(GetArgs),
     /// When each version of a secret was set, and by whom (never values)
-    History {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Only this secret (default: all of the app's secrets)
-        #[arg(add = ArgValueCandidates::new(complete::secrets))]
-        name: Option<String>,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
+    History(HistoryArgs),
     /// Delete a secret and its history (asks first on a terminal)
-    RemoveSecret {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// The secret to delete
-        #[arg(add = ArgValueCandidates::new(complete::secrets))]
-        name: String,
-        /// Do not ask for confirmation (needed when standard input is not a terminal)
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    RemoveSecret(RemoveSecretArgs),
     /// The people and their keys
     #[command(subcommand)]
     Member(MemberCommand),
@@ -119,161 +61,283 @@ pub enum Command {
     #[command(subcommand)]
     Role(RoleCommand),
     /// Who holds which console role on an app
-    Roster {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
+    Roster(RosterArgs),
     /// Replace data keys and re-encrypt, for one app or all
-    Rekey {
-        /// Only this app (default: every app)
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: Option<String>,
-    },
+    Rekey(RekeyArgs),
     /// Write an env file for a build
-    Export {
-        /// The app to export
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        #[command(flatten)]
-        select: Select,
-        /// The file format
-        #[arg(long, value_enum, default_value_t = FormatArg::Dotenv)]
-        format: FormatArg,
-        /// Which dotenv reader to write for
-        #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
-        dialect: DialectArg,
-        /// Write here (mode 0600) instead of standard output
-        #[arg(short = 'o', long = "output", value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Write only the miniprogram-ci upload key (WECHAT_UPLOAD_KEY) to PATH, mode 0600
-        /// [default: private.<appid>.key]
-        #[arg(
-            long,
-            value_name = "PATH",
-            num_args = 0..=1,
-            conflicts_with_all = ["output", "format", "dialect", "preset", "only"]
-        )]
-        upload_key_file: Option<Option<PathBuf>>,
-        /// Overwrite an existing file, and write secrets even where git would commit them
-        #[arg(long)]
-        force: bool,
-    },
+    Export(ExportArgs),
     /// Run a command with the app's values in its environment
-    Run {
-        /// The app whose values the command gets
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        #[command(flatten)]
-        select: Select,
-        /// The command and its arguments, after --
-        #[arg(last = true, required = true, value_name = "CMD")]
-        command: Vec<String>,
-    },
+    Run(RunArgs),
     /// Review the policy changes since the state this clone trusts, and sign them (owners);
     /// adopts a format 1 or 2 vault
-    Sign {
-        /// Sign without asking (after reviewing the changes it prints)
-        #[arg(long)]
-        yes: bool,
-    },
+    Sign(SignArgs),
     /// Move an existing .env file into the vault (secret-looking names become secrets)
-    Import {
-        /// The app to import into
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// The dotenv file to read
-        file: PathBuf,
-        /// Which reader the file was written for (it is read the way that reader reads it)
-        #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
-        dialect: DialectArg,
-        /// Import these names as secrets (comma-separated, as written in the file)
-        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-        secrets: Vec<String>,
-        /// Import these names as config (comma-separated, as written in the file)
-        #[arg(long, value_delimiter = ',', value_name = "NAMES")]
-        config: Vec<String>,
-        /// Store the config for this build mode (for example .env.production -> production)
-        #[arg(long, value_name = "MODE")]
-        mode: Option<String>,
-        /// Print what would be stored (names, kinds, levels; never values) and change nothing
-        #[arg(long)]
-        dry_run: bool,
-        /// Replace values the app already has (secrets are rotated and keep their history)
-        #[arg(long)]
-        update: bool,
-    },
+    Import(ImportArgs),
     /// The vault in git: readable diffs, a merge driver, a pre-commit guard
     #[command(subcommand)]
     Git(GitCommand),
     /// Walk the vault's git history, verify every change, and print who changed what
-    Audit {
-        /// Only show changes from this policy revision on (every commit is still verified)
-        #[arg(long, value_name = "REV")]
-        since: Option<u64>,
-        /// Print JSON instead of a log
-        #[arg(long)]
-        json: bool,
-    },
+    Audit(AuditArgs),
     /// The vault owners you trust, and re-pinning after checking fingerprints
-    Trust {
-        /// Trust the owners who signed the vault now (check their fingerprints first)
-        #[arg(long)]
-        repin: bool,
-        /// Print JSON instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    Trust(TrustArgs),
     /// Health of every app, problems first; exits 7 when something is due, 8 when broken
     #[command(after_help = STATUS_AFTER_HELP)]
-    Status {
-        /// Only this app, in detail
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: Option<String>,
-        /// Print JSON instead of a table (same exit codes)
-        #[arg(long)]
-        json: bool,
-        /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
-        #[arg(long, value_name = "DATE")]
-        as_of: Option<String>,
-    },
+    Status(StatusArgs),
     /// Check an app's AppID and AppSecret with WeChat (stable_token, never refreshing the token)
     #[command(after_help = VERIFY_AFTER_HELP)]
-    Verify {
-        /// The app to check
-        #[arg(required_unless_present = "all", conflicts_with = "all", add = ArgValueCandidates::new(complete::apps))]
-        app: Option<String>,
-        /// Check every app whose AppSecret you can read
-        #[arg(long)]
-        all: bool,
-    },
+    Verify(VerifyArgs),
     /// Show or change the health rules: secrets' maximum age, verification window, ICP
     #[command(args_conflicts_with_subcommands = true)]
-    Policy {
-        #[command(subcommand)]
-        command: Option<PolicyCommand>,
-        /// Print JSON instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    Policy(PolicyArgs),
     /// Print the shell hook that completes commands, app, secret and member names
     #[command(
         after_help = "Add to your shell's startup file, for example:\n  bash: source <(mpvault completions bash)\n  zsh:  source <(mpvault completions zsh)\n  fish: mpvault completions fish | source"
     )]
-    Completions {
-        /// The shell to complete in
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(CompletionsArgs),
     /// Print the man page, or write one page per command into a folder
-    Man {
-        /// Write mpvault.1 and one page per subcommand (mpvault-app-add.1, …) here
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-    },
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Your handle in the vault (default: your user name)
+    #[arg(long)]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddSecretArgs {
+    /// The app to store it for
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Secret name
+    #[arg(default_value = wechat::APPSECRET, add = ArgValueCandidates::new(complete::secrets))]
+    pub name: String,
+    /// Who may read it: team, developer or admin (default depends on the secret)
+    #[arg(long, value_name = "LEVEL")]
+    pub access: Option<Level>,
+    /// Read the value from standard input (one trailing newline is stripped; PEM kept whole)
+    #[arg(long)]
+    pub stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateSecretArgs {
+    /// The app whose secret changed
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Secret name
+    #[arg(default_value = wechat::APPSECRET, add = ArgValueCandidates::new(complete::secrets))]
+    pub name: String,
+    /// Read the new value from standard input (one trailing newline is stripped; PEM kept whole)
+    #[arg(long, conflicts_with = "generate")]
+    pub stdin: bool,
+    /// Generate a strong value (only for secrets we choose, such as WeChat Pay API keys)
+    #[arg(long)]
+    pub generate: bool,
+    /// Check the new AppSecret with WeChat (stable_token) before storing it; refuse it if WeChat does
+    #[arg(long, conflicts_with = "generate")]
+    pub verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The secret's or config value's name
+    #[arg(add = ArgValueCandidates::new(complete::secrets))]
+    pub name: String,
+    /// Print the N-th earlier version instead (1 = the one before the current)
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub previous: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Only this secret (default: all of the app's secrets)
+    #[arg(add = ArgValueCandidates::new(complete::secrets))]
+    pub name: Option<String>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveSecretArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The secret to delete
+    #[arg(add = ArgValueCandidates::new(complete::secrets))]
+    pub name: String,
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RosterArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Only this app (default: every app)
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The app to export
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    #[command(flatten)]
+    pub select: Select,
+    /// The file format
+    #[arg(long, value_enum, default_value_t = FormatArg::Dotenv)]
+    pub format: FormatArg,
+    /// Which dotenv reader to write for
+    #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
+    pub dialect: DialectArg,
+    /// Write here (mode 0600) instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write only the miniprogram-ci upload key (WECHAT_UPLOAD_KEY) to PATH, mode 0600
+    /// [default: private.<appid>.key]
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        default_missing_value = UploadKeyFile::NAMED_BY_APPID,
+        value_parser = UploadKeyFile::parser(),
+        conflicts_with_all = ["output", "format", "dialect", "preset", "only"]
+    )]
+    pub upload_key_file: Option<UploadKeyFile>,
+    /// Overwrite an existing file, and write secrets even where git would commit them
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The app whose values the command gets
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    #[command(flatten)]
+    pub select: Select,
+    /// The command and its arguments, after --
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Sign without asking (after reviewing the changes it prints)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The app to import into
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The dotenv file to read
+    pub file: PathBuf,
+    /// Which reader the file was written for (it is read the way that reader reads it)
+    #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
+    pub dialect: DialectArg,
+    /// Import these names as secrets (comma-separated, as written in the file)
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub secrets: Vec<String>,
+    /// Import these names as config (comma-separated, as written in the file)
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub config: Vec<String>,
+    /// Store the config for this build mode (for example .env.production -> production)
+    #[arg(long, value_name = "MODE", value_parser = values::mode)]
+    pub mode: Option<String>,
+    /// Print what would be stored (names, kinds, levels; never values) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace values the app already has (secrets are rotated and keep their history)
+    #[arg(long)]
+    pub update: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only show changes from this policy revision on (every commit is still verified)
+    #[arg(long, value_name = "REV")]
+    pub since: Option<u64>,
+    /// Print JSON instead of a log
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Trust the owners who signed the vault now (check their fingerprints first)
+    #[arg(long)]
+    pub repin: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this app, in detail
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: Option<String>,
+    /// Print JSON instead of a table (same exit codes)
+    #[arg(long)]
+    pub json: bool,
+    /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
+    #[arg(long, value_name = "DATE", value_parser = values::date)]
+    pub as_of: Option<time::Date>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The app to check
+    #[arg(required_unless_present = "all", conflicts_with = "all", add = ArgValueCandidates::new(complete::apps))]
+    pub app: Option<String>,
+    /// Check every app whose AppSecret you can read
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: Option<PolicyCommand>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write mpvault.1 and one page per subcommand (mpvault-app-add.1, …) here
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const STATUS_AFTER_HELP: &str = "Exit status: 0 healthy, 7 something is due (a rotation, a verification within its window, a missing ICP number or contact), 8 something expired or is broken. Colour only on a terminal; NO_COLOR turns it off.";
@@ -283,19 +347,22 @@ const VERIFY_AFTER_HELP: &str = "Sends POST /cgi-bin/stable_token with force_ref
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Change the health rules (vault owners only; the change is signed with the roster)
-    Set {
-        /// A secret's maximum age in days, or `off` for none, as NAME=DAYS (repeatable)
-        #[arg(long = "max-age", value_name = "NAME=DAYS")]
-        max_age: Vec<String>,
-        /// How many days before the verification (认证) expiry it is flagged as due
-        #[arg(long, value_name = "DAYS")]
-        verification_window: Option<u32>,
-        /// Whether every app must have an ICP filing (备案) number recorded
-        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
-        icp_required: Option<bool>,
-    },
+    Set(PolicySetArgs),
     /// Put every rule back to its default (AppSecret 180 days, window 90 days, ICP required)
     Reset,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicySetArgs {
+    /// A secret's maximum age in days, or `off` for none, as NAME=DAYS (repeatable)
+    #[arg(long = "max-age", value_name = "NAME=DAYS", value_parser = values::max_age)]
+    pub max_age: Vec<MaxAge>,
+    /// How many days before the verification (认证) expiry it is flagged as due
+    #[arg(long, value_name = "DAYS")]
+    pub verification_window: Option<u32>,
+    /// Whether every app must have an ICP filing (备案) number recorded
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub icp_required: Option<bool>,
 }
 
 /// Which values an export or run carries.
@@ -311,214 +378,253 @@ pub struct Select {
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub only: Vec<String>,
     /// Lay this build mode's config over the base config (development, production, …)
-    #[arg(long, value_name = "MODE")]
+    #[arg(long, value_name = "MODE", value_parser = values::mode)]
     pub mode: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
     /// Create a new identity and print its public line
-    New {
-        /// Replace an existing identity
-        #[arg(long)]
-        force: bool,
-        /// Protect it with a passphrase (asked on the terminal, or MPVAULT_PASSPHRASE)
-        #[arg(long)]
-        passphrase: bool,
-    },
+    New(IdentityNewArgs),
     /// Print your identity's public line (send it to a vault owner)
     Show,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityNewArgs {
+    /// Replace an existing identity
+    #[arg(long)]
+    pub force: bool,
+    /// Protect it with a passphrase (asked on the terminal, or MPVAULT_PASSPHRASE)
+    #[arg(long)]
+    pub passphrase: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AppCommand {
     /// Add a Mini Program
-    Add {
-        /// A short name for the app in this vault (lowercase letters, digits, '.', '_', '-')
-        app: String,
-        /// The AppID (小程序ID) from 开发管理 → 开发设置: wx and 16 hex digits
-        #[arg(long, value_name = "APPID")]
-        appid: String,
-        /// A human-readable title (encrypted)
-        #[arg(long)]
-        title: Option<String>,
-    },
+    Add(AppAddArgs),
     /// List the apps
-    List {
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
+    List(AppListArgs),
     /// Details of one app
-    Show {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Print JSON instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    Show(AppShowArgs),
     /// Remove an app and everything stored for it (asks first on a terminal)
-    Remove {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Do not ask for confirmation (needed when standard input is not a terminal)
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    Remove(AppRemoveArgs),
     /// Title and compliance dates
-    Set {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// A human-readable title (encrypted)
-        #[arg(long)]
-        title: Option<String>,
-        /// When the yearly verification (认证) expires, YYYY-MM-DD
-        #[arg(long, value_name = "DATE")]
-        verified_until: Option<String>,
-        /// The ICP filing (备案) number
-        #[arg(long, value_name = "NUMBER")]
-        icp: Option<String>,
-    },
+    Set(AppSetArgs),
     /// The administrator's contacts (encrypted; prompts for what is omitted)
-    Contact {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// The administrator's name
-        #[arg(long)]
-        name: Option<String>,
-        /// The administrator's WeChat ID
-        #[arg(long, value_name = "ID")]
-        wechat: Option<String>,
-        /// The administrator's email address
-        #[arg(long)]
-        email: Option<String>,
-        /// The administrator's phone number
-        #[arg(long)]
-        phone: Option<String>,
-    },
+    Contact(AppContactArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AppAddArgs {
+    /// A short name for the app in this vault (lowercase letters, digits, '.', '_', '-')
+    pub app: String,
+    /// The AppID (小程序ID) from 开发管理 → 开发设置: wx and 16 hex digits
+    #[arg(long, value_name = "APPID", value_parser = values::appid)]
+    pub appid: String,
+    /// A human-readable title (encrypted)
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AppListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppShowArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppRemoveArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppSetArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// A human-readable title (encrypted)
+    #[arg(long)]
+    pub title: Option<String>,
+    /// When the yearly verification (认证) expires, YYYY-MM-DD
+    #[arg(long, value_name = "DATE", value_parser = values::date)]
+    pub verified_until: Option<time::Date>,
+    /// The ICP filing (备案) number
+    #[arg(long, value_name = "NUMBER")]
+    pub icp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AppContactArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The administrator's name
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The administrator's WeChat ID
+    #[arg(long, value_name = "ID")]
+    pub wechat: Option<String>,
+    /// The administrator's email address
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The administrator's phone number
+    #[arg(long)]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Set non-secret build values
-    Set {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// Values as KEY=VALUE (never secrets: arguments are visible to other users)
-        #[arg(required = true, value_name = "KEY=VALUE")]
-        pairs: Vec<String>,
-        /// Only for this build mode (development, production, …)
-        #[arg(long, value_name = "MODE")]
-        mode: Option<String>,
-    },
+    Set(ConfigSetArgs),
     /// Remove build values
-    Unset {
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// The names to remove
-        #[arg(required = true, value_name = "KEY")]
-        keys: Vec<String>,
-        /// From this build mode's values instead of the base ones
-        #[arg(long, value_name = "MODE")]
-        mode: Option<String>,
-    },
+    Unset(ConfigUnsetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigSetArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// Values as KEY=VALUE (never secrets: arguments are visible to other users)
+    #[arg(required = true, value_name = "KEY=VALUE")]
+    pub pairs: Vec<String>,
+    /// Only for this build mode (development, production, …)
+    #[arg(long, value_name = "MODE", value_parser = values::mode)]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigUnsetArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The names to remove
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// From this build mode's values instead of the base ones
+    #[arg(long, value_name = "MODE", value_parser = values::mode)]
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum GitCommand {
     /// Write .gitattributes and this clone's git config for the textconv and merge driver
-    Setup {
-        /// Also install a pre-commit hook that refuses staged files holding secrets
-        #[arg(long)]
-        hook: bool,
-        /// Only check that everything is set up; change nothing
-        #[arg(long)]
-        check: bool,
-    },
+    Setup(GitSetupArgs),
     /// Render a vault file for `git diff` (no key needed, no value shown)
-    Textconv {
-        /// The vault file to render (git passes a temporary copy)
-        file: PathBuf,
-    },
+    Textconv(GitTextconvArgs),
     /// The merge driver: git's %O %A %B %P; writes the merge into OURS
-    Merge {
-        /// The common ancestor's vault (%O)
-        base: PathBuf,
-        /// This branch's vault, where the merge is written (%A)
-        ours: PathBuf,
-        /// The other branch's vault (%B)
-        theirs: PathBuf,
-        /// The vault's path in the repository
-        path: Option<String>,
-    },
+    Merge(GitMergeArgs),
     /// The pre-commit guard: refuse staged .env files with secrets, upload keys and identities
     Check,
+}
+
+#[derive(Debug, Args)]
+pub struct GitSetupArgs {
+    /// Also install a pre-commit hook that refuses staged files holding secrets
+    #[arg(long)]
+    pub hook: bool,
+    /// Only check that everything is set up; change nothing
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GitTextconvArgs {
+    /// The vault file to render (git passes a temporary copy)
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GitMergeArgs {
+    /// The common ancestor's vault (%O)
+    pub base: PathBuf,
+    /// This branch's vault, where the merge is written (%A)
+    pub ours: PathBuf,
+    /// The other branch's vault (%B)
+    pub theirs: PathBuf,
+    /// The vault's path in the repository
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCommand {
     /// Add a person by the public line they sent you
-    Add {
-        /// Their handle in the vault (lowercase letters, digits, '.', '_', '-')
-        handle: String,
-        /// The public line `mpvault identity show` printed for them (or an SSH public key)
-        #[arg(long, value_name = "LINE")]
-        key: String,
-        /// Make them an owner (reads everything, changes the roster)
-        #[arg(long)]
-        owner: bool,
-    },
+    Add(MemberAddArgs),
     /// List the members
-    List {
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
+    List(MemberListArgs),
     /// Remove a person; the data keys they could read are replaced (asks first on a terminal)
-    Remove {
-        /// The member
-        #[arg(add = ArgValueCandidates::new(complete::members))]
-        handle: String,
-        /// Do not ask for confirmation (needed when standard input is not a terminal)
-        #[arg(long, short = 'y')]
-        yes: bool,
-    },
+    Remove(MemberRemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MemberAddArgs {
+    /// Their handle in the vault (lowercase letters, digits, '.', '_', '-')
+    pub handle: String,
+    /// The public line `mpvault identity show` printed for them (or an SSH public key)
+    #[arg(long, value_name = "LINE")]
+    pub key: String,
+    /// Make them an owner (reads everything, changes the roster)
+    #[arg(long)]
+    pub owner: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberRemoveArgs {
+    /// The member
+    #[arg(add = ArgValueCandidates::new(complete::members))]
+    pub handle: String,
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
     /// Give roles on an app
     #[command(after_help = ROLES_HELP)]
-    Grant {
-        /// The member
-        #[arg(add = ArgValueCandidates::new(complete::members))]
-        handle: String,
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// One or more console roles, in English or Chinese (see below)
-        #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
-        roles: Vec<String>,
-    },
+    Grant(RoleArgs),
     /// Take roles away
     #[command(after_help = ROLES_HELP)]
-    Revoke {
-        /// The member
-        #[arg(add = ArgValueCandidates::new(complete::members))]
-        handle: String,
-        /// The app
-        #[arg(add = ArgValueCandidates::new(complete::apps))]
-        app: String,
-        /// One or more console roles, in English or Chinese (see below)
-        #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
-        roles: Vec<String>,
-    },
+    Revoke(RoleArgs),
+}
+
+// `role grant` and `role revoke` take the same arguments.
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// The member
+    #[arg(add = ArgValueCandidates::new(complete::members))]
+    pub handle: String,
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// One or more console roles, in English or Chinese (see below)
+    #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
+    pub roles: Vec<Role>,
 }
 
 /// The console roles (成员管理), as `role grant --help` lists them.

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod complete;
+pub mod date;
 pub mod display;
 pub mod envnames;
 pub mod error;

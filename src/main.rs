@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use std::error::Error as _;
+
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use mpvault::cli::Cli;
@@ -21,6 +23,11 @@ fn main() -> ExitCode {
             if !e.use_stderr() {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
+            }
+            // A value parser (an AppID, a role, a date…) failed with mpvault's own error:
+            // its sentence and hint, reported like every other error.
+            if let Some(error) = e.source().and_then(|s| s.downcast_ref::<Error>()) {
+                return fail(error);
             }
             // clap quotes the argument it did not expect; for commands that take secrets
             // that argument may be one, so say what to do without repeating it.
@@ -46,14 +53,20 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE as u8);
         }
     };
-    let code = match mpvault::commands::run(cli) {
-        Ok(code) => code,
-        Err(Error::BrokenPipe) => 0,
-        Err(e) => {
-            report(&e);
-            e.exit_code()
-        }
-    };
+    match mpvault::commands::run(cli) {
+        Ok(outcome) => code(outcome.exit_code()),
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &Error) -> ExitCode {
+    if !matches!(error, Error::BrokenPipe) {
+        report(error);
+    }
+    code(error.exit_code())
+}
+
+fn code(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 

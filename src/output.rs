@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde::Serialize;
 
 use crate::display::{escape_json, escape_lines};
 use crate::error::{Error, Result};
@@ -23,9 +24,29 @@ pub fn line(text: &str) -> Result<()> {
         .map_err(|e| Error::io("cannot write to standard output", e))
 }
 
-pub fn json(value: &serde_json::Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).expect("JSON values always serialize");
+/// Pretty JSON for programs, every object's keys in sorted order whatever the order of the
+/// fields that made them; control characters inside strings are escaped.
+pub fn json(value: &impl Serialize) -> Result<()> {
+    let cannot = |e: serde_json::Error| Error::io("cannot write JSON to standard output", e.into());
+    let sorted = serde_json::to_value(value).map_err(cannot)?;
+    let text = serde_json::to_string_pretty(&sorted).map_err(cannot)?;
     line(&escape_json(&text))
+}
+
+/// One row of a read command's output: the same value renders a table row for people and,
+/// serialized, an element of the command's `--json` array.
+pub trait Row<const N: usize>: Serialize {
+    const HEADER: [&'static str; N];
+    fn cells(&self) -> [String; N];
+}
+
+/// The rows as a table, or as a JSON array with `json`.
+pub fn rows<const N: usize, R: Row<N>>(rows: &[R], json: bool) -> Result<()> {
+    if json {
+        self::json(&rows)
+    } else {
+        table(R::HEADER, rows.iter().map(Row::cells))
+    }
 }
 
 pub fn table<const N: usize>(

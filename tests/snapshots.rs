@@ -1,4 +1,5 @@
-//! Snapshots of what people read: `status` at 80 columns for a realistic vault, and every
+//! Snapshots of what people read: `status` at 80 columns for a realistic vault, the tables,
+//! JSON and main errors of the fixed vector vault, and every
 //! command's `--help`. After changing a command's options, regenerate them with
 //!
 //!     INSTA_UPDATE=always cargo test --test snapshots
@@ -218,4 +219,285 @@ fn redaction_keeps_widths() {
         redact("on 2027-01-18 at 2026-11-29T17:05:09Z."),
         "on YYYY-MM-DD at YYYY-MM-DDThh:mm:ssZ."
     );
+}
+
+// Tables, JSON and errors, pinned on the fixed format-3 vault of `tests/vectors`: its ids,
+// keys, fingerprints and dates never change, so nothing but the temporary folder needs
+// redacting. alice owns it; bob is a developer and carol a tester on shop; blog is empty.
+
+fn vectors(format: u32) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/vectors/format-{format}"))
+}
+
+/// The format-3 vault in a fresh project, read as the vector members.
+struct Fixed {
+    w: World,
+}
+
+impl Fixed {
+    fn new() -> Self {
+        let w = World::new();
+        std::fs::copy(vectors(3).join("mpvault.json"), w.vault_path()).unwrap();
+        Fixed { w }
+    }
+
+    fn run(&self, who: &str, args: &[&str]) -> std::process::Output {
+        let person = self.w.stranger(who);
+        self.w
+            .cmd(&person)
+            .arg("--identity")
+            .arg(vectors(3).join(format!("{who}.key")))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// Standard output of a command that succeeds.
+    fn out(&self, who: &str, args: &[&str]) -> String {
+        let out = self.run(who, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.clean(&String::from_utf8(out.stdout).unwrap())
+    }
+
+    /// The exit code and standard error of a command that fails.
+    fn err(&self, who: &str, args: &[&str]) -> String {
+        let out = self.run(who, args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        format!(
+            "exit {}\n{}",
+            out.status.code().unwrap_or(-1),
+            self.clean(&String::from_utf8(out.stderr).unwrap())
+        )
+    }
+
+    /// The temporary folder is the one thing that changes from run to run.
+    fn clean(&self, text: &str) -> String {
+        let root = self.w.project().parent().unwrap().to_path_buf();
+        let real = std::fs::canonicalize(&root).unwrap();
+        text.replace(&real.display().to_string(), "[TMP]")
+            .replace(&root.display().to_string(), "[TMP]")
+    }
+}
+
+/// Pins both the table and the `--json` of a read command.
+fn both(f: &Fixed, who: &str, name: &str, args: &[&str]) {
+    insta::assert_snapshot!(format!("{name}-table"), f.out(who, args));
+    let mut json = args.to_vec();
+    json.push("--json");
+    let text = f.out(who, &json);
+    serde_json::from_str::<serde_json::Value>(&text).expect("--json prints JSON");
+    insta::assert_snapshot!(format!("{name}-json"), text);
+}
+
+#[test]
+fn read_commands_tables_and_json() {
+    let f = Fixed::new();
+    both(&f, "alice", "app-list", &["app", "list"]);
+    // carol (tester) sees the team level: the title, contacts and config, no secret value.
+    both(&f, "carol", "app-show", &["app", "show", "shop"]);
+    both(&f, "alice", "member-list", &["member", "list"]);
+    both(&f, "alice", "roster", &["roster", "shop"]);
+    both(&f, "alice", "history", &["history", "shop"]);
+    both(
+        &f,
+        "alice",
+        "history-one",
+        &["history", "shop", "WECHAT_APPSECRET"],
+    );
+    both(&f, "alice", "policy", &["policy"]);
+    both(&f, "alice", "trust", &["trust"]);
+    insta::assert_snapshot!("identity-show", f.out("bob", &["identity", "show"]));
+}
+
+#[test]
+fn status_plain_and_json() {
+    let f = Fixed::new();
+    for (name, args) in [
+        ("status-overview", vec!["status", "--as-of", "2027-02-01"]),
+        (
+            "status-app",
+            vec!["status", "shop", "--as-of", "2027-02-01"],
+        ),
+        (
+            "status-json",
+            vec!["status", "--as-of", "2027-02-01", "--json"],
+        ),
+    ] {
+        let out = f.run("alice", &args);
+        let text = format!(
+            "exit {}\n{}",
+            out.status.code().unwrap_or(-1),
+            f.clean(&String::from_utf8(out.stdout).unwrap())
+        );
+        insta::assert_snapshot!(name, text);
+    }
+}
+
+/// A history of three commits with fixed authors and dates: the format-2 vault, its adoption
+/// as format 3, then a hand edit that makes carol an owner without a signature.
+#[test]
+fn audit_log_and_json() {
+    let f = Fixed::new();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(f.w.project())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", f.w.project())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Alice")
+            .env("GIT_AUTHOR_EMAIL", "alice@example.com")
+            .env("GIT_COMMITTER_NAME", "Alice")
+            .env("GIT_COMMITTER_EMAIL", "alice@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-11-28T03:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-11-28T03:00:00Z")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    let commit = |format: u32, message: &str| {
+        std::fs::copy(vectors(format).join("mpvault.json"), f.w.vault_path()).unwrap();
+        git(&["add", "mpvault.json"]);
+        git(&["commit", "-q", "-m", message]);
+    };
+    commit(2, "vault with shop and blog");
+    commit(3, "adopt format 3");
+    edit(&f.w, |v| v["members"]["carol"]["owner"] = true.into());
+    git(&["commit", "-q", "-am", "make carol an owner"]);
+    for (name, json) in [("audit-log", false), ("audit-json", true)] {
+        let mut args = vec!["audit"];
+        if json {
+            args.push("--json");
+        }
+        let out = f.run("alice", &args);
+        let text = format!(
+            "exit {}\n{}\n--- stderr\n{}",
+            out.status.code().unwrap_or(-1),
+            f.clean(&String::from_utf8(out.stdout).unwrap()),
+            f.clean(&String::from_utf8(out.stderr).unwrap())
+        );
+        insta::assert_snapshot!(name, text);
+    }
+}
+
+/// The main refusals: what is wrong and what to do, on one line, with the exit code.
+#[test]
+fn main_errors() {
+    let f = Fixed::new();
+    // Pinned first, so the notes of a first look at the vault are not part of each error.
+    f.out("alice", &["app", "list"]);
+    f.out("bob", &["app", "list"]);
+    let cases: [(&str, &str, &[&str]); 16] = [
+        ("unknown-app", "alice", &["app", "show", "shpo"]),
+        (
+            "unknown-member",
+            "alice",
+            &["role", "grant", "bobb", "shop", "developer"],
+        ),
+        (
+            "bad-appid",
+            "alice",
+            &["app", "add", "news", "--appid", "wx12345"],
+        ),
+        (
+            "bad-role",
+            "alice",
+            &["role", "grant", "bob", "shop", "devloper"],
+        ),
+        (
+            "bad-level",
+            "alice",
+            &[
+                "add-secret",
+                "shop",
+                "NEW_KEY",
+                "--access",
+                "everyone",
+                "--stdin",
+            ],
+        ),
+        (
+            "bad-date",
+            "alice",
+            &["app", "set", "shop", "--verified-until", "2027-02-30"],
+        ),
+        ("bad-as-of", "alice", &["status", "--as-of", "tomorrow"]),
+        (
+            "bad-mode",
+            "alice",
+            &["config", "set", "shop", "A=1", "--mode", "local"],
+        ),
+        (
+            "bad-max-age",
+            "alice",
+            &["policy", "set", "--max-age", "WECHAT_APPSECRET=forever"],
+        ),
+        (
+            "secret-as-name",
+            "alice",
+            &[
+                "add-secret",
+                "shop",
+                "0123456789abcdef0123456789abcdef",
+                "--stdin",
+            ],
+        ),
+        (
+            "secret-in-argv",
+            "alice",
+            &[
+                "add-secret",
+                "shop",
+                "--value",
+                "0123456789abcdef0123456789abcdef",
+            ],
+        ),
+        (
+            "secret-as-config",
+            "alice",
+            &["config", "set", "shop", "WECHAT_PAY_SECRET=abc"],
+        ),
+        (
+            "not-an-owner",
+            "bob",
+            &["app", "add", "news", "--appid", "wx00000000000000ee"],
+        ),
+        (
+            "level-not-readable",
+            "bob",
+            &["get", "shop", "WECHAT_PAY_API_V3_KEY"],
+        ),
+        (
+            "unknown-secret",
+            "alice",
+            &["get", "shop", "WECHAT_APPSECRT"],
+        ),
+        ("not-a-terminal", "alice", &["app", "remove", "blog"]),
+    ];
+    for (name, who, args) in cases {
+        let before = f.w.vault_text();
+        insta::assert_snapshot!(format!("error-{name}"), f.err(who, args));
+        assert_eq!(f.w.vault_text(), before, "{args:?} changed the vault");
+    }
+}
+
+#[test]
+fn unsigned_vault_is_refused() {
+    let f = Fixed::new();
+    f.out("alice", &["app", "list"]);
+    edit(&f.w, |v| {
+        v.as_object_mut().unwrap().remove("signature");
+    });
+    insta::assert_snapshot!("error-unsigned-vault", f.err("alice", &["app", "list"]));
+    let f = Fixed::new();
+    f.out("bob", &["app", "list"]);
+    edit(&f.w, |v| v["members"]["carol"]["owner"] = true.into());
+    insta::assert_snapshot!("error-forged-roster", f.err("bob", &["app", "list"]));
 }

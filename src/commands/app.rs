@@ -2,14 +2,18 @@
 
 use std::io::IsTerminal;
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
-use crate::cli::AppCommand;
+use crate::cli::{
+    AppAddArgs, AppCommand, AppContactArgs, AppListArgs, AppRemoveArgs, AppSetArgs, AppShowArgs,
+};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{App, Field, Keyring, Vault};
-use crate::wechat::{self, Level};
+use crate::wechat::{Level, Role};
 
 pub const INFO: [(&str, &str); 3] = [
     ("title", "Title"),
@@ -23,31 +27,25 @@ pub const CONTACT: [(&str, &str); 4] = [
     ("phone", "Phone"),
 ];
 
-pub fn run(ctx: &Context, cmd: AppCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: AppCommand) -> Result<()> {
     match cmd {
-        AppCommand::Add { app, appid, title } => add(ctx, &app, &appid, title.as_deref()),
-        AppCommand::List { json } => list(ctx, json),
-        AppCommand::Show { app, json } => show(ctx, &app, json),
-        AppCommand::Remove { app, yes } => remove(ctx, &app, yes),
-        AppCommand::Set {
-            app,
-            title,
-            verified_until,
-            icp,
-        } => set(ctx, &app, title, verified_until, icp),
-        AppCommand::Contact {
-            app,
-            name,
-            wechat,
-            email,
-            phone,
-        } => contact(ctx, &app, [name, wechat, email, phone]),
+        AppCommand::Add(args) => add(ctx, args),
+        AppCommand::List(args) => list(ctx, args),
+        AppCommand::Show(args) => show(ctx, args),
+        AppCommand::Remove(args) => remove(ctx, args),
+        AppCommand::Set(args) => set(ctx, args),
+        AppCommand::Contact(args) => contact(ctx, args),
     }
 }
 
-fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i32> {
+fn add(ctx: &Context, args: AppAddArgs) -> Result<()> {
+    let AppAddArgs {
+        app: name,
+        appid,
+        title,
+    } = args;
+    let (name, appid, title) = (name.as_str(), appid.as_str(), title.as_deref());
     check_name("app", name)?;
-    wechat::check_appid(appid)?;
     if let Some(title) = title {
         check_text("title", title)?;
     }
@@ -75,7 +73,7 @@ fn add(ctx: &Context, name: &str, appid: &str, title: Option<&str>) -> Result<i3
         Ok(())
     })?;
     done(ctx, &format!("Added '{name}' ({appid}). Next: `mpvault add-secret {name}` right after generating the AppSecret."));
-    Ok(0)
+    Ok(())
 }
 
 /// A team-level value if the user can read it, else `None` (no identity, or not on the roster).
@@ -93,111 +91,180 @@ fn team_value(
     }
 }
 
-fn list(ctx: &Context, json: bool) -> Result<i32> {
+/// A row of `app list`. Fields are in the order `--json` has always printed them.
+#[derive(Serialize)]
+struct AppRow<'v> {
+    appid: &'v str,
+    members: usize,
+    name: &'v str,
+    secrets: Vec<&'v str>,
+    title: Option<String>,
+}
+
+impl output::Row<5> for AppRow<'_> {
+    const HEADER: [&'static str; 5] = ["APP", "APPID", "TITLE", "SECRETS", "MEMBERS"];
+    fn cells(&self) -> [String; 5] {
+        [
+            text(Some(self.name)),
+            text(Some(self.appid)),
+            text(self.title.as_deref()),
+            self.secrets.len().to_string(),
+            self.members.to_string(),
+        ]
+    }
+}
+
+fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
     ctx.read_optional(|vault, mut keys| {
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
-            let title = team_value(vault, &mut keys, name, Field::Info("title".into()))?;
-            rows.push(json!({
-                "name": name,
-                "appid": app.appid,
-                "title": title,
-                "secrets": app.secrets.keys().collect::<Vec<_>>(),
-                "members": app.roster.len(),
-            }));
+            rows.push(AppRow {
+                appid: &app.appid,
+                members: app.roster.len(),
+                name,
+                secrets: app.secrets.keys().map(String::as_str).collect(),
+                title: team_value(vault, &mut keys, name, Field::Info("title".into()))?,
+            });
         }
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        output::table(
-            ["APP", "APPID", "TITLE", "SECRETS", "MEMBERS"],
-            rows.iter().map(|r| {
-                [
-                    text(&r["name"]),
-                    text(&r["appid"]),
-                    text(&r["title"]),
-                    r["secrets"].as_array().map_or(0, Vec::len).to_string(),
-                    r["members"].to_string(),
-                ]
-            }),
-        )
-    })?;
-    Ok(0)
+        output::rows(&rows, json)
+    })
 }
 
 /// One line of a table or of `app show`: text from the file never breaks the layout.
-fn text(v: &Value) -> String {
-    v.as_str().map_or_else(
+fn text(value: Option<&str>) -> String {
+    value.map_or_else(
         || "—".to_string(),
         |s| crate::display::escape(s).into_owned(),
     )
 }
 
-fn show(ctx: &Context, name: &str, json: bool) -> Result<i32> {
+/// Team-level values by name: `None` where the user cannot read them.
+type Values = BTreeMap<String, Option<String>>;
+
+/// `app show`: what anyone on the roster may see of one app, never a secret's value.
+#[derive(Serialize)]
+struct AppDetails<'v> {
+    appid: &'v str,
+    config: Values,
+    contact: Values,
+    info: Values,
+    modes: BTreeMap<&'v str, Values>,
+    name: &'v str,
+    roster: &'v BTreeMap<String, Vec<Role>>,
+    secrets: Vec<SecretRow<'v>>,
+}
+
+/// A secret in `app show`: its latest version, never its value.
+#[derive(Serialize)]
+struct SecretRow<'v> {
+    access: Level,
+    name: &'v str,
+    set_at: &'v str,
+    set_by: &'v str,
+    versions: usize,
+}
+
+impl output::Row<5> for SecretRow<'_> {
+    const HEADER: [&'static str; 5] = ["SECRET", "ACCESS", "VERSIONS", "SET BY", "SET AT"];
+    fn cells(&self) -> [String; 5] {
+        [
+            self.name.to_string(),
+            self.access.to_string(),
+            self.versions.to_string(),
+            self.set_by.to_string(),
+            self.set_at.to_string(),
+        ]
+    }
+}
+
+fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
+    let name = app.as_str();
     ctx.read_optional(|vault, mut keys| {
         let app = vault.app(name)?;
-        let mut info = Map::new();
+        let mut read = |field: Field| team_value(vault, &mut keys, name, field);
+        let mut details = AppDetails {
+            appid: &app.appid,
+            config: Values::new(),
+            contact: Values::new(),
+            info: Values::new(),
+            modes: BTreeMap::new(),
+            name,
+            roster: &app.roster,
+            secrets: app
+                .secrets
+                .iter()
+                .map(|(n, s)| SecretRow {
+                    access: s.access,
+                    name: n,
+                    set_at: &s.versions[0].set_at,
+                    set_by: &s.versions[0].set_by,
+                    versions: s.versions.len(),
+                })
+                .collect(),
+        };
         for (field, _) in INFO {
-            info.insert(field.into(), team_value(vault, &mut keys, name, Field::Info(field.into()))?.into());
+            details
+                .info
+                .insert(field.into(), read(Field::Info(field.into()))?);
         }
-        let mut contact = Map::new();
         for (field, _) in CONTACT {
-            contact.insert(field.into(), team_value(vault, &mut keys, name, Field::Contact(field.into()))?.into());
+            details
+                .contact
+                .insert(field.into(), read(Field::Contact(field.into()))?);
         }
-        let mut config = Map::new();
         for key in app.config.keys() {
-            config.insert(key.clone(), team_value(vault, &mut keys, name, Field::Config(key.clone()))?.into());
+            details
+                .config
+                .insert(key.clone(), read(Field::Config(key.clone()))?);
         }
-        let mut modes = Map::new();
         for (mode, values) in &app.modes {
-            let mut config = Map::new();
+            let mut config = Values::new();
             for key in values.keys() {
-                let field = Field::ModeConfig(mode.clone(), key.clone());
-                config.insert(key.clone(), team_value(vault, &mut keys, name, field)?.into());
+                config.insert(
+                    key.clone(),
+                    read(Field::ModeConfig(mode.clone(), key.clone()))?,
+                );
             }
-            modes.insert(mode.clone(), Value::Object(config));
+            details.modes.insert(mode, config);
         }
-        let secrets: Vec<Value> = app
-            .secrets
-            .iter()
-            .map(|(n, s)| json!({"name": n, "access": s.access, "versions": s.versions.len(), "set_by": s.versions[0].set_by, "set_at": s.versions[0].set_at}))
-            .collect();
-        let details = json!({
-            "name": name, "appid": app.appid, "info": info, "contact": contact,
-            "config": config, "modes": modes, "secrets": secrets, "roster": app.roster,
-        });
         if json {
             return output::json(&details);
         }
-        let mut lines = vec![format!("{name}  {}", app.appid)];
-        for (field, label) in INFO {
-            lines.push(format!("  {label}: {}", text(&details["info"][field])));
-        }
-        lines.push("Administrator".into());
-        for (field, label) in CONTACT {
-            lines.push(format!("  {label}: {}", text(&details["contact"][field])));
-        }
-        output::line(&lines.join("\n"))?;
-        if !app.config.is_empty() {
-            output::table(["CONFIG", "VALUE"], config.iter().map(|(k, v)| [k.clone(), text(v)]))?;
-        }
-        if !modes.is_empty() {
-            let rows = modes.iter().flat_map(|(mode, values)| {
-                values.as_object().into_iter().flatten().map(move |(k, v)| [mode.clone(), k.clone(), text(v)])
-            });
-            output::table(["MODE", "CONFIG", "VALUE"], rows)?;
-        }
-        output::table(
-            ["SECRET", "ACCESS", "VERSIONS", "SET BY", "SET AT"],
-            app.secrets.iter().map(|(n, s)| {
-                [n.clone(), s.access.to_string(), s.versions.len().to_string(), s.versions[0].set_by.clone(), s.versions[0].set_at.clone()]
-            }),
-        )
-    })?;
-    Ok(0)
+        print_details(&details)
+    })
 }
 
-fn remove(ctx: &Context, name: &str, yes: bool) -> Result<i32> {
+fn print_details(details: &AppDetails) -> Result<()> {
+    let value = |values: &Values, key: &str| text(values.get(key).and_then(Option::as_deref));
+    let mut lines = vec![format!("{}  {}", details.name, details.appid)];
+    for (field, label) in INFO {
+        lines.push(format!("  {label}: {}", value(&details.info, field)));
+    }
+    lines.push("Administrator".into());
+    for (field, label) in CONTACT {
+        lines.push(format!("  {label}: {}", value(&details.contact, field)));
+    }
+    output::line(&lines.join("\n"))?;
+    if !details.config.is_empty() {
+        let rows = details
+            .config
+            .keys()
+            .map(|k| [k.clone(), value(&details.config, k)]);
+        output::table(["CONFIG", "VALUE"], rows)?;
+    }
+    if !details.modes.is_empty() {
+        let rows = details.modes.iter().flat_map(|(mode, values)| {
+            values
+                .keys()
+                .map(move |k| [mode.to_string(), k.clone(), value(values, k)])
+        });
+        output::table(["MODE", "CONFIG", "VALUE"], rows)?;
+    }
+    output::rows(&details.secrets, false)
+}
+
+fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()> {
+    let name = app.as_str();
     ctx.read(|vault, keys| {
         keys.require_owner(vault, "remove apps")?;
         vault.app(name).map(|_| ())
@@ -213,19 +280,18 @@ fn remove(ctx: &Context, name: &str, yes: bool) -> Result<i32> {
         Ok(())
     })?;
     done(ctx, &format!("Removed '{name}'. Its values stay in git history: reset its AppSecret if the vault was shared."));
-    Ok(0)
+    Ok(())
 }
 
-fn set(
-    ctx: &Context,
-    name: &str,
-    title: Option<String>,
-    verified_until: Option<String>,
-    icp: Option<String>,
-) -> Result<i32> {
-    if let Some(date) = &verified_until {
-        parse_date(date)?;
-    }
+fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
+    let AppSetArgs {
+        app,
+        title,
+        verified_until,
+        icp,
+    } = args;
+    let name = app.as_str();
+    let verified_until = verified_until.map(|date| date.to_string());
     for (label, value) in [("title", &title), ("ICP number", &icp)] {
         if let Some(v) = value {
             check_text(label, v)?;
@@ -257,18 +323,7 @@ fn set(
         .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
         .collect();
     done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
-    Ok(0)
-}
-
-/// Dates are `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Result<time::Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text.trim(), &format).map_err(|_| {
-        Error::invalid(
-            format!("'{text}' is not a date"),
-            "write it as YYYY-MM-DD, for example 2027-03-31",
-        )
-    })
+    Ok(())
 }
 
 fn check_text(label: &str, value: &str) -> Result<()> {
@@ -282,7 +337,16 @@ fn check_text(label: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn contact(ctx: &Context, name: &str, given: [Option<String>; 4]) -> Result<i32> {
+fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
+    let AppContactArgs {
+        app,
+        name: admin,
+        wechat,
+        email,
+        phone,
+    } = args;
+    let name = app.as_str();
+    let given = [admin, wechat, email, phone];
     let interactive = std::io::stdin().is_terminal();
     let mut values = Vec::new();
     for ((field, label), value) in CONTACT.iter().zip(given) {
@@ -326,7 +390,7 @@ fn contact(ctx: &Context, name: &str, given: [Option<String>; 4]) -> Result<i32>
             labels.join(", ")
         ),
     );
-    Ok(0)
+    Ok(())
 }
 
 fn ask(label: &str) -> Result<Option<String>> {

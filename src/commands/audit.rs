@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use super::Context;
+use super::{Context, Outcome};
+use crate::cli::AuditArgs;
 use crate::error::{Error, Result};
 use crate::git;
 use crate::output;
@@ -34,7 +35,37 @@ struct Entry {
     problems: Vec<String>,
 }
 
-pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
+/// `audit --json`: one commit, what it changed and what is wrong with it.
+#[derive(Serialize)]
+struct AuditRow<'e> {
+    author: &'e str,
+    authorized: bool,
+    changes: &'e [String],
+    commit: &'e str,
+    date: &'e str,
+    problems: &'e [String],
+    revision: Option<u64>,
+    signed_by: Option<&'e str>,
+    subject: &'e str,
+}
+
+impl<'e> AuditRow<'e> {
+    fn of(e: &'e Entry) -> Self {
+        AuditRow {
+            author: &e.commit.author,
+            authorized: e.problems.is_empty(),
+            changes: &e.changes,
+            commit: &e.commit.hash,
+            date: &e.commit.date,
+            problems: &e.problems,
+            revision: e.revision,
+            signed_by: e.signer.as_deref(),
+            subject: &e.commit.subject,
+        }
+    }
+}
+
+pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcome> {
     let path = ctx.vault_path()?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let top = git::top_level(dir).ok_or_else(|| {
@@ -90,17 +121,8 @@ pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
         })
         .collect();
     if json {
-        let rows: Vec<Value> = shown
-            .iter()
-            .map(|e| {
-                json!({
-                    "commit": e.commit.hash, "author": e.commit.author, "date": e.commit.date,
-                    "subject": e.commit.subject, "revision": e.revision, "signed_by": e.signer,
-                    "changes": e.changes, "problems": e.problems, "authorized": e.problems.is_empty(),
-                })
-            })
-            .collect();
-        output::json(&Value::Array(rows))?;
+        let rows: Vec<AuditRow> = shown.iter().map(|e| AuditRow::of(e)).collect();
+        output::json(&rows)?;
     } else {
         let mut lines = Vec::new();
         for e in &shown {
@@ -129,9 +151,9 @@ pub fn run(ctx: &Context, since: Option<u64>, json: bool) -> Result<i32> {
         output::note(&format!(
             "mpvault: {flagged} commit(s) changed the vault without authorization; `git show <commit>` shows them, and an owner decides whether to restore the vault from before them."
         ));
-        return Ok(crate::error::exit::CORRUPT);
+        return Ok(Outcome::Unauthorized);
     }
-    Ok(0)
+    Ok(Outcome::Done)
 }
 
 fn clean(text: &str) -> String {

@@ -1,29 +1,16 @@
 //! `config set|unset`: non-secret build values, encrypted at the `team` level, for every build
 //! or for one build mode.
 
-use super::{check_key, done, now, Context};
-use crate::cli::ConfigCommand;
+use super::{done, now, Context};
+use crate::cli::{ConfigCommand, ConfigSetArgs, ConfigUnsetArgs};
 use crate::error::{Error, Result};
 use crate::vault::{App, Field};
 
-pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     match cmd {
-        ConfigCommand::Set { app, pairs, mode } => set(ctx, &app, &pairs, mode.as_deref()),
-        ConfigCommand::Unset { app, keys, mode } => unset(ctx, &app, &keys, mode.as_deref()),
+        ConfigCommand::Set(args) => set(ctx, args),
+        ConfigCommand::Unset(args) => unset(ctx, args),
     }
-}
-
-/// Mode names follow the app-name rule. Vite reserves `local` (`.env.local` is the local
-/// override of every mode), so it is refused as well.
-pub fn check_mode(mode: &str) -> Result<()> {
-    super::check_name("mode", mode)?;
-    if mode == "local" {
-        return Err(Error::invalid(
-            "'local' cannot be a mode name, because Vite and Taro read .env.local in every mode",
-            "choose another name, such as development or staging",
-        ));
-    }
-    Ok(())
 }
 
 /// The field a config key lives in: the base config, or one mode's.
@@ -39,12 +26,10 @@ pub fn is_config(app: &App, name: &str) -> bool {
     app.config.contains_key(name) || app.modes.values().any(|m| m.contains_key(name))
 }
 
-fn set(ctx: &Context, app: &str, pairs: &[String], mode: Option<&str>) -> Result<i32> {
-    if let Some(mode) = mode {
-        check_mode(mode)?;
-    }
+fn set(ctx: &Context, ConfigSetArgs { app, pairs, mode }: ConfigSetArgs) -> Result<()> {
+    let (app, mode) = (app.as_str(), mode.as_deref());
     let mut parsed = Vec::new();
-    for pair in pairs {
+    for pair in &pairs {
         // Not repeated: an argument without '=' may be a secret pasted in the wrong place.
         let (key, value) = pair.split_once('=').ok_or_else(|| {
             Error::invalid(
@@ -52,7 +37,7 @@ fn set(ctx: &Context, app: &str, pairs: &[String], mode: Option<&str>) -> Result
                 "write each value as KEY=VALUE; store secrets with `mpvault add-secret APP NAME` (hidden prompt or --stdin)",
             )
         })?;
-        check_key(key)?;
+        crate::export::check_env_name(key)?;
         super::refuse_startup_name(key)?;
         super::check_value_size(key, value)?;
         refuse_secret_name(key)?;
@@ -73,7 +58,7 @@ fn set(ctx: &Context, app: &str, pairs: &[String], mode: Option<&str>) -> Result
     })?;
     let names: Vec<&str> = parsed.iter().map(|(k, _)| *k).collect();
     done(ctx, &format!("Set {} for '{app}'.", names.join(", ")));
-    Ok(0)
+    Ok(())
 }
 
 /// Config values arrive in argv, which other users can see: anything named like a secret belongs in add-secret.
@@ -98,10 +83,8 @@ fn refuse_secret_name(key: &str) -> Result<()> {
     Ok(())
 }
 
-fn unset(ctx: &Context, app: &str, keys: &[String], mode: Option<&str>) -> Result<i32> {
-    if let Some(mode) = mode {
-        check_mode(mode)?;
-    }
+fn unset(ctx: &Context, ConfigUnsetArgs { app, keys, mode }: ConfigUnsetArgs) -> Result<()> {
+    let (app, mode) = (app.as_str(), mode.as_deref());
     ctx.write(|vault, _| {
         let a = vault.app_mut(app)?;
         let map = match mode {
@@ -120,12 +103,12 @@ fn unset(ctx: &Context, app: &str, keys: &[String], mode: Option<&str>) -> Resul
                 format!("see them with `mpvault app show {app}`"),
             ));
         }
-        for key in keys {
+        for key in &keys {
             map.remove(key);
         }
         a.modes.retain(|_, m| !m.is_empty());
         Ok(())
     })?;
     done(ctx, &format!("Removed {} from '{app}'.", keys.join(", ")));
-    Ok(0)
+    Ok(())
 }

@@ -5,13 +5,13 @@ use std::path::Path;
 use clap::CommandFactory;
 use clap_complete::env::Shells;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::{Error, Result};
 use crate::output;
 
 /// The shell hook for dynamic completion: the shell calls mpvault back (`MPVAULT_COMPLETE=SHELL`),
 /// which completes subcommands and options, and app, secret and member names from the vault.
-pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
+pub fn completions(CompletionsArgs { shell }: CompletionsArgs) -> Result<()> {
     let name = shell.to_string();
     let shells = Shells::builtins();
     let completer = shells.completer(&name).ok_or_else(|| {
@@ -30,7 +30,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32> {
             &mut out,
         )
         .map_err(|e| Error::io("cannot write the completion script", e))?;
-    output::write(&out).map(|()| 0)
+    output::write(&out)
 }
 
 const ENVIRONMENT: &[(&str, &str)] = &[
@@ -75,17 +75,18 @@ fn page(cmd: clap::Command) -> Result<Vec<u8>> {
 }
 
 /// The main page on standard output, or every page (mpvault.1, mpvault-app-add.1, …) in `dir`.
-pub fn man(dir: Option<&Path>) -> Result<i32> {
+pub fn man(ManArgs { dir }: ManArgs) -> Result<()> {
+    let dir = dir.as_deref();
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     let Some(dir) = dir else {
-        return output::write(&page(cmd)?).map(|()| 0);
+        return output::write(&page(cmd)?);
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
     let mut written = 0;
     write_pages(cmd, dir, &mut written)?;
     output::note(&format!("Wrote {written} man pages to {}.", dir.display()));
-    Ok(0)
+    Ok(())
 }
 
 fn write_pages(cmd: clap::Command, dir: &Path, written: &mut usize) -> Result<()> {

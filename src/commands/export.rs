@@ -6,8 +6,8 @@ use std::process::Stdio;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::Context;
-use crate::cli::{DialectArg, FormatArg, Select};
+use super::{Context, Outcome};
+use crate::cli::{DialectArg, ExportArgs, FormatArg, RunArgs, Select, UploadKeyFile};
 use crate::error::{Error, Result};
 use crate::export::{self, Dialect, Entry, Format};
 use crate::vault::{App, Field, Keyring, Vault};
@@ -119,7 +119,6 @@ fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<Stri
         .map(|k| (k.clone(), Field::Config(k.clone())))
         .collect();
     if let Some(mode) = mode {
-        super::config::check_mode(mode)?;
         // A build script names its mode whether or not the mode has values of its own, as
         // Vite does with .env files; a typo still shows, next to the modes there are.
         let Some(overlay) = a.modes.get(mode) else {
@@ -152,14 +151,17 @@ fn allowed(app: &str, name: &str) -> bool {
     }
 }
 
-pub fn export(
-    ctx: &Context,
-    app: &str,
-    select: &Select,
-    format: Format,
-    out: Option<&Path>,
-    force: bool,
-) -> Result<i32> {
+/// `export`: the upload key alone when `--upload-key-file` is given, else an env file.
+pub fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
+    match &args.upload_key_file {
+        Some(target) => upload_key(ctx, &args.app, target, args.force),
+        None => env_file(ctx, &args),
+    }
+}
+
+fn env_file(ctx: &Context, args: &ExportArgs) -> Result<()> {
+    let (app, select, force) = (args.app.as_str(), &args.select, args.force);
+    let (format, out) = (format(args.format, args.dialect), args.output.as_deref());
     // Where it goes is checked before anything is decrypted.
     let target = match (format, out) {
         (_, Some(path)) => Some(path.to_path_buf()),
@@ -179,7 +181,7 @@ pub fn export(
     let entries = ctx.read(|vault, keys| entries(vault, keys, app, select))?;
     let text = export::render(format, &entries)?;
     let Some(path) = target else {
-        return output::write(text.as_bytes()).map(|()| 0);
+        return output::write(text.as_bytes());
     };
     let secrets = entries.iter().any(|e| e.secret);
     let committable = guard_commit(&path, secrets, force)?;
@@ -199,7 +201,7 @@ pub fn export(
     if format == Format::Github {
         output::write(export::github_masks(&entries).as_bytes())?;
     }
-    Ok(0)
+    Ok(())
 }
 
 /// The secret miniprogram-ci signs uploads with.
@@ -207,7 +209,7 @@ const UPLOAD_KEY: &str = "WECHAT_UPLOAD_KEY";
 
 /// `export APP --upload-key-file [PATH]`: the app's upload key, byte for byte, in a private
 /// file (default `private.<appid>.key` here), and on standard output the line that uses it.
-pub fn upload_key(ctx: &Context, app: &str, path: Option<&Path>, force: bool) -> Result<i32> {
+fn upload_key(ctx: &Context, app: &str, target: &UploadKeyFile, force: bool) -> Result<()> {
     let (path, appid, committable) = ctx.read(|vault, keys| {
         let a = vault.app(app)?;
         if !a.secrets.contains_key(UPLOAD_KEY) {
@@ -218,10 +220,10 @@ pub fn upload_key(ctx: &Context, app: &str, path: Option<&Path>, force: bool) ->
                 ),
             ));
         }
-        let path = path.map_or_else(
-            || PathBuf::from(format!("private.{}.key", a.appid)),
-            Path::to_path_buf,
-        );
+        let path = match target {
+            UploadKeyFile::NamedByAppid => PathBuf::from(format!("private.{}.key", a.appid)),
+            UploadKeyFile::At(path) => path.clone(),
+        };
         store::refuse_symlink(&path)?;
         if path.exists() && !force {
             return Err(Error::exists(
@@ -248,7 +250,7 @@ pub fn upload_key(ctx: &Context, app: &str, path: Option<&Path>, force: bool) ->
         "miniprogram-ci upload --pp ./ --pkp {} --appid {appid} --uv <version>",
         shell_word(&path.to_string_lossy())
     ))?;
-    Ok(0)
+    Ok(())
 }
 
 /// Whether git would commit `path`: it is inside a work tree and not ignored (nor already
@@ -307,8 +309,16 @@ fn shell_word(text: &str) -> String {
     }
 }
 
-pub fn run(ctx: &Context, app: &str, select: &Select, command: &[String]) -> Result<i32> {
-    let entries = ctx.read(|vault, keys| entries(vault, keys, app, select))?;
+pub fn run(
+    ctx: &Context,
+    RunArgs {
+        app,
+        select,
+        command,
+    }: RunArgs,
+) -> Result<Outcome> {
+    let app = app.as_str();
+    let entries = ctx.read(|vault, keys| entries(vault, keys, app, &select))?;
     if let Some(bad) = entries
         .iter()
         .find(|e| e.value.expose_secret().contains('\0'))
@@ -343,16 +353,16 @@ pub fn run(ctx: &Context, app: &str, select: &Select, command: &[String]) -> Res
 
 /// On Unix the command replaces mpvault, so signals reach it directly.
 #[cfg(unix)]
-fn spawn(mut child: std::process::Command, program: &str) -> Result<i32> {
+fn spawn(mut child: std::process::Command, program: &str) -> Result<Outcome> {
     use std::os::unix::process::CommandExt;
     let error = child.exec();
     Err(cannot_run(program, error))
 }
 
 #[cfg(not(unix))]
-fn spawn(mut child: std::process::Command, program: &str) -> Result<i32> {
+fn spawn(mut child: std::process::Command, program: &str) -> Result<Outcome> {
     let status = child.status().map_err(|e| cannot_run(program, e))?;
-    Ok(status.code().unwrap_or(1))
+    Ok(Outcome::Child(status.code().unwrap_or(1)))
 }
 
 fn cannot_run(program: &str, error: std::io::Error) -> Error {

@@ -1,13 +1,13 @@
 //! `identity new` and `identity show`.
 
 use super::{now, Context};
-use crate::cli::IdentityCommand;
+use crate::cli::{IdentityCommand, IdentityNewArgs};
 use crate::error::Result;
 use crate::{identity, output};
 
-pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<()> {
     match cmd {
-        IdentityCommand::New { force, passphrase } => {
+        IdentityCommand::New(IdentityNewArgs { force, passphrase }) => {
             let path = match &ctx.identity_flag {
                 Some(path) => path.clone(),
                 None => identity::default_path()?,
@@ -31,5 +31,5 @@ pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<i32> {
             output::line(&line)?;
         }
     }
-    Ok(0)
+    Ok(())
 }

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use super::config::{check_mode, field};
+use super::config::field;
 use super::{now, Context};
+use crate::cli::ImportArgs;
 use crate::error::{Error, Result};
 use crate::export::read::{self, FileProblem};
 use crate::export::Dialect;
@@ -19,13 +20,11 @@ use crate::wechat::Level;
 /// Larger files are refused before they are parsed (no `.env` file is this big).
 const MAX_FILE: u64 = 1 << 20;
 
-pub struct Options<'a> {
-    pub dialect: Dialect,
-    pub secrets: &'a [String],
-    pub config: &'a [String],
-    pub mode: Option<&'a str>,
-    pub dry_run: bool,
-    pub update: bool,
+/// What `import` was asked to do, beyond which app and file.
+struct Options<'a> {
+    dialect: Dialect,
+    mode: Option<&'a str>,
+    update: bool,
 }
 
 /// What importing one item does to the vault.
@@ -52,10 +51,13 @@ impl Action {
     }
 }
 
-pub fn run(ctx: &Context, app: &str, file: &Path, opts: &Options) -> Result<i32> {
-    if let Some(mode) = opts.mode {
-        check_mode(mode)?;
-    }
+pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
+    let opts = &Options {
+        dialect: super::export::dialect(args.dialect),
+        mode: args.mode.as_deref(),
+        update: args.update,
+    };
+    let (app, file) = (args.app.as_str(), args.file.as_path());
     let shown = file.display().to_string();
     let text = read_file(file)?;
     if text.starts_with('\u{feff}') {
@@ -73,10 +75,10 @@ pub fn run(ctx: &Context, app: &str, file: &Path, opts: &Options) -> Result<i32>
     })?;
     drop(text);
     let forced = Overrides {
-        secrets: opts.secrets,
-        config: opts.config,
+        secrets: &args.secrets,
+        config: &args.config,
     };
-    if opts.dry_run {
+    if args.dry_run {
         let rows = ctx.read(|vault, keys| {
             let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
             let actions = actions(vault, keys, app, &items, opts)?;
@@ -101,7 +103,7 @@ pub fn run(ctx: &Context, app: &str, file: &Path, opts: &Options) -> Result<i32>
             rows,
         )?;
         output::note("Dry run: nothing was stored.");
-        return Ok(0);
+        return Ok(());
     }
     let (secrets, config, unchanged) = ctx.write(|vault, keys| {
         let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
@@ -140,7 +142,7 @@ pub fn run(ctx: &Context, app: &str, file: &Path, opts: &Options) -> Result<i32>
             "{shown} still holds those secrets in plain text, and mpvault leaves it alone: delete it, and check it was never committed (`git log --all -- {shown}`)."
         ));
     }
-    Ok(0)
+    Ok(())
 }
 
 fn read_file(file: &Path) -> Result<Zeroizing<String>> {

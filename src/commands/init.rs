@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::{check_name, now, Context};
+use crate::cli::InitArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
 use crate::vault::crypto::random_id;
@@ -10,7 +11,7 @@ use crate::vault::policy;
 use crate::vault::{Member, Vault};
 use crate::{output, store};
 
-pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
+pub fn run(ctx: &Context, InitArgs { owner }: InitArgs) -> Result<()> {
     let handle = match owner {
         Some(h) => h,
         None => default_handle()?,
@@ -49,7 +50,7 @@ pub fn run(ctx: &Context, owner: Option<String>) -> Result<i32> {
         path.display()
     ));
     output::note("Next: `mpvault app add NAME --appid wx…`, then commit the file.");
-    Ok(0)
+    Ok(())
 }
 
 fn default_handle() -> Result<String> {

@@ -2,24 +2,28 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
-use crate::cli::{MemberCommand, RoleCommand};
+use crate::cli::{
+    MemberAddArgs, MemberCommand, MemberListArgs, MemberRemoveArgs, RekeyArgs, RoleArgs,
+    RoleCommand, RosterArgs,
+};
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Vault};
 use crate::wechat::{Level, Role};
 use crate::{identity, output};
 
-pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
     match cmd {
-        MemberCommand::Add { handle, key, owner } => add(ctx, &handle, &key, owner),
-        MemberCommand::List { json } => list(ctx, json),
-        MemberCommand::Remove { handle, yes } => remove(ctx, &handle, yes),
+        MemberCommand::Add(args) => add(ctx, args),
+        MemberCommand::List(args) => list(ctx, args),
+        MemberCommand::Remove(args) => remove(ctx, args),
     }
 }
 
-fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
+fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Result<()> {
+    let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
     let (key, signing_key) = identity::parse_public_line(key)?;
     let hardware = identity::is_plugin_key(&key);
@@ -70,7 +74,7 @@ fn add(ctx: &Context, handle: &str, key: &str, owner: bool) -> Result<i32> {
         "Next: `mpvault role grant` to give them roles."
     };
     done(ctx, &format!("Added '{handle}'. {next}"));
-    Ok(0)
+    Ok(())
 }
 
 fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
@@ -81,49 +85,67 @@ fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
     Ok(())
 }
 
-fn list(ctx: &Context, json: bool) -> Result<i32> {
-    ctx.read_optional(|vault, _| {
-        let rows: Vec<Value> = vault
-            .members
-            .iter()
-            .map(|(handle, m)| {
-                let roles: BTreeMap<&String, &Vec<Role>> =
-                    vault.apps.iter().filter_map(|(name, a)| a.roster.get(handle).map(|r| (name, r))).collect();
-                json!({"handle": handle, "owner": m.owner, "key": m.key, "added_by": m.added_by, "added_at": m.added_at, "roles": roles})
-            })
-            .collect();
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        output::table(
-            ["MEMBER", "OWNER", "ROLES", "KEY"],
-            rows.iter().map(|r| {
-                let roles = r["roles"]
-                    .as_object()
-                    .map(|m| m.iter().map(|(app, roles)| format!("{app}: {}", join(roles))).collect::<Vec<_>>().join("\n"))
-                    .unwrap_or_default();
-                [
-                    r["handle"].as_str().unwrap_or_default().to_string(),
-                    if r["owner"] == true { "yes".into() } else { String::new() },
-                    roles,
-                    short_key(r["key"].as_str().unwrap_or_default()),
-                ]
-            }),
-        )
-    })?;
-    Ok(0)
+/// A row of `member list`.
+#[derive(Serialize)]
+struct MemberRow<'v> {
+    added_at: &'v str,
+    added_by: &'v str,
+    handle: &'v str,
+    key: &'v str,
+    owner: bool,
+    roles: BTreeMap<&'v str, &'v Vec<Role>>,
 }
 
-fn join(roles: &Value) -> String {
-    roles
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+impl output::Row<4> for MemberRow<'_> {
+    const HEADER: [&'static str; 4] = ["MEMBER", "OWNER", "ROLES", "KEY"];
+    fn cells(&self) -> [String; 4] {
+        let roles: Vec<String> = self
+            .roles
+            .iter()
+            .map(|(app, roles)| format!("{app}: {}", join(roles)))
+            .collect();
+        [
+            self.handle.to_string(),
+            if self.owner {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            roles.join("\n"),
+            short_key(self.key),
+        ]
+    }
+}
+
+fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
+    ctx.read_optional(|vault, _| {
+        let rows: Vec<MemberRow> = vault
+            .members
+            .iter()
+            .map(|(handle, m)| MemberRow {
+                added_at: &m.added_at,
+                added_by: &m.added_by,
+                handle,
+                key: &m.key,
+                owner: m.owner,
+                roles: vault
+                    .apps
+                    .iter()
+                    .filter_map(|(name, a)| a.roster.get(handle).map(|r| (name.as_str(), r)))
+                    .collect(),
+            })
+            .collect();
+        output::rows(&rows, json)
+    })
+}
+
+/// Roles or levels as the table shows them (their names in `--json`).
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first 14 and last 8 characters of a long key. Counted in characters: a key from the
@@ -161,7 +183,8 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
     )
 }
 
-fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
+fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> Result<()> {
+    let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
     ctx.read(|vault, keys| removable(vault, keys, handle))?;
     confirm(
@@ -196,7 +219,7 @@ fn remove(ctx: &Context, handle: &str, yes: bool) -> Result<i32> {
             report_lost(handle, &lost)
         ),
     );
-    Ok(0)
+    Ok(())
 }
 
 fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
@@ -211,15 +234,11 @@ fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
-    let (grant, handle, app, names) = match cmd {
-        RoleCommand::Grant { handle, app, roles } => (true, handle, app, roles),
-        RoleCommand::Revoke { handle, app, roles } => (false, handle, app, roles),
+pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
+    let (grant, RoleArgs { handle, app, roles }) = match cmd {
+        RoleCommand::Grant(args) => (true, args),
+        RoleCommand::Revoke(args) => (false, args),
     };
-    let roles = names
-        .iter()
-        .map(|r| r.parse())
-        .collect::<Result<Vec<Role>>>()?;
     let lost = ctx.write(|vault, keys| {
         keys.require_owner(vault, "change roles")?;
         let key = vault.member(&handle)?.key.clone();
@@ -271,10 +290,35 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<i32> {
             ),
         );
     }
-    Ok(0)
+    Ok(())
 }
 
-pub fn roster(ctx: &Context, app: &str, json: bool) -> Result<i32> {
+/// A row of `roster`: who holds which roles on the app, and which levels they read.
+#[derive(Serialize)]
+struct RosterRow<'v> {
+    handle: &'v str,
+    owner: bool,
+    reads: Vec<Level>,
+    roles: Vec<Role>,
+}
+
+impl output::Row<3> for RosterRow<'_> {
+    const HEADER: [&'static str; 3] = ["MEMBER", "ROLES", "READS"];
+    fn cells(&self) -> [String; 3] {
+        let mut roles = join(&self.roles);
+        if self.owner {
+            roles = if roles.is_empty() {
+                "(vault owner)".into()
+            } else {
+                format!("{roles} (vault owner)")
+            };
+        }
+        [self.handle.to_string(), roles, join(&self.reads)]
+    }
+}
+
+pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()> {
+    let app = app.as_str();
     ctx.read_optional(|vault, _| {
         let a = vault.app(app)?;
         let mut rows = Vec::new();
@@ -283,40 +327,22 @@ pub fn roster(ctx: &Context, app: &str, json: bool) -> Result<i32> {
             if roles.is_empty() && !member.owner {
                 continue;
             }
-            let reads: Vec<Level> = Level::ALL
-                .into_iter()
-                .filter(|l| access::can_read(vault, app, *l, handle))
-                .collect();
-            rows.push(
-                json!({"handle": handle, "owner": member.owner, "roles": roles, "reads": reads}),
-            );
+            rows.push(RosterRow {
+                handle,
+                owner: member.owner,
+                reads: Level::ALL
+                    .into_iter()
+                    .filter(|l| access::can_read(vault, app, *l, handle))
+                    .collect(),
+                roles,
+            });
         }
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        output::table(
-            ["MEMBER", "ROLES", "READS"],
-            rows.iter().map(|r| {
-                let mut roles = join(&r["roles"]);
-                if r["owner"] == true {
-                    roles = if roles.is_empty() {
-                        "(vault owner)".into()
-                    } else {
-                        format!("{roles} (vault owner)")
-                    };
-                }
-                [
-                    r["handle"].as_str().unwrap_or_default().to_string(),
-                    roles,
-                    join(&r["reads"]),
-                ]
-            }),
-        )
-    })?;
-    Ok(0)
+        output::rows(&rows, json)
+    })
 }
 
-pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
+pub fn rekey(ctx: &Context, RekeyArgs { app }: RekeyArgs) -> Result<()> {
+    let app = app.as_deref();
     let count = ctx.write(|vault, keys| {
         keys.require_owner(vault, "rekey")?;
         let apps: Vec<String> = match app {
@@ -332,5 +358,5 @@ pub fn rekey(ctx: &Context, app: Option<&str>) -> Result<i32> {
         ctx,
         &format!("Replaced the data keys of {count} app(s) and re-encrypted their values."),
     );
-    Ok(0)
+    Ok(())
 }

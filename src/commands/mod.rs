@@ -10,14 +10,17 @@ mod identity;
 mod import;
 mod init;
 mod member;
-mod pins;
+mod outcome;
 mod policy;
 mod secret;
 mod sign;
 mod status;
+// `trust` here names `crate::trust`, whose memory this command shows and re-pins.
+#[path = "trust.rs"]
+mod trust_command;
 mod verify;
 
-pub use app::parse_date;
+pub use outcome::Outcome;
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
@@ -153,8 +156,8 @@ fn tell(notes: &[String]) {
     }
 }
 
-/// Runs a parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> Result<i32> {
+/// Runs a parsed command line; returns how it went, for the exit status.
+pub fn run(cli: Cli) -> Result<Outcome> {
     let vault = cli.vault.clone();
     dispatch(cli).map_err(|e| after_merge(vault.as_deref(), e))
 }
@@ -181,102 +184,39 @@ fn after_merge(vault: Option<&std::path::Path>, error: Error) -> Error {
     Error::Corrupt { what, hint }
 }
 
-fn dispatch(cli: Cli) -> Result<i32> {
+fn dispatch(cli: Cli) -> Result<Outcome> {
     let ctx = Context {
         vault: cli.vault,
         identity_flag: cli.identity,
         identity: OnceCell::new(),
     };
-    match cli.command {
-        Command::Identity(cmd) => identity::run(&ctx, cmd),
-        Command::Init { owner } => init::run(&ctx, owner),
-        Command::Verify { app, all } => verify::run(&ctx, app.as_deref(), all),
-        Command::Policy { command, json } => policy::run(&ctx, command, json),
-        Command::App(cmd) => app::run(&ctx, cmd),
-        Command::Config(cmd) => config::run(&ctx, cmd),
-        Command::AddSecret {
-            app,
-            name,
-            access,
-            stdin,
-        } => secret::add(&ctx, &app, name, access, stdin),
-        Command::RotateSecret {
-            app,
-            name,
-            stdin,
-            generate,
-            verify,
-        } => secret::rotate(&ctx, &app, name, stdin, generate, verify),
-        Command::Get {
-            app,
-            name,
-            previous,
-        } => secret::get(&ctx, &app, &name, previous.unwrap_or(0)),
-        Command::History { app, name, json } => secret::history(&ctx, &app, name.as_deref(), json),
-        Command::RemoveSecret { app, name, yes } => secret::remove(&ctx, &app, &name, yes),
-        Command::Member(cmd) => member::run(&ctx, cmd),
-        Command::Role(cmd) => member::role(&ctx, cmd),
-        Command::Roster { app, json } => member::roster(&ctx, &app, json),
-        Command::Rekey { app } => member::rekey(&ctx, app.as_deref()),
-        Command::Export {
-            app,
-            upload_key_file: Some(path),
-            force,
-            ..
-        } => export::upload_key(&ctx, &app, path.as_deref(), force),
-        Command::Export {
-            app,
-            select,
-            format,
-            dialect,
-            output,
-            upload_key_file: None,
-            force,
-        } => export::export(
-            &ctx,
-            &app,
-            &select,
-            export::format(format, dialect),
-            output.as_deref(),
-            force,
-        ),
-        Command::Run {
-            app,
-            select,
-            command,
-        } => export::run(&ctx, &app, &select, &command),
-        Command::Import {
-            app,
-            file,
-            dialect,
-            secrets,
-            config,
-            mode,
-            dry_run,
-            update,
-        } => import::run(
-            &ctx,
-            &app,
-            &file,
-            &import::Options {
-                dialect: export::dialect(dialect),
-                secrets: &secrets,
-                config: &config,
-                mode: mode.as_deref(),
-                dry_run,
-                update,
-            },
-        ),
-        Command::Status { app, json, as_of } => {
-            status::run(&ctx, app.as_deref(), json, as_of.as_deref())
-        }
-        Command::Sign { yes } => sign::run(&ctx, yes),
-        Command::Trust { repin, json } => pins::run(&ctx, repin, json),
-        Command::Git(cmd) => git::run(&ctx, cmd),
-        Command::Audit { since, json } => audit::run(&ctx, since, json),
-        Command::Completions { shell } => docs::completions(shell),
-        Command::Man { dir } => docs::man(dir.as_deref()),
-    }
+    Ok(match cli.command {
+        Command::Identity(cmd) => identity::run(&ctx, cmd)?.into(),
+        Command::Init(args) => init::run(&ctx, args)?.into(),
+        Command::App(cmd) => app::run(&ctx, cmd)?.into(),
+        Command::Config(cmd) => config::run(&ctx, cmd)?.into(),
+        Command::AddSecret(args) => secret::add(&ctx, args)?.into(),
+        Command::RotateSecret(args) => secret::rotate(&ctx, args)?.into(),
+        Command::Get(args) => secret::get(&ctx, args)?.into(),
+        Command::History(args) => secret::history(&ctx, args)?.into(),
+        Command::RemoveSecret(args) => secret::remove(&ctx, args)?.into(),
+        Command::Member(cmd) => member::run(&ctx, cmd)?.into(),
+        Command::Role(cmd) => member::role(&ctx, cmd)?.into(),
+        Command::Roster(args) => member::roster(&ctx, args)?.into(),
+        Command::Rekey(args) => member::rekey(&ctx, args)?.into(),
+        Command::Export(args) => export::export(&ctx, args)?.into(),
+        Command::Run(args) => export::run(&ctx, args)?,
+        Command::Sign(args) => sign::run(&ctx, args)?.into(),
+        Command::Import(args) => import::run(&ctx, args)?.into(),
+        Command::Git(cmd) => git::run(&ctx, cmd)?,
+        Command::Audit(args) => audit::run(&ctx, args)?,
+        Command::Trust(args) => trust_command::run(&ctx, args)?.into(),
+        Command::Status(args) => status::run(&ctx, args)?,
+        Command::Verify(args) => verify::run(&ctx, args)?,
+        Command::Policy(args) => policy::run(&ctx, args)?.into(),
+        Command::Completions(args) => docs::completions(args)?.into(),
+        Command::Man(args) => docs::man(args)?.into(),
+    })
 }
 
 /// Tells what a write changed and, inside a git work tree, that the vault is not committed.
@@ -337,15 +277,7 @@ pub fn now() -> String {
 }
 
 /// Handles and app names share one rule.
-pub fn check_name(kind: &str, name: &str) -> Result<()> {
-    if crate::vault::model::is_name(name) {
-        return Ok(());
-    }
-    Err(Error::invalid(
-        format!("'{name}' is not a valid {kind} name"),
-        "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 40)",
-    ))
-}
+pub use crate::vault::model::check_name;
 
 /// Names that take over how programs start are never set by a vault (see `envnames`).
 pub fn refuse_startup_name(name: &str) -> Result<()> {
@@ -372,9 +304,4 @@ pub fn check_value_size(name: &str, value: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Environment-variable names for config and secrets.
-pub fn check_key(name: &str) -> Result<()> {
-    crate::export::check_env_name(name).map_err(Error::from)
 }

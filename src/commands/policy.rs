@@ -1,36 +1,41 @@
 //! `policy`: show the health rules `status` judges by, and (owners) change them. The rules are
 //! part of the signed policy, so a change by anyone else is refused like a forged roster.
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use super::Context;
-use crate::cli::PolicyCommand;
+use crate::cli::{MaxAge, PolicyArgs, PolicyCommand, PolicySetArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::rules::{Rules, MAX_DAYS};
 use crate::vault::Vault;
 
-pub fn run(ctx: &Context, command: Option<PolicyCommand>, json: bool) -> Result<i32> {
+pub fn run(ctx: &Context, PolicyArgs { command, json }: PolicyArgs) -> Result<()> {
     match command {
         None => show(ctx, json),
-        Some(PolicyCommand::Set {
-            max_age,
-            verification_window,
-            icp_required,
-        }) => set(ctx, &max_age, verification_window, icp_required),
+        Some(PolicyCommand::Set(args)) => set(ctx, args),
         Some(PolicyCommand::Reset) => reset(ctx),
     }
 }
 
-fn show(ctx: &Context, json: bool) -> Result<i32> {
+/// `policy --json`: the rules in force, defaults filled in.
+#[derive(Serialize)]
+struct RulesView {
+    icp_required: bool,
+    max_age_days: BTreeMap<String, Option<u32>>,
+    verification_window_days: u32,
+}
+
+fn show(ctx: &Context, json: bool) -> Result<()> {
     let rules = ctx.read_optional(|vault: &Vault, _| Ok(vault.rules.clone()))?;
     if json {
-        output::json(&json!({
-            "max_age_days": rules.max_ages(),
-            "verification_window_days": rules.verification_window(),
-            "icp_required": rules.icp_required(),
-        }))?;
-        return Ok(0);
+        return output::json(&RulesView {
+            icp_required: rules.icp_required(),
+            max_age_days: rules.max_ages(),
+            verification_window_days: rules.verification_window(),
+        });
     }
     let mut lines = vec!["Maximum age of secrets:".to_string()];
     for (name, days) in rules.max_ages() {
@@ -57,8 +62,7 @@ fn show(ctx: &Context, json: bool) -> Result<i32> {
         default_mark(rules.icp_required.is_none())
     ));
     lines.push("Change with `mpvault policy set` (vault owners).".into());
-    output::line(&lines.join("\n"))?;
-    Ok(0)
+    output::line(&lines.join("\n"))
 }
 
 fn default_mark(is_default: bool) -> &'static str {
@@ -69,38 +73,12 @@ fn default_mark(is_default: bool) -> &'static str {
     }
 }
 
-/// Parses `NAME=DAYS` or `NAME=off`.
-fn parse_max_age(text: &str) -> Result<(String, Option<u32>)> {
-    let bad = || {
-        Error::invalid(
-            format!("'{}' is not NAME=DAYS", crate::display::escape(text)),
-            format!("write it like WECHAT_APPSECRET=180 (days, at most {MAX_DAYS}), or NAME=off for no limit"),
-        )
-    };
-    let (name, days) = text.split_once('=').ok_or_else(bad)?;
-    super::check_key(name)?;
-    let days = match days.trim() {
-        "off" | "none" => None,
-        d => Some(
-            d.parse::<u32>()
-                .ok()
-                .filter(|d| (1..=MAX_DAYS).contains(d))
-                .ok_or_else(bad)?,
-        ),
-    };
-    Ok((name.to_string(), days))
-}
-
-fn set(
-    ctx: &Context,
-    max_age: &[String],
-    window: Option<u32>,
-    icp_required: Option<bool>,
-) -> Result<i32> {
-    let ages = max_age
-        .iter()
-        .map(|t| parse_max_age(t))
-        .collect::<Result<Vec<_>>>()?;
+fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
+    let PolicySetArgs {
+        max_age: ages,
+        verification_window: window,
+        icp_required,
+    } = args;
     if window.is_some_and(|w| w > MAX_DAYS) {
         return Err(Error::invalid(
             format!("a verification window of more than {MAX_DAYS} days is not a window"),
@@ -114,7 +92,7 @@ fn set(
         ));
     }
     let mut changed = Vec::new();
-    for (name, days) in &ages {
+    for MaxAge { name, days } in &ages {
         changed.push(format!(
             "{name} {}",
             days.map_or("has no age limit".to_string(), |d| format!(
@@ -134,7 +112,9 @@ fn set(
     ctx.write(|vault, keys| {
         keys.require_owner(vault, "change the health rules")?;
         let rules = &mut vault.rules;
-        rules.max_age_days.extend(ages.iter().cloned());
+        rules
+            .max_age_days
+            .extend(ages.iter().map(|a| (a.name.clone(), a.days)));
         if window.is_some() {
             rules.verification_window_days = window;
         }
@@ -147,15 +127,15 @@ fn set(
         ctx,
         &format!("Changed the health rules: {}.", changed.join(", ")),
     );
-    Ok(0)
+    Ok(())
 }
 
-fn reset(ctx: &Context) -> Result<i32> {
+fn reset(ctx: &Context) -> Result<()> {
     ctx.write(|vault, keys| {
         keys.require_owner(vault, "change the health rules")?;
         vault.rules = Rules::default();
         Ok(())
     })?;
     super::done(ctx, "Put the health rules back to their defaults.");
-    Ok(0)
+    Ok(())
 }

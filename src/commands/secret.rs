@@ -2,29 +2,27 @@
 
 use std::io::{IsTerminal, Read};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{check_key, confirm, done, now, Context};
+use super::{confirm, done, now, Context};
+use crate::cli::{AddSecretArgs, GetArgs, HistoryArgs, RemoveSecretArgs, RotateSecretArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{Field, Keyring, Vault};
-use crate::wechat::{self, Shape};
+use crate::wechat::{self, Level, Shape};
 
-pub fn add(
-    ctx: &Context,
-    app: &str,
-    name: Option<String>,
-    access: Option<String>,
-    stdin: bool,
-) -> Result<i32> {
-    let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
+    let AddSecretArgs {
+        app,
+        name,
+        access,
+        stdin,
+    } = args;
+    let app = app.as_str();
     check_args(app, &name)?;
     check_secret_name(&name)?;
-    let level = match access {
-        Some(level) => level.parse()?,
-        None => wechat::secret_kind(&name).level,
-    };
+    let level = access.unwrap_or_else(|| wechat::secret_kind(&name).level);
     ctx.read(|vault, keys| {
         // refused before anyone pastes a secret
         keys.identity().require_writer()?;
@@ -58,18 +56,18 @@ pub fn add(
         ctx,
         &format!("Stored {name} for '{app}' at the {level} level."),
     );
-    Ok(0)
+    Ok(())
 }
 
-pub fn rotate(
-    ctx: &Context,
-    app: &str,
-    name: Option<String>,
-    stdin: bool,
-    generate: bool,
-    verify: bool,
-) -> Result<i32> {
-    let name = name.unwrap_or_else(|| wechat::APPSECRET.to_string());
+pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
+    let RotateSecretArgs {
+        app,
+        name,
+        stdin,
+        generate,
+        verify,
+    } = args;
+    let app = app.as_str();
     check_args(app, &name)?;
     if verify && name != wechat::APPSECRET {
         return Err(Error::invalid(
@@ -125,7 +123,7 @@ pub fn rotate(
         ));
     }
     done(ctx, &note);
-    Ok(0)
+    Ok(())
 }
 
 /// With `--verify`, a pair WeChat did not accept is not stored; say so in the hint.
@@ -143,7 +141,15 @@ fn refuse_unverified(error: Error) -> Error {
     }
 }
 
-pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32> {
+pub fn get(
+    ctx: &Context,
+    GetArgs {
+        app,
+        name,
+        previous,
+    }: GetArgs,
+) -> Result<()> {
+    let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
     let value = ctx.read(|vault, keys| {
         let a = vault.app(app)?;
@@ -169,44 +175,75 @@ pub fn get(ctx: &Context, app: &str, name: &str, previous: usize) -> Result<i32>
     if std::io::stdout().is_terminal() && !value.ends_with('\n') {
         output::write(b"\n")?;
     }
-    Ok(0)
+    Ok(())
 }
 
-pub fn history(ctx: &Context, app: &str, name: Option<&str>, json: bool) -> Result<i32> {
+/// A row of `history`: one version of a secret, never its value.
+#[derive(Serialize)]
+struct VersionRow<'v> {
+    access: Level,
+    name: &'v str,
+    number: Option<u64>,
+    sealed_by: Option<&'v str>,
+    set_at: &'v str,
+    set_by: &'v str,
+    /// `current`, or `-N` for the N-th before it (as `get --previous N` takes it).
+    version: String,
+}
+
+impl output::Row<5> for VersionRow<'_> {
+    const HEADER: [&'static str; 5] = ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"];
+    fn cells(&self) -> [String; 5] {
+        let version = match self.number {
+            Some(n) => format!("{n} ({})", self.version),
+            None => self.version.clone(),
+        };
+        let by = match self.sealed_by {
+            Some(sealer) => format!("{} (re-sealed by {sealer})", self.set_by),
+            None => self.set_by.to_string(),
+        };
+        [
+            self.name.to_string(),
+            version,
+            self.access.to_string(),
+            by,
+            self.set_at.to_string(),
+        ]
+    }
+}
+
+pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> Result<()> {
+    let (app, name) = (app.as_str(), name.as_deref());
     ctx.read_optional(|vault, _| {
         let a = vault.app(app)?;
         if let Some(name) = name {
             a.secret(app, name)?;
         }
         let mut rows = Vec::new();
-        for (secret, s) in a.secrets.iter().filter(|(n, _)| name.is_none_or(|want| want == n.as_str())) {
+        let wanted = |n: &&String| name.is_none_or(|want| want == n.as_str());
+        for (secret, s) in a.secrets.iter().filter(|(n, _)| wanted(n)) {
             for (i, v) in s.versions.iter().enumerate() {
-                rows.push(json!({"name": secret, "version": if i == 0 { "current".to_string() } else { format!("-{i}") }, "number": v.version, "access": s.access, "set_by": v.set_by, "set_at": v.set_at, "sealed_by": v.sealed_by}));
+                rows.push(VersionRow {
+                    access: s.access,
+                    name: secret,
+                    number: v.version,
+                    sealed_by: v.sealed_by.as_deref(),
+                    set_at: &v.set_at,
+                    set_by: &v.set_by,
+                    version: if i == 0 {
+                        "current".to_string()
+                    } else {
+                        format!("-{i}")
+                    },
+                });
             }
         }
-        if json {
-            return output::json(&Value::Array(rows));
-        }
-        let cell = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
-        output::table(
-            ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"],
-            rows.iter().map(|r| {
-                let version = match r["number"].as_u64() {
-                    Some(n) => format!("{n} ({})", cell(r, "version")),
-                    None => cell(r, "version"),
-                };
-                let by = match r["sealed_by"].as_str() {
-                    Some(sealer) => format!("{} (re-sealed by {sealer})", cell(r, "set_by")),
-                    None => cell(r, "set_by"),
-                };
-                [cell(r, "name"), version, cell(r, "access"), by, cell(r, "set_at")]
-            }),
-        )
-    })?;
-    Ok(0)
+        output::rows(&rows, json)
+    })
 }
 
-pub fn remove(ctx: &Context, app: &str, name: &str, yes: bool) -> Result<i32> {
+pub fn remove(ctx: &Context, RemoveSecretArgs { app, name, yes }: RemoveSecretArgs) -> Result<()> {
+    let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
     ctx.read(|vault, keys| may_remove(vault, keys, app, name))?;
     confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
@@ -222,7 +259,7 @@ pub fn remove(ctx: &Context, app: &str, name: &str, yes: bool) -> Result<i32> {
         Ok(())
     })?;
     done(ctx, &format!("Removed {name} from '{app}'. Earlier copies stay in git history; reset it in the console if it leaked."));
-    Ok(0)
+    Ok(())
 }
 
 fn may_remove(vault: &Vault, keys: &Keyring, app: &str, name: &str) -> Result<()> {
@@ -250,7 +287,7 @@ fn check_args(app: &str, name: &str) -> Result<()> {
 }
 
 fn check_secret_name(name: &str) -> Result<()> {
-    check_key(name)?;
+    crate::export::check_env_name(name)?;
     super::refuse_startup_name(name)?;
     if let Some(prefix) = crate::preset::bundle_prefix(name) {
         return Err(Error::invalid(

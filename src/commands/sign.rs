@@ -5,13 +5,14 @@
 use std::io::IsTerminal;
 
 use super::{now, Context};
+use crate::cli::SignArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
 use crate::vault::policy::{self, Policy};
 use crate::vault::{offboarding, Keyring, Vault, FORMAT};
 use crate::{output, store};
 
-pub fn run(ctx: &Context, yes: bool) -> Result<i32> {
+pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
     let path = ctx.vault_path()?;
     let identity = ctx.identity()?;
     let location = trust::location(&path);
@@ -31,7 +32,7 @@ pub fn run(ctx: &Context, yes: bool) -> Result<i32> {
             vault.signature.as_ref().map_or("", |s| s.signer.as_str()),
             vault.revision
         ));
-        return Ok(0);
+        return Ok(());
     }
     refuse_non_owner(&vault, identity, seen.as_ref())?;
     let changes = review(&vault, seen.as_ref());
@@ -85,7 +86,7 @@ pub fn run(ctx: &Context, yes: bool) -> Result<i32> {
         signed.signature.as_ref().map_or("", |s| s.signer.as_str()),
         signed.revision
     ));
-    Ok(0)
+    Ok(())
 }
 
 /// Only an owner signs; anyone else is told who can, as this clone trusts them (the file's own

@@ -3,21 +3,20 @@
 
 use std::io::IsTerminal;
 
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::Context;
+use super::{Context, Outcome};
+use crate::cli::StatusArgs;
 use crate::error::Result;
 use crate::health::table::{self, Cell, Color, Column};
 use crate::health::{self, AppHealth, Finding, Known, Severity};
 use crate::output;
 use crate::wechat::Role;
 
-pub fn run(ctx: &Context, app: Option<&str>, json: bool, as_of: Option<&str>) -> Result<i32> {
-    let now = match as_of {
-        Some(date) => super::parse_date(date)?.midnight().assume_utc(),
-        None => OffsetDateTime::now_utc(),
-    };
+pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result<Outcome> {
+    let app = app.as_deref();
+    let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
     let (general, apps) = ctx.read_optional(|vault, mut keys| {
         if let Some(app) = app {
             vault.app(app)?;
@@ -41,8 +40,11 @@ pub fn run(ctx: &Context, app: Option<&str>, json: bool, as_of: Option<&str>) ->
         .flat_map(|a| &a.problems)
         .any(|p| p.severity == Severity::Broken && p.what.starts_with("the value at"));
     if json {
-        let report = json!({"state": worst, "vault_problems": general, "apps": apps});
-        output::json(&report)?;
+        output::json(&Report {
+            apps: &apps,
+            state: worst,
+            vault_problems: &general,
+        })?;
     } else {
         let style = Style::detect();
         let text = match app {
@@ -55,7 +57,15 @@ pub fn run(ctx: &Context, app: Option<&str>, json: bool, as_of: Option<&str>) ->
         // Values that do not open are most often a line merge without mpvault's driver.
         output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
     }
-    Ok(worst.exit_code())
+    Ok(Outcome::Health(worst))
+}
+
+/// `status --json`: the worst state, then the findings about the vault and each app.
+#[derive(Serialize)]
+struct Report<'h> {
+    apps: &'h [AppHealth],
+    state: Severity,
+    vault_problems: &'h [Finding],
 }
 
 /// How to print: the width to fit and whether to colour.

@@ -3,8 +3,9 @@
 
 use zeroize::Zeroizing;
 
-use super::Context;
-use crate::error::{exit, Error, Result};
+use super::{Context, Outcome};
+use crate::cli::VerifyArgs;
+use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::Field;
 use crate::wechat;
@@ -28,15 +29,15 @@ enum Target {
     },
 }
 
-pub fn run(ctx: &Context, app: Option<&str>, all: bool) -> Result<i32> {
+pub fn run(ctx: &Context, VerifyArgs { app, all }: VerifyArgs) -> Result<Outcome> {
     wechat_api::base_url()?;
     match app {
-        Some(app) if !all => one(ctx, app),
+        Some(app) if !all => one(ctx, &app).map(Outcome::from),
         _ => every(ctx),
     }
 }
 
-fn one(ctx: &Context, app: &str) -> Result<i32> {
+fn one(ctx: &Context, app: &str) -> Result<()> {
     let (appid, secret) = ctx.read(|vault, keys| {
         let a = vault.app(app)?;
         a.secret(app, wechat::APPSECRET)?;
@@ -53,11 +54,10 @@ fn one(ctx: &Context, app: &str) -> Result<i32> {
     wechat_api::verify(app, &appid, &secret)?;
     output::line(&format!(
         "{app} ({appid}): WeChat accepted the AppID and AppSecret."
-    ))?;
-    Ok(0)
+    ))
 }
 
-fn every(ctx: &Context) -> Result<i32> {
+fn every(ctx: &Context) -> Result<Outcome> {
     let targets = ctx.read(|vault, keys| {
         let mut targets = Vec::new();
         for (app, a) in &vault.apps {
@@ -90,7 +90,7 @@ fn every(ctx: &Context) -> Result<i32> {
     })?;
     if targets.is_empty() {
         output::line("No apps to verify.")?;
-        return Ok(0);
+        return Ok(Outcome::Done);
     }
     let (mut rejected, mut unverified) = (false, false);
     for target in targets {
@@ -116,12 +116,8 @@ fn every(ctx: &Context) -> Result<i32> {
         };
         output::line(&line)?;
     }
-    // A definite "wrong pair" outranks "could not tell".
-    Ok(if rejected {
-        exit::BROKEN
-    } else if unverified {
-        exit::UNVERIFIED
-    } else {
-        0
+    Ok(Outcome::Verified {
+        rejected,
+        unverified,
     })
 }

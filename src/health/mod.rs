@@ -287,7 +287,7 @@ fn verification_state(
         }
         Known::Unknown => return Known::Unknown,
     };
-    let Ok(date) = crate::commands::parse_date(&until) else {
+    let Ok(date) = crate::date::parse_date(&until) else {
         problems.push(Finding::broken(
             "the recorded verification expiry is not a date",
             format!("`mpvault app set {app} --verified-until YYYY-MM-DD`"),

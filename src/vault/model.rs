@@ -558,3 +558,14 @@ pub fn is_name(name: &str) -> bool {
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
     first_ok && rest_ok && name.len() <= 40
 }
+
+/// [`is_name`], as an error that says what the `kind` of name must look like.
+pub fn check_name(kind: &str, name: &str) -> Result<()> {
+    if is_name(name) {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        format!("'{name}' is not a valid {kind} name"),
+        "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (at most 40)",
+    ))
+}

@@ -4,12 +4,12 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::cwd;
+use super::{cwd, Outcome};
 use crate::error::{Error, Result};
 use crate::{git, output, store};
 
 /// The pre-commit guard: refuses staged files that hold secrets, naming each.
-pub fn run() -> Result<i32> {
+pub fn run() -> Result<Outcome> {
     let here = cwd()?;
     let top = git::top_level(&here).ok_or_else(|| {
         Error::not_found(
@@ -38,13 +38,13 @@ pub fn run() -> Result<i32> {
         }
     }
     if found.is_empty() {
-        return Ok(0);
+        return Ok(Outcome::Done);
     }
     output::note(&format!(
         "mpvault: refusing to commit files that hold secrets:\n{}\nUnstage them (`git restore --staged FILE`) and add them to .gitignore; secrets belong in mpvault.json.",
         found.join("\n")
     ));
-    Ok(crate::error::exit::DENIED)
+    Ok(Outcome::Refused)
 }
 
 /// The secret names the vault in this repository knows, to recognise them in env files.

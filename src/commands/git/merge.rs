@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::cwd;
-use crate::commands::{now, Context};
+use crate::cli::GitMergeArgs;
+use crate::commands::{now, Context, Outcome};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::trust::{self, Memory};
@@ -29,13 +30,9 @@ fn read_vault(path: &Path, side: &str) -> Result<Option<Vault>> {
     })
 }
 
-pub fn run(
-    ctx: &Context,
-    base: &Path,
-    ours: &Path,
-    theirs: &Path,
-    path: Option<&str>,
-) -> Result<i32> {
+pub fn run(ctx: &Context, args: GitMergeArgs) -> Result<Outcome> {
+    let (base, ours, theirs) = (&args.base, &args.ours, &args.theirs);
+    let path = args.path.as_deref();
     let name = path.unwrap_or(store::FILE_NAME).to_string();
     let ours_vault = read_vault(ours, "our")?.ok_or_else(|| {
         Error::invalid(
@@ -151,7 +148,7 @@ pub fn run(
             owners.join(", ")
         ));
     }
-    Ok(0)
+    Ok(Outcome::Done)
 }
 
 struct Sides<'v> {
@@ -556,7 +553,7 @@ fn settle_signature(
 }
 
 /// Reports a conflict: OURS stays as it was, and git marks the file as conflicted.
-fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Result<i32> {
+fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Result<Outcome> {
     let mut text = format!("mpvault: cannot merge {name}");
     if let Some(why) = why {
         text.push_str(&format!(" ({why})"));
@@ -569,5 +566,5 @@ fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Result<i32> {
         "\nYour side of {name} is left as it was, without conflict markers. Keep one side (`git checkout --ours {name}` or `git checkout --theirs {name}`), redo the other side's change with mpvault, then `git add {name}`; or `git merge --abort`."
     ));
     output::note(&text);
-    Ok(crate::error::exit::FAILURE)
+    Ok(Outcome::Conflict)
 }

@@ -10,20 +10,15 @@ mod textconv;
 
 use std::path::PathBuf;
 
-use super::Context;
-use crate::cli::GitCommand;
+use super::{Context, Outcome};
+use crate::cli::{GitCommand, GitTextconvArgs};
 use crate::error::{Error, Result};
 
-pub fn run(ctx: &Context, cmd: GitCommand) -> Result<i32> {
+pub fn run(ctx: &Context, cmd: GitCommand) -> Result<Outcome> {
     match cmd {
-        GitCommand::Setup { hook, check } => setup::run(hook, check),
-        GitCommand::Textconv { file } => textconv::run(&file),
-        GitCommand::Merge {
-            base,
-            ours,
-            theirs,
-            path,
-        } => merge::run(ctx, &base, &ours, &theirs, path.as_deref()),
+        GitCommand::Setup(args) => setup::run(args),
+        GitCommand::Textconv(GitTextconvArgs { file }) => textconv::run(&file).map(Outcome::from),
+        GitCommand::Merge(args) => merge::run(ctx, args),
         GitCommand::Check => check::run(),
     }
 }

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cwd;
+use super::{cwd, Outcome};
+use crate::cli::GitSetupArgs;
 use crate::error::{Error, Result};
 use crate::{git, output};
 
@@ -54,7 +55,8 @@ fn wanted() -> Result<Wanted> {
     })
 }
 
-pub fn run(hook: bool, check_only: bool) -> Result<i32> {
+pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
+    let check_only = check;
     let w = wanted()?;
     let mut missing = Vec::new();
     let attributes = std::fs::read_to_string(&w.attributes).unwrap_or_default();
@@ -91,13 +93,13 @@ pub fn run(hook: bool, check_only: bool) -> Result<i32> {
     if check_only {
         if missing.is_empty() {
             output::note("mpvault's textconv and merge driver are set up in this clone.");
-            return Ok(0);
+            return Ok(Outcome::Done);
         }
         for m in &missing {
             output::note(&format!("missing: {m}"));
         }
         output::note("Run `mpvault git setup` to set them up.");
-        return Ok(1);
+        return Ok(Outcome::NotSetUp);
     }
     if hook && !hook_ours && hook_now.is_some() {
         return Err(Error::exists(
@@ -135,7 +137,7 @@ pub fn run(hook: bool, check_only: bool) -> Result<i32> {
         "mpvault.json now diffs readably and merges with mpvault in this clone{}. Commit .gitattributes; every clone runs `mpvault git setup` once.",
         if hook { ", and commits are checked for secrets" } else { "" }
     ));
-    Ok(0)
+    Ok(Outcome::Done)
 }
 
 fn write_hook(path: &Path, text: &str) -> Result<()> {

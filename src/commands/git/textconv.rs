@@ -8,15 +8,14 @@ use crate::output;
 use crate::vault::policy;
 use crate::vault::Vault;
 
-pub fn run(file: &Path) -> Result<i32> {
+pub fn run(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| Error::io_at("read", file, e))?;
     let text = match Vault::parse(&bytes) {
         Ok(vault) => render(&vault),
         // A diff must still show something: say what is wrong, never the raw ciphertext.
         Err(e) => format!("(not a readable mpvault vault: {e})\n"),
     };
-    output::write(text.as_bytes())?;
-    Ok(0)
+    output::write(text.as_bytes())
 }
 
 /// A short fingerprint of anything public (keys, commitments), never the thing itself.

@@ -1,0 +1,102 @@
+//! `trust`: the owners this clone trusts for the vault here, and deliberate re-pinning.
+
+use serde::Serialize;
+
+use super::{now, Context};
+use crate::cli::TrustArgs;
+use crate::error::{Error, Result};
+use crate::trust::{self, Memory};
+use crate::vault::policy::{self, Policy};
+use crate::{output, store};
+
+/// What `trust` shows: the owners the file names against those this clone pinned here.
+#[derive(Serialize)]
+struct TrustReport<'v> {
+    location: &'v str,
+    owners_in_vault: Vec<Owner>,
+    pinned_owners: Option<Vec<Owner>>,
+    pinned_revision: Option<u64>,
+    pinned_vault_id: Option<&'v str>,
+    revision: u64,
+    signature_valid: bool,
+    signed_by: Option<&'v str>,
+    vault_id: &'v str,
+}
+
+/// An owner by handle, with the fingerprint of their signing key to compare out of band.
+#[derive(Serialize)]
+struct Owner {
+    fingerprint: String,
+    handle: String,
+}
+
+/// `(handle, signing key)` pairs as owners with fingerprints.
+fn owners(list: impl IntoIterator<Item = (String, String)>) -> Vec<Owner> {
+    list.into_iter()
+        .map(|(handle, key)| Owner {
+            fingerprint: policy::fingerprint(&key),
+            handle,
+        })
+        .collect()
+}
+
+pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
+    // Loaded without the trust check: this is where an untrusted vault gets looked at.
+    let path = ctx.vault_path()?;
+    let vault = store::load(&path)?;
+    let location = trust::location(&path);
+    let mut memory = Memory::load()?;
+    let policy = Policy::of(&vault);
+    let signer = vault.signature.as_ref().map(|s| s.signer.clone());
+    let valid = policy::verify(&vault).is_some();
+    if repin {
+        if !valid {
+            return Err(Error::corrupt(
+                "the vault's roster signature does not verify, so there is nothing to trust",
+                "restore mpvault.json from git and ask an owner to sign it",
+            ));
+        }
+        memory.remember(&location, trust::pin_now(&vault, &now()))?;
+        output::note("Pinned the owners below for this vault at this location.");
+    }
+    let seen = memory.get(&location);
+    let report = TrustReport {
+        location: &location,
+        owners_in_vault: owners(policy.owners()),
+        pinned_owners: seen.map(|s| owners(s.owners.iter().map(|(k, h)| (h.clone(), k.clone())))),
+        pinned_revision: seen.map(|s| s.revision),
+        pinned_vault_id: seen.map(|s| s.vault_id.as_str()),
+        revision: vault.revision,
+        signature_valid: valid,
+        signed_by: signer.as_deref(),
+        vault_id: &vault.vault_id,
+    };
+    if json {
+        return output::json(&report);
+    }
+    let list = |owners: Option<&Vec<Owner>>| match owners {
+        Some(owners) => owners
+            .iter()
+            .map(|o| format!("  {}  {}", o.handle, o.fingerprint))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => "  (none: this vault is not pinned here yet)".into(),
+    };
+    let signed = match (&signer, valid) {
+        (Some(s), true) => format!("signed by {s} at revision {}", vault.revision),
+        (Some(s), false) => format!("signature by {s} does NOT verify"),
+        _ => format!("not signed (format {})", vault.format),
+    };
+    let remembered = seen.map_or(String::new(), |s| {
+        format!(
+            " (this clone has seen revision {} of vault {})",
+            s.revision, s.vault_id
+        )
+    });
+    output::line(&format!(
+        "vault {}: {signed}{remembered}\nowners you trust here:\n{}\nowners the file names:\n{}",
+        vault.vault_id,
+        list(report.pinned_owners.as_ref()),
+        list(Some(&report.owners_in_vault)),
+    ))
+}
