@@ -32,6 +32,21 @@ proptest! {
     }
 }
 
+/// Regression: a backslash spliced before a name's last letter (`"admi\n"`) made serde's
+/// message carry a real line break into the one-line error; a handle with an escaped line
+/// break did the same through the model's own message.
+#[test]
+fn a_decoded_line_break_in_a_malformed_file_stays_on_one_line() {
+    let text = vector();
+    let spliced = format!("{}\\{}", &text[..4824], &text[4824..]);
+    let handle = text.replacen("\"bob\": {", "\"bo\\nb\": {", 1);
+    assert_ne!(handle, text);
+    for damaged in [spliced, handle] {
+        let err = mpvault::vault::Vault::parse(damaged.as_bytes()).unwrap_err();
+        clear(Err(err)).unwrap();
+    }
+}
+
 /// A refusal says what is wrong and what to do, and calls the file damaged.
 fn clear(parsed: mpvault::Result<mpvault::vault::Vault>) -> Result<(), TestCaseError> {
     if let Err(e) = parsed {

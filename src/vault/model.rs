@@ -259,7 +259,9 @@ impl Vault {
     /// Parses and checks a vault file. A newer format is refused before anything else is read.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         let restore = "restore it from git (`git checkout -- mpvault.json`) or a backup";
-        super::limits::check_bytes(bytes).map_err(|what| Error::corrupt(what, restore))?;
+        // Messages quote text from the file, which may hold line breaks or terminal escapes.
+        let damaged = |what: String| Error::corrupt(crate::display::escape(&what), restore);
+        super::limits::check_bytes(bytes).map_err(damaged)?;
         // Parsed straight into the model (no `serde_json::Value` tree of the whole file). A
         // file that does not fit it is probed for its format alone, so a newer format is
         // named as such rather than as malformed.
@@ -267,17 +269,14 @@ impl Vault {
             Ok(vault) => vault,
             Err(e) => {
                 check_format(probe_format(bytes, restore)?)?;
-                return Err(Error::corrupt(
-                    format!("the vault file is malformed: {e}"),
-                    restore,
-                ));
+                return Err(damaged(format!("the vault file is malformed: {e}")));
             }
         };
         check_format(Some(u64::from(vault.format)))?;
         vault
             .check()
             .and_then(|()| super::limits::check(&vault))
-            .map_err(|what| Error::corrupt(what, restore))?;
+            .map_err(damaged)?;
         Ok(vault)
     }
 
