@@ -79,10 +79,16 @@ fn a_substituted_vault_is_refused_before_anything_is_encrypted_to_it() {
         &w,
         &alice,
         &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        5,
+        exit::CORRUPT,
         says,
     );
-    new_value_refused(&w, &bob, &["rotate-secret", "shop", "--stdin"], 5, says);
+    new_value_refused(
+        &w,
+        &bob,
+        &["rotate-secret", "shop", "--stdin"],
+        exit::CORRUPT,
+        says,
+    );
     refused(&w, &bob, &["app", "list"], says);
 }
 
@@ -99,10 +105,16 @@ fn an_unsigned_vault_with_a_new_id_is_refused_and_never_signed_by_a_write() {
         &w,
         &alice,
         &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        5,
+        exit::CORRUPT,
         says,
     );
-    new_value_refused(&w, &bob, &["rotate-secret", "shop", "--stdin"], 5, says);
+    new_value_refused(
+        &w,
+        &bob,
+        &["rotate-secret", "shop", "--stdin"],
+        exit::CORRUPT,
+        says,
+    );
     refused(
         &w,
         &alice,
@@ -138,7 +150,7 @@ fn a_clone_without_memory_trusts_only_the_owners_ci_names() {
     );
     assert_eq!(out.stdout, APPSECRET.as_bytes());
     let out = get("0000 0000 0000 0000 0000");
-    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(out.status.code(), Some(exit::CORRUPT));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("is not among the owners MPVAULT_TRUSTED_OWNERS names"));
     assert!(out.stdout.is_empty());
@@ -171,19 +183,25 @@ fn a_rollback_to_before_a_removal_never_encrypts_to_the_removed_member() {
     // bob pushes the file from before his removal.
     std::fs::write(w.vault_path(), &before_removal).unwrap();
     let says = "this write would encrypt to 'bob', whom this clone saw removed";
-    new_value_refused(&w, &alice, &["rotate-secret", "shop", "--stdin"], 4, says);
+    new_value_refused(
+        &w,
+        &alice,
+        &["rotate-secret", "shop", "--stdin"],
+        exit::DENIED,
+        says,
+    );
     new_value_refused(
         &w,
         &alice,
         &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        4,
+        exit::DENIED,
         says,
     );
     refused_as(
         &w,
         &alice,
         &["role", "grant", "bob", "shop", "admin"],
-        4,
+        exit::DENIED,
         says,
     );
     // Reading an older copy is normal in git (another branch, an old tag): it warns.
@@ -218,7 +236,7 @@ fn a_rollback_to_an_era_when_the_attacker_was_owner_does_not_re_pin_them() {
         &w,
         &bob,
         &["rotate-secret", "shop", "--stdin"],
-        4,
+        exit::DENIED,
         "whom this clone saw removed",
     );
     let trust: Value = serde_json::from_str(&w.ok(&bob, &["trust", "--json"])).unwrap();
@@ -258,7 +276,7 @@ fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
         &w,
         &carol,
         &["add-secret", "shop", "--access", "team", "--stdin"],
-        2,
+        exit::USAGE,
         "never stored below the developer level",
     );
 
@@ -282,7 +300,7 @@ fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
             "team",
             "--stdin",
         ],
-        4,
+        exit::DENIED,
         "must be stored at the developer level or above, as its owners signed",
     );
 }
@@ -315,7 +333,7 @@ fn a_lowered_custom_secret_without_a_floor_is_not_rotated_by_a_clone_that_saw_it
         &w,
         &bob,
         &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
-        4,
+        exit::DENIED,
         "was at the developer level when this clone last saw it",
     );
 }
@@ -342,7 +360,7 @@ fn a_relabelled_level_is_refused() {
         &w,
         &bob,
         &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
-        5,
+        exit::CORRUPT,
         "does not carry a valid signature of 'bob'",
     );
     w.fails(&carol, &["get", "shop", "API_TOKEN"]);
@@ -392,10 +410,10 @@ fn an_erased_departure_is_refused_and_the_same_value_does_not_clear_it() {
     );
     std::fs::write(w.vault_path(), signed).unwrap();
     let (code, err) = run_stdin(&w, &alice, &["rotate-secret", "shop", "--stdin"], APPSECRET);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(err.contains("that is the value already stored"), "{err}");
     let out = w.cmd(&alice).args(["status", "--json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(7), "something is due");
+    assert_eq!(out.status.code(), Some(exit::DUE), "something is due");
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         status["apps"][0]["rotations_due"][0]["name"],

@@ -95,7 +95,7 @@ fn upload_key_file_takes_a_path_and_never_overwrites_without_force() {
         &alice,
         &["export", "shop", "--upload-key-file", "keys/upload key.pem"],
     );
-    assert_eq!(code, 6);
+    assert_eq!(code, exit::EXISTS);
     assert!(
         err.contains("already exists") && err.contains("--force"),
         "{err}"
@@ -120,7 +120,7 @@ fn upload_key_file_without_an_upload_key_says_how_to_store_one() {
     let w = World::new();
     let alice = w.owner_with_app();
     let (code, err) = w.fails(&alice, &["export", "shop", "--upload-key-file"]);
-    assert_eq!(code, 3);
+    assert_eq!(code, exit::NOT_FOUND);
     assert!(
         err.contains("'shop' has no upload key (WECHAT_UPLOAD_KEY)"),
         "{err}"
@@ -140,7 +140,7 @@ fn a_tester_cannot_export_the_upload_key() {
     let carol = w.person("carol");
     w.join(&alice, &carol, &["tester"]);
     let (code, err) = w.fails(&carol, &["export", "shop", "--upload-key-file"]);
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
     assert!(
         err.contains("carol cannot read developer-level values of 'shop'"),
         "{err}"
@@ -156,7 +156,7 @@ fn upload_key_file_conflicts_with_output_and_format() {
         let mut args = vec!["export", "shop", "--upload-key-file", "k.pem"];
         args.extend(extra);
         let (code, err) = w.fails(&alice, &args);
-        assert_eq!(code, 2, "{err}");
+        assert_eq!(code, exit::USAGE, "{err}");
         assert!(err.contains("cannot be used with"), "{err}");
     }
     assert!(!w.path("k.pem").exists() && !w.path(".env").exists());
@@ -184,7 +184,7 @@ fn secrets_are_not_written_where_git_would_commit_them() {
         &alice,
         &["export", "shop", "--include-secrets", "-o", ".env"],
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(
         err.contains(".env is not ignored by git, so the secrets written to it could be committed"),
         "{err}"
@@ -268,7 +268,7 @@ fn a_tracked_file_is_committable_even_when_gitignore_lists_it() {
         &alice,
         &["export", "shop", "--include-secrets", "-o", ".env"],
     );
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(err.contains(".env is not ignored by git"), "{err}");
     assert_eq!(std::fs::read_to_string(w.path(".env")).unwrap(), "OLD=1\n");
 }
@@ -299,7 +299,7 @@ fn the_upload_key_is_guarded_like_any_secret() {
     let alice = owner_with_upload_key(&w);
     git_init(&w);
     let (code, err) = w.fails(&alice, &["export", "shop", "--upload-key-file"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(
         err.contains(&format!("{KEY_FILE} is not ignored by git")),
         "{err}"
@@ -360,7 +360,7 @@ fn github_format_goes_through_the_guard() {
         "github.env",
     ];
     let (code, out, err) = run(&w, &alice, &args);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(err.contains("not ignored by git"), "{err}");
     assert!(out.is_empty() && !w.path("github.env").exists());
     let mut forced = args.to_vec();
@@ -558,7 +558,7 @@ fn add_secret_refuses_bundle_prefixed_names() {
             .output()
             .unwrap();
         let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(out.status.code(), Some(exit::USAGE), "{name}: {err}");
         assert!(
             err.contains(&format!("{name} starts with {prefix}")),
             "{name}: {err}"

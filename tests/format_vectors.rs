@@ -128,7 +128,7 @@ fn takes_new_writes(format: u32) {
     if format < 3 {
         let before = w.vault_text();
         let out = as_member(&w, "alice", &set);
-        assert_eq!(out.status.code(), Some(4));
+        assert_eq!(out.status.code(), Some(exit::DENIED));
         assert!(String::from_utf8_lossy(&out.stderr).contains("mpvault sign"));
         assert_eq!(w.vault_text(), before);
         let out = as_member(&w, "alice", &["sign", "--yes"]);
@@ -239,12 +239,12 @@ fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     let w = World::new();
     copy_vault(&w, 1);
     let out = as_member(&w, "bob", &["config", "set", "shop", "X=1"]);
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(exit::DENIED));
     assert!(String::from_utf8_lossy(&out.stderr).contains("adopt it with `mpvault sign`"));
     let out = as_member(&w, "bob", &["sign", "--yes"]);
-    assert_eq!(out.status.code(), Some(4), "only owners sign");
+    assert_eq!(out.status.code(), Some(exit::DENIED), "only owners sign");
     let out = as_member(&w, "alice", &["sign"]);
-    assert_eq!(out.status.code(), Some(2), "asks before signing");
+    assert_eq!(out.status.code(), Some(exit::USAGE), "asks before signing");
 
     let out = as_member(&w, "alice", &["sign", "--yes"]);
     assert!(
@@ -282,7 +282,7 @@ fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     );
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(exit::USAGE),
         "empty stdin, but past the trust check: {}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -118,14 +118,14 @@ fn removals_need_yes_without_a_terminal_and_leave_the_vault_unchanged() {
     ] {
         let saved = w.vault_text();
         let (code, err) = w.fails(&alice, args);
-        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(code, exit::USAGE, "{args:?}: {err}");
         assert!(err.contains(what), "{args:?}: {err}");
         assert!(err.contains("pass --yes to confirm"), "{err}");
         assert_eq!(w.vault_text(), saved);
     }
     // A refusal comes before the question: bob may not remove the app at all.
     let (code, err) = w.fails(&bob, &["app", "remove", "shop"]);
-    assert_eq!(code, 4, "{err}");
+    assert_eq!(code, exit::DENIED, "{err}");
     w.ok(
         &alice,
         &["remove-secret", "shop", "WECHAT_APPSECRET", "--yes"],
@@ -187,7 +187,7 @@ fn typos_get_a_suggestion_and_values_are_never_echoed_or_suggested() {
     // A pasted secret where a name belongs: not repeated, not offered as a name.
     // (Refused as bad input before the vault is read.)
     let (code, err) = w.fails(&alice, &["get", "shop", "fedcba9876543210fedcba9876543210"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(!err.contains("fedcba9876543210"), "{err}");
     assert!(
         err.contains("looks like a secret value, so it is not repeated here"),

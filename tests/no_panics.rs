@@ -42,7 +42,7 @@ fn clear(parsed: mpvault::Result<mpvault::vault::Vault>) -> Result<(), TestCaseE
             "{} has no hint",
             what
         );
-        prop_assert_eq!(e.exit_code(), 5, "{}", what);
+        prop_assert_eq!(e.exit_code(), exit::CORRUPT, "{}", what);
     }
     Ok(())
 }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+pub use mpvault::error::exit;
+
 pub const APPID: &str = "wx0123456789abcdef";
 pub const APPSECRET: &str = "0123456789abcdef0123456789abcdef";
 pub const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n";
@@ -211,7 +213,7 @@ pub fn edit(w: &World, change: impl FnOnce(&mut serde_json::Value)) {
 
 /// Asserts the command is refused for trust reasons and leaves the file alone.
 pub fn refused(w: &World, who: &Person, args: &[&str], says: &str) {
-    refused_as(w, who, args, 5, says);
+    refused_as(w, who, args, exit::CORRUPT, says);
 }
 
 /// Asserts the command fails with `code`, says `says`, and leaves the file alone.
