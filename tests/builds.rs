@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
+use mpvault::preset::{bundle_prefix, Preset};
 
 const KEY_FILE: &str = "private.wx0123456789abcdef.key";
 
@@ -382,74 +383,6 @@ const SECRETS: [(&str, &str); 5] = [
     ("SENTRY_AUTH_TOKEN", "sntrys_0123456789abcdefABCDEF"),
 ];
 
-const BUNDLE_PREFIXES: [&str; 3] = ["TARO_APP_", "VITE_", "VUE_APP_"];
-
-/// Parses the dotenv this app's values are written as (the default `expand` dialect; none of
-/// the values above holds a `$`): `NAME=raw`, or quoted with `'`, `"` or `` ` ``, spanning lines.
-fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
-    let mut map = BTreeMap::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
-        if line.is_empty() || line.starts_with('#') {
-            rest = after;
-            continue;
-        }
-        let (name, value) = line
-            .split_once('=')
-            .unwrap_or_else(|| panic!("not a dotenv line: {line:?}"));
-        let value_start = &rest[name.len() + 1..];
-        let quote = value.chars().next().filter(|c| "'\"`".contains(*c));
-        let (value, next) = match quote {
-            Some(q) => {
-                let body = &value_start[1..];
-                let end = body
-                    .char_indices()
-                    .find(|&(i, c)| {
-                        c == q && matches!(body[i + 1..].chars().next(), None | Some('\n'))
-                    })
-                    .map(|(i, _)| i)
-                    .unwrap_or_else(|| panic!("unterminated quote for {name}"));
-                let raw = &body[..end];
-                let value = if q == '"' {
-                    raw.replace("\\n", "\n").replace("\\\"", "\"")
-                } else {
-                    raw.to_string()
-                };
-                (value, body[end + 1..].strip_prefix('\n').unwrap_or(""))
-            }
-            None => (value.to_string(), after),
-        };
-        map.insert(name.to_string(), value);
-        rest = next;
-    }
-    map
-}
-
-/// Sources shell output with a real `sh` and reads back the environment it made.
-fn parse_shell(text: &str) -> BTreeMap<String, String> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("env.sh");
-    std::fs::write(&file, text).unwrap();
-    let out = std::process::Command::new("sh")
-        .args(["-c", ". \"$1\" && exec env -0", "sh"])
-        .arg(&file)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split('\0')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
 fn parse_json(text: &str) -> BTreeMap<String, String> {
     serde_json::from_str(text).unwrap()
 }
@@ -476,8 +409,14 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
         w.ok_stdin(&alice, &args, value);
     }
 
+    // dotenv is read back by the real readers of its default dialect
+    let formats = if interop::skipped("bundle variables in dotenv") {
+        &["shell", "json"][..]
+    } else {
+        &["dotenv", "shell", "json"]
+    };
     for preset in ["plain", "taro", "vite", "vue-cli"] {
-        for format in ["dotenv", "shell", "json"] {
+        for &format in formats {
             let text = w.ok(
                 &alice,
                 &[
@@ -491,8 +430,8 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
                 ],
             );
             let values = match format {
-                "dotenv" => parse_dotenv(&text),
-                "shell" => parse_shell(&text),
+                "dotenv" => interop::read_expand(&text),
+                "shell" => interop::source_sh(&text),
                 _ => parse_json(&text),
             };
             let case = format!("--preset {preset} --format {format}");
@@ -521,7 +460,7 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
             );
 
             for (key, value) in &values {
-                if BUNDLE_PREFIXES.iter().any(|p| key.starts_with(p)) {
+                if bundle_prefix(key).is_some() {
                     for (secret, secret_value) in SECRETS {
                         assert!(
                             !value.contains(secret_value),
@@ -547,9 +486,9 @@ fn add_secret_refuses_bundle_prefixed_names() {
     let alice = w.owner_with_app();
     let before = w.vault_text();
     for (name, prefix) in [
-        ("TARO_APP_SECRET", "TARO_APP_"),
-        ("VITE_API_KEY", "VITE_"),
-        ("VUE_APP_TOKEN", "VUE_APP_"),
+        ("TARO_APP_SECRET", Preset::Taro.prefix()),
+        ("VITE_API_KEY", Preset::Vite.prefix()),
+        ("VUE_APP_TOKEN", Preset::VueCli.prefix()),
     ] {
         let out = w
             .cmd(&alice)

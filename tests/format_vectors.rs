@@ -194,8 +194,7 @@ fn a_ciphertext_moved_to_another_field_is_refused() {
 /// docs/FORMAT.md is precise enough to recover values with age and a short script.
 #[test]
 fn the_documented_recovery_script_reads_the_vectors() {
-    if std::env::var_os("MPVAULT_SKIP_INTEROP").is_some() {
-        println!("skipped: MPVAULT_SKIP_INTEROP is set");
+    if interop::skipped("recovery script") {
         return;
     }
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");

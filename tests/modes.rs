@@ -336,8 +336,7 @@ fn rekey_and_offboarding_reencrypt_mode_values() {
 /// docs/FORMAT.md documents mode values precisely enough for docs/recover.py to read them.
 #[test]
 fn the_recovery_script_reads_mode_values() {
-    if std::env::var_os("MPVAULT_SKIP_INTEROP").is_some() {
-        println!("skipped: MPVAULT_SKIP_INTEROP is set");
+    if interop::skipped("recovery script") {
         return;
     }
     let w = World::new();

@@ -1,6 +1,8 @@
 //! A small world for end-to-end tests: a project folder and people with their own homes.
 #![allow(dead_code)]
 
+pub mod interop;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
