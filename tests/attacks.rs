@@ -471,29 +471,14 @@ fn a_config_entry_cannot_shadow_a_secret() {
 fn switching_branches_back_and_forth_keeps_working() {
     let w = World::new();
     let (alice, bob, _) = team(&w);
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .current_dir(w.project())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "mpvault.json"]);
-    git(&["commit", "-qm", "vault"]);
-    git(&["checkout", "-qb", "feature"]);
+    w.git_with_vault();
+    w.git(&["checkout", "-qb", "feature"]);
     let dave = w.person("dave");
     w.join(&alice, &dave, &["developer"]);
     w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"c".repeat(32));
-    git(&["commit", "-qam", "dave joins"]);
+    w.git(&["commit", "-qam", "dave joins"]);
     for branch in ["main", "feature", "main", "feature"] {
-        git(&["checkout", "-q", branch]);
+        w.git(&["checkout", "-q", branch]);
         for who in [&alice, &bob] {
             let out = w
                 .cmd(who)
@@ -508,7 +493,7 @@ fn switching_branches_back_and_forth_keeps_working() {
         }
     }
     // Work on the older branch that reaches nobody who left goes on as usual.
-    git(&["checkout", "-q", "main"]);
+    w.git(&["checkout", "-q", "main"]);
     w.ok(&alice, &["config", "set", "shop", "B=2"]);
 }
 

@@ -4,30 +4,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use common::*;
 use mpvault::preset::{bundle_prefix, Preset};
 
 const KEY_FILE: &str = "private.wx0123456789abcdef.key";
-
-fn git(folder: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(args)
-        .current_dir(folder)
-        .output()
-        .expect("git is installed");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The World's project folder as a git work tree.
-fn git_init(w: &World) {
-    git(&w.project(), &["init", "-q"]);
-}
 
 /// Runs and returns (exit code, stdout, stderr) whatever the outcome.
 fn run(w: &World, person: &Person, args: &[&str]) -> (i32, String, String) {
@@ -180,7 +161,7 @@ fn owner_with_values(w: &World) -> Person {
 fn secrets_are_not_written_where_git_would_commit_them() {
     let w = World::new();
     let alice = owner_with_values(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     let (code, err) = w.fails(
         &alice,
         &["export", "shop", "--include-secrets", "-o", ".env"],
@@ -202,7 +183,7 @@ fn secrets_are_not_written_where_git_would_commit_them() {
 fn force_writes_secrets_into_a_committable_file_and_warns() {
     let w = World::new();
     let alice = owner_with_values(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     let (code, _, err) = run(
         &w,
         &alice,
@@ -230,7 +211,7 @@ fn force_writes_secrets_into_a_committable_file_and_warns() {
 fn files_git_ignores_get_secrets_without_a_warning() {
     let w = World::new();
     let alice = owner_with_values(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     std::fs::write(w.path(".gitignore"), ".env*\nprivate.*.key\n").unwrap();
     std::fs::create_dir(w.path("web")).unwrap();
     for file in [".env", "web/.env.production"] {
@@ -261,9 +242,9 @@ fn files_git_ignores_get_secrets_without_a_warning() {
 fn a_tracked_file_is_committable_even_when_gitignore_lists_it() {
     let w = World::new();
     let alice = owner_with_values(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     std::fs::write(w.path(".env"), "OLD=1\n").unwrap();
-    git(&w.project(), &["add", ".env"]);
+    w.git(&["add", ".env"]);
     std::fs::write(w.path(".gitignore"), ".env\n").unwrap();
     let (code, err) = w.fails(
         &alice,
@@ -278,7 +259,7 @@ fn a_tracked_file_is_committable_even_when_gitignore_lists_it() {
 fn a_committable_file_without_secrets_is_written_with_a_warning() {
     let w = World::new();
     let alice = owner_with_values(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     let (code, _, err) = run(&w, &alice, &["export", "shop", "-o", ".env"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -298,7 +279,7 @@ fn a_committable_file_without_secrets_is_written_with_a_warning() {
 fn the_upload_key_is_guarded_like_any_secret() {
     let w = World::new();
     let alice = owner_with_upload_key(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     let (code, err) = w.fails(&alice, &["export", "shop", "--upload-key-file"]);
     assert_eq!(code, exit::USAGE);
     assert!(
@@ -350,7 +331,7 @@ fn outside_a_git_repository_there_is_no_guard() {
 fn github_format_goes_through_the_guard() {
     let w = World::new();
     let alice = owner_with_values(&w);
-    git_init(&w);
+    w.git(&["init", "-q"]);
     let args = [
         "export",
         "shop",

@@ -411,16 +411,7 @@ fn export_never_writes_through_a_symlink_in_any_format() {
 fn github_export_goes_through_the_git_guard_and_appends_privately() {
     let w = World::new();
     let (_alice, bob) = team(&w);
-    let git = |args: &[&str]| {
-        assert!(std::process::Command::new("git")
-            .args(args)
-            .current_dir(w.project())
-            .output()
-            .unwrap()
-            .status
-            .success())
-    };
-    git(&["init", "-q"]);
+    w.git(&["init", "-q"]);
     let (code, err) = w.fails(
         &bob,
         &[

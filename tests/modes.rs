@@ -341,20 +341,8 @@ fn the_recovery_script_reads_mode_values() {
     }
     let w = World::new();
     let alice = owner_with_modes(&w);
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
     let identity = alice.home.join(".config/mpvault/identity.txt");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(w.vault_path())
-        .arg(&identity)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "docs/recover.py failed (run tests/interop/install.sh first): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let values = interop::recover(&w.vault_path(), &identity);
     assert_eq!(
         values["shop"]["modes/development/config/API_BASE"],
         "http://localhost:3000"

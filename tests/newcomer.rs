@@ -30,21 +30,7 @@ fn every_write_says_what_changed_and_reminds_to_commit_inside_git() {
         &["config", "set", "shop", "API_BASE=https://api.example.com"],
     );
     assert_eq!(said, "Set API_BASE for 'shop'.\n");
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(args)
-            .current_dir(w.project())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(ok.status.success(), "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    git(&["add", "mpvault.json"]);
-    git(&["commit", "-qm", "vault"]);
+    w.git_with_vault();
     let reminder =
         "mpvault.json has uncommitted changes: `git add mpvault.json && git commit` to share them.";
     for (args, says) in [
@@ -88,7 +74,7 @@ fn every_write_says_what_changed_and_reminds_to_commit_inside_git() {
         let said = stderr_of(&w, &alice, args);
         assert!(said.starts_with(says), "{args:?}: {said}");
         assert!(said.ends_with(&format!("{reminder}\n")), "{args:?}: {said}");
-        git(&["commit", "-qam", "change"]);
+        w.git(&["commit", "-qam", "change"]);
     }
     // Nothing left to commit: no reminder.
     let said = stderr_of(&w, &alice, &["app", "list"]);
@@ -303,10 +289,7 @@ fn man_writes_one_page_per_command_with_exit_status_and_environment() {
 fn completions_offer_app_secret_and_member_names_from_the_vault() {
     let w = World::new();
     let alice = w.owner_with_app();
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
+    w.add_blog(&alice);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer"]);

@@ -143,10 +143,7 @@ fn a_roster_re_signed_by_someone_who_is_not_a_pinned_owner_is_refused() {
 fn a_swapped_wrapped_key_is_detected() {
     let w = World::new();
     let (alice, bob, _) = team(&w);
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
+    w.add_blog(&alice);
     w.ok(&alice, &["role", "grant", "bob", "blog", "developer"]);
     // Both blobs open for bob; only the signed commitment tells them apart.
     edit(&w, |v| {

@@ -95,6 +95,16 @@ fn world_with_secret() -> (World, Person) {
     (w, alice)
 }
 
+/// shop and blog, each with its AppSecret (blog's is `BLOG_SECRET`).
+fn world_with_two_secrets() -> (World, Person) {
+    let (w, alice) = world_with_secret();
+    w.add_blog(&alice);
+    w.ok_stdin(&alice, &["add-secret", "blog", "--stdin"], BLOG_SECRET);
+    (w, alice)
+}
+
+const BLOG_SECRET: &str = "fedcba9876543210fedcba9876543210";
+
 fn verify(w: &World, who: &Person, stub: &Stub, args: &[&str]) -> std::process::Output {
     w.cmd(who)
         .arg("verify")
@@ -236,16 +246,7 @@ fn a_plain_http_api_elsewhere_is_refused_before_anything_is_sent() {
 
 #[test]
 fn verify_all_reports_each_app_and_exits_with_the_worst() {
-    let (w, alice) = world_with_secret();
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
-    w.ok_stdin(
-        &alice,
-        &["add-secret", "blog", "--stdin"],
-        "fedcba9876543210fedcba9876543210",
-    );
+    let (w, alice) = world_with_two_secrets();
     w.ok(
         &alice,
         &["app", "add", "mall", "--appid", "wx00000000000000cc"],
@@ -260,17 +261,15 @@ fn verify_all_reports_each_app_and_exits_with_the_worst() {
     assert_eq!(out.status.code(), Some(exit::BROKEN), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
-        lines[0].starts_with("blog (wx00000000000000bb): WeChat rejected the AppSecret of 'blog'"),
+        lines[0].starts_with(&format!(
+            "blog ({BLOG_APPID}): WeChat rejected the AppSecret of 'blog'"
+        )),
         "{stdout}"
     );
     assert_eq!(lines[1], "mall: skipped, no AppSecret stored.");
     assert_eq!(lines[2], format!("shop ({APPID}): accepted."));
     let requests = stub.requests();
-    assert_safe_request(
-        &requests[0],
-        "wx00000000000000bb",
-        "fedcba9876543210fedcba9876543210",
-    );
+    assert_safe_request(&requests[0], BLOG_APPID, BLOG_SECRET);
     assert_safe_request(&requests[1], APPID, APPSECRET);
 }
 
@@ -370,16 +369,7 @@ fn a_redirect_is_not_followed_with_the_secret() {
 
 #[test]
 fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
-    let (w, alice) = world_with_secret();
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
-    w.ok_stdin(
-        &alice,
-        &["add-secret", "blog", "--stdin"],
-        "fedcba9876543210fedcba9876543210",
-    );
+    let (w, alice) = world_with_two_secrets();
     // Someone moves shop's ciphertext into blog: its writer's signature binds its place.
     let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     vault["apps"]["blog"]["secrets"]["WECHAT_APPSECRET"] =

@@ -138,3 +138,21 @@ pub fn source_sh(text: &str) -> BTreeMap<String, String> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// What docs/recover.py (the recovery the format documents, with nothing of mpvault) reads
+/// from `vault` with `identity`: app name -> field path -> value.
+pub fn recover(vault: &Path, identity: &Path) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(vault)
+        .arg(identity)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "docs/recover.py failed (run tests/interop/install.sh first): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
