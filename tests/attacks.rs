@@ -34,6 +34,20 @@ fn new_value_refused(w: &World, who: &Person, args: &[&str], code: i32, says: &s
     assert_eq!(w.vault_text(), before, "{args:?} changed the vault");
 }
 
+/// Nothing new is encrypted to the file: `adder` cannot add a secret, `rotator` cannot rotate
+/// the AppSecret.
+fn no_new_values(w: &World, adder: &Person, rotator: &Person, code: i32, says: &str) {
+    let add = ["add-secret", "shop", "API_TOKEN", "--stdin"];
+    new_value_refused(w, adder, &add, code, says);
+    new_value_refused(
+        w,
+        rotator,
+        &["rotate-secret", "shop", "--stdin"],
+        code,
+        says,
+    );
+}
+
 /// mallory's own vault, in another folder: the same app, alice and bob added from their
 /// public lines, and mallory its owner.
 fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
@@ -75,20 +89,7 @@ fn a_substituted_vault_is_refused_before_anything_is_encrypted_to_it() {
     let fake = lookalike_vault(&w, &alice, &bob);
     std::fs::write(w.vault_path(), &fake).unwrap();
     let says = "this is not the vault you trusted here";
-    new_value_refused(
-        &w,
-        &alice,
-        &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        exit::CORRUPT,
-        says,
-    );
-    new_value_refused(
-        &w,
-        &bob,
-        &["rotate-secret", "shop", "--stdin"],
-        exit::CORRUPT,
-        says,
-    );
+    no_new_values(&w, &alice, &bob, exit::CORRUPT, says);
     refused(&w, &bob, &["app", "list"], says);
 }
 
@@ -101,20 +102,7 @@ fn an_unsigned_vault_with_a_new_id_is_refused_and_never_signed_by_a_write() {
     fake["format"] = 1.into();
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&fake).unwrap()).unwrap();
     let says = "roster is not signed, but the vault this clone trusts at this location";
-    new_value_refused(
-        &w,
-        &alice,
-        &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        exit::CORRUPT,
-        says,
-    );
-    new_value_refused(
-        &w,
-        &bob,
-        &["rotate-secret", "shop", "--stdin"],
-        exit::CORRUPT,
-        says,
-    );
+    no_new_values(&w, &alice, &bob, exit::CORRUPT, says);
     refused(
         &w,
         &alice,
@@ -183,20 +171,7 @@ fn a_rollback_to_before_a_removal_never_encrypts_to_the_removed_member() {
     // bob pushes the file from before his removal.
     std::fs::write(w.vault_path(), &before_removal).unwrap();
     let says = "this write would encrypt to 'bob', whom this clone saw removed";
-    new_value_refused(
-        &w,
-        &alice,
-        &["rotate-secret", "shop", "--stdin"],
-        exit::DENIED,
-        says,
-    );
-    new_value_refused(
-        &w,
-        &alice,
-        &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        exit::DENIED,
-        says,
-    );
+    no_new_values(&w, &alice, &alice, exit::DENIED, says);
     refused_as(
         &w,
         &alice,
