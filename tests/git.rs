@@ -184,15 +184,12 @@ impl Team {
     fn join(&self, name: &str, setup: bool) -> Clone<'_> {
         let c = self.clone_of(name);
         let parent = c.dir.parent().unwrap().to_path_buf();
-        let out = git_cmd(&self.w, c.who, &parent)
-            .args(["clone", "-q", self.origin.to_str().unwrap()])
-            .arg(&c.dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            git_cmd(&self.w, c.who, &parent)
+                .args(["clone", "-q", self.origin.to_str().unwrap()])
+                .arg(&c.dir)
+                .output()
+                .unwrap(),
         );
         if setup {
             c.mp(&["git", "setup"]);

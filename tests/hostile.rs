@@ -254,20 +254,16 @@ fn run_does_not_hand_mpvaults_own_variables_to_the_child() {
         bob.home.join("elsewhere.txt"),
     )
     .unwrap();
-    let out = w
-        .cmd(&bob)
-        .env("MPVAULT_IDENTITY", &key)
-        .env("MPVAULT_PASSPHRASE", "correct horse")
-        .env("MPVAULT_IDENTITY_FILE", bob.home.join("elsewhere.txt"))
-        .env("MPVAULT_VAULT", w.vault_path())
-        .env("MPVAULT_WECHAT_API", "http://127.0.0.1:9")
-        .args(["run", "shop", "--include-secrets", "--", "env"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        w.cmd(&bob)
+            .env("MPVAULT_IDENTITY", &key)
+            .env("MPVAULT_PASSPHRASE", "correct horse")
+            .env("MPVAULT_IDENTITY_FILE", bob.home.join("elsewhere.txt"))
+            .env("MPVAULT_VAULT", w.vault_path())
+            .env("MPVAULT_WECHAT_API", "http://127.0.0.1:9")
+            .args(["run", "shop", "--include-secrets", "--", "env"])
+            .output()
+            .unwrap(),
     );
     let env = String::from_utf8(out.stdout).unwrap();
     assert!(

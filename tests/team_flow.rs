@@ -660,18 +660,15 @@ fn a_closed_pipe_is_not_an_error() {
         &"x".repeat(128 << 10),
     );
     let mpvault = w.std_cmd(&alice);
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("set -o pipefail; \"$MPVAULT_BIN\" get shop BIG_BLOB | head -c 10 >/dev/null")
-        .current_dir(w.project())
-        .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env("MPVAULT_BIN", mpvault.get_program())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg("set -o pipefail; \"$MPVAULT_BIN\" get shop BIG_BLOB | head -c 10 >/dev/null")
+            .current_dir(w.project())
+            .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("MPVAULT_BIN", mpvault.get_program())
+            .output()
+            .unwrap(),
     );
     assert!(
         out.stderr.is_empty(),

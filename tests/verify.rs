@@ -303,17 +303,13 @@ fn rotate_with_verify_stores_only_what_wechat_accepts() {
         saved,
         "a rejected AppSecret leaves the vault unchanged"
     );
-    let out = w
-        .cmd(&alice)
-        .args(["rotate-secret", "shop", "--stdin", "--verify"])
-        .env("MPVAULT_WECHAT_API", &stub.url)
-        .write_stdin(new)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        w.cmd(&alice)
+            .args(["rotate-secret", "shop", "--stdin", "--verify"])
+            .env("MPVAULT_WECHAT_API", &stub.url)
+            .write_stdin(new)
+            .output()
+            .unwrap(),
     );
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("WeChat accepted the new AppSecret of 'shop'."));

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::succeeded;
+
 pub const INSTALL: &str = "run `tests/interop/install.sh` (npm ci in tests/interop and pip install python-dotenv), or set MPVAULT_SKIP_INTEROP=1 to skip";
 
 pub fn interop_dir() -> PathBuf {
@@ -120,16 +122,13 @@ pub fn source_sh(text: &str) -> BTreeMap<String, String> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("env.sh");
     std::fs::write(&file, text).unwrap();
-    let out = Command::new("sh")
-        .args(["-c", ". \"$1\" && exec env -0", "sh"])
-        .arg(&file)
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        Command::new("sh")
+            .args(["-c", ". \"$1\" && exec env -0", "sh"])
+            .arg(&file)
+            .env_clear()
+            .output()
+            .unwrap(),
     );
     String::from_utf8(out.stdout)
         .unwrap()

@@ -1,7 +1,6 @@
 //! dotenv for three reader families, one module each: how a value is written for them, and
-//! how they read a file back (for `import` and the round-trip checks in
-//! [`super::read`]). See the comments on each rule for the
-//! reader source it follows:
+//! how they read a file back (for `import` and the round-trip checks in [`super::read`]).
+//! See the comments on each rule for the reader source it follows:
 //!
 //! * npm `dotenv` 16.4.7 `lib/main.js` (`LINE` regex and `parse`),
 //! * npm `dotenv-expand` 11.0.7 `lib/main.js` (`DOTENV_SUBSTITUTION_REGEX`,
@@ -18,13 +17,13 @@
 //!   spelling survives: a CR together with literal `\n`/`\r` text (or with a
 //!   `#`/U+2028 next to a bare `"` or a trailing backslash), or a mix of all
 //!   three quote characters with `#`, line breaks, outer blanks or a
-//!   trailing backslash that fits no quoting form (see [`node_form`]).
+//!   trailing backslash that fits no quoting form (see [`node::node_form`]).
 //! * expand: written for every reader in use at once (dotenv 16/17 with
 //!   dotenv-expand 11, 12 and 13, Vite 5 and Vite 8), so it refuses what any
 //!   of them cannot carry: a `$NAME`/`${NAME` after a backslash (11 and 12+
-//!   unescape it differently, see [`expand_escape`]), a carriage return (Node's
+//!   unescape it differently, see [`expand::expand_escape`]), a carriage return (Node's
 //!   parser drops it in every quoting), and quote mixes that have no spelling
-//!   both dotenv and Node's parser read the same (see [`expand_form`]).
+//!   both dotenv and Node's parser read the same (see [`expand::expand_form`]).
 //! * python: any `${...}` that python-dotenv's `_posix_variable` matches,
 //!   since it is interpolated after unescaping, in every quoting; CR, quotes
 //!   and backslashes are all escapable inside double quotes.
