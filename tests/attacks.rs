@@ -34,6 +34,20 @@ fn new_value_refused(w: &World, who: &Person, args: &[&str], code: i32, says: &s
     assert_eq!(w.vault_text(), before, "{args:?} changed the vault");
 }
 
+/// Nothing new is encrypted to the file: `adder` cannot add a secret, `rotator` cannot rotate
+/// the AppSecret.
+fn no_new_values(w: &World, adder: &Person, rotator: &Person, code: i32, says: &str) {
+    let add = ["add-secret", "shop", "API_TOKEN", "--stdin"];
+    new_value_refused(w, adder, &add, code, says);
+    new_value_refused(
+        w,
+        rotator,
+        &["rotate-secret", "shop", "--stdin"],
+        code,
+        says,
+    );
+}
+
 /// mallory's own vault, in another folder: the same app, alice and bob added from their
 /// public lines, and mallory its owner.
 fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
@@ -75,14 +89,7 @@ fn a_substituted_vault_is_refused_before_anything_is_encrypted_to_it() {
     let fake = lookalike_vault(&w, &alice, &bob);
     std::fs::write(w.vault_path(), &fake).unwrap();
     let says = "this is not the vault you trusted here";
-    new_value_refused(
-        &w,
-        &alice,
-        &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        5,
-        says,
-    );
-    new_value_refused(&w, &bob, &["rotate-secret", "shop", "--stdin"], 5, says);
+    no_new_values(&w, &alice, &bob, exit::CORRUPT, says);
     refused(&w, &bob, &["app", "list"], says);
 }
 
@@ -95,14 +102,7 @@ fn an_unsigned_vault_with_a_new_id_is_refused_and_never_signed_by_a_write() {
     fake["format"] = 1.into();
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&fake).unwrap()).unwrap();
     let says = "roster is not signed, but the vault this clone trusts at this location";
-    new_value_refused(
-        &w,
-        &alice,
-        &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        5,
-        says,
-    );
-    new_value_refused(&w, &bob, &["rotate-secret", "shop", "--stdin"], 5, says);
+    no_new_values(&w, &alice, &bob, exit::CORRUPT, says);
     refused(
         &w,
         &alice,
@@ -138,7 +138,7 @@ fn a_clone_without_memory_trusts_only_the_owners_ci_names() {
     );
     assert_eq!(out.stdout, APPSECRET.as_bytes());
     let out = get("0000 0000 0000 0000 0000");
-    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(out.status.code(), Some(exit::CORRUPT));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("is not among the owners MPVAULT_TRUSTED_OWNERS names"));
     assert!(out.stdout.is_empty());
@@ -171,19 +171,12 @@ fn a_rollback_to_before_a_removal_never_encrypts_to_the_removed_member() {
     // bob pushes the file from before his removal.
     std::fs::write(w.vault_path(), &before_removal).unwrap();
     let says = "this write would encrypt to 'bob', whom this clone saw removed";
-    new_value_refused(&w, &alice, &["rotate-secret", "shop", "--stdin"], 4, says);
-    new_value_refused(
-        &w,
-        &alice,
-        &["add-secret", "shop", "API_TOKEN", "--stdin"],
-        4,
-        says,
-    );
+    no_new_values(&w, &alice, &alice, exit::DENIED, says);
     refused_as(
         &w,
         &alice,
         &["role", "grant", "bob", "shop", "admin"],
-        4,
+        exit::DENIED,
         says,
     );
     // Reading an older copy is normal in git (another branch, an old tag): it warns.
@@ -218,7 +211,7 @@ fn a_rollback_to_an_era_when_the_attacker_was_owner_does_not_re_pin_them() {
         &w,
         &bob,
         &["rotate-secret", "shop", "--stdin"],
-        4,
+        exit::DENIED,
         "whom this clone saw removed",
     );
     let trust: Value = serde_json::from_str(&w.ok(&bob, &["trust", "--json"])).unwrap();
@@ -258,7 +251,7 @@ fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
         &w,
         &carol,
         &["add-secret", "shop", "--access", "team", "--stdin"],
-        2,
+        exit::USAGE,
         "never stored below the developer level",
     );
 
@@ -282,7 +275,7 @@ fn a_secret_deleted_and_re_added_at_a_lower_level_is_never_rotated_there() {
             "team",
             "--stdin",
         ],
-        4,
+        exit::DENIED,
         "must be stored at the developer level or above, as its owners signed",
     );
 }
@@ -315,7 +308,7 @@ fn a_lowered_custom_secret_without_a_floor_is_not_rotated_by_a_clone_that_saw_it
         &w,
         &bob,
         &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
-        4,
+        exit::DENIED,
         "was at the developer level when this clone last saw it",
     );
 }
@@ -342,7 +335,7 @@ fn a_relabelled_level_is_refused() {
         &w,
         &bob,
         &["rotate-secret", "shop", "API_TOKEN", "--stdin"],
-        5,
+        exit::CORRUPT,
         "does not carry a valid signature of 'bob'",
     );
     w.fails(&carol, &["get", "shop", "API_TOKEN"]);
@@ -392,10 +385,10 @@ fn an_erased_departure_is_refused_and_the_same_value_does_not_clear_it() {
     );
     std::fs::write(w.vault_path(), signed).unwrap();
     let (code, err) = run_stdin(&w, &alice, &["rotate-secret", "shop", "--stdin"], APPSECRET);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(err.contains("that is the value already stored"), "{err}");
     let out = w.cmd(&alice).args(["status", "--json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(7), "something is due");
+    assert_eq!(out.status.code(), Some(exit::DUE), "something is due");
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         status["apps"][0]["rotations_due"][0]["name"],
@@ -453,29 +446,14 @@ fn a_config_entry_cannot_shadow_a_secret() {
 fn switching_branches_back_and_forth_keeps_working() {
     let w = World::new();
     let (alice, bob, _) = team(&w);
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .current_dir(w.project())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "mpvault.json"]);
-    git(&["commit", "-qm", "vault"]);
-    git(&["checkout", "-qb", "feature"]);
+    w.git_with_vault();
+    w.git(&["checkout", "-qb", "feature"]);
     let dave = w.person("dave");
     w.join(&alice, &dave, &["developer"]);
     w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"c".repeat(32));
-    git(&["commit", "-qam", "dave joins"]);
+    w.git(&["commit", "-qam", "dave joins"]);
     for branch in ["main", "feature", "main", "feature"] {
-        git(&["checkout", "-q", branch]);
+        w.git(&["checkout", "-q", branch]);
         for who in [&alice, &bob] {
             let out = w
                 .cmd(who)
@@ -490,7 +468,7 @@ fn switching_branches_back_and_forth_keeps_working() {
         }
     }
     // Work on the older branch that reaches nobody who left goes on as usual.
-    git(&["checkout", "-q", "main"]);
+    w.git(&["checkout", "-q", "main"]);
     w.ok(&alice, &["config", "set", "shop", "B=2"]);
 }
 

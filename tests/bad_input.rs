@@ -55,13 +55,13 @@ fn cases() -> Vec<Case> {
         case(
             "malformed AppID",
             &["app", "add", "blog", "--appid", "wx12345"],
-            2,
+            exit::USAGE,
             "is not a Mini Program AppID",
         ),
         case(
             "uppercase AppID",
             &["app", "add", "blog", "--appid", "WX0123456789ABCDEF"],
-            2,
+            exit::USAGE,
             "is not a Mini Program AppID",
         ),
         Case {
@@ -69,7 +69,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "malformed AppSecret",
                 &["rotate-secret", "shop", "--stdin"],
-                2,
+                exit::USAGE,
                 "is not an AppSecret",
             )
         },
@@ -78,62 +78,62 @@ fn cases() -> Vec<Case> {
             ..case(
                 "PEM key that is not PEM",
                 &["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"],
-                2,
+                exit::USAGE,
                 "is not a PEM key",
             )
         },
         case(
             "unknown app",
             &["get", "nope", "WECHAT_APPSECRET"],
-            3,
+            exit::NOT_FOUND,
             "there is no app named 'nope'",
         ),
         case(
             "unknown secret",
             &["get", "shop", "NOPE"],
-            3,
+            exit::NOT_FOUND,
             "has no secret named NOPE",
         ),
         case(
             "unknown member",
             &["role", "grant", "zed", "shop", "developer"],
-            3,
+            exit::NOT_FOUND,
             "there is no member named 'zed'",
         ),
         case(
             "unknown role",
             &["role", "grant", "bob", "shop", "boss"],
-            2,
+            exit::USAGE,
             "'boss' is not a console role",
         ),
         case(
             "unknown access level",
             &["add-secret", "shop", "X", "--access", "root", "--stdin"],
-            2,
+            exit::USAGE,
             "'root' is not an access level",
         ),
         case(
             "bad date",
             &["app", "set", "shop", "--verified-until", "31/03/2027"],
-            2,
+            exit::USAGE,
             "is not a date",
         ),
         case(
             "config key that is not an env name",
             &["config", "set", "shop", "1BAD=x"],
-            2,
+            exit::USAGE,
             "not a valid environment variable name",
         ),
         case(
             "secret passed as config",
             &["config", "set", "shop", "MY_SECRET=hunter2"],
-            2,
+            exit::USAGE,
             "looks like a secret",
         ),
         case(
             "secret with a bundle prefix",
             &["add-secret", "shop", "TARO_APP_SECRET", "--stdin"],
-            2,
+            exit::USAGE,
             "shipped Mini Program package",
         ),
         Case {
@@ -141,7 +141,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "empty stdin",
                 &["add-secret", "shop", "OTHER", "--stdin"],
-                2,
+                exit::USAGE,
                 "no value was given",
             )
         },
@@ -150,32 +150,32 @@ fn cases() -> Vec<Case> {
             ..case(
                 "non-UTF-8 stdin",
                 &["add-secret", "shop", "OTHER", "--stdin"],
-                2,
+                exit::USAGE,
                 "is not UTF-8",
             )
         },
         case(
             "no terminal and no --stdin",
             &["add-secret", "shop", "OTHER"],
-            2,
+            exit::USAGE,
             "pass --stdin",
         ),
         case(
             "secret that already exists",
             &["add-secret", "shop", "--stdin"],
-            6,
+            exit::EXISTS,
             "already has a secret named WECHAT_APPSECRET",
         ),
         case(
             "rotating a secret that does not exist",
             &["rotate-secret", "shop", "NOPE", "--stdin"],
-            3,
+            exit::NOT_FOUND,
             "has no secret named NOPE",
         ),
         case(
             "app that already exists",
             &["app", "add", "shop", "--appid", "wx00000000000000ff"],
-            6,
+            exit::EXISTS,
             "already exists",
         ),
         case(
@@ -187,43 +187,43 @@ fn cases() -> Vec<Case> {
                 "--key",
                 "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
             ],
-            2,
+            exit::USAGE,
             "that is a private key",
         ),
         case(
             "garbage member key",
             &["member", "add", "eve", "--key", "hello"],
-            2,
+            exit::USAGE,
             "is not an age public key",
         ),
         case(
             "removing the only owner",
             &["member", "remove", "alice"],
-            2,
+            exit::USAGE,
             "only owner",
         ),
         case(
             "history that does not exist",
             &["get", "shop", "WECHAT_APPSECRET", "--previous", "3"],
-            3,
+            exit::NOT_FOUND,
             "earlier version",
         ),
         case(
             "existing output file",
             &["export", "shop", "-o", "mpvault.json"],
-            6,
+            exit::EXISTS,
             "already exists",
         ),
         case(
             "value the python dialect cannot carry",
             &["export", "shop", "--dialect", "python"],
-            2,
+            exit::USAGE,
             "GREETING cannot be written losslessly for the python dialect",
         ),
         case(
             "unknown --only key",
             &["export", "shop", "--only", "NOPE"],
-            3,
+            exit::NOT_FOUND,
             "nothing exported as NOPE",
         ),
         Case {
@@ -231,7 +231,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "wrong identity",
                 &["get", "shop", "WECHAT_APPSECRET"],
-                4,
+                exit::DENIED,
                 "is not a member of this vault",
             )
         },
@@ -240,7 +240,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "missing identity",
                 &["get", "shop", "WECHAT_APPSECRET"],
-                3,
+                exit::NOT_FOUND,
                 "no identity found",
             )
         },
@@ -249,7 +249,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "outsider writes",
                 &["config", "set", "shop", "A=1"],
-                4,
+                exit::DENIED,
                 "is not a member of this vault",
             )
         },
@@ -258,20 +258,25 @@ fn cases() -> Vec<Case> {
             ..case(
                 "truncated vault",
                 &["get", "shop", "WECHAT_APPSECRET"],
-                5,
+                exit::CORRUPT,
                 "the vault file is truncated",
             )
         },
         Case {
             damage: Some(|_| "this is not json".to_string()),
-            ..case("non-JSON vault", &["app", "list"], 5, "is not valid JSON")
+            ..case(
+                "non-JSON vault",
+                &["app", "list"],
+                exit::CORRUPT,
+                "is not valid JSON",
+            )
         },
         Case {
             damage: Some(|t| t.replacen("\"format\": 3", "\"format\": 4", 1)),
             ..case(
                 "newer-format vault",
                 &["config", "set", "shop", "A=1"],
-                5,
+                exit::CORRUPT,
                 "uses format 4, newer than",
             )
         },
@@ -280,26 +285,26 @@ fn cases() -> Vec<Case> {
             ..case(
                 "JSON that is not a vault",
                 &["app", "list"],
-                5,
+                exit::CORRUPT,
                 "not an mpvault vault",
             )
         },
         case(
             "import of a missing file",
             &["import", "shop", "nope.env"],
-            3,
+            exit::NOT_FOUND,
             "nope.env does not exist",
         ),
         case(
             "malformed mode name",
             &["config", "set", "shop", "A=1", "--mode", "Prod"],
-            2,
+            exit::USAGE,
             "'Prod' is not a valid mode name",
         ),
         case(
             "unset in a mode the app does not have",
             &["config", "unset", "shop", "GREETING", "--mode", "dev"],
-            3,
+            exit::NOT_FOUND,
             "app 'shop' has no config for mode 'dev'",
         ),
         case(
@@ -312,7 +317,7 @@ fn cases() -> Vec<Case> {
                 "age1mpvtest1mnetrc7yh7zal96vrppqrzdrcx827nwtyqaqhz5qyjl8ay4fy4zqdym4ct",
                 "--owner",
             ],
-            2,
+            exit::USAGE,
             "an owner signs the roster, which a hardware key (age plugin) cannot do",
         ),
         Case {
@@ -326,7 +331,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "malformed mode name in the file",
                 &["app", "list"],
-                5,
+                exit::CORRUPT,
                 "malformed mode name",
             )
         },
@@ -335,7 +340,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "malformed AppID in the file",
                 &["app", "list"],
-                5,
+                exit::CORRUPT,
                 "malformed AppID",
             )
         },
@@ -343,7 +348,7 @@ fn cases() -> Vec<Case> {
         case(
             "identity over an existing one",
             &["identity", "new"],
-            6,
+            exit::EXISTS,
             "already",
         ),
         Case {
@@ -351,111 +356,116 @@ fn cases() -> Vec<Case> {
             ..case(
                 "identity show without one",
                 &["identity", "show"],
-                3,
+                exit::NOT_FOUND,
                 "no identity found",
             )
         },
-        case("init where a vault exists", &["init"], 6, "already exists"),
+        case(
+            "init where a vault exists",
+            &["init"],
+            exit::EXISTS,
+            "already exists",
+        ),
         case(
             "init with a bad handle",
             &["init", "--owner", "Bad Handle"],
-            2,
+            exit::USAGE,
             "is not a valid member name",
         ),
         case(
             "app add with a bad name",
             &["app", "add", "Bad Name", "--appid", "wx00000000000000aa"],
-            2,
+            exit::USAGE,
             "is not a valid app name",
         ),
         case(
             "app add with an AppID already used",
             &["app", "add", "blog", "--appid", APPID],
-            6,
+            exit::EXISTS,
             "is already in the vault",
         ),
         case(
             "app show of an unknown app",
             &["app", "show", "nope"],
-            3,
+            exit::NOT_FOUND,
             "there is no app named 'nope'",
         ),
         case(
             "app remove of an unknown app",
             &["app", "remove", "nope"],
-            3,
+            exit::NOT_FOUND,
             "there is no app named 'nope'",
         ),
         case(
             "app set with nothing to set",
             &["app", "set", "shop"],
-            2,
+            exit::USAGE,
             "nothing to set",
         ),
         case(
             "app set with a control character",
             &["app", "set", "shop", "--icp", "a\u{1b}[2Jb"],
-            2,
+            exit::USAGE,
             "must be one line",
         ),
         case(
             "app contact with a bad email",
             &["app", "contact", "shop", "--email", "nope"],
-            2,
+            exit::USAGE,
             "email is not valid",
         ),
         case(
             "config unset of a missing key",
             &["config", "unset", "shop", "NOPE"],
-            3,
+            exit::NOT_FOUND,
             "has no config value NOPE",
         ),
         case(
             "config set PATH",
             &["config", "set", "shop", "PATH=/tmp/evil"],
-            2,
+            exit::USAGE,
             "PATH cannot be stored in a vault, because",
         ),
         case(
             "config set LD_PRELOAD",
             &["config", "set", "shop", "LD_PRELOAD=/tmp/x.so"],
-            2,
+            exit::USAGE,
             "dynamic loader",
         ),
         case(
             "config set BASH_ENV",
             &["config", "set", "shop", "BASH_ENV=/tmp/evil.sh"],
-            2,
+            exit::USAGE,
             "shells run or obey it",
         ),
         case(
             "config set NODE_OPTIONS",
             &["config", "set", "shop", "NODE_OPTIONS=--require=/tmp/x"],
-            2,
+            exit::USAGE,
             "an interpreter loads",
         ),
         case(
             "config set GIT_SSH_COMMAND",
             &["config", "set", "shop", "GIT_SSH_COMMAND=sh"],
-            2,
+            exit::USAGE,
             "git runs programs",
         ),
         case(
             "config set MPVAULT_IDENTITY",
             &["config", "set", "shop", "MPVAULT_IDENTITY=x"],
-            2,
+            exit::USAGE,
             "mpvault reads it",
         ),
         case(
             "config set with a bare secret",
             &["config", "set", "shop", APPSECRET],
-            2,
+            exit::USAGE,
             "not repeated here",
         ),
         case(
             "add-secret with the value as its name",
             &["add-secret", "shop", APPSECRET],
-            2,
+            exit::USAGE,
             "looks like a secret value",
         ),
         case(
@@ -465,37 +475,37 @@ fn cases() -> Vec<Case> {
                 "shop",
                 "WECHAT_APPSECRET=0123456789abcdef0123456789abcdef",
             ],
-            2,
+            exit::USAGE,
             "looks like a secret value",
         ),
         case(
             "add-secret with the value after the name",
             &["add-secret", "shop", "WECHAT_APPSECRET", APPSECRET],
-            2,
+            exit::USAGE,
             "not repeated here in case one is a secret",
         ),
         case(
             "add-secret named BASH_ENV",
             &["add-secret", "shop", "BASH_ENV", "--stdin"],
-            2,
+            exit::USAGE,
             "cannot be stored in a vault",
         ),
         case(
             "rotate-secret with the value as its name",
             &["rotate-secret", "shop", APPSECRET],
-            2,
+            exit::USAGE,
             "looks like a secret value",
         ),
         case(
             "rotate-secret with an unknown flag",
             &["rotate-secret", "shop", "--value", APPSECRET],
-            2,
+            exit::USAGE,
             "secrets come from the hidden prompt or --stdin",
         ),
         case(
             "rotate-secret --generate for the AppSecret",
             &["rotate-secret", "shop", "--generate"],
-            2,
+            exit::USAGE,
             "only WeChat issues",
         ),
         Case {
@@ -503,7 +513,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "an AppSecret one digit off",
                 &["rotate-secret", "shop", "--stdin"],
-                2,
+                exit::USAGE,
                 "is not an AppSecret",
             )
         },
@@ -512,80 +522,80 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a value larger than a vault keeps",
                 &["add-secret", "shop", "BIG", "--stdin"],
-                2,
+                exit::USAGE,
                 "more than the 128 KiB a vault keeps",
             )
         },
         case(
             "get with the value as its name",
             &["get", "shop", PAY_KEY],
-            2,
+            exit::USAGE,
             "looks like a secret value",
         ),
         case(
             "history of an unknown secret",
             &["history", "shop", "NOPE"],
-            3,
+            exit::NOT_FOUND,
             "has no secret named NOPE",
         ),
         case(
             "remove-secret of an unknown secret",
             &["remove-secret", "shop", "NOPE"],
-            3,
+            exit::NOT_FOUND,
             "has no secret named NOPE",
         ),
         case(
             "member add with a bad handle",
             &["member", "add", "Eve!", "--key", "age1x"],
-            2,
+            exit::USAGE,
             "is not a valid member name",
         ),
         case(
             "member remove of an unknown member",
             &["member", "remove", "zed"],
-            3,
+            exit::NOT_FOUND,
             "there is no member named 'zed'",
         ),
         case(
             "role revoke of a role not held",
             &["role", "revoke", "bob", "shop", "admin"],
-            3,
+            exit::NOT_FOUND,
             "does not hold the admin role",
         ),
         case(
             "role grant on an unknown app",
             &["role", "grant", "bob", "nope", "developer"],
-            3,
+            exit::NOT_FOUND,
             "there is no app named 'nope'",
         ),
         case(
             "roster of an unknown app",
             &["roster", "nope"],
-            3,
+            exit::NOT_FOUND,
             "there is no app named 'nope'",
         ),
         case(
             "rekey of an unknown app",
             &["rekey", "nope"],
-            3,
+            exit::NOT_FOUND,
             "there is no app named 'nope'",
         ),
         case(
             "run of a missing command",
             &["run", "shop", "--", "no-such-command-mpvault"],
-            3,
+            exit::NOT_FOUND,
             "was not found",
         ),
         case(
             "github export without GITHUB_ENV",
             &["export", "shop", "--format", "github"],
-            2,
+            exit::USAGE,
             "GITHUB_ENV is not set",
         ),
         case(
             "upload key that is not there",
             &["export", "shop", "--upload-key-file"],
-            3,
+            exit::NOT_FOUND,
             "has no upload key",
         ),
         Case {
@@ -603,7 +613,7 @@ fn cases() -> Vec<Case> {
                     "link.env",
                     "--force",
                 ],
-                2,
+                exit::USAGE,
                 "is a symbolic link",
             )
         },
@@ -622,7 +632,7 @@ fn cases() -> Vec<Case> {
                     "-o",
                     "gh.env",
                 ],
-                2,
+                exit::USAGE,
                 "is a symbolic link",
             )
         },
@@ -637,7 +647,7 @@ fn cases() -> Vec<Case> {
                     "--only",
                     "WECHAT_PAY_API_V3_KEY",
                 ],
-                4,
+                exit::DENIED,
                 "bob cannot read WECHAT_PAY_API_V3_KEY",
             )
         },
@@ -654,7 +664,7 @@ fn cases() -> Vec<Case> {
                     "--",
                     "true",
                 ],
-                4,
+                exit::DENIED,
                 "which is kept at the admin level",
             )
         },
@@ -663,7 +673,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a developer reads an admin secret",
                 &["get", "shop", "WECHAT_PAY_API_V3_KEY"],
-                4,
+                exit::DENIED,
                 "cannot read admin-level values",
             )
         },
@@ -672,7 +682,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a developer removes an admin secret",
                 &["remove-secret", "shop", "WECHAT_PAY_API_V3_KEY"],
-                4,
+                exit::DENIED,
                 "cannot remove admin-level secrets",
             )
         },
@@ -681,7 +691,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a developer rekeys",
                 &["rekey"],
-                4,
+                exit::DENIED,
                 "only a vault owner can rekey",
             )
         },
@@ -690,7 +700,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a developer grants roles",
                 &["role", "grant", "bob", "shop", "admin"],
-                4,
+                exit::DENIED,
                 "only a vault owner can change roles",
             )
         },
@@ -699,7 +709,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a developer removes an app",
                 &["app", "remove", "shop"],
-                4,
+                exit::DENIED,
                 "only a vault owner can remove apps",
             )
         },
@@ -709,7 +719,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "an outsider rotates",
                 &["rotate-secret", "shop", "--stdin"],
-                4,
+                exit::DENIED,
                 "is not a member of this vault",
             )
         },
@@ -718,13 +728,18 @@ fn cases() -> Vec<Case> {
             ..case(
                 "trust --repin of a broken signature",
                 &["trust", "--repin"],
-                5,
+                exit::CORRUPT,
                 "does not verify",
             )
         },
         Case {
             damage: Some(|t| format!("{t}{}", " ".repeat(limits::MAX_FILE_BYTES))),
-            ..case("a vault over the size limit", &["status"], 5, "larger than")
+            ..case(
+                "a vault over the size limit",
+                &["status"],
+                exit::CORRUPT,
+                "larger than",
+            )
         },
         Case {
             damage: Some(|t| {
@@ -737,7 +752,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a vault nested too deep",
                 &["app", "list"],
-                5,
+                exit::CORRUPT,
                 "nested deeper than",
             )
         },
@@ -746,7 +761,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a wrapped key inflated with recipients",
                 &["get", "shop", "WECHAT_APPSECRET"],
-                5,
+                exit::CORRUPT,
                 "recipients",
             )
         },
@@ -763,7 +778,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a history longer than kept",
                 &["history", "shop"],
-                5,
+                exit::CORRUPT,
                 "malformed history",
             )
         },
@@ -778,7 +793,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a control character in a secret name",
                 &["app", "show", "shop"],
-                5,
+                exit::CORRUPT,
                 "malformed secret name",
             )
         },
@@ -792,7 +807,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a set_by that is not a handle",
                 &["history", "shop"],
-                5,
+                exit::CORRUPT,
                 "set_by",
             )
         },
@@ -806,7 +821,7 @@ fn cases() -> Vec<Case> {
             ..case(
                 "a name that is both config and a secret",
                 &["export", "shop"],
-                5,
+                exit::CORRUPT,
                 "is both a config value and a secret",
             )
         },
@@ -938,6 +953,9 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
 fn usage_errors_exit_with_code_2() {
     let w = World::new();
     let p = w.stranger("p");
-    w.cmd(&p).args(["app", "frobnicate"]).assert().code(2);
-    w.cmd(&p).args(["run", "shop"]).assert().code(2);
+    w.cmd(&p)
+        .args(["app", "frobnicate"])
+        .assert()
+        .code(exit::USAGE);
+    w.cmd(&p).args(["run", "shop"]).assert().code(exit::USAGE);
 }

@@ -40,24 +40,12 @@ fn run_script(w: &World, person: &Person, script: &str) {
 }
 
 fn vite(pkg: &str, dir: &Path, mode: &str) -> serde_json::Value {
-    let out = Command::new("node")
-        .arg("read_vite.mjs")
-        .args([pkg, dir.to_str().unwrap(), mode])
-        .current_dir(repo().join("tests/interop"))
-        .output()
-        .unwrap_or_else(|e| panic!("node is needed for this test: {e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["env"].clone()
+    interop::node(&["read_vite.mjs", pkg, dir.to_str().unwrap(), mode])["env"].clone()
 }
 
 #[test]
 fn the_uniapp_example_builds_each_mode_with_its_own_config() {
-    if std::env::var("MPVAULT_SKIP_INTEROP").as_deref() == Ok("1") {
-        println!("MPVAULT_SKIP_INTEROP=1: skipped the uni-app example test");
+    if interop::skipped("uni-app example") {
         return;
     }
     let w = World::new();

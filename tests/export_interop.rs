@@ -14,53 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mpvault::export::{render, Dialect, Entry, ExportError, Format};
 
-const INSTALL: &str = "run `tests/interop/install.sh` (npm ci in tests/interop and pip install python-dotenv), or set MPVAULT_SKIP_INTEROP=1 to skip";
+mod common;
 
-// ------------------------------------------------------------ helpers ---
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
-}
-
-/// Returns false (after printing why) when interop tests are skipped; panics
-/// when a reader is missing and skipping was not asked for.
-fn readers_ready(what: &str) -> bool {
-    if std::env::var("MPVAULT_SKIP_INTEROP").as_deref() == Ok("1") {
-        println!("MPVAULT_SKIP_INTEROP=1: skipped the {what} interop test");
-        return false;
-    }
-    let nm = interop_dir().join("node_modules");
-    for pkg in [
-        "dotenv",
-        "dotenv-17",
-        "dotenv-expand",
-        "dotenv-expand-12",
-        "dotenv-expand-13",
-        "vite",
-        "vite-8",
-    ] {
-        assert!(
-            nm.join(pkg).join("package.json").is_file(),
-            "reader missing: {}/{pkg}; {INSTALL}",
-            nm.display()
-        );
-    }
-    let py = Command::new("python3")
-        .args(["-c", "import dotenv"])
-        .output();
-    assert!(
-        matches!(&py, Ok(o) if o.status.success()),
-        "reader missing: python3 with python-dotenv; {INSTALL}"
-    );
-    for sh in ["sh", "dash", "bash", "node"] {
-        assert!(
-            Command::new(sh).arg("--version").output().is_ok()
-                || Command::new(sh).args(["-c", "true"]).output().is_ok(),
-            "{sh} is not installed; {INSTALL}"
-        );
-    }
-    true
-}
+use common::interop::{node, python, readers_ready, run};
 
 fn scratch_dir() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -71,37 +27,6 @@ fn scratch_dir() -> PathBuf {
     ));
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {INSTALL}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn run_json(cmd: &mut Command) -> serde_json::Value {
-    let out = run(cmd);
-    serde_json::from_slice(&out).unwrap_or_else(|e| {
-        panic!(
-            "{cmd:?} printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&out)
-        )
-    })
-}
-
-fn node(args: &[&str]) -> serde_json::Value {
-    run_json(Command::new("node").current_dir(interop_dir()).args(args))
-}
-
-fn python(args: &[&str]) -> serde_json::Value {
-    let script = interop_dir().join("read_python.py");
-    run_json(Command::new("python3").arg(script).args(args))
 }
 
 /// Small deterministic PRNG (xorshift64*).

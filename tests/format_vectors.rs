@@ -128,7 +128,7 @@ fn takes_new_writes(format: u32) {
     if format < 3 {
         let before = w.vault_text();
         let out = as_member(&w, "alice", &set);
-        assert_eq!(out.status.code(), Some(4));
+        assert_eq!(out.status.code(), Some(exit::DENIED));
         assert!(String::from_utf8_lossy(&out.stderr).contains("mpvault sign"));
         assert_eq!(w.vault_text(), before);
         let out = as_member(&w, "alice", &["sign", "--yes"]);
@@ -194,24 +194,14 @@ fn a_ciphertext_moved_to_another_field_is_refused() {
 /// docs/FORMAT.md is precise enough to recover values with age and a short script.
 #[test]
 fn the_documented_recovery_script_reads_the_vectors() {
-    if std::env::var_os("MPVAULT_SKIP_INTEROP").is_some() {
-        println!("skipped: MPVAULT_SKIP_INTEROP is set");
+    if interop::skipped("recovery script") {
         return;
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
     for format in FORMATS {
-        let out = std::process::Command::new("python3")
-            .arg(&script)
-            .arg(vectors_of(format).join("mpvault.json"))
-            .arg(vectors().join("bob.key"))
-            .output()
-            .expect("python3 runs");
-        assert!(
-            out.status.success(),
-            "docs/recover.py failed (run tests/interop/install.sh first): {}",
-            String::from_utf8_lossy(&out.stderr)
+        let values = interop::recover(
+            &vectors_of(format).join("mpvault.json"),
+            &vectors().join("bob.key"),
         );
-        let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             values["shop"]["secrets/WECHAT_APPSECRET"],
             "fedcba9876543210fedcba9876543210"
@@ -239,12 +229,12 @@ fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     let w = World::new();
     copy_vault(&w, 1);
     let out = as_member(&w, "bob", &["config", "set", "shop", "X=1"]);
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(exit::DENIED));
     assert!(String::from_utf8_lossy(&out.stderr).contains("adopt it with `mpvault sign`"));
     let out = as_member(&w, "bob", &["sign", "--yes"]);
-    assert_eq!(out.status.code(), Some(4), "only owners sign");
+    assert_eq!(out.status.code(), Some(exit::DENIED), "only owners sign");
     let out = as_member(&w, "alice", &["sign"]);
-    assert_eq!(out.status.code(), Some(2), "asks before signing");
+    assert_eq!(out.status.code(), Some(exit::USAGE), "asks before signing");
 
     let out = as_member(&w, "alice", &["sign", "--yes"]);
     assert!(
@@ -282,7 +272,7 @@ fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     );
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(exit::USAGE),
         "empty stdin, but past the trust check: {}",
         String::from_utf8_lossy(&out.stderr)
     );

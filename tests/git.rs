@@ -184,15 +184,12 @@ impl Team {
     fn join(&self, name: &str, setup: bool) -> Clone<'_> {
         let c = self.clone_of(name);
         let parent = c.dir.parent().unwrap().to_path_buf();
-        let out = git_cmd(&self.w, c.who, &parent)
-            .args(["clone", "-q", self.origin.to_str().unwrap()])
-            .arg(&c.dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            git_cmd(&self.w, c.who, &parent)
+                .args(["clone", "-q", self.origin.to_str().unwrap()])
+                .arg(&c.dir)
+                .output()
+                .unwrap(),
         );
         if setup {
             c.mp(&["git", "setup"]);
@@ -426,7 +423,7 @@ fn a_non_owners_merge_of_roster_changes_waits_for_sign() {
     no_markers(&bob);
     assert!(bob.json().get("signature").is_none());
     let (code, err) = bob.mp_fails(&["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(
         err.contains("waits for an owner to review and sign it"),
         "{err}"
@@ -613,7 +610,7 @@ fn without_the_driver_status_names_what_a_line_merge_broke() {
     alice.git(&["push", "-q"]);
     let bob = t.join("bob", false);
     let (code, err) = bob.mp_fails(&["git", "setup", "--check"]);
-    assert_eq!(code, 1, "{err}");
+    assert_eq!(code, exit::FAILURE, "{err}");
     let reminder = String::from_utf8_lossy(&bob.run(&["app", "list"], None).stderr).to_string();
     assert!(reminder.contains("run `mpvault git setup`"), "{reminder}");
     alice.mp(&["rekey", "mall"]);
@@ -632,7 +629,7 @@ fn without_the_driver_status_names_what_a_line_merge_broke() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert_eq!(out.status.code(), Some(8), "broken: {text}{err}");
+    assert_eq!(out.status.code(), Some(exit::BROKEN), "broken: {text}{err}");
     assert!(
         text.contains("broken  mall: the value at secrets/API_TOKEN of 'mall'"),
         "{text}"
@@ -657,7 +654,7 @@ fn without_the_driver_a_conflicted_vault_gets_advice_that_works_during_the_merge
     assert!(!out.status.success());
     assert!(bob.vault().contains("<<<<<<<"));
     let (code, err) = bob.mp_fails(&["status"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(err.contains("`git merge --abort`"), "{err}");
     assert!(
         err.contains("`git checkout --theirs mpvault.json` and redo your change"),
@@ -693,7 +690,7 @@ fn audit_verifies_every_commit_and_flags_a_hand_edited_one() {
     bob.git(&["push", "-q"]);
     alice.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
     let out = alice.run(&["audit"], None);
-    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(out.status.code(), Some(exit::CORRUPT));
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(
         report.contains(&format!(

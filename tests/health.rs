@@ -80,10 +80,10 @@ fn a_healthy_vault_exits_0() {
     let w = World::new();
     let alice = healthy(&w);
     let (code, out) = status(&w, &alice, &[]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, exit::SUCCESS, "{out}");
     assert!(out.starts_with("All 1 app(s) are healthy."), "{out}");
     let (code, report) = json_status(&w, &alice);
-    assert_eq!(code, 0);
+    assert_eq!(code, exit::SUCCESS);
     assert_eq!(report["state"], "ok");
     assert_eq!(report["apps"][0]["verification"]["value"]["days_left"], 364);
 }
@@ -97,7 +97,7 @@ fn verification_twenty_days_out_is_due_and_exits_7() {
         &["app", "set", "shop", "--verified-until", "2030-01-21"],
     );
     let (code, out) = status(&w, &alice, &[]);
-    assert_eq!(code, 7, "{out}");
+    assert_eq!(code, exit::DUE, "{out}");
     assert!(out.contains("expires on 2030-01-21, in 20 days"), "{out}");
     assert!(
         out.contains("20d left") || out.contains("20 days left"),
@@ -117,7 +117,7 @@ fn a_past_verification_is_broken_and_exits_8() {
         &["app", "set", "shop", "--verified-until", "2029-12-23"],
     );
     let (code, report) = json_status(&w, &alice);
-    assert_eq!(code, 8);
+    assert_eq!(code, exit::BROKEN);
     assert_eq!(report["apps"][0]["state"], "broken");
     assert_eq!(
         problems(&report),
@@ -140,7 +140,7 @@ fn a_missing_icp_number_is_due_unless_the_policy_says_otherwise() {
         &["app", "contact", "shop", "--phone", "+86 138 0013 8000"],
     );
     let (code, report) = json_status(&w, &alice);
-    assert_eq!(code, 7);
+    assert_eq!(code, exit::DUE);
     assert_eq!(
         problems(&report),
         ["due: no ICP filing (备案) number is recorded"]
@@ -159,7 +159,7 @@ fn a_missing_verification_date_and_contact_are_due() {
         &["app", "set", "shop", "--icp", "京ICP备00000000号"],
     );
     let (code, report) = json_status(&w, &alice);
-    assert_eq!(code, 7);
+    assert_eq!(code, exit::DUE);
     let found = problems(&report);
     assert!(
         found.contains(&"due: no verification (认证) expiry is recorded".to_string()),
@@ -189,7 +189,7 @@ fn an_appsecret_past_its_maximum_age_is_due() {
         .args(["status", "--as-of", &later, "--json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(out.status.code(), Some(exit::DUE));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let found = problems(&report);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -237,7 +237,7 @@ fn a_departure_makes_a_rotation_due_until_it_is_rotated() {
         .args(["status", "--as-of", &now, "--json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(out.status.code(), Some(exit::DUE));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let found = problems(&report);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -257,7 +257,7 @@ fn a_departure_makes_a_rotation_due_until_it_is_rotated() {
         .args(["status", "--as-of", &now])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(exit::SUCCESS));
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn a_member_without_a_key_is_named() {
     let out = w.cmd(&nobody).args(["status", "--json"]).output().unwrap();
     assert_eq!(
         out.status.code(),
-        Some(7),
+        Some(exit::DUE),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -310,7 +310,7 @@ fn the_table_fits_80_columns_and_never_splits_an_appid() {
         w.ok(&alice, &["app", "add", name, "--appid", appid]);
     }
     let (code, out) = status(&w, &alice, &[]);
-    assert_eq!(code, 7);
+    assert_eq!(code, exit::DUE);
     for line in out.lines() {
         assert!(line.width() <= 80, "{} columns: {line}", line.width());
     }
@@ -366,17 +366,17 @@ fn status_of_one_app_and_of_an_unknown_one() {
     let w = World::new();
     let alice = healthy(&w);
     let (code, out) = status(&w, &alice, &["shop"]);
-    assert_eq!(code, 0);
+    assert_eq!(code, exit::SUCCESS);
     assert!(
         out.contains("ICP filing    沪ICP备2020000000号-1X"),
         "{out}"
     );
     assert!(out.contains("Owners        alice"), "{out}");
     let (code, err) = w.fails(&alice, &["status", "shp"]);
-    assert_eq!(code, 3);
+    assert_eq!(code, exit::NOT_FOUND);
     assert!(err.contains("did you mean 'shop'?"), "{err}");
     let (code, err) = w.fails(&alice, &["status", "--as-of", "next week"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(err.contains("is not a date"), "{err}");
 }
 
@@ -390,7 +390,7 @@ fn only_owners_change_the_policy_and_a_forged_change_is_refused() {
         &bob,
         &["policy", "set", "--max-age", "WECHAT_APPSECRET=off"],
     );
-    assert_eq!(code, 4, "{err}");
+    assert_eq!(code, exit::DENIED, "{err}");
     assert!(
         err.contains("only a vault owner can change the health rules"),
         "{err}"
@@ -405,7 +405,7 @@ fn only_owners_change_the_policy_and_a_forged_change_is_refused() {
     )
     .unwrap();
     let (code, err) = w.fails(&bob, &["status"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(
         err.contains("the health rules changed but the change is not signed by an owner"),
         "{err}"
@@ -466,7 +466,7 @@ fn policy_shows_defaults_and_changes() {
     ] {
         let saved = w.vault_text();
         let (code, err) = w.fails(&alice, bad);
-        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert_eq!(code, exit::USAGE, "{bad:?}: {err}");
         assert!(err.contains(says), "{bad:?}: {err}");
         assert_eq!(w.vault_text(), saved);
     }
@@ -530,7 +530,7 @@ fn impossible_rules_in_the_file_are_refused_without_a_panic() {
         .unwrap();
         let nobody = w.stranger("nobody");
         let (code, err) = w.fails(&nobody, &["status"]);
-        assert_eq!(code, 5, "{err}");
+        assert_eq!(code, exit::CORRUPT, "{err}");
         assert!(err.contains(says), "{err}");
         assert!(!err.contains('\x1b'), "{err:?}");
     }
@@ -553,7 +553,7 @@ fn a_damaged_value_is_broken_and_named() {
     )
     .unwrap();
     let (code, report) = json_status(&w, &alice);
-    assert_eq!(code, 8);
+    assert_eq!(code, exit::BROKEN);
     assert_eq!(
         problems(&report),
         ["broken: the value at config/API_BASE of 'shop' does not carry a valid signature of 'alice', its stated writer"]

@@ -125,7 +125,7 @@ fn a_wrapped_key_inflated_to_800_recipients_is_refused_before_age_reads_it() {
         &["get", "shop", "WECHAT_APPSECRET"],
         Duration::from_secs(120),
     );
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(err.contains("recipients"), "{err}");
     one_sentence(&err);
     assert_eq!(w.vault_text(), before);
@@ -139,7 +139,7 @@ fn a_file_over_the_size_limit_is_refused() {
     text.push_str(&" ".repeat(mpvault::vault::limits::MAX_FILE_BYTES));
     std::fs::write(w.vault_path(), &text).unwrap();
     let (code, _, err) = bounded(&w, &alice, &["app", "list"], Duration::from_secs(60));
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(err.contains("larger than"), "{err}");
     one_sentence(&err);
 }
@@ -197,7 +197,7 @@ fn hostile_files_of_the_maximum_size_end_in_a_clear_error() {
                 &["get", "shop", "WECHAT_APPSECRET"],
                 Duration::from_secs(120),
             );
-            assert_eq!(code, 5, "{says}: {err}");
+            assert_eq!(code, exit::CORRUPT, "{says}: {err}");
             assert!(err.contains(says), "{says}: {err}");
             one_sentence(&err);
         }
@@ -217,7 +217,7 @@ fn a_write_past_the_bounds_is_refused_and_the_vault_stays_readable() {
     let mut args = vec!["config", "set", "shop"];
     args.extend(pairs.iter().map(String::as_str));
     let (code, err) = w.fails(&alice, &args);
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(
         err.contains("would leave a vault mpvault refuses to read"),
         "{err}"
@@ -236,7 +236,7 @@ fn deep_nesting_is_refused_with_a_clear_error() {
     let text = text.replacen("{", &format!("{{\n  \"deep\": {deep},"), 1);
     std::fs::write(w.vault_path(), text).unwrap();
     let (code, _, err) = bounded(&w, &alice, &["status"], Duration::from_secs(60));
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(err.contains("nested"), "{err}");
     one_sentence(&err);
 }
@@ -254,20 +254,16 @@ fn run_does_not_hand_mpvaults_own_variables_to_the_child() {
         bob.home.join("elsewhere.txt"),
     )
     .unwrap();
-    let out = w
-        .cmd(&bob)
-        .env("MPVAULT_IDENTITY", &key)
-        .env("MPVAULT_PASSPHRASE", "correct horse")
-        .env("MPVAULT_IDENTITY_FILE", bob.home.join("elsewhere.txt"))
-        .env("MPVAULT_VAULT", w.vault_path())
-        .env("MPVAULT_WECHAT_API", "http://127.0.0.1:9")
-        .args(["run", "shop", "--include-secrets", "--", "env"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        w.cmd(&bob)
+            .env("MPVAULT_IDENTITY", &key)
+            .env("MPVAULT_PASSPHRASE", "correct horse")
+            .env("MPVAULT_IDENTITY_FILE", bob.home.join("elsewhere.txt"))
+            .env("MPVAULT_VAULT", w.vault_path())
+            .env("MPVAULT_WECHAT_API", "http://127.0.0.1:9")
+            .args(["run", "shop", "--include-secrets", "--", "env"])
+            .output()
+            .unwrap(),
     );
     let env = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -306,14 +302,14 @@ fn config_set_refuses_names_that_take_over_how_programs_start() {
             &alice,
             &["config", "set", "shop", &format!("{name}=/tmp/x")],
         );
-        assert_eq!(code, 2, "{name}: {err}");
+        assert_eq!(code, exit::USAGE, "{name}: {err}");
         assert!(
             err.contains(name) && err.contains("because"),
             "{name}: {err}"
         );
         one_sentence(&err);
         let (code, err) = w.fails(&alice, &["add-secret", "shop", name, "--stdin"]);
-        assert_eq!(code, 2, "{name}: {err}");
+        assert_eq!(code, exit::USAGE, "{name}: {err}");
         one_sentence(&err);
     }
     assert_eq!(w.vault_text(), before);
@@ -380,7 +376,7 @@ fn export_never_writes_through_a_symlink_in_any_format() {
                 args.push("--force");
             }
             let (code, err) = w.fails(&bob, &args);
-            assert_eq!(code, 2, "{format}: {err}");
+            assert_eq!(code, exit::USAGE, "{format}: {err}");
             assert!(err.contains("symbolic link"), "{format}: {err}");
             one_sentence(&err);
             assert!(!err.contains(APPSECRET));
@@ -403,7 +399,7 @@ fn export_never_writes_through_a_symlink_in_any_format() {
             "dangling",
         ],
     );
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(!w.path("../created-through-link").exists());
 }
 
@@ -411,16 +407,7 @@ fn export_never_writes_through_a_symlink_in_any_format() {
 fn github_export_goes_through_the_git_guard_and_appends_privately() {
     let w = World::new();
     let (_alice, bob) = team(&w);
-    let git = |args: &[&str]| {
-        assert!(std::process::Command::new("git")
-            .args(args)
-            .current_dir(w.project())
-            .output()
-            .unwrap()
-            .status
-            .success())
-    };
-    git(&["init", "-q"]);
+    w.git(&["init", "-q"]);
     let (code, err) = w.fails(
         &bob,
         &[
@@ -433,7 +420,7 @@ fn github_export_goes_through_the_git_guard_and_appends_privately() {
             "env.txt",
         ],
     );
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     assert!(err.contains("not ignored by git"), "{err}");
     assert!(!w.path("env.txt").exists());
     std::fs::write(w.path(".gitignore"), "env.txt\n").unwrap();
@@ -531,7 +518,10 @@ fn arguments_meant_as_secrets_are_never_echoed() {
     for args in attempts {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, err) = w.fails(&alice, &args);
-        assert!(code == 2 || code == 3, "{args:?}: {code} {err}");
+        assert!(
+            code == exit::USAGE || code == exit::NOT_FOUND,
+            "{args:?}: {code} {err}"
+        );
         for needle in [value, b64, "MIIEvQIBADANBg"] {
             assert!(!err.contains(needle), "{args:?} echoed it: {err}");
         }
@@ -564,9 +554,9 @@ fn control_characters_from_the_file_never_reach_the_terminal_raw() {
         &["member", "list"],
     ] {
         let out = w.cmd(&bob).args(args).output().unwrap();
-        // `status` exits 7 when something is due (here the verification date and ICP).
+        // `status` exits DUE when something is due (here the verification date and ICP).
         assert!(
-            out.status.success() || (args[0] == "status" && out.status.code() == Some(7)),
+            out.status.success() || (args[0] == "status" && out.status.code() == Some(exit::DUE)),
             "{args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
@@ -637,7 +627,7 @@ fn names_from_the_file_are_validated_on_load() {
         edit_it(&mut v);
         std::fs::write(w.vault_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
         let (code, err) = w.fails(&bob, &["history", "shop"]);
-        assert_eq!(code, 5, "{what}: {err}");
+        assert_eq!(code, exit::CORRUPT, "{what}: {err}");
         assert!(err.contains(what), "{what}: {err}");
         assert!(
             !err.contains('\u{1b}') && !err.contains('\u{7}'),
@@ -721,7 +711,7 @@ fn a_developer_exports_what_they_may_read_and_is_told_the_rest() {
             args.extend(["--", "env"]);
         }
         let (code, err) = w.fails(&bob, &args);
-        assert_eq!(code, 4, "{cmd}: {err}");
+        assert_eq!(code, exit::DENIED, "{cmd}: {err}");
         assert!(err.contains("WECHAT_PAY_API_V3_KEY"), "{err}");
         one_sentence(&err);
     }

@@ -165,7 +165,7 @@ fn existing_names_need_update_which_rotates() {
     );
     let before = w.vault_text();
     let (code, err) = w.fails(&alice, &["import", "shop", &file]);
-    assert_eq!(code, 6, "{err}");
+    assert_eq!(code, exit::EXISTS, "{err}");
     assert!(err.contains("'shop' already has WECHAT_APPSECRET"), "{err}");
     assert!(err.contains("--update"), "{err}");
     assert!(!err.contains(new_secret));
@@ -199,79 +199,79 @@ fn what_import_refuses_leaves_the_vault_unchanged() {
         (
             "TARO_APP_ID=wxfedcba9876543210\n",
             &[],
-            2,
+            exit::USAGE,
             "TARO_APP_ID in .env is wxfedcba9876543210, but this app's AppID is wx0123456789abcdef",
         ),
         (
             "API_URL=${API_BASE}/v1\n",
             &[],
-            2,
+            exit::USAGE,
             "API_URL in .env cannot be imported: it refers to another variable",
         ),
         (
             "PASS='a\\\\$HOME'\n",
             &["--secrets", "PASS"],
-            2,
+            exit::USAGE,
             "PASS in .env cannot be imported: dotenv-expand 11 and dotenv-expand 12/13 read",
         ),
         (
             "NOTE=\"line\\rbreak\"\n",
             &[],
-            2,
+            exit::USAGE,
             ".env reads differently in dotenv and in Node's built-in env parser, which Vite 8 uses, from NOTE on",
         ),
         (
             "GREETING=\"say \\\"hi\\\"\"\n",
             &[],
-            2,
+            exit::USAGE,
             ".env reads differently in dotenv and in Node's built-in env parser, which Vite 8 uses, from GREETING on",
         ),
         (
             "A=1\rB=2\n",
             &[],
-            2,
+            exit::USAGE,
             ".env has a carriage return without a line feed",
         ),
         (
             "VITE_API_SECRET=s3cr3t-in-the-bundle\n",
             &[],
-            2,
+            exit::USAGE,
             "VITE_API_SECRET in .env looks like a secret (by its name), but its VITE_ prefix ships it",
         ),
         (
             "WECHAT_APPSECRET=not-hex-s3cr3t\n",
             &[],
-            2,
+            exit::USAGE,
             "the value for WECHAT_APPSECRET is not an AppSecret",
         ),
         (
             "DB_PASSWORD=\n",
             &[],
-            2,
+            exit::USAGE,
             "DB_PASSWORD in .env looks like a secret (by its name) but is empty",
         ),
         (
             "my.name=1\n",
             &[],
-            2,
+            exit::USAGE,
             "\"my.name\" is not a valid environment variable name",
         ),
         (
             "MERCHANT_NAME=s3cr3t-value\n",
             &["--secrets", "MERCHANT_NAME"],
-            6,
+            exit::EXISTS,
             "MERCHANT_NAME would be stored as MERCHANT_NAME, which 'shop' already has as config",
         ),
         (
             "A=1\n",
             &["--secrets", "B"],
-            3,
+            exit::NOT_FOUND,
             ".env has no variable named B",
         ),
         (
             "VITE_API=1\nTARO_APP_API=2\n",
             &[],
-            2,
+            exit::USAGE,
             "VITE_API and TARO_APP_API in .env would both be stored as API",
         ),
     ];
@@ -287,10 +287,10 @@ fn what_import_refuses_leaves_the_vault_unchanged() {
         assert_eq!(w.vault_text(), before, "{text:?} changed the vault");
     }
     let (code, err) = w.fails(&alice, &["import", "shop", "missing.env"]);
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, exit::NOT_FOUND, "{err}");
     std::fs::write(w.path("bin.env"), b"A=\xff\n").unwrap();
     let (code, err) = w.fails(&alice, &["import", "shop", "bin.env"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(err.contains("bin.env is not UTF-8 text"), "{err}");
 }
 
@@ -339,7 +339,7 @@ fn python_and_node_files_are_read_their_own_way() {
     assert_eq!(w.ok(&alice, &["get", "shop", "DOLLAR"]), "$NOT_A_REF");
     let file = write(&w, ".env", "X=${HOME}\n");
     let (code, err) = w.fails(&alice, &["import", "shop", &file, "--dialect", "python"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(
         err.contains("python-dotenv replaces the ${…} in it"),
         "{err}"
@@ -497,7 +497,7 @@ fn a_tester_cannot_import_secrets() {
         &format!("API_BASE=x\nWECHAT_APPSECRET={APPSECRET}\n"),
     );
     let (code, err) = w.fails(&bob, &["import", "shop", &file]);
-    assert_eq!(code, 4, "{err}");
+    assert_eq!(code, exit::DENIED, "{err}");
     assert!(
         err.contains("bob cannot read developer-level values of 'shop'"),
         "{err}"

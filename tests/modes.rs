@@ -184,7 +184,7 @@ fn unset_in_a_mode_and_the_last_key_removes_the_mode() {
         &alice,
         &["config", "unset", "shop", "CDN", "--mode", "development"],
     );
-    assert_eq!(code, 3);
+    assert_eq!(code, exit::NOT_FOUND);
     assert!(
         err.contains("app 'shop' has no config value CDN in mode 'development'"),
         "{err}"
@@ -202,13 +202,13 @@ fn bad_mode_names_are_refused_and_leave_the_vault_alone() {
         ("../x", "'../x' is not a valid mode name"),
     ] {
         let (code, err) = w.fails(&alice, &["config", "set", "shop", "A=1", "--mode", mode]);
-        assert_eq!(code, 2, "{mode}: {err}");
+        assert_eq!(code, exit::USAGE, "{mode}: {err}");
         assert!(err.contains(says), "{mode}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
     }
     assert_eq!(w.vault_text(), before);
     let (code, err) = w.fails(&alice, &["export", "shop", "--mode", "Staging"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(err.contains("'Staging' is not a valid mode name"), "{err}");
 }
 
@@ -227,7 +227,7 @@ fn a_name_is_config_or_a_secret_in_every_mode() {
             "production",
         ],
     );
-    assert_eq!(code, 2, "{err}");
+    assert_eq!(code, exit::USAGE, "{err}");
     w.ok_stdin(
         &alice,
         &["add-secret", "shop", "SENTRY_DSN", "--stdin"],
@@ -244,7 +244,7 @@ fn a_name_is_config_or_a_secret_in_every_mode() {
             "production",
         ],
     );
-    assert_eq!(code, 6, "{err}");
+    assert_eq!(code, exit::EXISTS, "{err}");
     // a name that is config only in a mode cannot become a secret either
     let out = w
         .cmd(&alice)
@@ -252,7 +252,7 @@ fn a_name_is_config_or_a_secret_in_every_mode() {
         .write_stdin("1")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.status.code(), Some(exit::EXISTS));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DEBUG is already a config value"));
 }
 
@@ -269,7 +269,7 @@ fn a_moved_or_malformed_mode_value_is_refused() {
     v["apps"]["shop"]["config"]["API_BASE"] = moved.clone();
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let (code, err) = w.fails(&alice, &["export", "shop"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(
         err.contains("config/API_BASE of 'shop' does not carry a valid signature"),
         "{err}"
@@ -279,7 +279,7 @@ fn a_moved_or_malformed_mode_value_is_refused() {
     v["apps"]["shop"]["modes"]["production"]["API_BASE"] = moved;
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let (code, err) = w.fails(&alice, &["export", "shop", "--mode", "production"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(
         err.contains("modes/production/config/API_BASE of 'shop' does not carry a valid signature"),
         "{err}"
@@ -294,7 +294,7 @@ fn a_moved_or_malformed_mode_value_is_refused() {
         v["apps"]["shop"]["modes"][edit] = dev;
         std::fs::write(w.vault_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
         let (code, err) = w.fails(&alice, &["export", "shop"]);
-        assert_eq!(code, 5, "{err}");
+        assert_eq!(code, exit::CORRUPT, "{err}");
         assert!(err.contains(says), "{err}");
     }
     let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
@@ -302,7 +302,7 @@ fn a_moved_or_malformed_mode_value_is_refused() {
     v["apps"]["shop"]["modes"]["development"]["BAD-NAME"] = api;
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&v).unwrap()).unwrap();
     let (code, err) = w.fails(&alice, &["export", "shop"]);
-    assert_eq!(code, 5, "{err}");
+    assert_eq!(code, exit::CORRUPT, "{err}");
     assert!(err.contains("malformed config name"), "{err}");
 }
 
@@ -336,26 +336,13 @@ fn rekey_and_offboarding_reencrypt_mode_values() {
 /// docs/FORMAT.md documents mode values precisely enough for docs/recover.py to read them.
 #[test]
 fn the_recovery_script_reads_mode_values() {
-    if std::env::var_os("MPVAULT_SKIP_INTEROP").is_some() {
-        println!("skipped: MPVAULT_SKIP_INTEROP is set");
+    if interop::skipped("recovery script") {
         return;
     }
     let w = World::new();
     let alice = owner_with_modes(&w);
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
     let identity = alice.home.join(".config/mpvault/identity.txt");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(w.vault_path())
-        .arg(&identity)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "docs/recover.py failed (run tests/interop/install.sh first): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let values: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let values = interop::recover(&w.vault_path(), &identity);
     assert_eq!(
         values["shop"]["modes/development/config/API_BASE"],
         "http://localhost:3000"

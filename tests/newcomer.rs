@@ -30,21 +30,7 @@ fn every_write_says_what_changed_and_reminds_to_commit_inside_git() {
         &["config", "set", "shop", "API_BASE=https://api.example.com"],
     );
     assert_eq!(said, "Set API_BASE for 'shop'.\n");
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args(args)
-            .current_dir(w.project())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(ok.status.success(), "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    git(&["add", "mpvault.json"]);
-    git(&["commit", "-qm", "vault"]);
+    w.git_with_vault();
     let reminder =
         "mpvault.json has uncommitted changes: `git add mpvault.json && git commit` to share them.";
     for (args, says) in [
@@ -88,7 +74,7 @@ fn every_write_says_what_changed_and_reminds_to_commit_inside_git() {
         let said = stderr_of(&w, &alice, args);
         assert!(said.starts_with(says), "{args:?}: {said}");
         assert!(said.ends_with(&format!("{reminder}\n")), "{args:?}: {said}");
-        git(&["commit", "-qam", "change"]);
+        w.git(&["commit", "-qam", "change"]);
     }
     // Nothing left to commit: no reminder.
     let said = stderr_of(&w, &alice, &["app", "list"]);
@@ -118,14 +104,14 @@ fn removals_need_yes_without_a_terminal_and_leave_the_vault_unchanged() {
     ] {
         let saved = w.vault_text();
         let (code, err) = w.fails(&alice, args);
-        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(code, exit::USAGE, "{args:?}: {err}");
         assert!(err.contains(what), "{args:?}: {err}");
         assert!(err.contains("pass --yes to confirm"), "{err}");
         assert_eq!(w.vault_text(), saved);
     }
     // A refusal comes before the question: bob may not remove the app at all.
     let (code, err) = w.fails(&bob, &["app", "remove", "shop"]);
-    assert_eq!(code, 4, "{err}");
+    assert_eq!(code, exit::DENIED, "{err}");
     w.ok(
         &alice,
         &["remove-secret", "shop", "WECHAT_APPSECRET", "--yes"],
@@ -187,7 +173,7 @@ fn typos_get_a_suggestion_and_values_are_never_echoed_or_suggested() {
     // A pasted secret where a name belongs: not repeated, not offered as a name.
     // (Refused as bad input before the vault is read.)
     let (code, err) = w.fails(&alice, &["get", "shop", "fedcba9876543210fedcba9876543210"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(!err.contains("fedcba9876543210"), "{err}");
     assert!(
         err.contains("looks like a secret value, so it is not repeated here"),
@@ -303,10 +289,7 @@ fn man_writes_one_page_per_command_with_exit_status_and_environment() {
 fn completions_offer_app_secret_and_member_names_from_the_vault() {
     let w = World::new();
     let alice = w.owner_with_app();
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
+    w.add_blog(&alice);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer"]);

@@ -182,7 +182,7 @@ fn a_hardware_key_cannot_write() {
         &["app", "set", "shop", "--title", "T"][..],
     ] {
         let out = s.bob(args, true);
-        assert_eq!(out.status.code(), Some(4), "{args:?}");
+        assert_eq!(out.status.code(), Some(exit::DENIED), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(
             err.contains("is a hardware key (age-plugin-mpvtest), which can read the vault but not change it"),
@@ -202,7 +202,7 @@ fn a_hardware_key_cannot_write() {
         &s.alice,
         &["member", "add", "carol", "--key", &carol, "--owner"],
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(
         err.contains("an owner signs the roster, which a hardware key (age plugin) cannot do"),
         "{err}"
@@ -214,7 +214,7 @@ fn a_hardware_key_cannot_write() {
 fn a_missing_plugin_is_named() {
     let s = setup();
     let out = s.bob(&["get", "shop", "WECHAT_APPSECRET"], false);
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(exit::NOT_FOUND));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.contains(
@@ -225,7 +225,7 @@ fn a_missing_plugin_is_named() {
     // re-wrapping to bob needs the plugin on the owner's machine too; nothing changes without it
     let before = s.w.vault_text();
     let (code, err) = s.w.fails(&s.alice, &["rekey", "shop"]);
-    assert_eq!(code, 3, "{err}");
+    assert_eq!(code, exit::NOT_FOUND, "{err}");
     assert!(
         err.contains("encrypting to a member's hardware key needs the program age-plugin-mpvtest"),
         "{err}"
@@ -244,7 +244,7 @@ fn a_plugin_identity_must_name_its_recipient() {
         .join("\n");
     std::fs::write(&s.bob_identity, bare).unwrap();
     let out = s.bob(&["get", "shop", "WECHAT_APPSECRET"], true);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(exit::USAGE));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(
         err.contains("does not say which recipient it answers to"),

@@ -1,9 +1,9 @@
 //! Round trips in the normal suite: every writer's output, read back by the crate's models of
-//! the readers (`mpvault::export::readers`), gives back every value byte for byte, or the
+//! the readers (`mpvault::export::read`), gives back every value byte for byte, or the
 //! writer refused it. `tests/export_interop.rs` checks the same against the real readers, and
 //! `fuzz/` runs these properties for longer.
 
-use mpvault::export::readers::{self, Bindings};
+use mpvault::export::read::{bindings, Bindings};
 use mpvault::export::{render, Dialect, Entry, ExportError, Format};
 use proptest::prelude::*;
 
@@ -53,17 +53,6 @@ fn value() -> impl Strategy<Value = String> {
     prop::collection::vec(special, 0..12).prop_map(|parts| parts.concat())
 }
 
-fn read(format: Format, text: &str) -> Result<Bindings, String> {
-    match format {
-        Format::Dotenv(Dialect::Node) => Ok(readers::dotenv_node(text)),
-        Format::Dotenv(Dialect::Expand) => readers::dotenv_expand(text),
-        Format::Dotenv(Dialect::Python) => readers::dotenv_python(text),
-        Format::Shell => readers::shell(text),
-        Format::Json => readers::json(text),
-        Format::Github => readers::github(text),
-    }
-}
-
 const FORMATS: [Format; 6] = [
     Format::Dotenv(Dialect::Expand),
     Format::Dotenv(Dialect::Node),
@@ -86,7 +75,7 @@ proptest! {
                 .collect();
             match render(format, &entries) {
                 Ok(text) => {
-                    let got = read(format, &text).map_err(|e| TestCaseError::fail(format!("{format:?}: {e}\n{}", *text)))?;
+                    let got = bindings(format, &text).map_err(|e| TestCaseError::fail(format!("{format:?}: {e}\n{}", *text)))?;
                     let want: Bindings = values.iter().enumerate().map(|(i, v)| (format!("K{i}"), v.clone())).collect();
                     prop_assert_eq!(got, want, "{:?} wrote {:?}", format, &*text);
                 }
@@ -105,7 +94,7 @@ fn shell_json_and_github_carry_every_value() {
     for format in [Format::Shell, Format::Json, Format::Github] {
         let text = render(format, &[Entry::new("K", nasty, true)]).unwrap();
         assert_eq!(
-            read(format, &text).unwrap(),
+            bindings(format, &text).unwrap(),
             vec![("K".to_string(), nasty.to_string())]
         );
     }

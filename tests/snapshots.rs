@@ -175,7 +175,7 @@ fn status_of_a_realistic_vault_at_80_columns() {
         .args(["status", "--as-of", &as_of])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(8));
+    assert_eq!(out.status.code(), Some(exit::BROKEN));
     let text = String::from_utf8(out.stdout).unwrap();
     for line in text.lines() {
         assert!(unicode_width::UnicodeWidthStr::width(line) <= 80, "{line}");

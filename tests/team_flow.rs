@@ -41,7 +41,7 @@ fn a_developer_reads_the_appsecret_and_a_tester_reads_no_secret_but_exports_publ
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
 
     let (code, err) = w.fails(&carol, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
     assert!(
         err.contains("carol cannot read developer-level values of 'shop'"),
         "{err}"
@@ -130,7 +130,7 @@ fn rotation_keeps_a_bounded_history_shown_as_metadata_only() {
         &alice,
         &["get", "shop", "WECHAT_APPSECRET", "--previous", "6"],
     );
-    assert_eq!(code, 3);
+    assert_eq!(code, exit::NOT_FOUND);
 
     let history = w.ok(&alice, &["history", "shop", "--json"]);
     let rows: serde_json::Value = serde_json::from_str(&history).unwrap();
@@ -186,7 +186,7 @@ fn pay_secrets_are_admin_level_by_default() {
         &"B".repeat(32),
     );
     let (code, _) = w.fails(&bob, &["get", "shop", "WECHAT_PAY_API_V3_KEY"]);
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
     w.ok(&alice, &["role", "grant", "bob", "shop", "管理员"]);
     assert_eq!(
         w.ok(&bob, &["get", "shop", "WECHAT_PAY_API_V3_KEY"]),
@@ -210,7 +210,7 @@ fn a_developer_adds_and_rotates_secrets_without_an_owner() {
         &bob,
         &["member", "add", "eve", "--key", &w.public_line(&bob)],
     );
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
     assert!(err.contains("only a vault owner"), "{err}");
 }
 
@@ -288,7 +288,7 @@ fn export_writes_a_private_file_and_never_overwrites_it_silently() {
     assert!(std::fs::read_to_string(&env).unwrap().contains(APPSECRET));
     std::fs::write(&env, "KEEP=1\n").unwrap();
     let (code, err) = w.fails(&alice, &["export", "shop", "-o", ".env"]);
-    assert_eq!(code, 6);
+    assert_eq!(code, exit::EXISTS);
     assert!(err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(&env).unwrap(), "KEEP=1\n");
     w.ok(&alice, &["export", "shop", "-o", ".env", "--force"]);
@@ -357,7 +357,7 @@ fn only_limits_an_export() {
     );
     assert_eq!(out, "export B='2'\n");
     let (code, err) = w.fails(&alice, &["export", "shop", "--only", "C"]);
-    assert_eq!(code, 3);
+    assert_eq!(code, exit::NOT_FOUND);
     assert!(err.contains("nothing exported as C"), "{err}");
 }
 
@@ -408,7 +408,7 @@ fn contacts_and_compliance_dates_are_encrypted() {
         serde_json::from_str(&w.ok(&alice, &["app", "show", "shop", "--json"])).unwrap();
     assert_eq!(show["contact"]["name"], "王小明");
     assert_eq!(show["info"]["verified_until"], "2027-03-31");
-    // `status` exits 7 here (nothing else is recorded); its report still carries the date.
+    // `status` exits DUE here (nothing else is recorded); its report still carries the date.
     let out = w.cmd(&alice).args(["status", "--json"]).output().unwrap();
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["apps"][0]["verified_until"], "2027-03-31");
@@ -465,7 +465,7 @@ fn the_vault_is_found_by_walking_up_or_named() {
         .current_dir(elsewhere.path())
         .args(["app", "list"])
         .assert()
-        .code(3);
+        .code(exit::NOT_FOUND);
     w.cmd(&alice)
         .current_dir(elsewhere.path())
         .args(["--vault"])
@@ -519,7 +519,7 @@ fn identity_files_are_private_and_not_overwritten() {
     assert_eq!(mode(&path), 0o600);
     let before = std::fs::read(&path).unwrap();
     let (code, err) = w.fails(&alice, &["identity", "new"]);
-    assert_eq!(code, 6);
+    assert_eq!(code, exit::EXISTS);
     assert!(err.contains("--force"));
     assert_eq!(std::fs::read(&path).unwrap(), before);
     w.ok(&alice, &["identity", "new", "--force"]);
@@ -558,7 +558,7 @@ fn a_passphrase_protects_an_identity() {
             String::from_utf8(out.stderr).unwrap(),
         )
     };
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
     assert!(err.contains("passphrase"), "{err}");
 }
 
@@ -595,7 +595,7 @@ fn ssh_keys_work_as_member_keys_and_identities() {
         .write_stdin("e".repeat(32))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(out.status.code(), Some(exit::DENIED));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot sign values"));
     assert_eq!(w.vault_text(), before);
 }
@@ -637,7 +637,7 @@ fn the_vault_reveals_structure_but_no_values_without_a_key() {
     assert_eq!(list[0]["secrets"], serde_json::json!(["WECHAT_APPSECRET"]));
     w.ok(&outsider, &["history", "shop"]);
     let (code, _) = w.fails(&outsider, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, 3, "no identity at all");
+    assert_eq!(code, exit::NOT_FOUND, "no identity at all");
 }
 
 #[test]
@@ -660,18 +660,15 @@ fn a_closed_pipe_is_not_an_error() {
         &"x".repeat(128 << 10),
     );
     let mpvault = w.std_cmd(&alice);
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("set -o pipefail; \"$MPVAULT_BIN\" get shop BIG_BLOB | head -c 10 >/dev/null")
-        .current_dir(w.project())
-        .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env("MPVAULT_BIN", mpvault.get_program())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg("set -o pipefail; \"$MPVAULT_BIN\" get shop BIG_BLOB | head -c 10 >/dev/null")
+            .current_dir(w.project())
+            .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env("MPVAULT_BIN", mpvault.get_program())
+            .output()
+            .unwrap(),
     );
     assert!(
         out.stderr.is_empty(),

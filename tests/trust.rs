@@ -31,7 +31,7 @@ fn a_tester_who_makes_themselves_a_developer_by_hand_gains_nothing() {
     std::fs::write(w.vault_path(), original).unwrap();
     w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"b".repeat(32));
     let (code, _) = w.fails(&carol, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn a_developer_cannot_grant_themselves_admin() {
     let w = World::new();
     let (alice, bob, _) = team(&w);
     let (code, err) = w.fails(&bob, &["role", "grant", "bob", "shop", "admin"]);
-    assert_eq!(code, 4);
+    assert_eq!(code, exit::DENIED);
     assert!(err.contains("only a vault owner can change roles"), "{err}");
     edit(&w, |v| {
         v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"])
@@ -67,7 +67,7 @@ fn owner_only_commands_are_refused_to_others() {
     ] {
         let before = w.vault_text();
         let (code, err) = w.fails(&bob, args);
-        assert_eq!(code, 4, "{args:?}: {err}");
+        assert_eq!(code, exit::DENIED, "{args:?}: {err}");
         assert!(err.contains("only a vault owner"), "{args:?}: {err}");
         assert_eq!(w.vault_text(), before);
     }
@@ -143,10 +143,7 @@ fn a_roster_re_signed_by_someone_who_is_not_a_pinned_owner_is_refused() {
 fn a_swapped_wrapped_key_is_detected() {
     let w = World::new();
     let (alice, bob, _) = team(&w);
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
+    w.add_blog(&alice);
     w.ok(&alice, &["role", "grant", "bob", "blog", "developer"]);
     // Both blobs open for bob; only the signed commitment tells them apart.
     edit(&w, |v| {
@@ -270,10 +267,10 @@ fn member_remove_offboards_in_one_step_and_tracks_rotations_due() {
         "{note}"
     );
 
-    // `status` exits 7 while anything is due (here also the unrecorded verification and ICP).
+    // `status` exits DUE while anything is due (here also the unrecorded verification and ICP).
     let status = |w: &World| {
         let out = w.cmd(&alice).args(["status", "--json"]).output().unwrap();
-        assert_eq!(out.status.code(), Some(7));
+        assert_eq!(out.status.code(), Some(exit::DUE));
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
     assert_eq!(
@@ -303,7 +300,7 @@ fn member_remove_offboards_in_one_step_and_tracks_rotations_due() {
     for file in [spliced, old] {
         std::fs::write(w.vault_path(), serde_json::to_string_pretty(&file).unwrap()).unwrap();
         let (code, err) = w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
-        assert!(code == 4 || code == 5, "{err}");
+        assert!(code == exit::DENIED || code == exit::CORRUPT, "{err}");
         assert!(!err.contains(&"d".repeat(32)));
     }
 }

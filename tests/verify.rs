@@ -95,6 +95,16 @@ fn world_with_secret() -> (World, Person) {
     (w, alice)
 }
 
+/// shop and blog, each with its AppSecret (blog's is `BLOG_SECRET`).
+fn world_with_two_secrets() -> (World, Person) {
+    let (w, alice) = world_with_secret();
+    w.add_blog(&alice);
+    w.ok_stdin(&alice, &["add-secret", "blog", "--stdin"], BLOG_SECRET);
+    (w, alice)
+}
+
+const BLOG_SECRET: &str = "fedcba9876543210fedcba9876543210";
+
 fn verify(w: &World, who: &Person, stub: &Stub, args: &[&str]) -> std::process::Output {
     w.cmd(who)
         .arg("verify")
@@ -144,17 +154,17 @@ fn an_accepted_pair_exits_0_and_never_forces_a_refresh() {
 #[test]
 fn every_answer_has_a_sentence_and_an_exit_code() {
     let cases: [(&str, i32, &str); 11] = [
-        (r#"{"errcode":40013,"errmsg":"invalid appid"}"#, 8, "WeChat says wx0123456789abcdef ('shop') is not a valid AppID; compare it with 小程序ID under 开发管理 → 开发设置"),
-        (r#"{"errcode":40001,"errmsg":"invalid credential"}"#, 8, "WeChat rejected the AppSecret of 'shop' (wx0123456789abcdef); paste it again with `mpvault rotate-secret shop --verify`"),
-        (r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#, 8, "WeChat rejected the AppSecret of 'shop'"),
-        (r#"{"errcode":40164,"errmsg":"invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 6a1"}"#, 9, "this machine's IP 203.0.113.7 is not on the API IP whitelist of 'shop'; an administrator adds it under 开发管理 → 开发设置 → IP白名单"),
-        (r#"{"errcode":40243,"errmsg":"AppSecret已被冻结"}"#, 8, "the AppSecret of 'shop' is frozen; an administrator unfreezes it"),
-        (r#"{"errcode":89501,"errmsg":"此IP正在等待管理员确认"}"#, 9, "WeChat is waiting for the administrator of 'shop' to allow calls from this IP"),
-        (r#"{"errcode":89503,"errmsg":"此次调用需要管理员确认"}"#, 9, "this call needs the confirmation of the administrator of 'shop'"),
-        (r#"{"errcode":89506,"errmsg":"24小时内该IP被管理员拒绝调用两次"}"#, 9, "refused calls from this IP twice, so WeChat blocks it for 24 hours"),
-        (r#"{"errcode":89507,"errmsg":"1小时内该IP被管理员拒绝调用一次"}"#, 9, "refused calls from this IP, so WeChat blocks it for an hour"),
-        (r#"{"errcode":-1,"errmsg":"system error"}"#, 9, "WeChat is busy (error -1); try again in a minute"),
-        ("<html>gateway</html>", 9, "was not WeChat's (HTTP 200, not JSON)"),
+        (r#"{"errcode":40013,"errmsg":"invalid appid"}"#, exit::BROKEN, "WeChat says wx0123456789abcdef ('shop') is not a valid AppID; compare it with 小程序ID under 开发管理 → 开发设置"),
+        (r#"{"errcode":40001,"errmsg":"invalid credential"}"#, exit::BROKEN, "WeChat rejected the AppSecret of 'shop' (wx0123456789abcdef); paste it again with `mpvault rotate-secret shop --verify`"),
+        (r#"{"errcode":40125,"errmsg":"invalid appsecret"}"#, exit::BROKEN, "WeChat rejected the AppSecret of 'shop'"),
+        (r#"{"errcode":40164,"errmsg":"invalid ip 203.0.113.7 ipv6 ::ffff:203.0.113.7, not in whitelist rid: 6a1"}"#, exit::UNVERIFIED, "this machine's IP 203.0.113.7 is not on the API IP whitelist of 'shop'; an administrator adds it under 开发管理 → 开发设置 → IP白名单"),
+        (r#"{"errcode":40243,"errmsg":"AppSecret已被冻结"}"#, exit::BROKEN, "the AppSecret of 'shop' is frozen; an administrator unfreezes it"),
+        (r#"{"errcode":89501,"errmsg":"此IP正在等待管理员确认"}"#, exit::UNVERIFIED, "WeChat is waiting for the administrator of 'shop' to allow calls from this IP"),
+        (r#"{"errcode":89503,"errmsg":"此次调用需要管理员确认"}"#, exit::UNVERIFIED, "this call needs the confirmation of the administrator of 'shop'"),
+        (r#"{"errcode":89506,"errmsg":"24小时内该IP被管理员拒绝调用两次"}"#, exit::UNVERIFIED, "refused calls from this IP twice, so WeChat blocks it for 24 hours"),
+        (r#"{"errcode":89507,"errmsg":"1小时内该IP被管理员拒绝调用一次"}"#, exit::UNVERIFIED, "refused calls from this IP, so WeChat blocks it for an hour"),
+        (r#"{"errcode":-1,"errmsg":"system error"}"#, exit::UNVERIFIED, "WeChat is busy (error -1); try again in a minute"),
+        ("<html>gateway</html>", exit::UNVERIFIED, "was not WeChat's (HTTP 200, not JSON)"),
     ];
     let (w, alice) = world_with_secret();
     let stub = Stub::start(cases.iter().map(|c| c.0).collect());
@@ -189,7 +199,7 @@ fn no_answer_is_exit_9() {
         .output()
         .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
     assert!(
         err.contains(&format!("cannot reach http://127.0.0.1:{port}")),
         "{err}"
@@ -219,7 +229,11 @@ fn a_plain_http_api_elsewhere_is_refused_before_anything_is_sent() {
                 .output()
                 .unwrap();
             let err = String::from_utf8(out.stderr).unwrap();
-            assert_eq!(out.status.code(), Some(2), "{api} {args:?}: {err}");
+            assert_eq!(
+                out.status.code(),
+                Some(exit::USAGE),
+                "{api} {args:?}: {err}"
+            );
             assert!(
                 err.contains("MPVAULT_WECHAT_API must be an https:// URL"),
                 "{err}"
@@ -232,16 +246,7 @@ fn a_plain_http_api_elsewhere_is_refused_before_anything_is_sent() {
 
 #[test]
 fn verify_all_reports_each_app_and_exits_with_the_worst() {
-    let (w, alice) = world_with_secret();
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
-    w.ok_stdin(
-        &alice,
-        &["add-secret", "blog", "--stdin"],
-        "fedcba9876543210fedcba9876543210",
-    );
+    let (w, alice) = world_with_two_secrets();
     w.ok(
         &alice,
         &["app", "add", "mall", "--appid", "wx00000000000000cc"],
@@ -253,20 +258,18 @@ fn verify_all_reports_each_app_and_exits_with_the_worst() {
     ]);
     let out = verify(&w, &alice, &stub, &["--all"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(8), "{stdout}");
+    assert_eq!(out.status.code(), Some(exit::BROKEN), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
-        lines[0].starts_with("blog (wx00000000000000bb): WeChat rejected the AppSecret of 'blog'"),
+        lines[0].starts_with(&format!(
+            "blog ({BLOG_APPID}): WeChat rejected the AppSecret of 'blog'"
+        )),
         "{stdout}"
     );
     assert_eq!(lines[1], "mall: skipped, no AppSecret stored.");
     assert_eq!(lines[2], format!("shop ({APPID}): accepted."));
     let requests = stub.requests();
-    assert_safe_request(
-        &requests[0],
-        "wx00000000000000bb",
-        "fedcba9876543210fedcba9876543210",
-    );
+    assert_safe_request(&requests[0], BLOG_APPID, BLOG_SECRET);
     assert_safe_request(&requests[1], APPID, APPSECRET);
 }
 
@@ -287,7 +290,7 @@ fn rotate_with_verify_stores_only_what_wechat_accepts() {
         .output()
         .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert_eq!(out.status.code(), Some(exit::BROKEN), "{err}");
     assert!(
         err.contains(
             "WeChat rejected the AppSecret of 'shop' (wx0123456789abcdef), so it was not stored"
@@ -300,17 +303,13 @@ fn rotate_with_verify_stores_only_what_wechat_accepts() {
         saved,
         "a rejected AppSecret leaves the vault unchanged"
     );
-    let out = w
-        .cmd(&alice)
-        .args(["rotate-secret", "shop", "--stdin", "--verify"])
-        .env("MPVAULT_WECHAT_API", &stub.url)
-        .write_stdin(new)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        w.cmd(&alice)
+            .args(["rotate-secret", "shop", "--stdin", "--verify"])
+            .env("MPVAULT_WECHAT_API", &stub.url)
+            .write_stdin(new)
+            .output()
+            .unwrap(),
     );
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("WeChat accepted the new AppSecret of 'shop'."));
@@ -329,7 +328,7 @@ fn rotate_with_verify_stores_only_what_wechat_accepts() {
             "--stdin",
         ],
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, exit::USAGE);
     assert!(err.contains("only the AppSecret can be verified"), "{err}");
 }
 
@@ -356,7 +355,7 @@ fn a_redirect_is_not_followed_with_the_secret() {
         .output()
         .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(9), "{err}");
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
     assert!(err.contains("HTTP 307"), "{err}");
     assert!(
         target.requests().is_empty(),
@@ -366,16 +365,7 @@ fn a_redirect_is_not_followed_with_the_secret() {
 
 #[test]
 fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
-    let (w, alice) = world_with_secret();
-    w.ok(
-        &alice,
-        &["app", "add", "blog", "--appid", "wx00000000000000bb"],
-    );
-    w.ok_stdin(
-        &alice,
-        &["add-secret", "blog", "--stdin"],
-        "fedcba9876543210fedcba9876543210",
-    );
+    let (w, alice) = world_with_two_secrets();
     // Someone moves shop's ciphertext into blog: its writer's signature binds its place.
     let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     vault["apps"]["blog"]["secrets"]["WECHAT_APPSECRET"] =
@@ -388,7 +378,7 @@ fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
     let stub = Stub::start(vec![OK]);
     let out = verify(&w, &alice, &stub, &["--all"]);
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(9), "{stdout}");
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{stdout}");
     assert!(stdout.starts_with("blog: not checked, the value at secrets/WECHAT_APPSECRET of 'blog' does not carry a valid signature of 'alice', its stated writer."), "{stdout}");
     assert!(
         stdout.contains(&format!("shop ({APPID}): accepted.")),

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mpvault::export::readers;
+use mpvault::export::read;
 use mpvault::export::{render, Dialect, Entry, ExportError, Format};
 
 fuzz_target!(|data: &[u8]| {
@@ -27,11 +27,8 @@ fuzz_target!(|data: &[u8]| {
     };
     match render(Format::Dotenv(dialect), &entries) {
         Ok(file) => {
-            let got = match dialect {
-                Dialect::Node => readers::dotenv_node(&file),
-                Dialect::Expand => readers::dotenv_expand(&file).expect("nothing left to substitute"),
-                Dialect::Python => readers::dotenv_python(&file).expect("python-dotenv reads it"),
-            };
+            let got = read::bindings(Format::Dotenv(dialect), &file)
+                .unwrap_or_else(|e| panic!("{dialect:?}: {e}: {:?}", &*file));
             let want: Vec<(String, String)> = values
                 .iter()
                 .enumerate()

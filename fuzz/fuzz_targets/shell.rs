@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mpvault::export::readers;
+use mpvault::export::read;
 use mpvault::export::{render, Entry, ExportError, Format};
 
 fuzz_target!(|data: &[u8]| {
@@ -26,12 +26,8 @@ fuzz_target!(|data: &[u8]| {
     };
     match render(format, &entries) {
         Ok(file) => {
-            let got = match format {
-                Format::Shell => readers::shell(&file),
-                Format::Json => readers::json(&file),
-                _ => readers::github(&file),
-            }
-            .unwrap_or_else(|e| panic!("{format:?}: {e}: {:?}", &*file));
+            let got = read::bindings(format, &file)
+                .unwrap_or_else(|e| panic!("{format:?}: {e}: {:?}", &*file));
             let want: Vec<(String, String)> = values
                 .iter()
                 .enumerate()

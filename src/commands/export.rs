@@ -248,7 +248,7 @@ fn upload_key(ctx: &Context, app: &str, target: &UploadKeyFile, force: bool) -> 
     }
     output::line(&format!(
         "miniprogram-ci upload --pp ./ --pkp {} --appid {appid} --uv <version>",
-        shell_word(&path.to_string_lossy())
+        export::shell_word(&path.to_string_lossy())
     ))?;
     Ok(())
 }
@@ -297,16 +297,6 @@ fn warn_committable(path: &Path, secrets: bool) {
         "Warning: {} is not ignored by git, so {what} could be committed; add it to .gitignore.",
         path.display()
     ));
-}
-
-/// A path as one POSIX shell word, quoted only when it needs to be.
-fn shell_word(text: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "._-/+@%:,=".contains(c);
-    if !text.is_empty() && text.chars().all(plain) {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
 }
 
 pub fn run(

@@ -5,13 +5,17 @@
 //! Every writer is lossless or refuses: a value comes back byte for byte
 //! from the named reader, or `render` returns an [`ExportError`] that names
 //! the key (never the value) and a format that can carry it.
+//!
+//! [`read`] models those readers: `import` reads dotenv files with it, and the round-trip
+//! property tests and fuzz targets check every writer against it.
 
 mod dotenv;
 mod github;
 mod json;
 pub mod read;
-pub mod readers;
 mod shell;
+
+pub use shell::shell_word;
 
 use std::collections::HashSet;
 use std::fmt;

@@ -1,13 +1,19 @@
 //! A small world for end-to-end tests: a project folder and people with their own homes.
 #![allow(dead_code)]
 
+pub mod interop;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+pub use mpvault::error::exit;
+
 pub const APPID: &str = "wx0123456789abcdef";
 pub const APPSECRET: &str = "0123456789abcdef0123456789abcdef";
+/// The AppID of the second app, blog, where a test needs two.
+pub const BLOG_APPID: &str = "wx00000000000000bb";
 pub const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n";
 
 pub struct World {
@@ -167,6 +173,43 @@ impl World {
     pub fn path(&self, rel: &str) -> PathBuf {
         self.project().join(rel)
     }
+
+    /// Runs git in the project folder, as a committer named t, and expects success.
+    pub fn git(&self, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .current_dir(self.project())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git is installed");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The project folder as a git work tree with the vault committed on `main`.
+    pub fn git_with_vault(&self) {
+        self.git(&["init", "-q", "-b", "main"]);
+        self.git(&["add", "mpvault.json"]);
+        self.git(&["commit", "-qm", "vault"]);
+    }
+
+    /// `owner` adds a second app, blog.
+    pub fn add_blog(&self, owner: &Person) {
+        self.ok(owner, &["app", "add", "blog", "--appid", BLOG_APPID]);
+    }
+}
+
+/// Expects `out` to be a success (showing its stderr otherwise) and returns it.
+pub fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 pub fn mode(path: &Path) -> u32 {
@@ -211,7 +254,7 @@ pub fn edit(w: &World, change: impl FnOnce(&mut serde_json::Value)) {
 
 /// Asserts the command is refused for trust reasons and leaves the file alone.
 pub fn refused(w: &World, who: &Person, args: &[&str], says: &str) {
-    refused_as(w, who, args, 5, says);
+    refused_as(w, who, args, exit::CORRUPT, says);
 }
 
 /// Asserts the command fails with `code`, says `says`, and leaves the file alone.
