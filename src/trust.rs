@@ -30,8 +30,18 @@ pub struct Seen {
     /// Owners of earlier revisions who are owners no more: signing key → (handle, revision).
     #[serde(default)]
     pub former_owners: BTreeMap<String, (String, u64)>,
-    /// The policy of the highest revision accepted, to say what changed since.
-    pub policy: Policy,
+    /// SHA-256 (hex) of the signed bytes of the highest revision's policy (`policy::hash`):
+    /// enough to tell a new policy from it. The policy itself, needed only to say what changed
+    /// since, is kept in a side file and read then (`Seen::policy`).
+    #[serde(default)]
+    pub policy_hash: String,
+    /// That policy, when this process has it: just accepted, or read from a memory file of an
+    /// earlier mpvault, which kept it here (it moves to the side file on load).
+    #[serde(default, rename = "policy", skip_serializing)]
+    pub recent_policy: Option<Policy>,
+    /// The side file that keeps the policy (set on load).
+    #[serde(skip)]
+    pub policy_file: Option<PathBuf>,
     /// Members who left or lost levels: member key → what.
     #[serde(default)]
     pub departed: BTreeMap<String, Left>,
@@ -50,6 +60,21 @@ pub struct SeenSecret {
     pub level: Level,
     /// When that version was set (signed by its writer).
     pub set_at: String,
+}
+
+impl Seen {
+    /// The policy of the highest revision accepted, to say what changed since; `None` when
+    /// its side file is gone or does not hold the policy remembered (its hash differs).
+    pub fn policy(&self) -> Option<Policy> {
+        if let Some(policy) = &self.recent_policy {
+            return Some(policy.clone());
+        }
+        let bytes = std::fs::read(self.policy_file.as_ref()?).ok()?;
+        if policy::hash(&bytes) != self.policy_hash {
+            return None;
+        }
+        serde_json::from_slice(&bytes).ok()
+    }
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -81,7 +106,7 @@ impl Memory {
             )
         })?;
         let path = dir.join("mpvault").join("trusted.json");
-        let file = match std::fs::read(&path) {
+        let mut file: MemoryFile = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
                 Error::corrupt(
                     format!("the list of trusted vaults at {} is damaged", path.display()),
@@ -91,31 +116,73 @@ impl Memory {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => MemoryFile::default(),
             Err(e) => return Err(Error::io_at("read", &path, e)),
         };
-        Ok(Memory { path, file })
+        let folder = path.parent().expect("the memory file has a folder");
+        let mut earlier = false;
+        for (location, seen) in &mut file.locations {
+            seen.policy_file = Some(policy_file(folder, location));
+            if let Some(policy) = seen
+                .recent_policy
+                .as_ref()
+                .filter(|_| seen.policy_hash.is_empty())
+            {
+                seen.policy_hash = policy::hash(&policy.bytes());
+                earlier = true;
+            }
+        }
+        let memory = Memory { path, file };
+        if earlier {
+            // Written by an earlier mpvault, with each policy inline: moved to side files once,
+            // so later commands parse only hashes. Should that fail, it is read as it is.
+            let _ = memory.save();
+        }
+        Ok(memory)
     }
 
     pub fn get(&self, location: &str) -> Option<&Seen> {
         self.file.locations.get(location)
     }
 
-    pub fn remember(&mut self, location: &str, seen: Seen) -> Result<()> {
+    pub fn remember(&mut self, location: &str, mut seen: Seen) -> Result<()> {
+        seen.policy_file = Some(policy_file(self.dir(), location));
         self.file.locations.insert(location.to_string(), seen);
         self.save()
     }
 
     pub fn forget(&mut self, location: &str) -> Result<()> {
-        if self.file.locations.remove(location).is_some() {
+        if let Some(seen) = self.file.locations.remove(location) {
             self.save()?;
+            if let Some(file) = seen.policy_file {
+                let _ = std::fs::remove_file(file);
+            }
         }
         Ok(())
     }
 
+    fn dir(&self) -> &Path {
+        self.path.parent().expect("the memory file has a folder")
+    }
+
+    /// Writes the side file of each policy this process holds, then the memory (which names
+    /// them by hash, so a side file left from an interrupted save is never taken for another).
     fn save(&self) -> Result<()> {
-        let dir = self.path.parent().expect("the memory file has a folder");
+        let dir = self.dir();
+        for seen in self.file.locations.values() {
+            if let (Some(policy), Some(file)) = (&seen.recent_policy, &seen.policy_file) {
+                let folder = file.parent().expect("a side file has a folder");
+                std::fs::create_dir_all(folder).map_err(|e| Error::io_at("create", folder, e))?;
+                crate::store::write_private(file, &policy.bytes(), true)?;
+            }
+        }
         std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
         let json = serde_json::to_string_pretty(&self.file).expect("memory always serializes");
         crate::store::write_private(&self.path, json.as_bytes(), true)
     }
+}
+
+/// `<data dir>/mpvault/policies/<hash of the location>.json`: the policy last accepted there.
+fn policy_file(dir: &Path, location: &str) -> PathBuf {
+    let name = &policy::hash(location.as_bytes())[..32];
+    dir.join("policies").join(format!("{name}.json"))
 }
 
 /// What a vault file is worth to this clone.
@@ -182,12 +249,15 @@ pub fn assess(
             "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
         ));
     }
-    let current = Policy::of(vault);
-    let Some(signer_key) = policy::verify(vault) else {
-        return Err(unsigned_change(
-            seen.and_then(|s| policy::describe_change(&s.policy, &current)),
-        ));
+    // The policy is serialized once, from the vault: verified, then hashed for the memory.
+    let signed = policy::signed_bytes(vault);
+    let Some(signer_key) = policy::verify_bytes(vault, &signed) else {
+        return Err(unsigned_change(seen.and_then(|s| {
+            policy::describe_change(&s.policy()?, &Policy::of(vault))
+        })));
     };
+    let hash = policy::hash(&signed);
+    drop(signed);
     let signer = vault
         .signature
         .as_ref()
@@ -213,9 +283,9 @@ pub fn assess(
     }
     let Some(seen) = seen else {
         if env.is_none() {
-            verdict.notes.push(first_use(&current));
+            verdict.notes.push(first_use(vault));
         }
-        let mut fresh = first_memory(vault, now);
+        let mut fresh = first_memory(vault, &hash, now);
         verdict
             .notes
             .extend(check_secrets(vault, &mut fresh, false)?);
@@ -250,7 +320,7 @@ pub fn assess(
             vault.revision, seen.revision
         ));
     } else {
-        accept(&mut next, &current, vault);
+        accept(&mut next, vault, &hash);
     }
     verdict
         .notes
@@ -302,7 +372,7 @@ fn awaits_signature(vault: &Vault, seen: Option<&Seen>) -> Error {
     };
     owners.sort_unstable();
     let change = seen
-        .and_then(|s| policy::describe_change(&s.policy, &Policy::of(vault)))
+        .and_then(|s| policy::describe_change(&s.policy()?, &Policy::of(vault)))
         .map(|c| format!(" ({c})"))
         .unwrap_or_default();
     Error::corrupt(
@@ -324,9 +394,10 @@ fn old_format(format: u32) -> Error {
     )
 }
 
-/// A newer policy, signed by a trusted owner, becomes what this clone remembers.
-fn accept(seen: &mut Seen, current: &Policy, vault: &Vault) {
-    let owners = owners_of(current);
+/// A newer policy, signed by a trusted owner, becomes what this clone remembers. `hash` is
+/// its `policy::hash`; the policy itself is built only when it is not the one remembered.
+fn accept(seen: &mut Seen, vault: &Vault, hash: &str) {
+    let owners = owners_of(vault);
     for (key, handle) in &seen.owners {
         if !owners.contains_key(key) {
             seen.former_owners
@@ -335,25 +406,39 @@ fn accept(seen: &mut Seen, current: &Policy, vault: &Vault) {
     }
     seen.former_owners.retain(|k, _| !owners.contains_key(k));
     seen.owners = owners;
-    seen.departed = departed_in(current, &seen.departed);
+    seen.departed = departed_in(vault, &seen.departed);
     seen.revision = vault.revision;
     seen.format = vault.format;
-    seen.policy = current.clone();
+    if seen.policy_hash != hash {
+        seen.policy_hash = hash.to_string();
+        seen.recent_policy = Some(Policy::of(vault));
+    }
 }
 
-fn owners_of(policy: &Policy) -> BTreeMap<String, String> {
-    policy
-        .owners()
-        .into_iter()
-        .map(|(handle, key)| (key, handle))
+/// Owners' signing keys → handles, as the vault's policy lists them.
+fn owners_of(vault: &Vault) -> BTreeMap<String, String> {
+    vault
+        .members
+        .iter()
+        .filter(|(_, m)| m.owner)
+        .filter_map(|(h, m)| Some((m.signing_key.clone()?, h.clone())))
         .collect()
+}
+
+/// The departures the policy signs (format 3; none before).
+fn departures_of(vault: &Vault) -> &[crate::vault::Departure] {
+    if vault.format >= 3 {
+        &vault.departures
+    } else {
+        &[]
+    }
 }
 
 /// Who has left, by key, as of `policy`: earlier memory plus its departures, less what the
 /// policy gives back (an owner re-added them, or granted the level again).
-fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<String, Left> {
+fn departed_in(vault: &Vault, known: &BTreeMap<String, Left>) -> BTreeMap<String, Left> {
     let mut departed = known.clone();
-    for d in policy.departures() {
+    for d in departures_of(vault) {
         if d.kind == DepartureKind::Demoted && d.lost.is_empty() {
             continue;
         }
@@ -371,7 +456,7 @@ fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<Stri
         entry.lost.extend(d.lost.iter().cloned());
     }
     for (key, left) in &mut departed {
-        let Some((handle, _)) = policy.members.iter().find(|(_, m)| m.key == *key) else {
+        let Some((handle, _)) = vault.members.iter().find(|(_, m)| m.key == *key) else {
             continue;
         };
         left.removed = false;
@@ -379,7 +464,7 @@ fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<Stri
             let Some((app, level)) = place.split_once('/') else {
                 return true;
             };
-            let reads = policy
+            let reads = vault
                 .apps
                 .get(app)
                 .and_then(|a| a.keys.get(&level.parse::<Level>().unwrap_or(Level::Admin)))
@@ -478,7 +563,7 @@ fn same_memory(a: &Seen, b: &Seen) -> bool {
         && a.format == b.format
         && a.owners == b.owners
         && a.former_owners == b.former_owners
-        && a.policy == b.policy
+        && a.policy_hash == b.policy_hash
         && a.departed == b.departed
         && a.secrets == b.secrets
 }
@@ -494,30 +579,33 @@ fn unsigned_change(change: Option<String>) -> Error {
     )
 }
 
-fn first_use(policy: &Policy) -> String {
-    let owners: Vec<String> = policy
-        .owners()
+fn first_use(vault: &Vault) -> String {
+    let mut owners: Vec<(String, String)> =
+        owners_of(vault).into_iter().map(|(k, h)| (h, k)).collect();
+    owners.sort_unstable();
+    let owners: Vec<String> = owners
         .iter()
         .map(|(h, k)| format!("  {h}  {}", policy::fingerprint(k)))
         .collect();
     format!(
         "Trusting this vault ({}) for the first time, with these owners:\n{}\nCheck the fingerprints with them out of band; `mpvault trust` shows them again.",
-        policy.vault_id,
+        vault.vault_id,
         owners.join("\n")
     )
 }
 
 /// What this clone remembers of a vault it trusts as it is now, secrets aside.
-fn first_memory(vault: &Vault, now: &str) -> Seen {
-    let current = Policy::of(vault);
+fn first_memory(vault: &Vault, hash: &str, now: &str) -> Seen {
     Seen {
         vault_id: vault.vault_id.clone(),
         format: vault.format,
         revision: vault.revision,
-        owners: owners_of(&current),
+        owners: owners_of(vault),
         former_owners: BTreeMap::new(),
-        departed: departed_in(&current, &BTreeMap::new()),
-        policy: current,
+        departed: departed_in(vault, &BTreeMap::new()),
+        policy_hash: hash.to_string(),
+        recent_policy: Some(Policy::of(vault)),
+        policy_file: None,
         secrets: BTreeMap::new(),
         pinned_at: now.to_string(),
     }
@@ -525,7 +613,7 @@ fn first_memory(vault: &Vault, now: &str) -> Seen {
 
 /// A fresh memory of `vault` as it is now, for `trust --repin` and after signing.
 pub fn pin_now(vault: &Vault, now: &str) -> Seen {
-    let mut seen = first_memory(vault, now);
+    let mut seen = first_memory(vault, &policy::hash_of(vault), now);
     remember_secrets(vault, &mut seen, false);
     seen
 }
@@ -538,7 +626,7 @@ pub fn after_write(seen: Option<&Seen>, vault: &Vault, now: &str) -> Seen {
     let mut next = seen.clone();
     let older = vault.revision < seen.revision;
     if !older {
-        accept(&mut next, &Policy::of(vault), vault);
+        accept(&mut next, vault, &policy::hash_of(vault));
     }
     remember_secrets(vault, &mut next, older);
     next
