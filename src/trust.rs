@@ -35,6 +35,11 @@ pub struct Seen {
     /// since, is kept in a side file and read then (`Seen::policy`).
     #[serde(default)]
     pub policy_hash: String,
+    /// The owner's signature over that policy, as the file holds it. A file whose verified
+    /// signature is this same string holds the same policy (another policy under the same
+    /// signature would take a SHA-512 collision), so it is not hashed again.
+    #[serde(default)]
+    pub policy_signature: String,
     /// That policy, when this process has it: just accepted, or read from a memory file of an
     /// earlier mpvault, which kept it here (it moves to the side file on load).
     #[serde(default, rename = "policy", skip_serializing)]
@@ -249,15 +254,13 @@ pub fn assess(
             "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
         ));
     }
-    // The policy is serialized once, from the vault: verified, then hashed for the memory.
-    let signed = policy::signed_bytes(vault);
-    let Some(signer_key) = policy::verify_bytes(vault, &signed) else {
+    // The policy is serialized once, straight from the vault; it is built only to describe
+    // a change.
+    let Some(signer_key) = policy::verify(vault) else {
         return Err(unsigned_change(seen.and_then(|s| {
             policy::describe_change(&s.policy()?, &Policy::of(vault))
         })));
     };
-    let hash = policy::hash(&signed);
-    drop(signed);
     let signer = vault
         .signature
         .as_ref()
@@ -285,7 +288,7 @@ pub fn assess(
         if env.is_none() {
             verdict.notes.push(first_use(vault));
         }
-        let mut fresh = first_memory(vault, &hash, now);
+        let mut fresh = first_memory(vault, now);
         verdict
             .notes
             .extend(check_secrets(vault, &mut fresh, false)?);
@@ -320,7 +323,7 @@ pub fn assess(
             vault.revision, seen.revision
         ));
     } else {
-        accept(&mut next, vault, &hash);
+        accept(&mut next, vault);
     }
     verdict
         .notes
@@ -394,9 +397,9 @@ fn old_format(format: u32) -> Error {
     )
 }
 
-/// A newer policy, signed by a trusted owner, becomes what this clone remembers. `hash` is
-/// its `policy::hash`; the policy itself is built only when it is not the one remembered.
-fn accept(seen: &mut Seen, vault: &Vault, hash: &str) {
+/// A newer policy, signed by a trusted owner, becomes what this clone remembers. The policy
+/// itself is built (and hashed) only when its signature is not the one remembered.
+fn accept(seen: &mut Seen, vault: &Vault) {
     let owners = owners_of(vault);
     for (key, handle) in &seen.owners {
         if !owners.contains_key(key) {
@@ -409,10 +412,22 @@ fn accept(seen: &mut Seen, vault: &Vault, hash: &str) {
     seen.departed = departed_in(vault, &seen.departed);
     seen.revision = vault.revision;
     seen.format = vault.format;
-    if seen.policy_hash != hash {
-        seen.policy_hash = hash.to_string();
-        seen.recent_policy = Some(Policy::of(vault));
+    if seen.policy_signature != signature_of(vault) || seen.policy_hash.is_empty() {
+        remember_policy(seen, vault);
     }
+}
+
+fn signature_of(vault: &Vault) -> &str {
+    vault.signature.as_ref().map_or("", |s| s.ed25519.as_str())
+}
+
+/// The vault's policy becomes the one remembered: its hash and signature here, the policy
+/// itself for the side file.
+fn remember_policy(seen: &mut Seen, vault: &Vault) {
+    let policy = Policy::of(vault);
+    seen.policy_hash = policy::hash(&policy.bytes());
+    seen.policy_signature = signature_of(vault).to_string();
+    seen.recent_policy = Some(policy);
 }
 
 /// Owners' signing keys → handles, as the vault's policy lists them.
@@ -483,47 +498,65 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<Stri
     if vault.format < 3 {
         return Ok(notes);
     }
+    // Every command checks every secret: what is unchanged since last time costs no allocation.
+    let mut slot = String::new();
     for (app_name, app) in &vault.apps {
         for (name, secret) in &app.secrets {
-            let slot = format!("{app_name}/{name}");
+            slot.clear();
+            slot.push_str(app_name);
+            slot.push('/');
+            slot.push_str(name);
             let current = &secret.versions[0];
-            let now = SeenSecret {
-                version: current.version.unwrap_or(0),
-                level: secret.access,
-                set_at: current.set_at.clone(),
-            };
-            let Some(before) = seen.secrets.get(&slot).cloned() else {
-                seen.secrets.insert(slot, now);
+            let version = current.version.unwrap_or(0);
+            let Some(before) = seen.secrets.get(slot.as_str()) else {
+                seen.secrets.insert(
+                    slot.clone(),
+                    SeenSecret {
+                        version,
+                        level: secret.access,
+                        set_at: current.set_at.clone(),
+                    },
+                );
                 continue;
             };
             // A lower number set later is the secret removed and added again, not a rollback:
             // only a reader of its level could sign a value with a later time.
-            if now.version < before.version && !later(&now.set_at, &before.set_at) {
+            if version < before.version && !later(&current.set_at, &before.set_at) {
                 if !older {
                     return Err(Error::corrupt(
-                        format!("{name} of '{app_name}' is at version {} in this file, but this clone has seen version {}: a newer value was dropped", now.version, before.version),
+                        format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {}: a newer value was dropped", before.version),
                         "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value",
                     ));
                 }
                 notes.push(format!(
-                    "warning: {name} of '{app_name}' is at version {} here, older than version {} which this clone has seen.",
-                    now.version, before.version
+                    "warning: {name} of '{app_name}' is at version {version} here, older than version {} which this clone has seen.",
+                    before.version
                 ));
                 continue;
             }
-            let mut next = now;
-            if next.level < before.level {
+            let mut level = secret.access;
+            if level < before.level {
                 let signer = current.signer();
                 if !access::can_read(vault, app_name, before.level, signer) {
                     notes.push(format!(
-                        "warning: {name} of '{app_name}' was lowered from the {} level to {} by '{signer}', who cannot read {} values; it will not be rotated at the lower level.",
-                        before.level, next.level, before.level
+                        "warning: {name} of '{app_name}' was lowered from the {} level to {level} by '{signer}', who cannot read {} values; it will not be rotated at the lower level.",
+                        before.level, before.level
                     ));
-                    next.level = before.level;
+                    level = before.level;
                 }
             }
-            if !older {
-                seen.secrets.insert(slot, next);
+            let unchanged = before.version == version
+                && before.level == level
+                && before.set_at == current.set_at;
+            if !older && !unchanged {
+                seen.secrets.insert(
+                    slot.clone(),
+                    SeenSecret {
+                        version,
+                        level,
+                        set_at: current.set_at.clone(),
+                    },
+                );
             }
         }
     }
@@ -564,6 +597,7 @@ fn same_memory(a: &Seen, b: &Seen) -> bool {
         && a.owners == b.owners
         && a.former_owners == b.former_owners
         && a.policy_hash == b.policy_hash
+        && a.policy_signature == b.policy_signature
         && a.departed == b.departed
         && a.secrets == b.secrets
 }
@@ -595,25 +629,28 @@ fn first_use(vault: &Vault) -> String {
 }
 
 /// What this clone remembers of a vault it trusts as it is now, secrets aside.
-fn first_memory(vault: &Vault, hash: &str, now: &str) -> Seen {
-    Seen {
+fn first_memory(vault: &Vault, now: &str) -> Seen {
+    let mut seen = Seen {
         vault_id: vault.vault_id.clone(),
         format: vault.format,
         revision: vault.revision,
         owners: owners_of(vault),
         former_owners: BTreeMap::new(),
         departed: departed_in(vault, &BTreeMap::new()),
-        policy_hash: hash.to_string(),
-        recent_policy: Some(Policy::of(vault)),
+        policy_hash: String::new(),
+        policy_signature: String::new(),
+        recent_policy: None,
         policy_file: None,
         secrets: BTreeMap::new(),
         pinned_at: now.to_string(),
-    }
+    };
+    remember_policy(&mut seen, vault);
+    seen
 }
 
 /// A fresh memory of `vault` as it is now, for `trust --repin` and after signing.
 pub fn pin_now(vault: &Vault, now: &str) -> Seen {
-    let mut seen = first_memory(vault, &policy::hash_of(vault), now);
+    let mut seen = first_memory(vault, now);
     remember_secrets(vault, &mut seen, false);
     seen
 }
@@ -626,7 +663,7 @@ pub fn after_write(seen: Option<&Seen>, vault: &Vault, now: &str) -> Seen {
     let mut next = seen.clone();
     let older = vault.revision < seen.revision;
     if !older {
-        accept(&mut next, vault, &policy::hash_of(vault));
+        accept(&mut next, vault);
     }
     remember_secrets(vault, &mut next, older);
     next

@@ -26,7 +26,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::trust::{self, Memory, Verdict};
-use crate::vault::policy::hash_of as policy_hash;
+use crate::vault::policy::signed_bytes as signed_policy;
 use crate::vault::{Keyring, Vault};
 use crate::{output, store};
 
@@ -111,13 +111,14 @@ impl Context {
             accepted = verdict.remember.take();
             verdict.require_writable()?;
             let mut keyring = Keyring::open(vault, identity, verdict.guard)?;
-            // The policy is compared by the hash of its signed bytes, never cloned.
-            let before = policy_hash(vault);
+            // The policy is compared by its signed bytes, serialized from the vault, never
+            // built or cloned.
+            let before = signed_policy(vault);
             let result = act(vault, &mut keyring)?;
             if keyring.is_owner(vault) {
                 trust::record_floors(vault, keyring.guard());
             }
-            if policy_hash(vault) != before {
+            if signed_policy(vault) != before {
                 let seen = memory.get(&location).map_or(0, |s| s.revision);
                 trust::sign_change(vault, &keyring, identity, seen)?;
             }

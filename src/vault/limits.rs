@@ -48,14 +48,23 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
             MAX_FILE_BYTES >> 20
         ));
     }
-    // One pass; strings are skipped by searching for their end rather than byte by byte, and
-    // line numbers are counted only for the message of a file that is refused.
+    // One pass, searching (memchr) rather than stepping byte by byte: from one string or
+    // opening bracket to the next, closing brackets are counted; strings are skipped by
+    // searching for their end. Line numbers are counted only for a refused file's message.
     let line = |at: usize| 1 + bytes[..=at].iter().filter(|&&b| b == b'\n').count();
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
+        let next = memchr::memchr3(b'"', b'[', b'{', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+        // Closings only lower the depth, so counting them at once ends where stepping would.
+        let closed = bytes[i..next]
+            .iter()
+            .filter(|&&b| b == b']' || b == b'}')
+            .count();
+        depth = depth.saturating_sub(closed);
+        i = next;
+        match bytes.get(i) {
+            Some(b'"') => {
                 let end = string_end(bytes, i + 1);
                 // Content and closing quote together may hold at most MAX_STRING_BYTES.
                 let too_far = i + 1 + MAX_STRING_BYTES;
@@ -68,7 +77,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
                 }
                 i = end;
             }
-            b'[' | b'{' => {
+            Some(_) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(format!(
@@ -77,8 +86,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
                     ));
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+            None => break,
         }
         i += 1;
     }
@@ -90,7 +98,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
 fn string_end(bytes: &[u8], mut from: usize) -> usize {
     while let Some(k) = bytes
         .get(from..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
     {
         if bytes[from + k] == b'"' {
             return from + k;
