@@ -5,6 +5,7 @@
 # `add-secret` would build, signed by its owner), so a 1000-app vault takes seconds.
 #
 #   bash bench/compare.sh [SIZES…]      SIZES are APPS:MEMBERS, default 1:20 100:20 1000:200
+#   BIN=path/to/mpvault bash bench/compare.sh …   times another build (an earlier one) instead
 #
 # Needs hyperfine (apt-get install hyperfine), rage (cargo install rage) and GNU time
 # (apt-get install time). Prints medians, ratios to `rage -d`, and peak memory (max RSS).
@@ -21,7 +22,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build -q --release --manifest-path "$root/Cargo.toml" --bin mpvault --example bench_vault
-bin="$root/target/release/mpvault"
+bin=${BIN:-"$root/target/release/mpvault"}
 gen="$root/target/release/examples/bench_vault"
 
 # owner DIR CMD…: runs CMD as the vault's owner (their identity and this clone's trust memory);

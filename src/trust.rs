@@ -30,8 +30,23 @@ pub struct Seen {
     /// Owners of earlier revisions who are owners no more: signing key → (handle, revision).
     #[serde(default)]
     pub former_owners: BTreeMap<String, (String, u64)>,
-    /// The policy of the highest revision accepted, to say what changed since.
-    pub policy: Policy,
+    /// SHA-256 (hex) of the signed bytes of the highest revision's policy (`policy::hash`):
+    /// enough to tell a new policy from it. The policy itself, needed only to say what changed
+    /// since, is kept in a side file and read then (`Seen::policy`).
+    #[serde(default)]
+    pub policy_hash: String,
+    /// The owner's signature over that policy, as the file holds it. A file whose verified
+    /// signature is this same string holds the same policy (another policy under the same
+    /// signature would take a SHA-512 collision), so it is not hashed again.
+    #[serde(default)]
+    pub policy_signature: String,
+    /// That policy, when this process has it: just accepted, or read from a memory file of an
+    /// earlier mpvault, which kept it here (it moves to the side file on load).
+    #[serde(default, rename = "policy", skip_serializing)]
+    pub recent_policy: Option<Policy>,
+    /// The side file that keeps the policy (set on load).
+    #[serde(skip)]
+    pub policy_file: Option<PathBuf>,
     /// Members who left or lost levels: member key → what.
     #[serde(default)]
     pub departed: BTreeMap<String, Left>,
@@ -50,6 +65,21 @@ pub struct SeenSecret {
     pub level: Level,
     /// When that version was set (signed by its writer).
     pub set_at: String,
+}
+
+impl Seen {
+    /// The policy of the highest revision accepted, to say what changed since; `None` when
+    /// its side file is gone or does not hold the policy remembered (its hash differs).
+    pub fn policy(&self) -> Option<Policy> {
+        if let Some(policy) = &self.recent_policy {
+            return Some(policy.clone());
+        }
+        let bytes = std::fs::read(self.policy_file.as_ref()?).ok()?;
+        if policy::hash(&bytes) != self.policy_hash {
+            return None;
+        }
+        serde_json::from_slice(&bytes).ok()
+    }
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -81,7 +111,7 @@ impl Memory {
             )
         })?;
         let path = dir.join("mpvault").join("trusted.json");
-        let file = match std::fs::read(&path) {
+        let mut file: MemoryFile = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
                 Error::corrupt(
                     format!("the list of trusted vaults at {} is damaged", path.display()),
@@ -91,31 +121,73 @@ impl Memory {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => MemoryFile::default(),
             Err(e) => return Err(Error::io_at("read", &path, e)),
         };
-        Ok(Memory { path, file })
+        let folder = path.parent().expect("the memory file has a folder");
+        let mut earlier = false;
+        for (location, seen) in &mut file.locations {
+            seen.policy_file = Some(policy_file(folder, location));
+            if let Some(policy) = seen
+                .recent_policy
+                .as_ref()
+                .filter(|_| seen.policy_hash.is_empty())
+            {
+                seen.policy_hash = policy::hash(&policy.bytes());
+                earlier = true;
+            }
+        }
+        let memory = Memory { path, file };
+        if earlier {
+            // Written by an earlier mpvault, with each policy inline: moved to side files once,
+            // so later commands parse only hashes. Should that fail, it is read as it is.
+            let _ = memory.save();
+        }
+        Ok(memory)
     }
 
     pub fn get(&self, location: &str) -> Option<&Seen> {
         self.file.locations.get(location)
     }
 
-    pub fn remember(&mut self, location: &str, seen: Seen) -> Result<()> {
+    pub fn remember(&mut self, location: &str, mut seen: Seen) -> Result<()> {
+        seen.policy_file = Some(policy_file(self.dir(), location));
         self.file.locations.insert(location.to_string(), seen);
         self.save()
     }
 
     pub fn forget(&mut self, location: &str) -> Result<()> {
-        if self.file.locations.remove(location).is_some() {
+        if let Some(seen) = self.file.locations.remove(location) {
             self.save()?;
+            if let Some(file) = seen.policy_file {
+                let _ = std::fs::remove_file(file);
+            }
         }
         Ok(())
     }
 
+    fn dir(&self) -> &Path {
+        self.path.parent().expect("the memory file has a folder")
+    }
+
+    /// Writes the side file of each policy this process holds, then the memory (which names
+    /// them by hash, so a side file left from an interrupted save is never taken for another).
     fn save(&self) -> Result<()> {
-        let dir = self.path.parent().expect("the memory file has a folder");
+        let dir = self.dir();
+        for seen in self.file.locations.values() {
+            if let (Some(policy), Some(file)) = (&seen.recent_policy, &seen.policy_file) {
+                let folder = file.parent().expect("a side file has a folder");
+                std::fs::create_dir_all(folder).map_err(|e| Error::io_at("create", folder, e))?;
+                crate::store::write_private(file, &policy.bytes(), true)?;
+            }
+        }
         std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
         let json = serde_json::to_string_pretty(&self.file).expect("memory always serializes");
         crate::store::write_private(&self.path, json.as_bytes(), true)
     }
+}
+
+/// `<data dir>/mpvault/policies/<hash of the location>.json`: the policy last accepted there.
+fn policy_file(dir: &Path, location: &str) -> PathBuf {
+    let name = &policy::hash(location.as_bytes())[..32];
+    dir.join("policies").join(format!("{name}.json"))
 }
 
 /// What a vault file is worth to this clone.
@@ -182,11 +254,12 @@ pub fn assess(
             "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
         ));
     }
-    let current = Policy::of(vault);
+    // The policy is serialized once, straight from the vault; it is built only to describe
+    // a change.
     let Some(signer_key) = policy::verify(vault) else {
-        return Err(unsigned_change(
-            seen.and_then(|s| policy::describe_change(&s.policy, &current)),
-        ));
+        return Err(unsigned_change(seen.and_then(|s| {
+            policy::describe_change(&s.policy()?, &Policy::of(vault))
+        })));
     };
     let signer = vault
         .signature
@@ -213,7 +286,7 @@ pub fn assess(
     }
     let Some(seen) = seen else {
         if env.is_none() {
-            verdict.notes.push(first_use(&current));
+            verdict.notes.push(first_use(vault));
         }
         let mut fresh = first_memory(vault, now);
         verdict
@@ -250,7 +323,7 @@ pub fn assess(
             vault.revision, seen.revision
         ));
     } else {
-        accept(&mut next, &current, vault);
+        accept(&mut next, vault);
     }
     verdict
         .notes
@@ -302,7 +375,7 @@ fn awaits_signature(vault: &Vault, seen: Option<&Seen>) -> Error {
     };
     owners.sort_unstable();
     let change = seen
-        .and_then(|s| policy::describe_change(&s.policy, &Policy::of(vault)))
+        .and_then(|s| policy::describe_change(&s.policy()?, &Policy::of(vault)))
         .map(|c| format!(" ({c})"))
         .unwrap_or_default();
     Error::corrupt(
@@ -324,9 +397,10 @@ fn old_format(format: u32) -> Error {
     )
 }
 
-/// A newer policy, signed by a trusted owner, becomes what this clone remembers.
-fn accept(seen: &mut Seen, current: &Policy, vault: &Vault) {
-    let owners = owners_of(current);
+/// A newer policy, signed by a trusted owner, becomes what this clone remembers. The policy
+/// itself is built (and hashed) only when its signature is not the one remembered.
+fn accept(seen: &mut Seen, vault: &Vault) {
+    let owners = owners_of(vault);
     for (key, handle) in &seen.owners {
         if !owners.contains_key(key) {
             seen.former_owners
@@ -335,25 +409,51 @@ fn accept(seen: &mut Seen, current: &Policy, vault: &Vault) {
     }
     seen.former_owners.retain(|k, _| !owners.contains_key(k));
     seen.owners = owners;
-    seen.departed = departed_in(current, &seen.departed);
+    seen.departed = departed_in(vault, &seen.departed);
     seen.revision = vault.revision;
     seen.format = vault.format;
-    seen.policy = current.clone();
+    if seen.policy_signature != signature_of(vault) || seen.policy_hash.is_empty() {
+        remember_policy(seen, vault);
+    }
 }
 
-fn owners_of(policy: &Policy) -> BTreeMap<String, String> {
-    policy
-        .owners()
-        .into_iter()
-        .map(|(handle, key)| (key, handle))
+fn signature_of(vault: &Vault) -> &str {
+    vault.signature.as_ref().map_or("", |s| s.ed25519.as_str())
+}
+
+/// The vault's policy becomes the one remembered: its hash and signature here, the policy
+/// itself for the side file.
+fn remember_policy(seen: &mut Seen, vault: &Vault) {
+    let policy = Policy::of(vault);
+    seen.policy_hash = policy::hash(&policy.bytes());
+    seen.policy_signature = signature_of(vault).to_string();
+    seen.recent_policy = Some(policy);
+}
+
+/// Owners' signing keys → handles, as the vault's policy lists them.
+fn owners_of(vault: &Vault) -> BTreeMap<String, String> {
+    vault
+        .members
+        .iter()
+        .filter(|(_, m)| m.owner)
+        .filter_map(|(h, m)| Some((m.signing_key.clone()?, h.clone())))
         .collect()
+}
+
+/// The departures the policy signs (format 3; none before).
+fn departures_of(vault: &Vault) -> &[crate::vault::Departure] {
+    if vault.format >= 3 {
+        &vault.departures
+    } else {
+        &[]
+    }
 }
 
 /// Who has left, by key, as of `policy`: earlier memory plus its departures, less what the
 /// policy gives back (an owner re-added them, or granted the level again).
-fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<String, Left> {
+fn departed_in(vault: &Vault, known: &BTreeMap<String, Left>) -> BTreeMap<String, Left> {
     let mut departed = known.clone();
-    for d in policy.departures() {
+    for d in departures_of(vault) {
         if d.kind == DepartureKind::Demoted && d.lost.is_empty() {
             continue;
         }
@@ -371,7 +471,7 @@ fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<Stri
         entry.lost.extend(d.lost.iter().cloned());
     }
     for (key, left) in &mut departed {
-        let Some((handle, _)) = policy.members.iter().find(|(_, m)| m.key == *key) else {
+        let Some((handle, _)) = vault.members.iter().find(|(_, m)| m.key == *key) else {
             continue;
         };
         left.removed = false;
@@ -379,7 +479,7 @@ fn departed_in(policy: &Policy, known: &BTreeMap<String, Left>) -> BTreeMap<Stri
             let Some((app, level)) = place.split_once('/') else {
                 return true;
             };
-            let reads = policy
+            let reads = vault
                 .apps
                 .get(app)
                 .and_then(|a| {
@@ -401,47 +501,65 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<Stri
     if vault.format < 3 {
         return Ok(notes);
     }
+    // Every command checks every secret: what is unchanged since last time costs no allocation.
+    let mut slot = String::new();
     for (app_name, app) in &vault.apps {
         for (name, secret) in &app.secrets {
-            let slot = format!("{app_name}/{name}");
+            slot.clear();
+            slot.push_str(app_name);
+            slot.push('/');
+            slot.push_str(name);
             let current = &secret.versions[0];
-            let now = SeenSecret {
-                version: current.version.unwrap_or(0),
-                level: secret.access,
-                set_at: current.set_at.clone(),
-            };
-            let Some(before) = seen.secrets.get(&slot).cloned() else {
-                seen.secrets.insert(slot, now);
+            let version = current.version.unwrap_or(0);
+            let Some(before) = seen.secrets.get(slot.as_str()) else {
+                seen.secrets.insert(
+                    slot.clone(),
+                    SeenSecret {
+                        version,
+                        level: secret.access,
+                        set_at: current.set_at.clone(),
+                    },
+                );
                 continue;
             };
             // A lower number set later is the secret removed and added again, not a rollback:
             // only a reader of its level could sign a value with a later time.
-            if now.version < before.version && !later(&now.set_at, &before.set_at) {
+            if version < before.version && !later(&current.set_at, &before.set_at) {
                 if !older {
                     return Err(Error::corrupt(
-                        format!("{name} of '{app_name}' is at version {} in this file, but this clone has seen version {}: a newer value was dropped", now.version, before.version),
+                        format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {}: a newer value was dropped", before.version),
                         "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value",
                     ));
                 }
                 notes.push(format!(
-                    "warning: {name} of '{app_name}' is at version {} here, older than version {} which this clone has seen.",
-                    now.version, before.version
+                    "warning: {name} of '{app_name}' is at version {version} here, older than version {} which this clone has seen.",
+                    before.version
                 ));
                 continue;
             }
-            let mut next = now;
-            if next.level < before.level {
+            let mut level = secret.access;
+            if level < before.level {
                 let signer = current.signer();
                 if !access::can_read(vault, app_name, before.level, signer) {
                     notes.push(format!(
-                        "warning: {name} of '{app_name}' was lowered from the {} level to {} by '{signer}', who cannot read {} values; it will not be rotated at the lower level.",
-                        before.level, next.level, before.level
+                        "warning: {name} of '{app_name}' was lowered from the {} level to {level} by '{signer}', who cannot read {} values; it will not be rotated at the lower level.",
+                        before.level, before.level
                     ));
-                    next.level = before.level;
+                    level = before.level;
                 }
             }
-            if !older {
-                seen.secrets.insert(slot, next);
+            let unchanged = before.version == version
+                && before.level == level
+                && before.set_at == current.set_at;
+            if !older && !unchanged {
+                seen.secrets.insert(
+                    slot.clone(),
+                    SeenSecret {
+                        version,
+                        level,
+                        set_at: current.set_at.clone(),
+                    },
+                );
             }
         }
     }
@@ -481,7 +599,8 @@ fn same_memory(a: &Seen, b: &Seen) -> bool {
         && a.format == b.format
         && a.owners == b.owners
         && a.former_owners == b.former_owners
-        && a.policy == b.policy
+        && a.policy_hash == b.policy_hash
+        && a.policy_signature == b.policy_signature
         && a.departed == b.departed
         && a.secrets == b.secrets
 }
@@ -497,33 +616,39 @@ fn unsigned_change(change: Option<String>) -> Error {
     )
 }
 
-fn first_use(policy: &Policy) -> String {
-    let owners: Vec<String> = policy
-        .owners()
+fn first_use(vault: &Vault) -> String {
+    let mut owners: Vec<(String, String)> =
+        owners_of(vault).into_iter().map(|(k, h)| (h, k)).collect();
+    owners.sort_unstable();
+    let owners: Vec<String> = owners
         .iter()
         .map(|(h, k)| format!("  {h}  {}", policy::fingerprint(k)))
         .collect();
     format!(
         "Trusting this vault ({}) for the first time, with these owners:\n{}\nCheck the fingerprints with them out of band; `mpvault trust` shows them again.",
-        policy.vault_id,
+        vault.vault_id,
         owners.join("\n")
     )
 }
 
 /// What this clone remembers of a vault it trusts as it is now, secrets aside.
 fn first_memory(vault: &Vault, now: &str) -> Seen {
-    let current = Policy::of(vault);
-    Seen {
+    let mut seen = Seen {
         vault_id: vault.vault_id.clone(),
         format: vault.format,
         revision: vault.revision,
-        owners: owners_of(&current),
+        owners: owners_of(vault),
         former_owners: BTreeMap::new(),
-        departed: departed_in(&current, &BTreeMap::new()),
-        policy: current,
+        departed: departed_in(vault, &BTreeMap::new()),
+        policy_hash: String::new(),
+        policy_signature: String::new(),
+        recent_policy: None,
+        policy_file: None,
         secrets: BTreeMap::new(),
         pinned_at: now.to_string(),
-    }
+    };
+    remember_policy(&mut seen, vault);
+    seen
 }
 
 /// A fresh memory of `vault` as it is now, for `trust --repin` and after signing.
@@ -541,7 +666,7 @@ pub fn after_write(seen: Option<&Seen>, vault: &Vault, now: &str) -> Seen {
     let mut next = seen.clone();
     let older = vault.revision < seen.revision;
     if !older {
-        accept(&mut next, &Policy::of(vault), vault);
+        accept(&mut next, vault);
     }
     remember_secrets(vault, &mut next, older);
     next

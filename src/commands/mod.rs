@@ -29,7 +29,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::trust::{self, Memory, Verdict};
-use crate::vault::policy::Policy;
+use crate::vault::policy::signed_bytes as signed_policy;
 use crate::vault::{Keyring, Vault};
 use crate::{output, store};
 
@@ -114,19 +114,24 @@ impl Context {
             accepted = verdict.remember.take();
             verdict.require_writable()?;
             let mut keyring = Keyring::open(vault, identity, verdict.guard)?;
-            let before = Policy::of(vault);
+            // The policy is compared by its signed bytes, serialized from the vault, never
+            // built or cloned.
+            let before = signed_policy(vault);
             let result = act(vault, &mut keyring)?;
             if keyring.is_owner(vault) {
                 trust::record_floors(vault, keyring.guard());
             }
-            if Policy::of(vault) != before {
+            if signed_policy(vault) != before {
                 let seen = memory.get(&location).map_or(0, |s| s.revision);
                 trust::sign_change(vault, &keyring, identity, seen)?;
             }
-            Ok((result, vault.clone()))
+            // What to remember once the file is written: computed here, so the vault written
+            // is not cloned out of the update.
+            let seen = trust::after_write(memory.get(&location), vault, &now());
+            Ok((result, seen))
         });
         tell(&notes);
-        let (result, vault) = match outcome {
+        let (result, seen) = match outcome {
             Ok(done) => done,
             Err(e) => {
                 // What this clone accepted stays accepted, even when the change was refused.
@@ -136,7 +141,6 @@ impl Context {
                 return Err(e);
             }
         };
-        let seen = trust::after_write(memory.get(&location), &vault, &now());
         memory.remember(&location, seen)?;
         Ok(result)
     }

@@ -125,8 +125,8 @@ fn review(vault: &Vault, seen: Option<&trust::Seen>) -> String {
             vault.format
         ));
     }
-    match seen {
-        Some(seen) => lines.extend(policy::describe_changes(&seen.policy, &current)),
+    match seen.and_then(trust::Seen::policy) {
+        Some(old) => lines.extend(policy::describe_changes(&old, &current)),
         None => {
             let empty = Policy {
                 members: Default::default(),

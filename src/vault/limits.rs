@@ -48,14 +48,23 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
             MAX_FILE_BYTES >> 20
         ));
     }
-    // One pass; strings are skipped by searching for their end rather than byte by byte, and
-    // line numbers are counted only for the message of a file that is refused.
+    // One pass, searching (memchr) rather than stepping byte by byte: from one string or
+    // opening bracket to the next, closing brackets are counted; strings are skipped by
+    // searching for their end. Line numbers are counted only for a refused file's message.
     let line = |at: usize| 1 + bytes[..=at].iter().filter(|&&b| b == b'\n').count();
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
+        let next = memchr::memchr3(b'"', b'[', b'{', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+        // Closings only lower the depth, so counting them at once ends where stepping would.
+        let closed = bytes[i..next]
+            .iter()
+            .filter(|&&b| b == b']' || b == b'}')
+            .count();
+        depth = depth.saturating_sub(closed);
+        i = next;
+        match bytes.get(i) {
+            Some(b'"') => {
                 let end = string_end(bytes, i + 1);
                 // Content and closing quote together may hold at most MAX_STRING_BYTES.
                 let too_far = i + 1 + MAX_STRING_BYTES;
@@ -68,7 +77,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
                 }
                 i = end;
             }
-            b'[' | b'{' => {
+            Some(_) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(format!(
@@ -77,8 +86,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
                     ));
                 }
             }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+            None => break,
         }
         i += 1;
     }
@@ -90,7 +98,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
 fn string_end(bytes: &[u8], mut from: usize) -> usize {
     while let Some(k) = bytes
         .get(from..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'"' || b == b'\\'))
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
     {
         if bytes[from + k] == b'"' {
             return from + k;
@@ -100,103 +108,118 @@ fn string_end(bytes: &[u8], mut from: usize) -> usize {
     bytes.len()
 }
 
-/// What the parsed model may hold. Returns what is wrong, naming the place.
+/// What the parsed model may hold. Returns what is wrong, naming the place. Messages are
+/// formatted only for a file that is refused: this runs for every value on every command.
 pub fn check(vault: &Vault) -> Result<(), String> {
-    count("members", vault.members.len(), MAX_MEMBERS)?;
-    count("apps", vault.apps.len(), MAX_APPS)?;
+    count(|| "members".into(), vault.members.len(), MAX_MEMBERS)?;
+    count(|| "apps".into(), vault.apps.len(), MAX_APPS)?;
     if !is_id(&vault.vault_id) {
         return Err("the vault id is malformed".into());
     }
-    timestamp("the vault's creation time", &vault.created_at)?;
+    timestamp(|| "the vault's creation time".into(), &vault.created_at)?;
     if let Some(sig) = &vault.signature {
-        handle("the signature's signer", &sig.signer)?;
-        text("the signature", &sig.ed25519)?;
+        handle(|| "the signature's signer".into(), &sig.signer)?;
+        text(|| "the signature".into(), &sig.ed25519)?;
     }
     for (name, m) in &vault.members {
         if m.key.len() > MAX_KEY_BYTES || m.key.chars().any(char::is_control) {
             return Err(format!("member '{name}' has a malformed key"));
         }
         if let Some(key) = &m.signing_key {
-            text(&format!("member '{name}''s signing key"), key)?;
+            text(|| format!("member '{name}''s signing key"), key)?;
         }
-        handle(&format!("member '{name}''s added_by"), &m.added_by)?;
-        timestamp(&format!("member '{name}''s timestamp"), &m.added_at)?;
+        handle(|| format!("member '{name}''s added_by"), &m.added_by)?;
+        timestamp(|| format!("member '{name}''s timestamp"), &m.added_at)?;
     }
-    count("departures", vault.departures.len(), MAX_DEPARTURES)?;
+    count(
+        || "departures".into(),
+        vault.departures.len(),
+        MAX_DEPARTURES,
+    )?;
     for d in &vault.departures {
-        handle("a departure's handle", &d.handle)?;
-        handle("a departure's author", &d.by)?;
+        handle(|| "a departure's handle".into(), &d.handle)?;
+        handle(|| "a departure's author".into(), &d.by)?;
         if d.key.len() > MAX_KEY_BYTES || d.key.chars().any(char::is_control) {
             return Err(format!(
                 "the departure of '{}' has a malformed key",
                 d.handle
             ));
         }
-        timestamp("a departure's time", &d.at)?;
-        count("places in a departure", d.lost.len(), MAX_APPS * 3)?;
+        timestamp(|| "a departure's time".into(), &d.at)?;
+        count(
+            || "places in a departure".into(),
+            d.lost.len(),
+            MAX_APPS * 3,
+        )?;
     }
     for (app_name, app) in &vault.apps {
-        let place = |what: &str| format!("app '{app_name}' {what}");
-        timestamp(&place("timestamp"), &app.added_at)?;
-        for (level, key) in &app.data_keys {
-            wrapped_key(app_name, *level, key)?;
-        }
-        for (kind, map) in [("info", &app.info), ("contact", &app.contact)] {
-            count(&place(kind), map.len(), MAX_ENTRIES)?;
-            for (field, sealed) in map {
-                if !super::model::is_name(field) {
-                    return Err(place(&format!("has a malformed {kind} field name")));
-                }
-                self::sealed(&place(kind), sealed)?;
-            }
-        }
-        count(&place("config values"), app.config.len(), MAX_ENTRIES)?;
-        for (name, sealed) in &app.config {
-            env_name(&place("has a malformed config name"), name)?;
-            self::sealed(&place(&format!("config {name}")), sealed)?;
-        }
-        count(&place("modes"), app.modes.len(), MAX_ENTRIES)?;
-        for (mode, config) in &app.modes {
-            count(
-                &place(&format!("mode {mode} values")),
-                config.len(),
-                MAX_ENTRIES,
-            )?;
-            for (name, sealed) in config {
-                self::sealed(&place(&format!("mode {mode} config {name}")), sealed)?;
-            }
-        }
-        count(&place("floors"), app.floors.len(), MAX_ENTRIES)?;
-        for name in app.floors.keys() {
-            env_name(&place("has a malformed secret name in its floors"), name)?;
-        }
-        count(&place("secrets"), app.secrets.len(), MAX_ENTRIES)?;
-        for (name, secret) in &app.secrets {
-            env_name(&place("has a malformed secret name"), name)?;
-            for version in &secret.versions {
-                self::sealed(&place(&format!("secret {name}")), version)?;
-            }
-        }
-        count(
-            &place("rotations due"),
-            app.rotations_due.len(),
-            MAX_ENTRIES,
-        )?;
-        for (name, reason) in &app.rotations_due {
-            env_name(
-                &place("has a malformed secret name in its rotations due"),
-                name,
-            )?;
-            text(&place(&format!("rotation reason of {name}")), reason)?;
-        }
+        check_app(app_name, app)?;
     }
     Ok(())
 }
 
-fn count(what: &str, n: usize, max: usize) -> Result<(), String> {
+fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
+    let place = |what: &str| format!("app '{app_name}' {what}");
+    timestamp(|| place("timestamp"), &app.added_at)?;
+    for (level, key) in &app.data_keys {
+        wrapped_key(app_name, *level, key)?;
+    }
+    for (kind, map) in [("info", &app.info), ("contact", &app.contact)] {
+        count(|| place(kind), map.len(), MAX_ENTRIES)?;
+        for (field, sealed) in map {
+            if !super::model::is_name(field) {
+                return Err(place(&format!("has a malformed {kind} field name")));
+            }
+            self::sealed(|| place(kind), sealed)?;
+        }
+    }
+    count(|| place("config values"), app.config.len(), MAX_ENTRIES)?;
+    for (name, sealed) in &app.config {
+        env_name(|| place("has a malformed config name"), name)?;
+        self::sealed(|| place(&format!("config {name}")), sealed)?;
+    }
+    count(|| place("modes"), app.modes.len(), MAX_ENTRIES)?;
+    for (mode, config) in &app.modes {
+        count(
+            || place(&format!("mode {mode} values")),
+            config.len(),
+            MAX_ENTRIES,
+        )?;
+        for (name, sealed) in config {
+            self::sealed(|| place(&format!("mode {mode} config {name}")), sealed)?;
+        }
+    }
+    count(|| place("floors"), app.floors.len(), MAX_ENTRIES)?;
+    for name in app.floors.keys() {
+        env_name(|| place("has a malformed secret name in its floors"), name)?;
+    }
+    count(|| place("secrets"), app.secrets.len(), MAX_ENTRIES)?;
+    for (name, secret) in &app.secrets {
+        env_name(|| place("has a malformed secret name"), name)?;
+        for version in &secret.versions {
+            self::sealed(|| place(&format!("secret {name}")), version)?;
+        }
+    }
+    count(
+        || place("rotations due"),
+        app.rotations_due.len(),
+        MAX_ENTRIES,
+    )?;
+    for (name, reason) in &app.rotations_due {
+        env_name(
+            || place("has a malformed secret name in its rotations due"),
+            name,
+        )?;
+        text(|| place(&format!("rotation reason of {name}")), reason)?;
+    }
+    Ok(())
+}
+
+fn count(what: impl FnOnce() -> String, n: usize, max: usize) -> Result<(), String> {
     if n > max {
         return Err(format!(
-            "the vault file lists {n} {what}, more than the {max} allowed"
+            "the vault file lists {n} {}, more than the {max} allowed",
+            what()
         ));
     }
     Ok(())
@@ -209,25 +232,28 @@ fn is_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn handle(what: &str, name: &str) -> Result<(), String> {
+fn handle(what: impl FnOnce() -> String, name: &str) -> Result<(), String> {
     if super::model::is_name(name) {
         Ok(())
     } else {
-        Err(format!("{what} is not a valid member handle"))
+        Err(format!("{} is not a valid member handle", what()))
     }
 }
 
-fn text(what: &str, value: &str) -> Result<(), String> {
-    if value.chars().count() > MAX_TEXT_CHARS || value.chars().any(char::is_control) {
+fn text(what: impl FnOnce() -> String, value: &str) -> Result<(), String> {
+    // Bytes bound characters from above: most text is far shorter than the bound in bytes.
+    let long = value.len() > MAX_TEXT_CHARS && value.chars().count() > MAX_TEXT_CHARS;
+    if long || value.chars().any(char::is_control) {
         return Err(format!(
-            "{what} is malformed (control characters, or too long)"
+            "{} is malformed (control characters, or too long)",
+            what()
         ));
     }
     Ok(())
 }
 
 /// RFC 3339 as mpvault writes it; only its alphabet and length are checked here.
-fn timestamp(what: &str, value: &str) -> Result<(), String> {
+fn timestamp(what: impl FnOnce() -> String, value: &str) -> Result<(), String> {
     let ok = (1..=40).contains(&value.len())
         && value
             .bytes()
@@ -235,30 +261,30 @@ fn timestamp(what: &str, value: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("{what} is not a timestamp"))
+        Err(format!("{} is not a timestamp", what()))
     }
 }
 
-fn env_name(what: &str, name: &str) -> Result<(), String> {
+fn env_name(what: impl FnOnce() -> String, name: &str) -> Result<(), String> {
     if name.len() <= MAX_NAME_BYTES && crate::export::check_env_name(name).is_ok() {
         Ok(())
     } else {
-        Err(format!("{what} ({})", crate::display::escape(name)))
+        Err(format!("{} ({})", what(), crate::display::escape(name)))
     }
 }
 
-fn sealed(place: &str, sealed: &Sealed) -> Result<(), String> {
+fn sealed(place: impl Fn() -> String, sealed: &Sealed) -> Result<(), String> {
     if sealed.value.len() > MAX_SEALED_BYTES {
-        return Err(format!("{place} holds a value that is too long"));
+        return Err(format!("{} holds a value that is too long", place()));
     }
-    handle(&format!("the set_by of {place}"), &sealed.set_by)?;
+    handle(|| format!("the set_by of {}", place()), &sealed.set_by)?;
     if let Some(sealer) = &sealed.sealed_by {
-        handle(&format!("the sealed_by of {place}"), sealer)?;
+        handle(|| format!("the sealed_by of {}", place()), sealer)?;
     }
     if let Some(sig) = &sealed.sig {
-        text(&format!("the signature of {place}"), sig)?;
+        text(|| format!("the signature of {}", place()), sig)?;
     }
-    timestamp(&format!("the timestamp of {place}"), &sealed.set_at)
+    timestamp(|| format!("the timestamp of {}", place()), &sealed.set_at)
 }
 
 fn wrapped_key(app: &str, level: Level, key: &WrappedKey) -> Result<(), String> {
@@ -268,7 +294,7 @@ fn wrapped_key(app: &str, level: Level, key: &WrappedKey) -> Result<(), String> 
         ));
     }
     if let Some(c) = &key.commitment {
-        text(&format!("the {level} key commitment of app '{app}'"), c)?;
+        text(|| format!("the {level} key commitment of app '{app}'"), c)?;
     }
     // Undecodable or headerless keys are age's to report as damaged, when they are used.
     let Some(stanzas) = count_stanzas(&key.wrapped) else {

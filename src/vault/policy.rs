@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::{Departure, PolicySignature, Vault};
+use super::model::{App, Departure, Member, PolicySignature, Vault, WrappedKey};
 use crate::key::decode_signing_key;
 pub use crate::key::fingerprint;
 use crate::wechat::{Level, Role};
@@ -137,7 +138,7 @@ impl Policy {
 
 /// Signs the vault's current policy as `signer`.
 pub fn sign(vault: &mut Vault, signer: &str, key: &SigningKey) {
-    let signature = key.sign(&Policy::of(vault).bytes());
+    let signature = key.sign(&signed_bytes(vault));
     vault.signature = Some(PolicySignature {
         signer: signer.to_string(),
         ed25519: B64.encode(signature.to_bytes()),
@@ -147,15 +148,126 @@ pub fn sign(vault: &mut Vault, signer: &str, key: &SigningKey) {
 /// Whether the signature is an owner's, as the signed policy itself lists them, over exactly
 /// this policy. Returns the signer's signing key when it is.
 pub fn verify(vault: &Vault) -> Option<String> {
+    verify_bytes(vault, &signed_bytes(vault))
+}
+
+/// `verify`, over the policy's signed bytes already computed (`signed_bytes(vault)`), so a
+/// command that also hashes them serializes the policy once.
+pub fn verify_bytes(vault: &Vault, signed: &[u8]) -> Option<String> {
     let sig = vault.signature.as_ref()?;
-    let policy = Policy::of(vault);
-    let signer = policy.members.get(&sig.signer).filter(|m| m.owner)?;
+    // The policy's members are the vault's: same handles, keys and owner flags.
+    let signer = vault.members.get(&sig.signer).filter(|m| m.owner)?;
     let key_text = signer.signing_key.clone()?;
     let key = decode_signing_key(&key_text)?;
     let bytes: [u8; 64] = B64.decode(&sig.ed25519).ok()?.try_into().ok()?;
-    key.verify(&policy.bytes(), &Signature::from_bytes(&bytes))
-        .ok()?;
+    key.verify(signed, &Signature::from_bytes(&bytes)).ok()?;
     Some(key_text)
+}
+
+/// The bytes an owner signs: `Policy::of(vault).bytes()`, serialized straight from the vault
+/// without building (cloning) the policy.
+pub fn signed_bytes(vault: &Vault) -> Vec<u8> {
+    serde_json::to_vec(&PolicyView(vault)).expect("the policy always serializes")
+}
+
+/// SHA-256 of a policy's signed bytes, in hex: how the trust memory tells one policy from
+/// another without keeping it.
+pub fn hash(signed: &[u8]) -> String {
+    Sha256::digest(signed)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The policy as `Policy::of` would build it, borrowed from the vault. Its serialization is
+/// `Policy`'s, field for field (a test holds them equal): signatures depend on every byte.
+struct PolicyView<'a>(&'a Vault);
+
+impl Serialize for PolicyView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let vault = self.0;
+        let v3 = vault.format >= 3;
+        let mut st = s.serialize_struct("Policy", 7)?;
+        st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
+        st.serialize_field("vault_id", &vault.vault_id)?;
+        if v3 {
+            st.serialize_field("revision", &vault.revision)?;
+        } else {
+            st.skip_field("revision")?;
+        }
+        st.serialize_field("members", &Map(&vault.members, member_view))?;
+        st.serialize_field("apps", &Map(&vault.apps, |app| AppView(app, v3)))?;
+        if v3 {
+            st.serialize_field("departures", &vault.departures)?;
+        } else {
+            st.skip_field("departures")?;
+        }
+        if vault.rules.is_default() {
+            st.skip_field("rules")?;
+        } else {
+            st.serialize_field("rules", &vault.rules)?;
+        }
+        st.end()
+    }
+}
+
+/// A sorted map serialized with each value seen through `view`.
+struct Map<'a, K, V, F>(&'a BTreeMap<K, V>, F);
+
+impl<'a, K: Serialize, V, F: Fn(&'a V) -> T, T: Serialize> Serialize for Map<'a, K, V, F> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, (self.1)(v))))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename = "PolicyMember")]
+struct MemberView<'a> {
+    key: &'a str,
+    signing_key: &'a Option<String>,
+    owner: bool,
+}
+
+fn member_view(m: &Member) -> MemberView<'_> {
+    MemberView {
+        key: &m.key,
+        signing_key: &m.signing_key,
+        owner: m.owner,
+    }
+}
+
+struct AppView<'a>(&'a App, bool);
+
+impl Serialize for AppView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let AppView(app, v3) = *self;
+        let mut st = s.serialize_struct("PolicyApp", 4)?;
+        st.serialize_field("appid", &app.appid)?;
+        st.serialize_field("roster", &app.roster)?;
+        st.serialize_field("keys", &Map(&app.data_keys, key_view))?;
+        if v3 {
+            st.serialize_field("floors", &app.floors)?;
+        } else {
+            st.skip_field("floors")?;
+        }
+        st.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename = "PolicyKey")]
+struct KeyView<'a> {
+    readers: &'a [String],
+    commitment: &'a Option<String>,
+}
+
+fn key_view(k: &WrappedKey) -> KeyView<'_> {
+    KeyView {
+        readers: &k.readers,
+        commitment: &k.commitment,
+    }
 }
 
 /// The commitment to a data key that the policy carries.
@@ -274,5 +386,62 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
     }
     for secret in was.keys().filter(|s| !now.contains_key(*s)) {
         out.push(format!("{secret} of {name} no longer has a minimum level"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::DepartureKind;
+
+    fn vector(format: u32) -> Vault {
+        let bytes = match format {
+            1 => &include_bytes!("../../tests/vectors/format-1/mpvault.json")[..],
+            2 => &include_bytes!("../../tests/vectors/format-2/mpvault.json")[..],
+            _ => &include_bytes!("../../tests/vectors/format-3/mpvault.json")[..],
+        };
+        Vault::parse(bytes).unwrap()
+    }
+
+    /// Signatures made over `Policy::of(..).bytes()` must verify over `signed_bytes`, and the
+    /// other way round, for every shape a policy takes.
+    #[test]
+    fn the_borrowed_view_serializes_as_the_policy() {
+        let same = |v: &Vault| {
+            assert_eq!(
+                String::from_utf8(signed_bytes(v)).unwrap(),
+                String::from_utf8(Policy::of(v).bytes()).unwrap()
+            );
+        };
+        for format in [1, 2, 3] {
+            same(&vector(format));
+        }
+        assert!(verify(&vector(2)).is_some() && verify(&vector(3)).is_some());
+        let mut v = vector(3);
+        v.departures.push(Departure {
+            handle: "dora".into(),
+            key: "age1x".into(),
+            kind: DepartureKind::Revoked,
+            at: "2026-01-01T00:00:00Z".into(),
+            by: "alice".into(),
+            revision: 4,
+            lost: vec!["shop/admin".into()],
+        });
+        v.rules.icp_required = Some(false);
+        v.rules.max_age_days.insert("X".into(), None);
+        let app = v.apps.values_mut().next().unwrap();
+        app.floors.insert("SECRET".into(), Level::Admin);
+        app.floors.insert("OTHER".into(), Level::Team);
+        for key in app.data_keys.values_mut() {
+            key.commitment = None;
+        }
+        app.roster.clear();
+        same(&v);
+        v.members.values_mut().for_each(|m| m.signing_key = None);
+        v.format = 2;
+        same(&v);
+        v.apps.clear();
+        v.members.clear();
+        same(&v);
     }
 }
