@@ -59,6 +59,35 @@ pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `rotate-secret` must prove first: a writer who can read the current value under its
+/// signed key. Returns the secret's level and the app's AppID.
+fn rotatable(vault: &Vault, keys: &mut Keyring, app: &str, name: &str) -> Result<(Level, String)> {
+    keys.identity().require_writer()?;
+    let a = vault.app(app)?;
+    let level = a.secret(app, name)?.access;
+    keys.read(vault, app, &Field::Secret(name.to_string()), 0)?;
+    keys.unlock(vault, app, level)?;
+    Ok((level, a.appid.clone()))
+}
+
+/// The new value: generated, or read from stdin or a hidden prompt; checked for its kind.
+fn new_value(app: &str, name: &str, stdin: bool, generate: bool) -> Result<Zeroizing<String>> {
+    let value = if generate {
+        let kind = wechat::secret_kind(name);
+        if !kind.generated {
+            return Err(Error::invalid(
+                format!("{name} is {}, which only WeChat issues, so mpvault cannot generate it", kind.what),
+                "reset it in the console, then run rotate-secret without --generate and paste the new value",
+            ));
+        }
+        wechat::generate_key()?
+    } else {
+        read_value(app, name, stdin)?
+    };
+    wechat::check_secret(name, &value)?;
+    Ok(value)
+}
+
 pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
     let RotateSecretArgs {
         app,
@@ -79,43 +108,33 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         crate::wechat_api::base_url()?;
     }
     // Reading the current value proves access, the signed key and the stored level before
-    // anyone pastes a new secret.
-    let (level, appid) = ctx.read(|vault, keys| {
-        keys.identity().require_writer()?;
-        let a = vault.app(app)?;
-        let level = a.secret(app, &name)?.access;
-        keys.read(vault, app, &Field::Secret(name.clone()), 0)?;
-        keys.unlock(vault, app, level)?;
-        Ok((level, a.appid.clone()))
-    })?;
-    let value = if generate {
-        let kind = wechat::secret_kind(&name);
-        if !kind.generated {
-            return Err(Error::invalid(
-                format!("{name} is {}, which only WeChat issues, so mpvault cannot generate it", kind.what),
-                "reset it in the console, then run rotate-secret without --generate and paste the new value",
-            ));
-        }
-        wechat::generate_key()?
+    // anyone pastes a new secret or WeChat is asked. A piped or generated value without
+    // --verify needs neither, so it is checked and stored in one pass.
+    if !verify && (stdin || generate) {
+        ctx.write(|vault, keys| {
+            let (level, _) = rotatable(vault, keys, app, &name)?;
+            let value = new_value(app, &name, stdin, generate)?;
+            keys.set_secret(vault, app, &name, level, &value, &now())
+        })?;
     } else {
-        read_value(app, &name, stdin)?
-    };
-    wechat::check_secret(&name, &value)?;
-    if verify {
-        crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
-        output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));
-    }
-    ctx.write(|vault, keys| {
-        let a = vault.app(app)?;
-        a.secret(app, &name)?;
-        if a.appid != appid {
-            return Err(Error::invalid(
-                format!("the AppID of '{app}' changed while WeChat was being asked"),
-                "run the command again",
-            ));
+        let (level, appid) = ctx.read(|vault, keys| rotatable(vault, keys, app, &name))?;
+        let value = new_value(app, &name, stdin, generate)?;
+        if verify {
+            crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
+            output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));
         }
-        keys.set_secret(vault, app, &name, level, &value, &now())
-    })?;
+        ctx.write(|vault, keys| {
+            let a = vault.app(app)?;
+            a.secret(app, &name)?;
+            if a.appid != appid {
+                return Err(Error::invalid(
+                    format!("the AppID of '{app}' changed while WeChat was being asked"),
+                    "run the command again",
+                ));
+            }
+            keys.set_secret(vault, app, &name, level, &value, &now())
+        })?;
+    }
     let mut note = format!("Rotated {name} for '{app}'; the previous value is kept (`mpvault get {app} {name} --previous 1`).");
     if generate {
         note.push_str(&format!(
