@@ -601,7 +601,7 @@ fn cases() -> Vec<Case> {
         Case {
             prepare: Some(|dir| {
                 std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("link.env"))
-                    .unwrap()
+                    .unwrap();
             }),
             ..case(
                 "export through a symlink",
@@ -619,7 +619,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             prepare: Some(|dir| {
-                std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("gh.env")).unwrap()
+                std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("gh.env")).unwrap();
             }),
             ..case(
                 "github export through a symlink",
@@ -744,7 +744,7 @@ fn cases() -> Vec<Case> {
         Case {
             damage: Some(|t| {
                 t.replacen(
-                    "{",
+                    '{',
                     &format!("{{\"x\": {}{},", "[".repeat(64), "]".repeat(64)),
                     1,
                 )

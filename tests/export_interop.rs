@@ -119,7 +119,7 @@ fn fixed_corpus() -> Vec<String> {
         "wx1234567890abcdef",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(ToString::to_string)
     .collect()
 }
 
@@ -799,7 +799,7 @@ fn hand_written_files(seed: u64, count: usize, bom: bool) -> Vec<String> {
             if bom && rng.below(8) == 0 {
                 file.push('\u{feff}');
             }
-            for _ in 0..1 + rng.below(6) {
+            for _ in 0..=rng.below(6) {
                 match rng.below(8) {
                     0 => file.push_str("# a comment = 'x'"),
                     1 => {}

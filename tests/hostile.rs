@@ -166,12 +166,12 @@ fn hostile_files_of_the_maximum_size_end_in_a_clear_error() {
     let attacks: Vec<(&str, String)> = vec![
         (
             "is too long",
-            pristine.replacen("{", &format!("{{\"extra\": \"{}\",", "x".repeat(room)), 1),
+            pristine.replacen('{', &format!("{{\"extra\": \"{}\",", "x".repeat(room)), 1),
         ),
         (
             "nested",
             pristine.replacen(
-                "{",
+                '{',
                 &format!(
                     "{{\"extra\": {}{},",
                     "[".repeat(room / 2),
@@ -233,7 +233,7 @@ fn deep_nesting_is_refused_with_a_clear_error() {
     let (alice, _) = team(&w);
     let text = w.vault_text();
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let text = text.replacen("{", &format!("{{\n  \"deep\": {deep},"), 1);
+    let text = text.replacen('{', &format!("{{\n  \"deep\": {deep},"), 1);
     std::fs::write(w.vault_path(), text).unwrap();
     let (code, _, err) = bounded(&w, &alice, &["status"], Duration::from_secs(60));
     assert_eq!(code, exit::CORRUPT, "{err}");

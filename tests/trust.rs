@@ -42,7 +42,7 @@ fn a_developer_cannot_grant_themselves_admin() {
     assert_eq!(code, exit::DENIED);
     assert!(err.contains("only a vault owner can change roles"), "{err}");
     edit(&w, |v| {
-        v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"])
+        v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"]);
     });
     refused(
         &w,
@@ -169,7 +169,7 @@ fn an_edited_access_level_cannot_steer_a_rotation_to_a_wider_audience() {
     let w = World::new();
     let (_, bob, carol) = team(&w);
     edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["access"] = "team".into()
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["access"] = "team".into();
     });
     let before = w.vault_text();
     let out = w

@@ -641,7 +641,7 @@ mod tests {
 
     fn key(readers: &[&str], c: &str) -> WrappedKey {
         WrappedKey {
-            readers: readers.iter().map(|s| s.to_string()).collect(),
+            readers: readers.iter().map(ToString::to_string).collect(),
             commitment: Some(c.into()),
             wrapped: c.into(),
         }
