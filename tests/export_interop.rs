@@ -8,6 +8,7 @@
 //! and `MPVAULT_INTEROP_CASES` change the random part of the corpus.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +40,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
     }
 }
 
@@ -640,7 +641,10 @@ fn dotenv_python_reads_back() {
 }
 
 fn read_shell(shell: &str, how: &str, file: &Path, names: &[String]) -> BTreeMap<String, String> {
-    let vars: String = names.iter().map(|n| format!(" \"${n}\"")).collect();
+    let vars = names.iter().fold(String::new(), |mut vars, n| {
+        let _ = write!(vars, " \"${n}\"");
+        vars
+    });
     let script = match how {
         "source" => format!("set -a; . \"$1\"; printf '%s\\0'{vars}"),
         _ => format!("eval \"$(cat \"$1\")\"; printf '%s\\0'{vars}"),
@@ -811,10 +815,11 @@ fn hand_written_files(seed: u64, count: usize, bom: bool) -> Vec<String> {
                             .collect();
                         let quote = ["", "", "'", "\"", "`"][rng.below(5)];
                         let tail = ["", "", " # note", "  "][rng.below(4)];
-                        file.push_str(&format!(
+                        let _ = write!(
+                            file,
                             "{lead}K{}{sep}{quote}{body}{quote}{tail}",
                             rng.below(4)
-                        ));
+                        );
                     }
                 }
                 file.push_str(eol);

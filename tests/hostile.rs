@@ -577,10 +577,10 @@ fn control_characters_from_the_file_never_reach_the_terminal_raw() {
 
 #[test]
 fn names_from_the_file_are_validated_on_load() {
+    type Edit = Box<dyn Fn(&mut Value)>;
     let w = World::new();
     let (_alice, bob) = team(&w);
     let pristine = w.vault_text();
-    type Edit = Box<dyn Fn(&mut Value)>;
     let edits: Vec<(&str, Edit)> = vec![
         (
             "secret name",
@@ -735,6 +735,7 @@ fn core_dumps_allowed(w: &World, who: &Person) -> std::process::Command {
 
 #[test]
 fn core_dumps_are_off_while_a_secret_is_held() {
+    use std::io::Write;
     let w = World::new();
     let (alice, _) = team(&w);
     let mut child = core_dumps_allowed(&w, &alice)
@@ -763,7 +764,6 @@ fn core_dumps_are_off_while_a_secret_is_held() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    use std::io::Write;
     child
         .stdin
         .take()

@@ -186,16 +186,16 @@ fn status_of_a_realistic_vault_at_80_columns() {
 /// Every command's and subcommand's `--help`, so a change to what users read shows in review.
 #[test]
 fn every_help_page() {
-    fn paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
-        out.push(prefix.clone());
+    fn paths(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        out.push(prefix.to_vec());
         for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-            let mut path = prefix.clone();
+            let mut path = prefix.to_vec();
             path.push(sub.get_name().to_string());
-            paths(sub, path, out);
+            paths(sub, &path, out);
         }
     }
     let mut all = Vec::new();
-    paths(&mpvault::cli::Cli::command(), Vec::new(), &mut all);
+    paths(&mpvault::cli::Cli::command(), &[], &mut all);
     let w = World::new();
     let nobody = w.stranger("nobody");
     for path in all {

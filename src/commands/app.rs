@@ -81,11 +81,11 @@ fn team_value(
     vault: &Vault,
     keys: &mut Option<Keyring>,
     app: &str,
-    field: Field,
+    field: &Field,
 ) -> Result<Option<String>> {
     match keys {
         Some(k) if k.can_read(vault, app, Level::Team) => {
-            Ok(k.read(vault, app, &field, 0)?.map(|v| v.to_string()))
+            Ok(k.read(vault, app, field, 0)?.map(|v| v.to_string()))
         }
         _ => Ok(None),
     }
@@ -123,7 +123,7 @@ fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
                 members: app.roster.len(),
                 name,
                 secrets: app.secrets.keys().map(String::as_str).collect(),
-                title: team_value(vault, &mut keys, name, Field::Info("title".into()))?,
+                title: team_value(vault, &mut keys, name, &Field::Info("title".into()))?,
             });
         }
         output::rows(&rows, json)
@@ -181,7 +181,7 @@ fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
     let name = app.as_str();
     ctx.read_optional(|vault, mut keys| {
         let app = vault.app(name)?;
-        let mut read = |field: Field| team_value(vault, &mut keys, name, field);
+        let mut read = |field: Field| team_value(vault, &mut keys, name, &field);
         let mut details = AppDetails {
             appid: &app.appid,
             config: Values::new(),

@@ -60,7 +60,7 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
         Ok(false)
     };
     let mut fields = Vec::new();
-    for (key, field) in config_fields(a, app, select.mode.as_deref())? {
+    for (key, field) in config_fields(a, app, select.mode.as_deref()) {
         let name = preset.exported_name(&key, false);
         if wanted(&name) && allowed(app, &name) && readable(&name, Level::Team)? {
             fields.push((name, field, false));
@@ -112,7 +112,7 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
 
 /// The app's config keys and where each value comes from: the base config, with the named
 /// mode's values laid over it.
-fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<String, Field>> {
+fn config_fields(a: &App, app: &str, mode: Option<&str>) -> BTreeMap<String, Field> {
     let mut fields: BTreeMap<String, Field> = a
         .config
         .keys()
@@ -129,13 +129,13 @@ fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<Stri
                 format!("it has {}", known.join(", "))
             };
             output::note(&format!("'{app}' has no config for mode '{mode}' ({known}), so the base config is used; set some with `mpvault config set {app} KEY=VALUE --mode {mode}`."));
-            return Ok(fields);
+            return fields;
         };
         for key in overlay.keys() {
             fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
         }
     }
-    Ok(fields)
+    fields
 }
 
 /// A name that takes over how programs start never leaves the vault, whatever the file says.
@@ -152,10 +152,10 @@ fn allowed(app: &str, name: &str) -> bool {
 }
 
 /// `export`: the upload key alone when `--upload-key-file` is given, else an env file.
-pub fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
+pub fn export(ctx: &Context, args: &ExportArgs) -> Result<()> {
     match &args.upload_key_file {
         Some(target) => upload_key(ctx, &args.app, target, args.force),
-        None => env_file(ctx, &args),
+        None => env_file(ctx, args),
     }
 }
 

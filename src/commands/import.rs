@@ -1,6 +1,7 @@
 //! `import APP FILE`: an existing `.env` file into the vault, secrets and config sorted, the
 //! AppID checked, nothing replaced without `--update`.
 
+use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::Path;
 
@@ -51,7 +52,7 @@ impl Action {
     }
 }
 
-pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
+pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
     let opts = &Options {
         dialect: super::export::dialect(args.dialect),
         mode: args.mode.as_deref(),
@@ -134,7 +135,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         "Imported {secrets} secret(s) and {config} config value(s) into '{app}'{scope} from {shown}."
     );
     if unchanged > 0 {
-        note.push_str(&format!(" {unchanged} value(s) were already stored."));
+        let _ = write!(note, " {unchanged} value(s) were already stored.");
     }
     output::note(&note);
     if secrets > 0 {

@@ -1,5 +1,6 @@
 //! `add-secret`, `rotate-secret`, `get`, `history`, `remove-secret`.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 
 use serde::Serialize;
@@ -118,9 +119,10 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
     })?;
     let mut note = format!("Rotated {name} for '{app}'; the previous value is kept (`mpvault get {app} {name} --previous 1`).");
     if generate {
-        note.push_str(&format!(
+        let _ = write!(
+            note,
             " Copy the new value into the merchant platform with `mpvault get {app} {name}`."
-        ));
+        );
     }
     done(ctx, &note);
     Ok(())

@@ -2,6 +2,7 @@
 //! signs it at a new revision. A format 1 or 2 vault is adopted: re-keyed, every value re-sealed
 //! and signed, and its reminders kept as signed departures.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use super::{now, Context};
@@ -129,8 +130,8 @@ fn review(vault: &Vault, seen: Option<&trust::Seen>) -> String {
         Some(seen) => lines.extend(policy::describe_changes(&seen.policy, &current)),
         None => {
             let empty = Policy {
-                members: Default::default(),
-                apps: Default::default(),
+                members: BTreeMap::default(),
+                apps: BTreeMap::default(),
                 departures: Some(Vec::new()),
                 ..current.clone()
             };

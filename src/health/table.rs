@@ -43,6 +43,7 @@ impl Cell {
         let text = text.into();
         Cell::new(text.clone(), text)
     }
+    #[must_use]
     pub fn colored(mut self, color: Option<Color>) -> Self {
         self.color = color;
         self

@@ -87,7 +87,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
         &mut conflicts,
         |_, _, _, _, _| None,
     );
-    vault.departures = ours.departures.clone();
+    vault.departures.clone_from(&ours.departures);
     for d in &theirs.departures {
         if !vault.departures.contains(d) {
             vault.departures.push(d.clone());
@@ -333,7 +333,7 @@ fn merge_app(
         &theirs.secrets,
         same_secret,
         conflicts,
-        |here, _, o, t, c| merge_secret(here, o, t, c),
+        |here, _, o, t, c| Some(merge_secret(here, o, t, c)),
     );
     // Keys are settled once the whole roster is known (`settle_keys`).
     app
@@ -352,18 +352,13 @@ fn scalar(path: &str, base: &str, ours: &str, theirs: &str, conflicts: &mut Vec<
 
 /// Both sides rotated (or added) the same secret: every version either side keeps, newest
 /// first. The later rotation is the current one (`order_histories`).
-fn merge_secret(
-    path: &str,
-    ours: &Secret,
-    theirs: &Secret,
-    conflicts: &mut Vec<String>,
-) -> Option<Secret> {
+fn merge_secret(path: &str, ours: &Secret, theirs: &Secret, conflicts: &mut Vec<String>) -> Secret {
     if ours.access != theirs.access {
         conflicts.push(format!(
             "{path}: stored at the {} level on one side and {} on the other",
             ours.access, theirs.access
         ));
-        return Some(ours.clone());
+        return ours.clone();
     }
     let mut versions = ours.versions.clone();
     for v in &theirs.versions {
@@ -371,10 +366,10 @@ fn merge_secret(
             versions.push(v.clone());
         }
     }
-    Some(Secret {
+    Secret {
         access: ours.access,
         versions,
-    })
+    }
 }
 
 /// A member removed on one side and given roles on the other conflicts.

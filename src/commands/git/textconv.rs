@@ -1,6 +1,7 @@
 //! `git textconv`: the vault as a reviewer reads it in `git diff`, without a key and without a
 //! value, a ciphertext or base64.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -141,10 +142,10 @@ fn metadata(sealed: &crate::vault::Sealed) -> String {
         clean(&sealed.set_at)
     );
     if let Some(by) = &sealed.sealed_by {
-        text.push_str(&format!(", re-sealed by {}", clean(by)));
+        let _ = write!(text, ", re-sealed by {}", clean(by));
     }
     // A short tag of the ciphertext, so a diff shows that a value changed (or was re-sealed)
     // without showing the value or the ciphertext.
-    text.push_str(&format!(" [{}]", &short(&sealed.value)[..9]));
+    let _ = write!(text, " [{}]", &short(&sealed.value)[..9]);
     text
 }
