@@ -80,9 +80,9 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
         config: &args.config,
     };
     if args.dry_run {
-        let rows = ctx.read(|vault, keys| {
+        let rows = ctx.read(|vault, keyring| {
             let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
-            let actions = actions(vault, keys, app, &items, opts)?;
+            let actions = actions(vault, keyring, app, &items, opts)?;
             items
                 .iter()
                 .zip(actions)
@@ -106,9 +106,9 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
         output::note("Dry run: nothing was stored.");
         return Ok(());
     }
-    let (secrets, config, unchanged) = ctx.write(|vault, keys| {
+    let (secrets, config, unchanged) = ctx.write(|vault, keyring| {
         let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
-        let actions = actions(vault, keys, app, &items, opts)?;
+        let actions = actions(vault, keyring, app, &items, opts)?;
         let mut counts = (0, 0, 0);
         for (item, action) in items.iter().zip(actions) {
             match (action, item.kind) {
@@ -116,12 +116,12 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
                 (Action::Unchanged, _) => counts.2 += 1,
                 (_, Kind::Secret(default)) => {
                     let level = stored_level(vault, app, &item.name)?.unwrap_or(default);
-                    keys.set_secret(vault, app, &item.name, level, &item.value, &now())?;
+                    keyring.set_secret(vault, app, &item.name, level, &item.value, &now())?;
                     counts.0 += 1;
                 }
                 (_, _) => {
                     let field = field(opts.mode, &item.name);
-                    keys.set_plain_field(vault, app, field, &item.value, &now())?;
+                    keyring.set_plain_field(vault, app, field, &item.value, &now())?;
                     counts.1 += 1;
                 }
             }
@@ -179,7 +179,7 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
 /// that would be config and a secret at once.
 fn actions(
     vault: &Vault,
-    keys: &mut Keyring,
+    keyring: &mut Keyring,
     app: &str,
     items: &[Item],
     opts: &Options,
@@ -232,7 +232,7 @@ fn actions(
                 "pass --update to replace existing values (a secret is rotated and keeps its history)",
             ));
         }
-        let same = keys
+        let same = keyring
             .read(vault, app, &field, 0)?
             .is_some_and(|current| *current == *item.value);
         out.push(if same {

@@ -18,7 +18,7 @@ use crate::wechat::Role;
 pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps) = ctx.read_optional(|vault, mut keys| {
+    let (general, apps) = ctx.read_optional(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }
@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
             .apps
             .iter()
             .filter(|(name, _)| app.is_none_or(|want| want == name.as_str()))
-            .map(|(name, a)| health::app_health(vault, keys.as_mut(), name, a, now))
+            .map(|(name, a)| health::app_health(vault, keyring.as_mut(), name, a, now))
             .collect();
         Ok((health::vault_findings(vault), apps))
     })?;

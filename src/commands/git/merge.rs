@@ -280,7 +280,7 @@ fn reseal(
     done: &mut Vec<String>,
 ) -> Result<Vec<String>> {
     let mut unable = Vec::new();
-    let mut side_keys = [
+    let mut side_keyrings = [
         Keyring::open(sides.ours, identity, guard.clone()).ok(),
         Keyring::open(sides.theirs, identity, guard.clone()).ok(),
     ];
@@ -312,7 +312,7 @@ fn reseal(
             from,
             version: Some(number),
         };
-        match carry(&mut keyring, &mut side_keys, sides, &merged.vault, &value, current)? {
+        match carry(&mut keyring, &mut side_keyrings, sides, &merged.vault, &value, current)? {
             Some(sealed) => {
                 merged.reseal.retain(|r| !(r.app == app && r.field == field && r.index == 0));
                 place(merged, &app, &field, 0, sealed);
@@ -335,7 +335,7 @@ fn reseal(
             from: r.from,
             version: None,
         };
-        match carry(&mut keyring, &mut side_keys, sides, &merged.vault, &value, sealed)? {
+        match carry(&mut keyring, &mut side_keyrings, sides, &merged.vault, &value, sealed)? {
             Some(sealed) => {
                 place(merged, &r.app, &r.field, r.index, sealed);
                 count += 1;
@@ -377,7 +377,7 @@ fn settle_contested(
 ) -> Result<Vec<String>> {
     let contested = std::mem::take(&mut merged.contested);
     let mut unresolved = Vec::new();
-    let mut keys = identity.map(|i| {
+    let mut keyrings = identity.map(|i| {
         [
             Keyring::open(sides.ours, i, guard.clone()).ok(),
             Keyring::open(sides.theirs, i, guard.clone()).ok(),
@@ -390,7 +390,7 @@ fn settle_contested(
             .apps
             .get(&c.app)
             .and_then(|a| value_at(a, &c.field, 0));
-        let (Some([Some(ok), Some(tk)]), Some(ours)) = (keys.as_mut(), ours) else {
+        let (Some([Some(ok), Some(tk)]), Some(ours)) = (keyrings.as_mut(), ours) else {
             unresolved.push(differ);
             continue;
         };
@@ -446,13 +446,13 @@ struct Value<'a> {
 /// it into the merged vault as the person merging. None when they cannot read it on one side.
 fn carry(
     keyring: &mut Keyring,
-    side_keys: &mut [Option<Keyring>; 2],
+    side_keyrings: &mut [Option<Keyring>; 2],
     sides: &Sides,
     merged: &Vault,
     value: &Value,
     sealed: crate::vault::Sealed,
 ) -> Result<Option<crate::vault::Sealed>> {
-    let Some(keys) = side_keys[value.from as usize].as_mut() else {
+    let Some(side_keyring) = side_keyrings[value.from as usize].as_mut() else {
         return Ok(None);
     };
     // Whether the person merging holds both data keys; any other refusal (a writer who
@@ -463,7 +463,7 @@ fn carry(
     {
         return Ok(None);
     }
-    let plain = keys.open_copy(sides.get(value.from), value.app, value.field, &sealed)?;
+    let plain = side_keyring.open_copy(sides.get(value.from), value.app, value.field, &sealed)?;
     keyring
         .reseal_copy(
             merged,
