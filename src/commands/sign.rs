@@ -3,9 +3,8 @@
 //! and signed, and its reminders kept as signed departures.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 
-use super::{now, Context};
+use super::{confirm, now, Context};
 use crate::cli::SignArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
@@ -38,7 +37,7 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
     refuse_non_owner(&vault, identity, seen.as_ref())?;
     let changes = review(&vault, seen.as_ref());
     output::note(&changes);
-    confirm(yes)?;
+    confirm("Sign these changes", yes)?;
     let guard = seen.as_ref().map(trust::guard_of).unwrap_or_default();
     let seen_revision = seen.as_ref().map_or(0, |s| s.revision);
     let signed = store::update(&path, |vault| {
@@ -143,29 +142,4 @@ fn review(vault: &Vault, seen: Option<&trust::Seen>) -> String {
         "Signing vouches for who may read what in this vault:\n{}",
         list.join("\n")
     )
-}
-
-fn confirm(yes: bool) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid(
-            "signing asks for confirmation, and standard input is not a terminal",
-            "review the changes above, then run `mpvault sign --yes`",
-        ));
-    }
-    eprint!("Sign these changes? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::stdin("cannot read the answer", e))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "nothing was signed",
-            "run `mpvault sign` again when the changes are right",
-        ))
-    }
 }
