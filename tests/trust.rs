@@ -111,7 +111,7 @@ fn a_roster_re_signed_by_someone_who_is_not_a_pinned_owner_is_refused() {
         "mallory".into(),
         mpvault::vault::Member {
             key: line.split_whitespace().next().unwrap().into(),
-            signing_key: Some(mpvault::identity::encode_signing_key(
+            signing_key: Some(mpvault::key::encode_signing_key(
                 &mallory_key.verifying_key(),
             )),
             owner: true,

@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, cmd: &IdentityCommand) -> Result<()> {
             if let Some(signing) = line.split_whitespace().nth(1) {
                 output::note(&format!(
                     "signing key fingerprint: {}",
-                    crate::vault::policy::fingerprint(signing)
+                    crate::key::fingerprint(signing)
                 ));
             }
             output::line(&line)?;

@@ -12,7 +12,7 @@ use crate::cli::{
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Vault};
 use crate::wechat::{Level, Role};
-use crate::{identity, output};
+use crate::{key, output};
 
 pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
     match cmd {
@@ -25,8 +25,8 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
 fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Result<()> {
     let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
-    let (key, signing_key) = identity::parse_public_line(key)?;
-    let hardware = identity::is_plugin_key(&key);
+    let (key, signing_key) = key::parse_public_line(key)?;
+    let hardware = key::is_plugin_key(&key);
     if owner && hardware {
         return Err(Error::invalid(
             "an owner signs the roster, which a hardware key (age plugin) cannot do",

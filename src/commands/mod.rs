@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
-use crate::identity::Identity;
+use crate::key::Identity;
 use crate::trust::{self, Memory, Verdict};
 use crate::vault::policy::Policy;
 use crate::vault::{Keyring, Vault};

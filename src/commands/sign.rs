@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
         let public = identity
             .signing
             .as_ref()
-            .map(|k| crate::identity::encode_signing_key(&k.verifying_key()));
+            .map(|k| crate::key::encode_signing_key(&k.verifying_key()));
         if let (Some(seen), Some(public)) = (seen.as_ref(), public.as_ref()) {
             if !seen.owners.contains_key(public) {
                 return Err(Error::denied(
@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
 /// owner flags are what is waiting to be signed).
 fn refuse_non_owner(
     vault: &Vault,
-    identity: &crate::identity::Identity,
+    identity: &crate::key::Identity,
     seen: Option<&trust::Seen>,
 ) -> Result<()> {
     let me = vault.members.iter().find(|(_, m)| m.key == identity.public);

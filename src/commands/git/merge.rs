@@ -10,7 +10,7 @@ use super::cwd;
 use crate::cli::GitMergeArgs;
 use crate::commands::{now, Context, Outcome};
 use crate::error::{Error, Result};
-use crate::identity::Identity;
+use crate::key::Identity;
 use crate::trust::{self, Memory};
 use crate::vault::keyring::Guard;
 use crate::vault::merge::{self, Merged, Side};

@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::output;
 use crate::vault::policy;
 use crate::vault::Vault;
+use crate::{key, output};
 
 pub fn run(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| Error::io_at("read", file, e))?;
@@ -21,7 +21,7 @@ pub fn run(file: &Path) -> Result<()> {
 
 /// A short fingerprint of anything public (keys, commitments), never the thing itself.
 fn short(text: &str) -> String {
-    policy::fingerprint(text)
+    key::fingerprint(text)
 }
 
 fn clean(text: &str) -> String {
