@@ -260,72 +260,28 @@ fn merge_app(
         conflicts,
         |_, _, o, t, _| Some((*o).max(*t)),
     );
-    let name = path.strip_prefix("apps/").unwrap_or(path);
-    let mut plain = |kind: &str, b: &BTreeMap<String, Sealed>, o, t, c: &mut Vec<String>| {
-        merge_map(
-            &format!("{path}/{kind}"),
-            b,
-            o,
-            t,
-            same_sealed,
-            c,
-            |here, _, o, t, _| {
-                let key = here.rsplit('/').next().unwrap_or_default().to_string();
-                let field = match kind {
-                    "info" => Field::Info(key),
-                    "contact" => Field::Contact(key),
-                    "config" => Field::Config(key),
-                    mode => {
-                        let mode = mode
-                            .trim_start_matches("modes/")
-                            .trim_end_matches("/config");
-                        Field::ModeConfig(mode.to_string(), key)
-                    }
-                };
-                contested.push(Contested {
-                    app: name.to_string(),
-                    field,
-                    theirs: t.clone(),
-                });
-                Some(o.clone())
-            },
-        )
-    };
-    app.info = plain("info", &b.info, &ours.info, &theirs.info, conflicts);
-    app.contact = plain(
-        "contact",
-        &b.contact,
-        &ours.contact,
-        &theirs.contact,
+    app.info = merge_plain(
+        path,
+        "info",
+        [&b.info, &ours.info, &theirs.info],
         conflicts,
+        contested,
     );
-    app.config = plain("config", &b.config, &ours.config, &theirs.config, conflicts);
-    let modes: BTreeSet<&String> = b
-        .modes
-        .keys()
-        .chain(ours.modes.keys())
-        .chain(theirs.modes.keys())
-        .collect();
-    let none = BTreeMap::new();
-    let mut merged_modes = BTreeMap::new();
-    for mode in modes {
-        let (base_mode, our_mode, their_mode) = (
-            b.modes.get(mode).unwrap_or(&none),
-            ours.modes.get(mode).unwrap_or(&none),
-            theirs.modes.get(mode).unwrap_or(&none),
-        );
-        let values = plain(
-            &format!("modes/{mode}/config"),
-            base_mode,
-            our_mode,
-            their_mode,
-            conflicts,
-        );
-        if !values.is_empty() {
-            merged_modes.insert(mode.clone(), values);
-        }
-    }
-    app.modes = merged_modes;
+    app.contact = merge_plain(
+        path,
+        "contact",
+        [&b.contact, &ours.contact, &theirs.contact],
+        conflicts,
+        contested,
+    );
+    app.config = merge_plain(
+        path,
+        "config",
+        [&b.config, &ours.config, &theirs.config],
+        conflicts,
+        contested,
+    );
+    app.modes = merge_modes(path, [b, ours, theirs], conflicts, contested);
     app.secrets = merge_map(
         &format!("{path}/secrets"),
         &b.secrets,
@@ -337,6 +293,78 @@ fn merge_app(
     );
     // Keys are settled once the whole roster is known (`settle_keys`).
     app
+}
+
+/// One map of plain values (`kind`: info, contact, config or `modes/M/config`). A key both
+/// sides set differently keeps ours for now and is contested: it is settled by whoever merges
+/// and can read both values (`settle_contested` in the merge driver).
+fn merge_plain(
+    path: &str,
+    kind: &str,
+    [base, ours, theirs]: [&BTreeMap<String, Sealed>; 3],
+    conflicts: &mut Vec<String>,
+    contested: &mut Vec<Contested>,
+) -> BTreeMap<String, Sealed> {
+    let name = path.strip_prefix("apps/").unwrap_or(path);
+    merge_map(
+        &format!("{path}/{kind}"),
+        base,
+        ours,
+        theirs,
+        same_sealed,
+        conflicts,
+        |here, _, o, t, _| {
+            let key = here.rsplit('/').next().unwrap_or_default().to_string();
+            let field = match kind {
+                "info" => Field::Info(key),
+                "contact" => Field::Contact(key),
+                "config" => Field::Config(key),
+                mode => {
+                    let mode = mode
+                        .trim_start_matches("modes/")
+                        .trim_end_matches("/config");
+                    Field::ModeConfig(mode.to_string(), key)
+                }
+            };
+            contested.push(Contested {
+                app: name.to_string(),
+                field,
+                theirs: t.clone(),
+            });
+            Some(o.clone())
+        },
+    )
+}
+
+/// Each mode's config, merged as plain values; a mode left with no values is dropped.
+fn merge_modes(
+    path: &str,
+    [base, ours, theirs]: [&App; 3],
+    conflicts: &mut Vec<String>,
+    contested: &mut Vec<Contested>,
+) -> BTreeMap<String, BTreeMap<String, Sealed>> {
+    let modes: BTreeSet<&String> = base
+        .modes
+        .keys()
+        .chain(ours.modes.keys())
+        .chain(theirs.modes.keys())
+        .collect();
+    let none = BTreeMap::new();
+    let mut merged_modes = BTreeMap::new();
+    for mode in modes {
+        let maps = [base, ours, theirs].map(|side| side.modes.get(mode).unwrap_or(&none));
+        let values = merge_plain(
+            path,
+            &format!("modes/{mode}/config"),
+            maps,
+            conflicts,
+            contested,
+        );
+        if !values.is_empty() {
+            merged_modes.insert(mode.clone(), values);
+        }
+    }
+    merged_modes
 }
 
 fn scalar(path: &str, base: &str, ours: &str, theirs: &str, conflicts: &mut Vec<String>) -> String {
