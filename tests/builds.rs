@@ -463,7 +463,11 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
                 "shell" => interop::source_sh(&text),
                 _ => parse_json(&text),
             };
-            assert_bundle_safe(preset, &format!("--preset {preset} --format {format}"), &values);
+            assert_bundle_safe(
+                preset,
+                &format!("--preset {preset} --format {format}"),
+                &values,
+            );
         }
     }
 }
