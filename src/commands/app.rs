@@ -311,19 +311,31 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
             "pass --title, --verified-until or --icp",
         ));
     }
+    let labels = set_fields(ctx, name, &changes, Field::Info, &INFO)?;
+    done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
+    Ok(())
+}
+
+/// Stores `values` as plain fields of `app` in one write (`place` says where each goes), and
+/// returns their labels from `table`.
+fn set_fields<'t>(
+    ctx: &Context,
+    app: &str,
+    values: &[(&str, String)],
+    place: fn(String) -> Field,
+    table: &'t [(&str, &'t str)],
+) -> Result<Vec<&'t str>> {
     ctx.write(|vault, keyring| {
-        vault.app(name)?;
-        for (field, value) in &changes {
-            keyring.set_plain_field(vault, name, Field::Info(field.to_string()), value, &now())?;
+        vault.app(app)?;
+        for (field, value) in values {
+            keyring.set_plain_field(vault, app, place(field.to_string()), value, &now())?;
         }
         Ok(())
     })?;
-    let labels: Vec<&str> = changes
+    Ok(values
         .iter()
-        .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
-        .collect();
-    done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
-    Ok(())
+        .filter_map(|(field, _)| table.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .collect())
 }
 
 fn check_text(label: &str, value: &str) -> Result<()> {
@@ -366,23 +378,7 @@ fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
             "pass --name, --wechat, --email or --phone, or run it in a terminal to be asked",
         ));
     }
-    ctx.write(|vault, keyring| {
-        vault.app(name)?;
-        for (field, value) in &values {
-            keyring.set_plain_field(
-                vault,
-                name,
-                Field::Contact(field.to_string()),
-                value,
-                &now(),
-            )?;
-        }
-        Ok(())
-    })?;
-    let labels: Vec<&str> = values
-        .iter()
-        .filter_map(|(field, _)| CONTACT.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
-        .collect();
+    let labels = set_fields(ctx, name, &values, Field::Contact, &CONTACT)?;
     done(
         ctx,
         &format!(

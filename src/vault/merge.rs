@@ -260,27 +260,18 @@ fn merge_app(
         conflicts,
         |_, _, o, t, _| Some((*o).max(*t)),
     );
-    app.info = merge_plain(
-        path,
-        "info",
-        [&b.info, &ours.info, &theirs.info],
-        conflicts,
-        contested,
-    );
-    app.contact = merge_plain(
-        path,
-        "contact",
-        [&b.contact, &ours.contact, &theirs.contact],
-        conflicts,
-        contested,
-    );
-    app.config = merge_plain(
-        path,
-        "config",
-        [&b.config, &ours.config, &theirs.config],
-        conflicts,
-        contested,
-    );
+    let mut plain = |kind, pick: fn(&App) -> &BTreeMap<String, Sealed>| {
+        merge_plain(
+            path,
+            kind,
+            [b, ours, theirs].map(pick),
+            conflicts,
+            contested,
+        )
+    };
+    app.info = plain("info", |a| &a.info);
+    app.contact = plain("contact", |a| &a.contact);
+    app.config = plain("config", |a| &a.config);
     app.modes = merge_modes(path, [b, ours, theirs], conflicts, contested);
     app.secrets = merge_map(
         &format!("{path}/secrets"),
