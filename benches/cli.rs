@@ -10,6 +10,40 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 21;
 
+/// The merge driver on two branches of the small vault: the owner re-keys app10 on one and
+/// adds a secret to it on the other, so the merge re-seals that secret and signs.
+fn merge_driver(small: &Team, baseline: Duration) {
+    let saved = std::fs::read(&small.vault).unwrap();
+    let dir = small.vault.with_file_name("merge");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, theirs, ours) = (dir.join("base"), dir.join("theirs"), dir.join("ours"));
+    std::fs::write(&base, &saved).unwrap();
+    small.run(&["rekey", "app10"], None);
+    std::fs::copy(&small.vault, &theirs).unwrap();
+    std::fs::write(&small.vault, &saved).unwrap();
+    small.run(
+        &["add-secret", "app10", "API_TOKEN", "--stdin"],
+        Some("token"),
+    );
+    let ours_saved = std::fs::read(&small.vault).unwrap();
+    std::fs::write(&small.vault, &saved).unwrap();
+    let (b, o, t) = (
+        base.to_str().unwrap(),
+        ours.to_str().unwrap(),
+        theirs.to_str().unwrap(),
+    );
+    let merge = median(|| {
+        std::fs::write(&ours, &ours_saved).unwrap();
+        small.run(&["git", "merge", b, o, t], None)
+    });
+    report("git merge (re-seals one value, signs)", merge, baseline);
+    report(
+        "git textconv",
+        median(|| small.run(&["git", "textconv", t], None)),
+        baseline,
+    );
+}
+
 fn main() {
     let bin = build_binary();
     let small = Team::new(&bin, 20, 10);
@@ -51,37 +85,7 @@ fn main() {
 
     hostile(&small, baseline);
 
-    // The merge driver on two branches of the small vault: the owner re-keys app10 on one and
-    // adds a secret to it on the other, so the merge re-seals that secret and signs.
-    let saved = std::fs::read(&small.vault).unwrap();
-    let dir = small.vault.with_file_name("merge");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (base, theirs, ours) = (dir.join("base"), dir.join("theirs"), dir.join("ours"));
-    std::fs::write(&base, &saved).unwrap();
-    small.run(&["rekey", "app10"], None);
-    std::fs::copy(&small.vault, &theirs).unwrap();
-    std::fs::write(&small.vault, &saved).unwrap();
-    small.run(
-        &["add-secret", "app10", "API_TOKEN", "--stdin"],
-        Some("token"),
-    );
-    let ours_saved = std::fs::read(&small.vault).unwrap();
-    std::fs::write(&small.vault, &saved).unwrap();
-    let (b, o, t) = (
-        base.to_str().unwrap(),
-        ours.to_str().unwrap(),
-        theirs.to_str().unwrap(),
-    );
-    let merge = median(|| {
-        std::fs::write(&ours, &ours_saved).unwrap();
-        small.run(&["git", "merge", b, o, t], None)
-    });
-    report("git merge (re-seals one value, signs)", merge, baseline);
-    report(
-        "git textconv",
-        median(|| small.run(&["git", "textconv", t], None)),
-        baseline,
-    );
+    merge_driver(&small, baseline);
 
     let large = Team::new(&bin, 50, 19);
     println!(

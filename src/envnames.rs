@@ -10,103 +10,127 @@
 //! glibc's `GLIBC_TUNABLES`/`GCONV_PATH`. Names are compared case-insensitively (npm reads
 //! `npm_config_*`, Windows ignores case).
 
-/// Why `name` must not be set by a vault, or `None` if it may.
-pub fn takes_over_startup(name: &str) -> Option<&'static str> {
-    let upper = name.to_ascii_uppercase();
-    let exact = |list: &[&str]| list.contains(&upper.as_str());
-    let prefix = |list: &[&str]| list.iter().any(|p| upper.starts_with(p));
-    if prefix(&["MPVAULT_"]) {
-        return Some("mpvault reads it to find its vault, identity or passphrase");
-    }
-    if exact(&[
-        "PATH",
-        "SHELL",
-        "EDITOR",
-        "VISUAL",
-        "PAGER",
-        "BROWSER",
-        "SSH_ASKPASS",
-        "SUDO_ASKPASS",
-        "TMPDIR",
-        "HOME",
-    ]) {
-        return Some("it decides which programs run or where they look first");
-    }
-    if exact(&[
-        "BASH_ENV",
-        "ENV",
-        "ZDOTDIR",
-        "PROMPT_COMMAND",
-        "PS4",
-        "SHELLOPTS",
-        "BASHOPTS",
-        "IFS",
-        "CDPATH",
-        "GLOBIGNORE",
-        "INPUTRC",
-        "HISTFILE",
-    ]) || prefix(&["BASH_FUNC_"])
-    {
-        return Some("shells run or obey it when they start");
-    }
-    if prefix(&["LD_", "DYLD_"])
-        || exact(&[
+/// Names that take over startup, matched whole or by their start, with why each group does.
+struct Rule {
+    exact: &'static [&'static str],
+    prefixes: &'static [&'static str],
+    why: &'static str,
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        exact: &[],
+        prefixes: &["MPVAULT_"],
+        why: "mpvault reads it to find its vault, identity or passphrase",
+    },
+    Rule {
+        exact: &[
+            "PATH",
+            "SHELL",
+            "EDITOR",
+            "VISUAL",
+            "PAGER",
+            "BROWSER",
+            "SSH_ASKPASS",
+            "SUDO_ASKPASS",
+            "TMPDIR",
+            "HOME",
+        ],
+        prefixes: &[],
+        why: "it decides which programs run or where they look first",
+    },
+    Rule {
+        exact: &[
+            "BASH_ENV",
+            "ENV",
+            "ZDOTDIR",
+            "PROMPT_COMMAND",
+            "PS4",
+            "SHELLOPTS",
+            "BASHOPTS",
+            "IFS",
+            "CDPATH",
+            "GLOBIGNORE",
+            "INPUTRC",
+            "HISTFILE",
+        ],
+        prefixes: &["BASH_FUNC_"],
+        why: "shells run or obey it when they start",
+    },
+    Rule {
+        exact: &[
             "GCONV_PATH",
             "GLIBC_TUNABLES",
             "HOSTALIASES",
             "NLSPATH",
             "LOCPATH",
             "MALLOC_CHECK_",
-        ])
-    {
-        return Some("the dynamic loader or the C library loads code or files named by it");
-    }
-    if exact(&[
-        "NODE_OPTIONS",
-        "NODE_PATH",
-        "NODE_REPL_EXTERNAL_MODULE",
-        "ELECTRON_RUN_AS_NODE",
-        "JAVA_TOOL_OPTIONS",
-        "_JAVA_OPTIONS",
-        "JDK_JAVA_OPTIONS",
-        "CLASSPATH",
-        "PHPRC",
-        "PHP_INI_SCAN_DIR",
-        "LUA_INIT",
-        "LUA_PATH",
-        "LUA_CPATH",
-        "TCLLIBPATH",
-        "R_PROFILE",
-        "R_PROFILE_USER",
-        "GEM_HOME",
-        "GEM_PATH",
-        "BUNDLE_GEMFILE",
-    ]) || prefix(&[
-        "PYTHON",
-        "PERL",
-        "RUBY",
-        "NPM_CONFIG_",
-        "YARN_",
-        "LUA_INIT_",
-        "DENO_",
-        "BUN_",
-    ]) {
-        return Some("an interpreter loads code or options from it when it starts");
-    }
-    if prefix(&["GIT_"]) {
-        return Some("git runs programs and reads configuration named by it");
-    }
-    if exact(&[
-        "NODE_TLS_REJECT_UNAUTHORIZED",
-        "NODE_EXTRA_CA_CERTS",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "REQUESTS_CA_BUNDLE",
-        "CURL_CA_BUNDLE",
-    ]) {
-        return Some("it changes which servers programs trust");
-    }
-    None
+        ],
+        prefixes: &["LD_", "DYLD_"],
+        why: "the dynamic loader or the C library loads code or files named by it",
+    },
+    Rule {
+        exact: &[
+            "NODE_OPTIONS",
+            "NODE_PATH",
+            "NODE_REPL_EXTERNAL_MODULE",
+            "ELECTRON_RUN_AS_NODE",
+            "JAVA_TOOL_OPTIONS",
+            "_JAVA_OPTIONS",
+            "JDK_JAVA_OPTIONS",
+            "CLASSPATH",
+            "PHPRC",
+            "PHP_INI_SCAN_DIR",
+            "LUA_INIT",
+            "LUA_PATH",
+            "LUA_CPATH",
+            "TCLLIBPATH",
+            "R_PROFILE",
+            "R_PROFILE_USER",
+            "GEM_HOME",
+            "GEM_PATH",
+            "BUNDLE_GEMFILE",
+        ],
+        prefixes: &[
+            "PYTHON",
+            "PERL",
+            "RUBY",
+            "NPM_CONFIG_",
+            "YARN_",
+            "LUA_INIT_",
+            "DENO_",
+            "BUN_",
+        ],
+        why: "an interpreter loads code or options from it when it starts",
+    },
+    Rule {
+        exact: &[],
+        prefixes: &["GIT_"],
+        why: "git runs programs and reads configuration named by it",
+    },
+    Rule {
+        exact: &[
+            "NODE_TLS_REJECT_UNAUTHORIZED",
+            "NODE_EXTRA_CA_CERTS",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+        ],
+        prefixes: &[],
+        why: "it changes which servers programs trust",
+    },
+];
+
+/// Why `name` must not be set by a vault, or `None` if it may.
+pub fn takes_over_startup(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    RULES
+        .iter()
+        .find(|r| {
+            r.exact.contains(&upper.as_str()) || r.prefixes.iter().any(|p| upper.starts_with(p))
+        })
+        .map(|r| r.why)
 }
 
 #[cfg(test)]

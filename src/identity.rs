@@ -287,7 +287,7 @@ fn encrypt_with_passphrase(plain: &[u8], pass: SecretString) -> Result<String> {
     writer.write_all(plain).map_err(fail)?;
     writer
         .finish()
-        .and_then(|armor| armor.finish())
+        .and_then(age::armor::ArmoredWriter::finish)
         .map_err(fail)?;
     Ok(String::from_utf8(out).expect("armor is ASCII"))
 }

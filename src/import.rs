@@ -92,16 +92,19 @@ fn is_base64(b: u8) -> bool {
 /// Shannon entropy in bits per byte: random base64 of 32+ bytes has about 4.5 and more, words
 /// and identifiers stay well below.
 fn entropy(v: &str) -> f64 {
-    let mut counts = [0usize; 256];
+    // u32 counts convert to f64 exactly; saturating keeps a (never seen) 4 GiB value from
+    // overflowing, at the cost of an estimate that is off for it.
+    let mut counts = [0u32; 256];
     for b in v.bytes() {
-        counts[usize::from(b)] += 1;
+        let count = &mut counts[usize::from(b)];
+        *count = count.saturating_add(1);
     }
-    let n = v.len() as f64;
+    let n = f64::from(counts.iter().fold(0u32, |n, &c| n.saturating_add(c)));
     counts
         .iter()
         .filter(|&&c| c > 0)
         .map(|&c| {
-            let p = c as f64 / n;
+            let p = f64::from(c) / n;
             -p * p.log2()
         })
         .sum()

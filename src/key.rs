@@ -5,6 +5,7 @@
 //! (An age plugin recipient takes age callbacks; they are [`TerminalPrompt`]'s, so a plugin
 //! can still show its own message while the vault encrypts to it.)
 
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -86,11 +87,21 @@ pub fn decode_signing_key(text: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes.try_into().ok()?).ok()
 }
 
+/// Lower-case hex of `bytes`, as fingerprints and hashes are shown.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
 /// A short, readable fingerprint of a signing key, for checking out of band.
 pub fn fingerprint(signing_key: &str) -> String {
     let digest = Sha256::digest(signing_key.as_bytes());
-    let hex: String = digest[..10].iter().map(|b| format!("{b:02x}")).collect();
-    hex.as_bytes()
+    hex(&digest[..10])
+        .as_bytes()
         .chunks(4)
         .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
         .collect::<Vec<_>>()

@@ -50,7 +50,7 @@ fn main() -> ExitCode {
                     let _ = e.print();
                 }
             }
-            return ExitCode::from(exit::USAGE as u8);
+            return code(exit::USAGE);
         }
     };
     match mpvault::commands::run(cli) {

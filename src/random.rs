@@ -2,6 +2,8 @@
 //! ids, generated secrets and the `$GITHUB_ENV` delimiter all come from here, so nothing can
 //! quietly fall back to a weaker source.
 
+use std::fmt::Write as _;
+
 /// The system random number generator failed. Nothing is made from a weaker source instead.
 #[derive(Debug, thiserror::Error)]
 #[error("the system random number generator failed ({0})")]
@@ -19,7 +21,10 @@ pub fn fill(buf: &mut [u8]) -> Result<(), Unavailable> {
 pub fn hex128() -> Result<String, Unavailable> {
     let mut bytes = [0u8; 16];
     fill(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
 }
 
 #[cfg(test)]

@@ -88,6 +88,9 @@ mod tests {
             "-----BEGIN PRIVATE KEY-----",
             "WECHAT_APPSECRET=0123",
             "two words",
+            "Ab3dEf7hIj9kLm1nOp",
+            "key=value",
+            "has space",
         ] {
             assert!(looks_like_value(value), "{value}");
         }
@@ -98,6 +101,8 @@ mod tests {
             "MINCLOUD_CLIENT_SECRET",
             "shop",
             "my-app.v2",
+            "mall-2",
+            "bob",
             "deadbeef",
         ] {
             assert!(!looks_like_value(name), "{name}");

@@ -234,6 +234,37 @@ fn compact(fingerprint: &str) -> String {
 
 const RESTORE: &str = "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner";
 
+/// Whether the vault's signer is an owner this clone trusts. A former owner's signature is
+/// accepted only on an older copy from before they left, and then only for reading (the
+/// returned reason).
+fn judge_signer(
+    vault: &Vault,
+    seen: &Seen,
+    signer_key: &str,
+    signer: &str,
+    older: bool,
+) -> Result<Option<Error>> {
+    if seen.owners.contains_key(signer_key) {
+        return Ok(None);
+    }
+    if let Some((handle, left)) = seen.former_owners.get(signer_key) {
+        if !older || vault.revision >= *left {
+            return Err(Error::corrupt(
+                format!("the vault is signed by '{handle}', whom this clone saw removed as an owner in policy revision {left}, at revision {}", vault.revision),
+                RESTORE,
+            ));
+        }
+        return Ok(Some(Error::denied(
+            format!("this older copy of the vault (revision {}) is signed by '{handle}', who stopped being an owner in revision {left}, so nothing new may be written to it", vault.revision),
+            "merge or check out the current vault (`git pull`) and write there",
+        )));
+    }
+    Err(Error::corrupt(
+        format!("the vault's roster is signed by '{signer}', who is not an owner you trusted for this vault"),
+        "if its owners really changed, check their fingerprints with them and run `mpvault trust --repin`",
+    ))
+}
+
 /// Checks a vault file against this clone's memory of its location (or the trusted owners
 /// from the environment) before anything in it is decrypted or encrypted.
 pub fn assess(
@@ -297,24 +328,8 @@ pub fn assess(
         return Ok(verdict);
     };
     let older = vault.revision < seen.revision || vault.format < seen.format;
-    if seen.owners.contains_key(&signer_key) {
-        // Signed by an owner this clone trusts now.
-    } else if let Some((handle, left)) = seen.former_owners.get(&signer_key) {
-        if !older || vault.revision >= *left {
-            return Err(Error::corrupt(
-                format!("the vault is signed by '{handle}', whom this clone saw removed as an owner in policy revision {left}, at revision {}", vault.revision),
-                RESTORE,
-            ));
-        }
-        verdict.read_only = Some(Error::denied(
-            format!("this older copy of the vault (revision {}) is signed by '{handle}', who stopped being an owner in revision {left}, so nothing new may be written to it", vault.revision),
-            "merge or check out the current vault (`git pull`) and write there",
-        ));
-    } else {
-        return Err(Error::corrupt(
-            format!("the vault's roster is signed by '{signer}', who is not an owner you trusted for this vault"),
-            "if its owners really changed, check their fingerprints with them and run `mpvault trust --repin`",
-        ));
+    if let Some(reason) = judge_signer(vault, seen, &signer_key, &signer, older)? {
+        verdict.read_only = Some(reason);
     }
     let mut next = seen.clone();
     if older {
@@ -465,7 +480,7 @@ fn departed_in(vault: &Vault, known: &BTreeMap<String, Left>) -> BTreeMap<String
         });
         if d.revision >= entry.revision {
             entry.revision = d.revision;
-            entry.handle = d.handle.clone();
+            entry.handle.clone_from(&d.handle);
         }
         entry.removed |= d.kind == DepartureKind::Removed;
         entry.lost.extend(d.lost.iter().cloned());

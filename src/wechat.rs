@@ -289,7 +289,7 @@ pub fn check_secret(name: &str, value: &str) -> Result<()> {
 fn looks_like_pem(value: &str) -> bool {
     let text = value.trim();
     text.starts_with("-----BEGIN ")
-        && text.contains("\n")
+        && text.contains('\n')
         && text.ends_with("-----")
         && text.contains("-----END ")
 }

@@ -58,7 +58,7 @@ fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
     let at = |args: &[&str]| {
         let mut all = vec!["--vault", vault.to_str().unwrap()];
         all.extend(args);
-        all.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        all.iter().map(ToString::to_string).collect::<Vec<_>>()
     };
     let run = |args: Vec<String>| {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -323,7 +323,7 @@ fn a_relabelled_level_is_refused() {
         "token-1",
     );
     edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]["API_TOKEN"]["access"] = "team".into()
+        v["apps"]["shop"]["secrets"]["API_TOKEN"]["access"] = "team".into();
     });
     refused(
         &w,

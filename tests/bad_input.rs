@@ -50,6 +50,7 @@ const fn case(
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "a table of cases")]
 fn cases() -> Vec<Case> {
     vec![
         case(
@@ -601,7 +602,7 @@ fn cases() -> Vec<Case> {
         Case {
             prepare: Some(|dir| {
                 std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("link.env"))
-                    .unwrap()
+                    .unwrap();
             }),
             ..case(
                 "export through a symlink",
@@ -619,7 +620,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             prepare: Some(|dir| {
-                std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("gh.env")).unwrap()
+                std::os::unix::fs::symlink(dir.join("../outside.env"), dir.join("gh.env")).unwrap();
             }),
             ..case(
                 "github export through a symlink",
@@ -744,7 +745,7 @@ fn cases() -> Vec<Case> {
         Case {
             damage: Some(|t| {
                 t.replacen(
-                    "{",
+                    '{',
                     &format!("{{\"x\": {}{},", "[".repeat(64), "]".repeat(64)),
                     1,
                 )
@@ -857,9 +858,26 @@ fn inflate_developer_key(text: &str) -> String {
     })
 }
 
-#[test]
-fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
-    let w = World::new();
+/// The people the cases run as, in a vault with a secret, a config value and a pay key.
+struct People {
+    alice: Person,
+    bob: Person,
+    outsider: Person,
+    nobody: Person,
+}
+
+impl People {
+    fn get(&self, who: &Who) -> &Person {
+        match who {
+            Who::Alice => &self.alice,
+            Who::Bob => &self.bob,
+            Who::Outsider => &self.outsider,
+            Who::Nobody => &self.nobody,
+        }
+    }
+}
+
+fn people(w: &World) -> People {
     let alice = w.owner_with_app();
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer"]);
@@ -876,11 +894,59 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
     w.ok(&bob, &["app", "list"]);
     let outsider = w.person("outsider");
     let nobody = w.stranger("nobody");
-    // Their first look pins the vault's owners (and says so); the cases below are about errors.
+    // Their first look pins the vault's owners (and says so); the cases are about errors.
     for person in [&outsider, &nobody] {
         let out = w.cmd(person).args(["app", "list"]).output().unwrap();
         assert!(String::from_utf8_lossy(&out.stderr).contains("for the first time"));
     }
+    People {
+        alice,
+        bob,
+        outsider,
+        nobody,
+    }
+}
+
+/// One sentence on stderr with the case's code and words; no panic, secret or variable name
+/// in either stream.
+fn assert_refused(case: &Case, out: &std::process::Output) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    let name = case.name;
+    assert_eq!(
+        out.status.code(),
+        Some(case.code),
+        "{name}: wrong exit code; stderr: {err}"
+    );
+    assert!(
+        err.contains(case.says),
+        "{name}: expected '{}' in: {err}",
+        case.says
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{name}: not one line: {err}"
+    );
+    assert!(
+        err.starts_with("mpvault: ") && err.trim_end().ends_with('.'),
+        "{name}: not one sentence: {err}"
+    );
+    let out_text = String::from_utf8_lossy(&out.stdout);
+    for text in [&err, &out_text] {
+        assert!(
+            !text.contains("panicked")
+                && !text.contains(APPSECRET)
+                && !text.contains(PAY_KEY)
+                && !text.contains("USER_NAME"),
+            "{name}: {text}"
+        );
+    }
+}
+
+#[test]
+fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
+    let w = World::new();
+    let people = people(&w);
     let pristine = std::fs::read(w.vault_path()).unwrap();
 
     let cases = cases();
@@ -898,53 +964,18 @@ fn bad_input_gets_one_sentence_a_nonzero_exit_and_an_unchanged_vault() {
             .unwrap();
         }
         let before = std::fs::read(w.vault_path()).unwrap();
-        let person = match case.who {
-            Who::Alice => &alice,
-            Who::Bob => &bob,
-            Who::Outsider => &outsider,
-            Who::Nobody => &nobody,
-        };
         let out = w
-            .cmd(person)
+            .cmd(people.get(&case.who))
             .args(case.args)
             .write_stdin(case.stdin)
             .output()
             .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        let name = case.name;
-        assert_eq!(
-            out.status.code(),
-            Some(case.code),
-            "{name}: wrong exit code; stderr: {err}"
-        );
-        assert!(
-            err.contains(case.says),
-            "{name}: expected '{}' in: {err}",
-            case.says
-        );
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{name}: not one line: {err}"
-        );
-        assert!(
-            err.starts_with("mpvault: ") && err.trim_end().ends_with('.'),
-            "{name}: not one sentence: {err}"
-        );
-        let out_text = String::from_utf8_lossy(&out.stdout);
-        for text in [&err, &out_text] {
-            assert!(
-                !text.contains("panicked")
-                    && !text.contains(APPSECRET)
-                    && !text.contains(PAY_KEY)
-                    && !text.contains("USER_NAME"),
-                "{name}: {text}"
-            );
-        }
+        assert_refused(&case, &out);
         assert_eq!(
             std::fs::read(w.vault_path()).unwrap(),
             before,
-            "{name}: the vault changed"
+            "{}: the vault changed",
+            case.name
         );
     }
 }

@@ -368,9 +368,8 @@ fn parse_json(text: &str) -> BTreeMap<String, String> {
     serde_json::from_str(text).unwrap()
 }
 
-#[test]
-fn no_preset_puts_a_secret_into_a_bundle_variable() {
-    let w = World::new();
+/// alice's shop with two config values and every secret of `SECRETS`.
+fn shop_with_secrets(w: &World) -> Person {
     let alice = w.owner_with_app();
     w.ok(
         &alice,
@@ -389,7 +388,56 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
         }
         w.ok_stdin(&alice, &args, value);
     }
+    alice
+}
 
+/// The preset is in effect (config carries its bundle prefix), no bundle variable carries a
+/// secret, and every secret is there under its own name.
+fn assert_bundle_safe(preset: &str, case: &str, values: &BTreeMap<String, String>) {
+    let api_base = match preset {
+        "plain" => "API_BASE",
+        "taro" => "TARO_APP_API_BASE",
+        "vue-cli" => "VUE_APP_API_BASE",
+        _ => "VITE_API_BASE",
+    };
+    let appid = match preset {
+        "taro" => "TARO_APP_ID",
+        "vue-cli" => "VUE_APP_WECHAT_APPID",
+        _ => "WECHAT_APPID",
+    };
+    assert_eq!(
+        values.get(appid).map(String::as_str),
+        Some(APPID),
+        "{case}: {values:?}"
+    );
+    assert_eq!(
+        values.get(api_base).map(String::as_str),
+        Some("https://api.example.com"),
+        "{case}: {values:?}"
+    );
+    for (key, value) in values {
+        if bundle_prefix(key).is_some() {
+            for (secret, secret_value) in SECRETS {
+                assert!(
+                    !value.contains(secret_value),
+                    "{case}: the bundle variable {key} carries {secret}"
+                );
+            }
+        }
+    }
+    for (secret, secret_value) in SECRETS {
+        assert_eq!(
+            values.get(secret).map(String::as_str),
+            Some(secret_value),
+            "{case}: {secret} is not exported under its own name"
+        );
+    }
+}
+
+#[test]
+fn no_preset_puts_a_secret_into_a_bundle_variable() {
+    let w = World::new();
+    let alice = shop_with_secrets(&w);
     // dotenv is read back by the real readers of its default dialect
     let formats = if interop::skipped("bundle variables in dotenv") {
         &["shell", "json"][..]
@@ -415,48 +463,11 @@ fn no_preset_puts_a_secret_into_a_bundle_variable() {
                 "shell" => interop::source_sh(&text),
                 _ => parse_json(&text),
             };
-            let case = format!("--preset {preset} --format {format}");
-
-            // The preset is in effect: config carries its bundle prefix.
-            let api_base = match preset {
-                "plain" => "API_BASE",
-                "taro" => "TARO_APP_API_BASE",
-                "vue-cli" => "VUE_APP_API_BASE",
-                _ => "VITE_API_BASE",
-            };
-            let appid = match preset {
-                "taro" => "TARO_APP_ID",
-                "vue-cli" => "VUE_APP_WECHAT_APPID",
-                _ => "WECHAT_APPID",
-            };
-            assert_eq!(
-                values.get(appid).map(String::as_str),
-                Some(APPID),
-                "{case}: {values:?}"
+            assert_bundle_safe(
+                preset,
+                &format!("--preset {preset} --format {format}"),
+                &values,
             );
-            assert_eq!(
-                values.get(api_base).map(String::as_str),
-                Some("https://api.example.com"),
-                "{case}: {values:?}"
-            );
-
-            for (key, value) in &values {
-                if bundle_prefix(key).is_some() {
-                    for (secret, secret_value) in SECRETS {
-                        assert!(
-                            !value.contains(secret_value),
-                            "{case}: the bundle variable {key} carries {secret}"
-                        );
-                    }
-                }
-            }
-            for (secret, secret_value) in SECRETS {
-                assert_eq!(
-                    values.get(secret).map(String::as_str),
-                    Some(secret_value),
-                    "{case}: {secret} is not exported under its own name"
-                );
-            }
         }
     }
 }

@@ -8,17 +8,6 @@ use mpvault::error::exit;
 
 const PATH_HINT: &str = "check the path and its permissions";
 
-fn ssh_key(person: &Person) -> std::path::PathBuf {
-    let key = person.home.join("id_ed25519");
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "dave@laptop", "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    key
-}
-
 /// An identity that cannot sign is refused the same way wherever it is caught: `init` (the
 /// roster), a policy change and a value write all say Denied, because the identity in use
 /// may not do it, not because the user typed something wrong.

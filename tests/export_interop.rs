@@ -8,6 +8,7 @@
 //! and `MPVAULT_INTEROP_CASES` change the random part of the corpus.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +40,7 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
     }
 }
 
@@ -119,7 +120,7 @@ fn fixed_corpus() -> Vec<String> {
         "wx1234567890abcdef",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(ToString::to_string)
     .collect()
 }
 
@@ -477,7 +478,47 @@ fn dotenv_expand_reads_back() {
     let s = split(Format::Dotenv(Dialect::Expand), &values);
     let (dir, file) = write_file(Format::Dotenv(Dialect::Expand), &s.accepted);
 
-    // Round trip through every reader: the dotenv + dotenv-expand pairs, and Vite's own loadEnv.
+    let (labels, vites) = expand_readers_read_back(&s, &dir, &file);
+    let proof = prove_refusals(&s, &dir, labels.len());
+    report(
+        "dotenv --dialect expand (every reader below)",
+        values.len(),
+        &s,
+    );
+    println!(
+        "  {:<58} {:>9} {:>8} {:>22}",
+        "reader", "read back", "refused", "of those, it alone reads"
+    );
+    for (label, n) in labels.iter().zip(&proof.alone) {
+        println!(
+            "  {label:<58} {:>9} {:>8} {n:>22}",
+            s.accepted.len(),
+            s.refused.len()
+        );
+    }
+    for label in &vites {
+        println!(
+            "  {label:<58} {:>9} {:>8} {:>22}",
+            s.accepted.len(),
+            s.refused.len(),
+            "-"
+        );
+    }
+    println!(
+        "  proof: {} refused values ({} more for NUL) have no spelling every reader reads back; \
+         {} by trying every backslash count before every `$`, {} by varying one `$` at a time",
+        proof.refused,
+        s.refused.len() - proof.refused,
+        proof.exhaustive,
+        proof.refused - proof.exhaustive
+    );
+    println!("  refused because of: {:?}", refusal_reasons(&s));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Round trip through every reader: the dotenv + dotenv-expand pairs, and Vite's own loadEnv.
+/// The labels of the pairs and of the Vite versions.
+fn expand_readers_read_back(s: &Split, dir: &Path, file: &Path) -> (Vec<String>, Vec<String>) {
     let out = node(&["read_expand.js", file.to_str().unwrap()]);
     let labels: Vec<String> = serde_json::from_value(out["readers"].clone()).unwrap();
     for label in &labels {
@@ -492,11 +533,24 @@ fn dotenv_expand_reads_back() {
         compare(&label, &s.accepted, &as_map(out["env"].clone()));
         vites.push(label);
     }
+    (labels, vites)
+}
 
-    // Proof for the refusals: no spelling of the value, with any number of backslashes before
-    // each `$`, in any quoting form, reads back with every reader. (Spellings that substitute
-    // some other variable are not tried: the value would then depend on the build machine's
-    // environment, which Vite lets win.)
+/// What the proof of the refusals found.
+struct Proof {
+    /// Refused values proved (all but those with a NUL).
+    refused: usize,
+    /// Of those, how many by trying every backslash count before every `$`.
+    exhaustive: usize,
+    /// For each reader, how many refused values it alone reads back.
+    alone: Vec<usize>,
+}
+
+/// Proof for the refusals: no spelling of the value, with any number of backslashes before
+/// each `$`, in any quoting form, reads back with every reader. (Spellings that substitute
+/// some other variable are not tried: the value would then depend on the build machine's
+/// environment, which Vite lets win.)
+fn prove_refusals(s: &Split, dir: &Path, readers: usize) -> Proof {
     let refused: Vec<&str> = s
         .refused
         .iter()
@@ -537,7 +591,7 @@ fn dotenv_expand_reads_back() {
             c["value"]
         );
     }
-    let mut alone = vec![0usize; labels.len()];
+    let mut alone = vec![0usize; readers];
     for (v, proof) in refused.iter().zip(proofs) {
         assert_eq!(
             proof["all"].as_bool(),
@@ -548,39 +602,16 @@ fn dotenv_expand_reads_back() {
             alone[i] += usize::from(w.as_bool().unwrap());
         }
     }
+    Proof {
+        refused: refused.len(),
+        exhaustive,
+        alone,
+    }
+}
 
-    report(
-        "dotenv --dialect expand (every reader below)",
-        values.len(),
-        &s,
-    );
-    let nul = s.refused.len() - refused.len();
-    println!(
-        "  {:<58} {:>9} {:>8} {:>22}",
-        "reader", "read back", "refused", "of those, it alone reads"
-    );
-    for (label, n) in labels.iter().zip(&alone) {
-        println!(
-            "  {label:<58} {:>9} {:>8} {n:>22}",
-            s.accepted.len(),
-            s.refused.len()
-        );
-    }
-    for label in &vites {
-        println!(
-            "  {label:<58} {:>9} {:>8} {:>22}",
-            s.accepted.len(),
-            s.refused.len(),
-            "-"
-        );
-    }
-    println!(
-        "  proof: {} refused values ({nul} more for NUL) have no spelling every reader reads back; \
-         {exhaustive} by trying every backslash count before every `$`, {} by varying one `$` at a time",
-        refused.len(),
-        refused.len() - exhaustive
-    );
-    let mut reasons = BTreeMap::<&str, usize>::new();
+/// The refusals counted by their reason.
+fn refusal_reasons(s: &Split) -> BTreeMap<&'static str, usize> {
+    let mut reasons = BTreeMap::new();
     for (_, _, e) in &s.refused {
         let msg = e.to_string();
         let why = if msg.contains("NUL") {
@@ -594,8 +625,7 @@ fn dotenv_expand_reads_back() {
         };
         *reasons.entry(why).or_default() += 1;
     }
-    println!("  refused because of: {reasons:?}");
-    let _ = std::fs::remove_dir_all(dir);
+    reasons
 }
 
 #[test]
@@ -640,7 +670,10 @@ fn dotenv_python_reads_back() {
 }
 
 fn read_shell(shell: &str, how: &str, file: &Path, names: &[String]) -> BTreeMap<String, String> {
-    let vars: String = names.iter().map(|n| format!(" \"${n}\"")).collect();
+    let vars = names.iter().fold(String::new(), |mut vars, n| {
+        let _ = write!(vars, " \"${n}\"");
+        vars
+    });
     let script = match how {
         "source" => format!("set -a; . \"$1\"; printf '%s\\0'{vars}"),
         _ => format!("eval \"$(cat \"$1\")\"; printf '%s\\0'{vars}"),
@@ -799,7 +832,7 @@ fn hand_written_files(seed: u64, count: usize, bom: bool) -> Vec<String> {
             if bom && rng.below(8) == 0 {
                 file.push('\u{feff}');
             }
-            for _ in 0..1 + rng.below(6) {
+            for _ in 0..=rng.below(6) {
                 match rng.below(8) {
                     0 => file.push_str("# a comment = 'x'"),
                     1 => {}
@@ -811,10 +844,11 @@ fn hand_written_files(seed: u64, count: usize, bom: bool) -> Vec<String> {
                             .collect();
                         let quote = ["", "", "'", "\"", "`"][rng.below(5)];
                         let tail = ["", "", " # note", "  "][rng.below(4)];
-                        file.push_str(&format!(
+                        let _ = write!(
+                            file,
                             "{lead}K{}{sep}{quote}{body}{quote}{tail}",
                             rng.below(4)
-                        ));
+                        );
                     }
                 }
                 file.push_str(eol);
@@ -837,7 +871,6 @@ fn docs_file(docs: &[String]) -> (PathBuf, PathBuf) {
 /// accepts is what every dotenv + dotenv-expand pair reads.
 #[test]
 fn import_reads_what_the_real_readers_read() {
-    use mpvault::export::read::{read, FileProblem};
     if !readers_ready("import") {
         return;
     }
@@ -855,9 +888,21 @@ fn import_reads_what_the_real_readers_read() {
                 .to_string(),
         );
     }
-    let (dir, f) = docs_file(&docs);
+    node_model_reads_as_dotenv(&docs);
+    // Without the BOM, which import drops on purpose (and warns about): Node's parser and
+    // python-dotenv would make it part of the first name.
+    let docs: Vec<String> = docs
+        .iter()
+        .map(|d| d.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    expand_model_reads_as_every_pair(&docs);
+    python_model_reads_as_python_dotenv(&docs);
+}
 
-    // node: the whole file, name for name
+/// node: the whole file, name for name.
+fn node_model_reads_as_dotenv(docs: &[String]) {
+    use mpvault::export::read::read;
+    let (dir, f) = docs_file(docs);
     let real = node(&["read_node.js", "node", f.to_str().unwrap(), "--docs"]);
     let mut compared = 0;
     for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
@@ -875,15 +920,13 @@ fn import_reads_what_the_real_readers_read() {
         "import --dialect node: {compared} of {} files read exactly as dotenv 16 reads them",
         docs.len()
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
 
-    // expand: every accepted value is what every reader reads; refusals counted by reason.
-    // Without the BOM, which import drops on purpose (and warns about): Node's parser would
-    // make it part of the first name.
-    let docs: Vec<String> = docs
-        .iter()
-        .map(|d| d.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    let (bomless, f) = docs_file(&docs);
+/// expand: every accepted value is what every reader reads; refusals counted by reason.
+fn expand_model_reads_as_every_pair(docs: &[String]) {
+    use mpvault::export::read::{read, FileProblem};
+    let (dir, f) = docs_file(docs);
     let real = node(&["read_expand.js", f.to_str().unwrap(), "--docs"]);
     let (mut accepted, mut refused) = (0, BTreeMap::<&str, usize>::new());
     for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
@@ -917,12 +960,15 @@ fn import_reads_what_the_real_readers_read() {
     }
     println!("import --dialect expand: {accepted} values read the same by every reader; refused: {refused:#?}");
     assert!(accepted > 500, "too few values accepted to mean anything");
+    let _ = std::fs::remove_dir_all(dir);
+}
 
-    // python: no BOM either (python-dotenv would keep it in the first name)
-    let py_docs = docs;
-    let (pydir, pf) = docs_file(&py_docs);
-    let real = python(&["docs", pf.to_str().unwrap()]);
-    for (doc, real) in py_docs.iter().zip(real.as_array().unwrap()) {
+/// python: names and values as python-dotenv reads them (before interpolation).
+fn python_model_reads_as_python_dotenv(docs: &[String]) {
+    use mpvault::export::read::read;
+    let (dir, f) = docs_file(docs);
+    let real = python(&["docs", f.to_str().unwrap()]);
+    for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
         let reads = read(Dialect::Python, doc).unwrap();
         let real = real.as_object().unwrap();
         assert_eq!(
@@ -948,9 +994,7 @@ fn import_reads_what_the_real_readers_read() {
     }
     println!(
         "import --dialect python: {} files read as python-dotenv reads them",
-        py_docs.len()
+        docs.len()
     );
     let _ = std::fs::remove_dir_all(dir);
-    let _ = std::fs::remove_dir_all(pydir);
-    let _ = std::fs::remove_dir_all(bomless);
 }

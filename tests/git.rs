@@ -33,7 +33,7 @@ fn git_cmd(_w: &World, who: &Person, dir: &Path) -> std::process::Command {
     git
 }
 
-impl<'w> Clone<'w> {
+impl Clone<'_> {
     fn git_output(&self, args: &[&str]) -> Output {
         git_cmd(self.w, self.who, &self.dir)
             .args(args)
@@ -598,6 +598,35 @@ fn the_pre_commit_guard_catches_a_staged_env_file() {
         &format!("private.{APPID}.key"),
     ]);
     bob.git(&["commit", "-q", "-m", "only the example"]);
+}
+
+/// On a case-insensitive file system (macOS, Windows) dotenv loaders open `.ENV.production` as
+/// `.env.production`, and an upload key may be saved as `private.…KEY`: the guard compares
+/// names without case.
+#[test]
+fn the_pre_commit_guard_ignores_the_case_of_file_names() {
+    let t = Team::new(&[]);
+    let bob = t.join("bob", true);
+    bob.mp(&["git", "setup", "--hook"]);
+    std::fs::write(
+        bob.dir.join(".ENV.production"),
+        format!("WECHAT_APPSECRET={APPSECRET}\n"),
+    )
+    .unwrap();
+    std::fs::write(bob.dir.join(format!("Private.{APPID}.KEY")), PEM).unwrap();
+    bob.git(&["add", "-A"]);
+    let out = bob.git_output(&["commit", "-q", "-m", "oops"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(".ENV.production: sets WECHAT_APPSECRET"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("Private.{APPID}.KEY: a miniprogram-ci upload key")),
+        "{said}"
+    );
+    assert!(!said.contains(APPSECRET), "{said}");
 }
 
 #[test]

@@ -507,11 +507,11 @@ fn impossible_rules_in_the_file_are_refused_without_a_panic() {
             .unwrap();
     for (rules, says) in [
         (
-            serde_json::json!({"verification_window_days": 4294967295u32}),
+            serde_json::json!({"verification_window_days": u32::MAX}),
             "impossible verification window",
         ),
         (
-            serde_json::json!({"max_age_days": {"WECHAT_APPSECRET": 4294967295u32}}),
+            serde_json::json!({"max_age_days": {"WECHAT_APPSECRET": u32::MAX}}),
             "impossible maximum age",
         ),
         (

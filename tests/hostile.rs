@@ -166,12 +166,12 @@ fn hostile_files_of_the_maximum_size_end_in_a_clear_error() {
     let attacks: Vec<(&str, String)> = vec![
         (
             "is too long",
-            pristine.replacen("{", &format!("{{\"extra\": \"{}\",", "x".repeat(room)), 1),
+            pristine.replacen('{', &format!("{{\"extra\": \"{}\",", "x".repeat(room)), 1),
         ),
         (
             "nested",
             pristine.replacen(
-                "{",
+                '{',
                 &format!(
                     "{{\"extra\": {}{},",
                     "[".repeat(room / 2),
@@ -233,7 +233,7 @@ fn deep_nesting_is_refused_with_a_clear_error() {
     let (alice, _) = team(&w);
     let text = w.vault_text();
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let text = text.replacen("{", &format!("{{\n  \"deep\": {deep},"), 1);
+    let text = text.replacen('{', &format!("{{\n  \"deep\": {deep},"), 1);
     std::fs::write(w.vault_path(), text).unwrap();
     let (code, _, err) = bounded(&w, &alice, &["status"], Duration::from_secs(60));
     assert_eq!(code, exit::CORRUPT, "{err}");
@@ -577,10 +577,10 @@ fn control_characters_from_the_file_never_reach_the_terminal_raw() {
 
 #[test]
 fn names_from_the_file_are_validated_on_load() {
+    type Edit = Box<dyn Fn(&mut Value)>;
     let w = World::new();
     let (_alice, bob) = team(&w);
     let pristine = w.vault_text();
-    type Edit = Box<dyn Fn(&mut Value)>;
     let edits: Vec<(&str, Edit)> = vec![
         (
             "secret name",
@@ -735,6 +735,7 @@ fn core_dumps_allowed(w: &World, who: &Person) -> std::process::Command {
 
 #[test]
 fn core_dumps_are_off_while_a_secret_is_held() {
+    use std::io::Write;
     let w = World::new();
     let (alice, _) = team(&w);
     let mut child = core_dumps_allowed(&w, &alice)
@@ -763,7 +764,6 @@ fn core_dumps_are_off_while_a_secret_is_held() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    use std::io::Write;
     child
         .stdin
         .take()

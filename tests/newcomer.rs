@@ -246,11 +246,6 @@ fn role_grant_help_lists_the_roles_with_their_chinese_names() {
 
 #[test]
 fn man_writes_one_page_per_command_with_exit_status_and_environment() {
-    let w = World::new();
-    let alice = w.person("alice");
-    let dir = w.path("man");
-    w.ok(&alice, &["man", "--dir", dir.to_str().unwrap()]);
-    let mut expected = Vec::new();
     fn names(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
         let name = format!("{prefix}{}", cmd.get_name());
         for sub in cmd.get_subcommands() {
@@ -258,6 +253,11 @@ fn man_writes_one_page_per_command_with_exit_status_and_environment() {
         }
         out.push(format!("{name}.1"));
     }
+    let w = World::new();
+    let alice = w.person("alice");
+    let dir = w.path("man");
+    w.ok(&alice, &["man", "--dir", dir.to_str().unwrap()]);
+    let mut expected = Vec::new();
     names(&mpvault::cli::Cli::command(), "", &mut expected);
     for page in &expected {
         let text =

@@ -87,7 +87,8 @@ fn odd_vaults() -> Vec<Odd> {
         Odd {
             what: "a secret without versions",
             edit: |v| {
-                v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"] = serde_json::json!([])
+                v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"] =
+                    serde_json::json!([]);
             },
             says: "secret WECHAT_APPSECRET of app 'shop' has a malformed history",
             in_ciphertext: false,
@@ -96,7 +97,7 @@ fn odd_vaults() -> Vec<Odd> {
             what: "a value that is not base64",
             edit: |v| {
                 v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["value"] =
-                    "!!!".into()
+                    "!!!".into();
             },
             says: altered,
             in_ciphertext: true,
@@ -105,7 +106,7 @@ fn odd_vaults() -> Vec<Odd> {
             what: "a value too short to be a ciphertext",
             edit: |v| {
                 v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["value"] =
-                    "AAAA".into()
+                    "AAAA".into();
             },
             says: altered,
             in_ciphertext: true,

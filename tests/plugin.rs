@@ -135,6 +135,7 @@ impl Setup {
 
 #[test]
 fn a_hardware_key_member_reads_through_the_plugin() {
+    use base64::Engine;
     let s = setup();
     let out = s.bob(&["identity", "show"], true);
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), s.recipient);
@@ -156,7 +157,6 @@ fn a_hardware_key_member_reads_through_the_plugin() {
 
     // bob's copy of the data keys really is wrapped by the plugin: its stanza is there
     let vault: serde_json::Value = serde_json::from_str(&s.w.vault_text()).unwrap();
-    use base64::Engine;
     let wrapped = base64::engine::general_purpose::STANDARD
         .decode(
             vault["apps"]["shop"]["keys"]["developer"]["wrapped"]
@@ -261,6 +261,7 @@ fn a_plugin_identity_must_name_its_recipient() {
 /// plugin program is started.
 #[test]
 fn a_planted_plugin_member_runs_no_plugin() {
+    use std::os::unix::fs::PermissionsExt;
     let s = setup();
     // a plugin program that records being started
     let spy_dir = s.w.path("spy-bin");
@@ -272,7 +273,6 @@ fn a_planted_plugin_member_runs_no_plugin() {
         format!("#!/bin/sh\ntouch '{}'\nexit 1\n", marker.display()),
     )
     .unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&spy, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let mallory = hardware_identity(&s.w, "mallory.txt").1;

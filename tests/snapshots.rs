@@ -53,9 +53,9 @@ fn day(date: time::Date, days: i64) -> String {
     (date + time::Duration::days(days)).to_string()
 }
 
-#[test]
-fn status_of_a_realistic_vault_at_80_columns() {
-    let w = World::new();
+/// alice owns shop, blog and mall, each with an AppSecret (shop also a pay key); bob, carol
+/// and dave are members without roles yet.
+fn three_apps(w: &World) -> Person {
     let alice = w.owner_with_app();
     let people: Vec<Person> = ["bob", "carol", "dave"]
         .iter()
@@ -97,25 +97,32 @@ fn status_of_a_realistic_vault_at_80_columns() {
         &["add-secret", "shop", "WECHAT_PAY_API_V3_KEY", "--stdin"],
         &"a1".repeat(16),
     );
-    // Judge 30 days after the secrets were stored.
+    alice
+}
+
+/// The day the secrets were stored, read from the file.
+fn stored_on(w: &World) -> time::Date {
     let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     let set_at = vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_at"]
         .as_str()
         .unwrap()
         .to_string();
-    let stored = time::Date::parse(
+    time::Date::parse(
         &set_at[..10],
         time::macros::format_description!("[year]-[month]-[day]"),
     )
-    .unwrap();
-    let as_of = day(stored, 30);
-    let as_of_date = stored + time::Duration::days(30);
+    .unwrap()
+}
+
+/// Verifications, ICP filings, contacts, roles and a departure that give each app another
+/// state on `as_of_date`.
+fn mixed_health(w: &World, alice: &Person, as_of_date: time::Date) {
     w.ok(
-        &alice,
+        alice,
         &["policy", "set", "--max-age", "WECHAT_PAY_API_V3_KEY=20"],
     );
     w.ok(
-        &alice,
+        alice,
         &[
             "app",
             "set",
@@ -127,7 +134,7 @@ fn status_of_a_realistic_vault_at_80_columns() {
         ],
     );
     w.ok(
-        &alice,
+        alice,
         &[
             "app",
             "contact",
@@ -138,11 +145,11 @@ fn status_of_a_realistic_vault_at_80_columns() {
             "wxid_admin1",
         ],
     );
-    w.ok(&alice, &["role", "grant", "bob", "shop", "developer"]);
-    w.ok(&alice, &["role", "grant", "carol", "shop", "tester"]);
-    w.ok(&alice, &["role", "grant", "carol", "mall", "operator"]);
+    w.ok(alice, &["role", "grant", "bob", "shop", "developer"]);
+    w.ok(alice, &["role", "grant", "carol", "shop", "tester"]);
+    w.ok(alice, &["role", "grant", "carol", "mall", "operator"]);
     w.ok(
-        &alice,
+        alice,
         &[
             "app",
             "set",
@@ -151,10 +158,10 @@ fn status_of_a_realistic_vault_at_80_columns() {
             &day(as_of_date, -9),
         ],
     );
-    w.ok(&alice, &["role", "grant", "dave", "blog", "developer"]);
-    w.ok(&alice, &["member", "remove", "dave", "--yes"]);
+    w.ok(alice, &["role", "grant", "dave", "blog", "developer"]);
+    w.ok(alice, &["member", "remove", "dave", "--yes"]);
     w.ok(
-        &alice,
+        alice,
         &[
             "app",
             "set",
@@ -166,10 +173,21 @@ fn status_of_a_realistic_vault_at_80_columns() {
         ],
     );
     w.ok(
-        &alice,
+        alice,
         &["app", "contact", "mall", "--phone", "+86 21 5555 0100"],
     );
-    w.ok(&alice, &["role", "grant", "bob", "mall", "admin"]);
+    w.ok(alice, &["role", "grant", "bob", "mall", "admin"]);
+}
+
+#[test]
+fn status_of_a_realistic_vault_at_80_columns() {
+    let w = World::new();
+    let alice = three_apps(&w);
+    // Judge 30 days after the secrets were stored.
+    let stored = stored_on(&w);
+    let as_of = day(stored, 30);
+    let as_of_date = stored + time::Duration::days(30);
+    mixed_health(&w, &alice, as_of_date);
     let out = w
         .cmd(&alice)
         .args(["status", "--as-of", &as_of])
@@ -186,16 +204,16 @@ fn status_of_a_realistic_vault_at_80_columns() {
 /// Every command's and subcommand's `--help`, so a change to what users read shows in review.
 #[test]
 fn every_help_page() {
-    fn paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
-        out.push(prefix.clone());
+    fn paths(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        out.push(prefix.to_vec());
         for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-            let mut path = prefix.clone();
+            let mut path = prefix.to_vec();
             path.push(sub.get_name().to_string());
-            paths(sub, path, out);
+            paths(sub, &path, out);
         }
     }
     let mut all = Vec::new();
-    paths(&mpvault::cli::Cli::command(), Vec::new(), &mut all);
+    paths(&mpvault::cli::Cli::command(), &[], &mut all);
     let w = World::new();
     let nobody = w.stranger("nobody");
     for path in all {
@@ -387,6 +405,95 @@ fn audit_log_and_json() {
     }
 }
 
+/// The main refusals: a snapshot name, who runs it, and the arguments.
+const MAIN_ERRORS: &[(&str, &str, &[&str])] = &[
+    ("unknown-app", "alice", &["app", "show", "shpo"]),
+    (
+        "unknown-member",
+        "alice",
+        &["role", "grant", "bobb", "shop", "developer"],
+    ),
+    (
+        "bad-appid",
+        "alice",
+        &["app", "add", "news", "--appid", "wx12345"],
+    ),
+    (
+        "bad-role",
+        "alice",
+        &["role", "grant", "bob", "shop", "devloper"],
+    ),
+    (
+        "bad-level",
+        "alice",
+        &[
+            "add-secret",
+            "shop",
+            "NEW_KEY",
+            "--access",
+            "everyone",
+            "--stdin",
+        ],
+    ),
+    (
+        "bad-date",
+        "alice",
+        &["app", "set", "shop", "--verified-until", "2027-02-30"],
+    ),
+    ("bad-as-of", "alice", &["status", "--as-of", "tomorrow"]),
+    (
+        "bad-mode",
+        "alice",
+        &["config", "set", "shop", "A=1", "--mode", "local"],
+    ),
+    (
+        "bad-max-age",
+        "alice",
+        &["policy", "set", "--max-age", "WECHAT_APPSECRET=forever"],
+    ),
+    (
+        "secret-as-name",
+        "alice",
+        &[
+            "add-secret",
+            "shop",
+            "0123456789abcdef0123456789abcdef",
+            "--stdin",
+        ],
+    ),
+    (
+        "secret-in-argv",
+        "alice",
+        &[
+            "add-secret",
+            "shop",
+            "--value",
+            "0123456789abcdef0123456789abcdef",
+        ],
+    ),
+    (
+        "secret-as-config",
+        "alice",
+        &["config", "set", "shop", "WECHAT_PAY_SECRET=abc"],
+    ),
+    (
+        "not-an-owner",
+        "bob",
+        &["app", "add", "news", "--appid", "wx00000000000000ee"],
+    ),
+    (
+        "level-not-readable",
+        "bob",
+        &["get", "shop", "WECHAT_PAY_API_V3_KEY"],
+    ),
+    (
+        "unknown-secret",
+        "alice",
+        &["get", "shop", "WECHAT_APPSECRT"],
+    ),
+    ("not-a-terminal", "alice", &["app", "remove", "blog"]),
+];
+
 /// The main refusals: what is wrong and what to do, on one line, with the exit code.
 #[test]
 fn main_errors() {
@@ -394,94 +501,7 @@ fn main_errors() {
     // Pinned first, so the notes of a first look at the vault are not part of each error.
     f.out("alice", &["app", "list"]);
     f.out("bob", &["app", "list"]);
-    let cases: [(&str, &str, &[&str]); 16] = [
-        ("unknown-app", "alice", &["app", "show", "shpo"]),
-        (
-            "unknown-member",
-            "alice",
-            &["role", "grant", "bobb", "shop", "developer"],
-        ),
-        (
-            "bad-appid",
-            "alice",
-            &["app", "add", "news", "--appid", "wx12345"],
-        ),
-        (
-            "bad-role",
-            "alice",
-            &["role", "grant", "bob", "shop", "devloper"],
-        ),
-        (
-            "bad-level",
-            "alice",
-            &[
-                "add-secret",
-                "shop",
-                "NEW_KEY",
-                "--access",
-                "everyone",
-                "--stdin",
-            ],
-        ),
-        (
-            "bad-date",
-            "alice",
-            &["app", "set", "shop", "--verified-until", "2027-02-30"],
-        ),
-        ("bad-as-of", "alice", &["status", "--as-of", "tomorrow"]),
-        (
-            "bad-mode",
-            "alice",
-            &["config", "set", "shop", "A=1", "--mode", "local"],
-        ),
-        (
-            "bad-max-age",
-            "alice",
-            &["policy", "set", "--max-age", "WECHAT_APPSECRET=forever"],
-        ),
-        (
-            "secret-as-name",
-            "alice",
-            &[
-                "add-secret",
-                "shop",
-                "0123456789abcdef0123456789abcdef",
-                "--stdin",
-            ],
-        ),
-        (
-            "secret-in-argv",
-            "alice",
-            &[
-                "add-secret",
-                "shop",
-                "--value",
-                "0123456789abcdef0123456789abcdef",
-            ],
-        ),
-        (
-            "secret-as-config",
-            "alice",
-            &["config", "set", "shop", "WECHAT_PAY_SECRET=abc"],
-        ),
-        (
-            "not-an-owner",
-            "bob",
-            &["app", "add", "news", "--appid", "wx00000000000000ee"],
-        ),
-        (
-            "level-not-readable",
-            "bob",
-            &["get", "shop", "WECHAT_PAY_API_V3_KEY"],
-        ),
-        (
-            "unknown-secret",
-            "alice",
-            &["get", "shop", "WECHAT_APPSECRT"],
-        ),
-        ("not-a-terminal", "alice", &["app", "remove", "blog"]),
-    ];
-    for (name, who, args) in cases {
+    for &(name, who, args) in MAIN_ERRORS {
         let before = f.w.vault_text();
         insta::assert_snapshot!(format!("error-{name}"), f.err(who, args));
         assert_eq!(f.w.vault_text(), before, "{args:?} changed the vault");

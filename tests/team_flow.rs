@@ -568,13 +568,7 @@ fn ssh_keys_work_as_member_keys_and_identities() {
     let alice = w.owner_with_app();
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
     let dave = w.stranger("dave");
-    let key = dave.home.join("id_ed25519");
-    let status = std::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "dave@laptop", "-f"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let key = ssh_key(&dave);
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     w.ok(&alice, &["member", "add", "dave", "--key", public.trim()]);
     w.ok(&alice, &["role", "grant", "dave", "shop", "developer"]);

@@ -42,7 +42,7 @@ fn a_developer_cannot_grant_themselves_admin() {
     assert_eq!(code, exit::DENIED);
     assert!(err.contains("only a vault owner can change roles"), "{err}");
     edit(&w, |v| {
-        v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"])
+        v["apps"]["shop"]["roster"]["bob"] = serde_json::json!(["admin", "developer"]);
     });
     refused(
         &w,
@@ -111,7 +111,7 @@ fn a_roster_re_signed_by_someone_who_is_not_a_pinned_owner_is_refused() {
         "mallory".into(),
         mpvault::vault::Member {
             key: line.split_whitespace().next().unwrap().into(),
-            signing_key: Some(mpvault::identity::encode_signing_key(
+            signing_key: Some(mpvault::key::encode_signing_key(
                 &mallory_key.verifying_key(),
             )),
             owner: true,
@@ -169,7 +169,7 @@ fn an_edited_access_level_cannot_steer_a_rotation_to_a_wider_audience() {
     let w = World::new();
     let (_, bob, carol) = team(&w);
     edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["access"] = "team".into()
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["access"] = "team".into();
     });
     let before = w.vault_text();
     let out = w

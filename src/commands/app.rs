@@ -49,8 +49,8 @@ fn add(ctx: &Context, args: AppAddArgs) -> Result<()> {
     if let Some(title) = title {
         check_text("title", title)?;
     }
-    ctx.write(|vault, keys| {
-        keys.require_owner(vault, "add apps")?;
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "add apps")?;
         if vault.apps.contains_key(name) {
             return Err(Error::exists(
                 format!("app '{name}' already exists"),
@@ -66,9 +66,9 @@ fn add(ctx: &Context, args: AppAddArgs) -> Result<()> {
         vault
             .apps
             .insert(name.to_string(), App::new(appid.to_string(), now()));
-        keys.create_app_keys(vault, name)?;
+        keyring.create_app_keys(vault, name)?;
         if let Some(title) = title {
-            keys.set_plain_field(vault, name, Field::Info("title".into()), title, &now())?;
+            keyring.set_plain_field(vault, name, Field::Info("title".into()), title, &now())?;
         }
         Ok(())
     })?;
@@ -79,13 +79,13 @@ fn add(ctx: &Context, args: AppAddArgs) -> Result<()> {
 /// A team-level value if the user can read it, else `None` (no identity, or not on the roster).
 fn team_value(
     vault: &Vault,
-    keys: &mut Option<Keyring>,
+    keyring: &mut Option<Keyring>,
     app: &str,
-    field: Field,
+    field: &Field,
 ) -> Result<Option<String>> {
-    match keys {
+    match keyring {
         Some(k) if k.can_read(vault, app, Level::Team) => {
-            Ok(k.read(vault, app, &field, 0)?.map(|v| v.to_string()))
+            Ok(k.read(vault, app, field, 0)?.map(|v| v.to_string()))
         }
         _ => Ok(None),
     }
@@ -115,7 +115,7 @@ impl output::Row<5> for AppRow<'_> {
 }
 
 fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
-    ctx.read_optional(|vault, mut keys| {
+    ctx.read_optional(|vault, mut keyring| {
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
             rows.push(AppRow {
@@ -123,7 +123,7 @@ fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
                 members: app.roster.len(),
                 name,
                 secrets: app.secrets.keys().map(String::as_str).collect(),
-                title: team_value(vault, &mut keys, name, Field::Info("title".into()))?,
+                title: team_value(vault, &mut keyring, name, &Field::Info("title".into()))?,
             });
         }
         output::rows(&rows, json)
@@ -179,9 +179,9 @@ impl output::Row<5> for SecretRow<'_> {
 
 fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
     let name = app.as_str();
-    ctx.read_optional(|vault, mut keys| {
+    ctx.read_optional(|vault, mut keyring| {
         let app = vault.app(name)?;
-        let mut read = |field: Field| team_value(vault, &mut keys, name, field);
+        let mut read = |field: Field| team_value(vault, &mut keyring, name, &field);
         let mut details = AppDetails {
             appid: &app.appid,
             config: Values::new(),
@@ -265,16 +265,16 @@ fn print_details(details: &AppDetails) -> Result<()> {
 
 fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()> {
     let name = app.as_str();
-    ctx.read(|vault, keys| {
-        keys.require_owner(vault, "remove apps")?;
+    ctx.read(|vault, keyring| {
+        keyring.require_owner(vault, "remove apps")?;
         vault.app(name).map(|_| ())
     })?;
     confirm(
         &format!("Remove app '{name}' and every value stored for it"),
         yes,
     )?;
-    ctx.write(|vault, keys| {
-        keys.require_owner(vault, "remove apps")?;
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "remove apps")?;
         vault.app(name)?;
         vault.apps.remove(name);
         Ok(())
@@ -311,19 +311,31 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
             "pass --title, --verified-until or --icp",
         ));
     }
-    ctx.write(|vault, keys| {
-        vault.app(name)?;
-        for (field, value) in &changes {
-            keys.set_plain_field(vault, name, Field::Info(field.to_string()), value, &now())?;
+    let labels = set_fields(ctx, name, &changes, Field::Info, &INFO)?;
+    done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
+    Ok(())
+}
+
+/// Stores `values` as plain fields of `app` in one write (`place` says where each goes), and
+/// returns their labels from `table`.
+fn set_fields<'t>(
+    ctx: &Context,
+    app: &str,
+    values: &[(&str, String)],
+    place: fn(String) -> Field,
+    table: &'t [(&str, &'t str)],
+) -> Result<Vec<&'t str>> {
+    ctx.write(|vault, keyring| {
+        vault.app(app)?;
+        for (field, value) in values {
+            keyring.set_plain_field(vault, app, place(field.to_string()), value, &now())?;
         }
         Ok(())
     })?;
-    let labels: Vec<&str> = changes
+    Ok(values
         .iter()
-        .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
-        .collect();
-    done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
-    Ok(())
+        .filter_map(|(field, _)| table.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .collect())
 }
 
 fn check_text(label: &str, value: &str) -> Result<()> {
@@ -366,23 +378,7 @@ fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
             "pass --name, --wechat, --email or --phone, or run it in a terminal to be asked",
         ));
     }
-    ctx.write(|vault, keys| {
-        vault.app(name)?;
-        for (field, value) in &values {
-            keys.set_plain_field(
-                vault,
-                name,
-                Field::Contact(field.to_string()),
-                value,
-                &now(),
-            )?;
-        }
-        Ok(())
-    })?;
-    let labels: Vec<&str> = values
-        .iter()
-        .filter_map(|(field, _)| CONTACT.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
-        .collect();
+    let labels = set_fields(ctx, name, &values, Field::Contact, &CONTACT)?;
     done(
         ctx,
         &format!(

@@ -3,7 +3,7 @@
 //! owners and writers are all checked by their signatures.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -66,6 +66,32 @@ impl<'e> AuditRow<'e> {
 }
 
 pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcome> {
+    let (top, rel) = vault_in_repository(ctx)?;
+    let entries = audit_history(&top, &rel)?;
+    let flagged = entries.iter().filter(|e| !e.problems.is_empty()).count();
+    let shown: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            since.is_none_or(|s| e.revision.is_none_or(|r| r >= s) || !e.problems.is_empty())
+        })
+        .collect();
+    if json {
+        let rows: Vec<AuditRow> = shown.iter().map(|e| AuditRow::of(e)).collect();
+        output::json(&rows)?;
+    } else {
+        output::line(&lines(&shown))?;
+    }
+    if flagged > 0 {
+        output::note(&format!(
+            "mpvault: {flagged} commit(s) changed the vault without authorization; `git show <commit>` shows them, and an owner decides whether to restore the vault from before them."
+        ));
+        return Ok(Outcome::Unauthorized);
+    }
+    Ok(Outcome::Done)
+}
+
+/// The repository's top folder and the vault's path in it, as git names it.
+fn vault_in_repository(ctx: &Context) -> Result<(PathBuf, String)> {
     let path = ctx.vault_path()?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let top = git::top_level(dir).ok_or_else(|| {
@@ -80,14 +106,19 @@ pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcom
         .unwrap_or(Path::new(crate::store::FILE_NAME))
         .to_string_lossy()
         .to_string();
-    let commits = log(&top, &rel)?;
+    Ok((top, rel))
+}
+
+/// Every commit that touched the vault, oldest first, each judged against its parents.
+fn audit_history(top: &Path, rel: &str) -> Result<Vec<Entry>> {
+    let commits = log(top, rel)?;
     let mut states: BTreeMap<String, std::result::Result<Vault, String>> = BTreeMap::new();
     // The owners whose signature counts at each commit: those of the last signed policy on
     // the way there, never what an unsigned file claims.
     let mut owners_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut entries = Vec::new();
     for commit in commits {
-        let state = match git::output(&top, &["show", &format!("{}:{rel}", commit.hash)]) {
+        let state = match git::output(top, &["show", &format!("{}:{rel}", commit.hash)]) {
             Some(bytes) => Vault::parse(&bytes).map_err(|e| e.to_string()),
             None => Err("the vault file was deleted".to_string()),
         };
@@ -113,47 +144,33 @@ pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcom
         states.insert(entry.commit.hash.clone(), state);
         entries.push(entry);
     }
-    let flagged = entries.iter().filter(|e| !e.problems.is_empty()).count();
-    let shown: Vec<&Entry> = entries
-        .iter()
-        .filter(|e| {
-            since.is_none_or(|s| e.revision.is_none_or(|r| r >= s) || !e.problems.is_empty())
-        })
-        .collect();
-    if json {
-        let rows: Vec<AuditRow> = shown.iter().map(|e| AuditRow::of(e)).collect();
-        output::json(&rows)?;
-    } else {
-        let mut lines = Vec::new();
-        for e in &shown {
-            let signed = match (&e.revision, &e.signer) {
-                (Some(r), Some(s)) => format!("revision {r}, signed by {s}"),
-                (Some(r), None) => format!("revision {r}, not signed"),
-                _ => "unreadable".to_string(),
-            };
-            let short = &e.commit.hash[..e.commit.hash.len().min(10)];
-            lines.push(format!(
-                "{short} {} {} ({signed}): {}",
-                e.commit.date,
-                clean(&e.commit.author),
-                clean(&e.commit.subject)
-            ));
-            for c in &e.changes {
-                lines.push(format!("    {c}"));
-            }
-            for p in &e.problems {
-                lines.push(format!("  UNAUTHORIZED {}: {p}", e.commit.hash));
-            }
-        }
-        output::line(&lines.join("\n"))?;
-    }
-    if flagged > 0 {
-        output::note(&format!(
-            "mpvault: {flagged} commit(s) changed the vault without authorization; `git show <commit>` shows them, and an owner decides whether to restore the vault from before them."
+    Ok(entries)
+}
+
+/// The audit for people: a line a commit, its changes and problems beneath it.
+fn lines(shown: &[&Entry]) -> String {
+    let mut lines = Vec::new();
+    for e in shown {
+        let signed = match (&e.revision, &e.signer) {
+            (Some(r), Some(s)) => format!("revision {r}, signed by {s}"),
+            (Some(r), None) => format!("revision {r}, not signed"),
+            _ => "unreadable".to_string(),
+        };
+        let short = &e.commit.hash[..e.commit.hash.len().min(10)];
+        lines.push(format!(
+            "{short} {} {} ({signed}): {}",
+            e.commit.date,
+            clean(&e.commit.author),
+            clean(&e.commit.subject)
         ));
-        return Ok(Outcome::Unauthorized);
+        for c in &e.changes {
+            lines.push(format!("    {c}"));
+        }
+        for p in &e.problems {
+            lines.push(format!("  UNAUTHORIZED {}: {p}", e.commit.hash));
+        }
     }
-    Ok(Outcome::Done)
+    lines.join("\n")
 }
 
 fn clean(text: &str) -> String {

@@ -43,7 +43,7 @@ fn set(ctx: &Context, ConfigSetArgs { app, pairs, mode }: ConfigSetArgs) -> Resu
         refuse_secret_name(key)?;
         parsed.push((key, value));
     }
-    ctx.write(|vault, keys| {
+    ctx.write(|vault, keyring| {
         let a = vault.app(app)?;
         if let Some((key, _)) = parsed.iter().find(|(k, _)| a.secrets.contains_key(*k)) {
             return Err(Error::exists(
@@ -52,7 +52,7 @@ fn set(ctx: &Context, ConfigSetArgs { app, pairs, mode }: ConfigSetArgs) -> Resu
             ));
         }
         for (key, value) in &parsed {
-            keys.set_plain_field(vault, app, field(mode, key), value, &now())?;
+            keyring.set_plain_field(vault, app, field(mode, key), value, &now())?;
         }
         Ok(())
     })?;

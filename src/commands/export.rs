@@ -34,7 +34,7 @@ pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
 
 /// The AppID, config and (when asked) secrets, named for the preset. Config is given the
 /// preset's bundle prefix; secrets never are.
-fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
+fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
     let a = vault.app(app)?;
     let preset = select.preset;
     let named = |name: &str| select.only.iter().any(|o| o == name);
@@ -47,12 +47,12 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
     // What this member may not read is left out and named, unless they asked for it by name.
     let mut unreadable = Vec::new();
     let mut readable = |name: &str, level: Level| -> Result<bool> {
-        if keys.can_read(vault, app, level) {
+        if keyring.can_read(vault, app, level) {
             return Ok(true);
         }
         if named(name) {
             return Err(Error::denied(
-                format!("{} cannot read {name} of '{app}', which is kept at the {level} level", keys.actor),
+                format!("{} cannot read {name} of '{app}', which is kept at the {level} level", keyring.actor),
                 format!("leave it out of --only, or ask an owner for a role that reaches the {level} level"),
             ));
         }
@@ -60,7 +60,7 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
         Ok(false)
     };
     let mut fields = Vec::new();
-    for (key, field) in config_fields(a, app, select.mode.as_deref())? {
+    for (key, field) in config_fields(a, app, select.mode.as_deref()) {
         let name = preset.exported_name(&key, false);
         if wanted(&name) && allowed(app, &name) && readable(&name, Level::Team)? {
             fields.push((name, field, false));
@@ -76,12 +76,12 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
     if !unreadable.is_empty() {
         output::note(&format!(
             "Left out what {} may not read: {}.",
-            keys.actor,
+            keyring.actor,
             unreadable.join(", ")
         ));
     }
     for (name, field, secret) in fields {
-        let value = keys.read(vault, app, &field, 0)?.unwrap_or_default();
+        let value = keyring.read(vault, app, &field, 0)?.unwrap_or_default();
         entries.push(Entry {
             name,
             value: SecretString::from(value.as_str()),
@@ -112,7 +112,7 @@ fn entries(vault: &Vault, keys: &mut Keyring, app: &str, select: &Select) -> Res
 
 /// The app's config keys and where each value comes from: the base config, with the named
 /// mode's values laid over it.
-fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<String, Field>> {
+fn config_fields(a: &App, app: &str, mode: Option<&str>) -> BTreeMap<String, Field> {
     let mut fields: BTreeMap<String, Field> = a
         .config
         .keys()
@@ -129,13 +129,13 @@ fn config_fields(a: &App, app: &str, mode: Option<&str>) -> Result<BTreeMap<Stri
                 format!("it has {}", known.join(", "))
             };
             output::note(&format!("'{app}' has no config for mode '{mode}' ({known}), so the base config is used; set some with `mpvault config set {app} KEY=VALUE --mode {mode}`."));
-            return Ok(fields);
+            return fields;
         };
         for key in overlay.keys() {
             fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
         }
     }
-    Ok(fields)
+    fields
 }
 
 /// A name that takes over how programs start never leaves the vault, whatever the file says.
@@ -152,10 +152,10 @@ fn allowed(app: &str, name: &str) -> bool {
 }
 
 /// `export`: the upload key alone when `--upload-key-file` is given, else an env file.
-pub fn export(ctx: &Context, args: ExportArgs) -> Result<()> {
+pub fn export(ctx: &Context, args: &ExportArgs) -> Result<()> {
     match &args.upload_key_file {
         Some(target) => upload_key(ctx, &args.app, target, args.force),
-        None => env_file(ctx, &args),
+        None => env_file(ctx, args),
     }
 }
 
@@ -178,7 +178,7 @@ fn env_file(ctx: &Context, args: &ExportArgs) -> Result<()> {
     if let Some(path) = &target {
         store::refuse_symlink(path)?;
     }
-    let entries = ctx.read(|vault, keys| entries(vault, keys, app, select))?;
+    let entries = ctx.read(|vault, keyring| entries(vault, keyring, app, select))?;
     let text = export::render(format, &entries)?;
     let Some(path) = target else {
         return output::write(text.as_bytes());
@@ -210,7 +210,7 @@ const UPLOAD_KEY: &str = "WECHAT_UPLOAD_KEY";
 /// `export APP --upload-key-file [PATH]`: the app's upload key, byte for byte, in a private
 /// file (default `private.<appid>.key` here), and on standard output the line that uses it.
 fn upload_key(ctx: &Context, app: &str, target: &UploadKeyFile, force: bool) -> Result<()> {
-    let (path, appid, committable) = ctx.read(|vault, keys| {
+    let (path, appid, committable) = ctx.read(|vault, keyring| {
         let a = vault.app(app)?;
         if !a.secrets.contains_key(UPLOAD_KEY) {
             return Err(Error::not_found(
@@ -233,7 +233,7 @@ fn upload_key(ctx: &Context, app: &str, target: &UploadKeyFile, force: bool) -> 
         }
         // Refuse before anything is decrypted.
         let committable = guard_commit(&path, true, force)?;
-        let key = keys
+        let key = keyring
             .read(vault, app, &Field::Secret(UPLOAD_KEY.into()), 0)?
             .unwrap_or_default();
         store::write_private(&path, key.as_bytes(), force)?;
@@ -308,7 +308,7 @@ pub fn run(
     }: RunArgs,
 ) -> Result<Outcome> {
     let app = app.as_str();
-    let entries = ctx.read(|vault, keys| entries(vault, keys, app, &select))?;
+    let entries = ctx.read(|vault, keyring| entries(vault, keyring, app, &select))?;
     if let Some(bad) = entries
         .iter()
         .find(|e| e.value.expose_secret().contains('\0'))

@@ -5,9 +5,9 @@ use crate::cli::{IdentityCommand, IdentityNewArgs};
 use crate::error::Result;
 use crate::{identity, output};
 
-pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<()> {
+pub fn run(ctx: &Context, cmd: &IdentityCommand) -> Result<()> {
     match cmd {
-        IdentityCommand::New(IdentityNewArgs { force, passphrase }) => {
+        &IdentityCommand::New(IdentityNewArgs { force, passphrase }) => {
             let path = match &ctx.identity_flag {
                 Some(path) => path.clone(),
                 None => identity::default_path()?,
@@ -25,7 +25,7 @@ pub fn run(ctx: &Context, cmd: IdentityCommand) -> Result<()> {
             if let Some(signing) = line.split_whitespace().nth(1) {
                 output::note(&format!(
                     "signing key fingerprint: {}",
-                    crate::vault::policy::fingerprint(signing)
+                    crate::key::fingerprint(signing)
                 ));
             }
             output::line(&line)?;

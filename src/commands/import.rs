@@ -1,6 +1,7 @@
 //! `import APP FILE`: an existing `.env` file into the vault, secrets and config sorted, the
 //! AppID checked, nothing replaced without `--update`.
 
+use std::fmt::Write as _;
 use std::io::Read as _;
 use std::path::Path;
 
@@ -51,7 +52,7 @@ impl Action {
     }
 }
 
-pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
+pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
     let opts = &Options {
         dialect: super::export::dialect(args.dialect),
         mode: args.mode.as_deref(),
@@ -59,29 +60,15 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
     };
     let (app, file) = (args.app.as_str(), args.file.as_path());
     let shown = file.display().to_string();
-    let text = read_file(file)?;
-    if text.starts_with('\u{feff}') {
-        output::note(&format!("{shown} starts with a byte-order mark, which Vite 8 and python-dotenv read as part of the first name; it is ignored here, and files mpvault writes have none."));
-    }
-    let reads = read::read(opts.dialect, &text).map_err(|problem| match problem {
-        FileProblem::BuiltinDiverges { at } => Error::invalid(
-            format!("{shown} reads differently in dotenv and in Node's built-in env parser, which Vite 8 uses, from {at} on (a quote inside its quotes, a `:` instead of `=`, a line of blanks or an indented comment, or blanks other than spaces)"),
-            "rewrite those lines as NAME=value or NAME='value', or import with --dialect node if only dotenv reads this file",
-        ),
-        FileProblem::LoneCarriageReturn => Error::invalid(
-            format!("{shown} has a carriage return without a line feed, which dotenv reads as a line break and Node's built-in env parser (Vite 8) drops inside quotes"),
-            "save the file with LF or CRLF line ends, then import again",
-        ),
-    })?;
-    drop(text);
+    let reads = read_env_file(file, &shown, opts.dialect)?;
     let forced = Overrides {
         secrets: &args.secrets,
         config: &args.config,
     };
     if args.dry_run {
-        let rows = ctx.read(|vault, keys| {
+        let rows = ctx.read(|vault, keyring| {
             let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
-            let actions = actions(vault, keys, app, &items, opts)?;
+            let actions = actions(vault, keyring, app, &items, opts)?;
             items
                 .iter()
                 .zip(actions)
@@ -105,44 +92,90 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<()> {
         output::note("Dry run: nothing was stored.");
         return Ok(());
     }
-    let (secrets, config, unchanged) = ctx.write(|vault, keys| {
+    let counts = ctx.write(|vault, keyring| {
         let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
-        let actions = actions(vault, keys, app, &items, opts)?;
-        let mut counts = (0, 0, 0);
-        for (item, action) in items.iter().zip(actions) {
-            match (action, item.kind) {
-                (Action::Checked, _) => {}
-                (Action::Unchanged, _) => counts.2 += 1,
-                (_, Kind::Secret(default)) => {
-                    let level = stored_level(vault, app, &item.name)?.unwrap_or(default);
-                    keys.set_secret(vault, app, &item.name, level, &item.value, &now())?;
-                    counts.0 += 1;
-                }
-                (_, _) => {
-                    let field = field(opts.mode, &item.name);
-                    keys.set_plain_field(vault, app, field, &item.value, &now())?;
-                    counts.1 += 1;
-                }
+        let actions = actions(vault, keyring, app, &items, opts)?;
+        store(vault, keyring, app, &items, &actions, opts.mode)
+    })?;
+    report(&counts, app, opts.mode, &shown);
+    Ok(())
+}
+
+/// The file as its reader would see it; a file two readers see differently is refused.
+fn read_env_file(file: &Path, shown: &str, dialect: Dialect) -> Result<Vec<read::Read>> {
+    let text = read_file(file)?;
+    if text.starts_with('\u{feff}') {
+        output::note(&format!("{shown} starts with a byte-order mark, which Vite 8 and python-dotenv read as part of the first name; it is ignored here, and files mpvault writes have none."));
+    }
+    read::read(dialect, &text).map_err(|problem| match problem {
+        FileProblem::BuiltinDiverges { at } => Error::invalid(
+            format!("{shown} reads differently in dotenv and in Node's built-in env parser, which Vite 8 uses, from {at} on (a quote inside its quotes, a `:` instead of `=`, a line of blanks or an indented comment, or blanks other than spaces)"),
+            "rewrite those lines as NAME=value or NAME='value', or import with --dialect node if only dotenv reads this file",
+        ),
+        FileProblem::LoneCarriageReturn => Error::invalid(
+            format!("{shown} has a carriage return without a line feed, which dotenv reads as a line break and Node's built-in env parser (Vite 8) drops inside quotes"),
+            "save the file with LF or CRLF line ends, then import again",
+        ),
+    })
+}
+
+/// How many secrets and config values were stored, and how many were already there.
+#[derive(Default)]
+struct Counts {
+    secrets: usize,
+    config: usize,
+    unchanged: usize,
+}
+
+/// Stores each planned item as its action says.
+fn store(
+    vault: &mut Vault,
+    keyring: &mut Keyring,
+    app: &str,
+    items: &[Item],
+    actions: &[Action],
+    mode: Option<&str>,
+) -> Result<Counts> {
+    let mut counts = Counts::default();
+    for (item, action) in items.iter().zip(actions) {
+        match (action, item.kind) {
+            (Action::Checked, _) => {}
+            (Action::Unchanged, _) => counts.unchanged += 1,
+            (_, Kind::Secret(default)) => {
+                let level = stored_level(vault, app, &item.name)?.unwrap_or(default);
+                keyring.set_secret(vault, app, &item.name, level, &item.value, &now())?;
+                counts.secrets += 1;
+            }
+            (_, _) => {
+                let field = field(mode, &item.name);
+                keyring.set_plain_field(vault, app, field, &item.value, &now())?;
+                counts.config += 1;
             }
         }
-        Ok(counts)
-    })?;
-    let scope = opts
-        .mode
-        .map_or(String::new(), |m| format!(" (mode '{m}')"));
+    }
+    Ok(counts)
+}
+
+/// What was imported, and that the file still holds its secrets.
+fn report(counts: &Counts, app: &str, mode: Option<&str>, shown: &str) {
+    let Counts {
+        secrets,
+        config,
+        unchanged,
+    } = counts;
+    let scope = mode.map_or(String::new(), |m| format!(" (mode '{m}')"));
     let mut note = format!(
         "Imported {secrets} secret(s) and {config} config value(s) into '{app}'{scope} from {shown}."
     );
-    if unchanged > 0 {
-        note.push_str(&format!(" {unchanged} value(s) were already stored."));
+    if *unchanged > 0 {
+        let _ = write!(note, " {unchanged} value(s) were already stored.");
     }
     output::note(&note);
-    if secrets > 0 {
+    if *secrets > 0 {
         output::note(&format!(
             "{shown} still holds those secrets in plain text, and mpvault leaves it alone: delete it, and check it was never committed (`git log --all -- {shown}`)."
         ));
     }
-    Ok(())
 }
 
 fn read_file(file: &Path) -> Result<Zeroizing<String>> {
@@ -178,7 +211,7 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
 /// that would be config and a secret at once.
 fn actions(
     vault: &Vault,
-    keys: &mut Keyring,
+    keyring: &mut Keyring,
     app: &str,
     items: &[Item],
     opts: &Options,
@@ -231,7 +264,7 @@ fn actions(
                 "pass --update to replace existing values (a secret is rotated and keeps its history)",
             ));
         }
-        let same = keys
+        let same = keyring
             .read(vault, app, &field, 0)?
             .is_some_and(|current| *current == *item.value);
         out.push(if same {

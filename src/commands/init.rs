@@ -34,9 +34,7 @@ pub fn run(ctx: &Context, InitArgs { owner }: InitArgs) -> Result<()> {
     vault.revision = 1;
     let member = Member {
         key: identity.public.clone(),
-        signing_key: Some(crate::identity::encode_signing_key(
-            &signing.verifying_key(),
-        )),
+        signing_key: Some(crate::key::encode_signing_key(&signing.verifying_key())),
         owner: true,
         added_by: handle.clone(),
         added_at: now.clone(),

@@ -12,7 +12,7 @@ use crate::cli::{
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Vault};
 use crate::wechat::{Level, Role};
-use crate::{identity, output};
+use crate::{key, output};
 
 pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
     match cmd {
@@ -25,8 +25,8 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
 fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Result<()> {
     let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
-    let (key, signing_key) = identity::parse_public_line(key)?;
-    let hardware = identity::is_plugin_key(&key);
+    let (key, signing_key) = key::parse_public_line(key)?;
+    let hardware = key::is_plugin_key(&key);
     if owner && hardware {
         return Err(Error::invalid(
             "an owner signs the roster, which a hardware key (age plugin) cannot do",
@@ -39,8 +39,8 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
             "ask them for the whole line `mpvault identity show` prints (an SSH key cannot be an owner)",
         ));
     }
-    ctx.write(|vault, keys| {
-        keys.require_owner(vault, "add members")?;
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "add members")?;
         if vault.members.contains_key(handle) {
             return Err(Error::exists(
                 format!("'{handle}' is already a member"),
@@ -59,11 +59,11 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
                 key,
                 signing_key,
                 owner,
-                added_by: keys.actor.clone(),
+                added_by: keyring.actor.clone(),
                 added_at: now(),
             },
         );
-        sync_all(vault, keys)?;
+        sync_all(vault, keyring)?;
         Ok(())
     })?;
     let next = if owner {
@@ -77,10 +77,10 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
     Ok(())
 }
 
-fn sync_all(vault: &mut Vault, keys: &mut Keyring) -> Result<()> {
+fn sync_all(vault: &mut Vault, keyring: &mut Keyring) -> Result<()> {
     let apps: Vec<String> = vault.apps.keys().cloned().collect();
     for app in apps {
-        keys.sync_readers(vault, &app, false)?;
+        keyring.sync_readers(vault, &app, false)?;
     }
     Ok(())
 }
@@ -186,23 +186,20 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
 fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> Result<()> {
     let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
-    // With --yes nobody is asked, and the write refuses the same way.
-    if !yes {
-        ctx.read(|vault, keys| removable(vault, keys, handle))?;
-    }
+    ctx.read(|vault, keyring| removable(vault, keyring, handle))?;
     confirm(
         &format!("Remove member '{handle}' and replace every data key they could read"),
         yes,
     )?;
-    let lost = ctx.write(|vault, keys| {
-        removable(vault, keys, handle)?;
+    let lost = ctx.write(|vault, keyring| {
+        removable(vault, keyring, handle)?;
         let before = offboarding::readable(vault, handle);
         let key = vault.member(handle)?.key.clone();
         vault.members.remove(handle);
         for app in vault.apps.values_mut() {
             app.roster.remove(handle);
         }
-        sync_all(vault, keys)?;
+        sync_all(vault, keyring)?;
         let now = now();
         offboarding::record(
             vault,
@@ -210,7 +207,7 @@ fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> 
             &key,
             DepartureKind::Removed,
             &before,
-            &keys.actor,
+            &keyring.actor,
             &now,
         );
         // Written now, so the command keeps no second copy of a large vault.
@@ -223,8 +220,8 @@ fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> 
     Ok(())
 }
 
-fn removable(vault: &Vault, keys: &Keyring, handle: &str) -> Result<()> {
-    keys.require_owner(vault, "remove members")?;
+fn removable(vault: &Vault, keyring: &Keyring, handle: &str) -> Result<()> {
+    keyring.require_owner(vault, "remove members")?;
     let member = vault.member(handle)?;
     if member.owner && vault.owners().count() == 1 {
         return Err(Error::invalid(
@@ -240,8 +237,8 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
         RoleCommand::Grant(args) => (true, args),
         RoleCommand::Revoke(args) => (false, args),
     };
-    let lost = ctx.write(|vault, keys| {
-        keys.require_owner(vault, "change roles")?;
+    let lost = ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "change roles")?;
         let key = vault.member(&handle)?.key.clone();
         let before = offboarding::readable(vault, &handle);
         let a = vault.app_mut(&app)?;
@@ -262,7 +259,7 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
         if held.is_empty() {
             a.roster.remove(&handle);
         }
-        keys.sync_readers(vault, &app, false)?;
+        keyring.sync_readers(vault, &app, false)?;
         let now = now();
         offboarding::record(
             vault,
@@ -270,7 +267,7 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
             &key,
             DepartureKind::Revoked,
             &before,
-            &keys.actor,
+            &keyring.actor,
             &now,
         );
         Ok(report_lost(&handle, vault))
@@ -341,14 +338,14 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
 
 pub fn rekey(ctx: &Context, RekeyArgs { app }: RekeyArgs) -> Result<()> {
     let app = app.as_deref();
-    let count = ctx.write(|vault, keys| {
-        keys.require_owner(vault, "rekey")?;
+    let count = ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "rekey")?;
         let apps: Vec<String> = match app {
             Some(a) => vec![vault.app(a).map(|_| a.to_string())?],
             None => vault.apps.keys().cloned().collect(),
         };
         for a in &apps {
-            keys.sync_readers(vault, a, true)?;
+            keyring.sync_readers(vault, a, true)?;
         }
         Ok(apps.len())
     })?;

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
-use crate::identity::Identity;
+use crate::key::Identity;
 use crate::trust::{self, Memory, Verdict};
 use crate::vault::policy as vault_policy;
 use crate::vault::{Keyring, Vault};
@@ -195,7 +195,7 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         identity: OnceCell::new(),
     };
     Ok(match cli.command {
-        Command::Identity(cmd) => identity::run(&ctx, cmd)?.into(),
+        Command::Identity(cmd) => identity::run(&ctx, &cmd)?.into(),
         Command::Init(args) => init::run(&ctx, args)?.into(),
         Command::App(cmd) => app::run(&ctx, cmd)?.into(),
         Command::Config(cmd) => config::run(&ctx, cmd)?.into(),
@@ -208,10 +208,10 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Role(cmd) => member::role(&ctx, cmd)?.into(),
         Command::Roster(args) => member::roster(&ctx, args)?.into(),
         Command::Rekey(args) => member::rekey(&ctx, args)?.into(),
-        Command::Export(args) => export::export(&ctx, args)?.into(),
+        Command::Export(args) => export::export(&ctx, &args)?.into(),
         Command::Run(args) => export::run(&ctx, args)?,
         Command::Sign(args) => sign::run(&ctx, args)?.into(),
-        Command::Import(args) => import::run(&ctx, args)?.into(),
+        Command::Import(args) => import::run(&ctx, &args)?.into(),
         Command::Git(cmd) => git::run(&ctx, cmd)?,
         Command::Audit(args) => audit::run(&ctx, args)?,
         Command::Trust(args) => trust_command::run(&ctx, args)?.into(),

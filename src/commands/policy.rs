@@ -109,8 +109,8 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
             if icp { "required" } else { "not required" }
         ));
     }
-    ctx.write(|vault, keys| {
-        keys.require_owner(vault, "change the health rules")?;
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "change the health rules")?;
         let rules = &mut vault.rules;
         rules
             .max_age_days
@@ -131,8 +131,8 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
 }
 
 fn reset(ctx: &Context) -> Result<()> {
-    ctx.write(|vault, keys| {
-        keys.require_owner(vault, "change the health rules")?;
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "change the health rules")?;
         vault.rules = Rules::default();
         Ok(())
     })?;

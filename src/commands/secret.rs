@@ -1,5 +1,6 @@
 //! `add-secret`, `rotate-secret`, `get`, `history`, `remove-secret`.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 
 use serde::Serialize;
@@ -23,9 +24,9 @@ pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
     check_args(app, &name)?;
     check_secret_name(&name)?;
     let level = access.unwrap_or_else(|| wechat::secret_kind(&name).level);
-    ctx.read(|vault, keys| {
+    ctx.read(|vault, keyring| {
         // refused before anyone pastes a secret
-        keys.identity().require_writer()?;
+        keyring.identity().require_writer()?;
         let a = vault.app(app)?;
         if a.secrets.contains_key(&name) {
             return Err(Error::exists(
@@ -39,18 +40,18 @@ pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
                 format!("unset it first with `mpvault config unset {app} {name}`"),
             ));
         }
-        keys.unlock(vault, app, level)
+        keyring.unlock(vault, app, level)
     })?;
     let value = read_value(app, &name, stdin)?;
     wechat::check_secret(&name, &value)?;
-    ctx.write(|vault, keys| {
+    ctx.write(|vault, keyring| {
         if vault.app(app)?.secrets.contains_key(&name) {
             return Err(Error::exists(
                 format!("app '{app}' already has a secret named {name}"),
                 format!("use `mpvault rotate-secret {app} {name}`"),
             ));
         }
-        keys.set_secret(vault, app, &name, level, &value, &now())
+        keyring.set_secret(vault, app, &name, level, &value, &now())
     })?;
     done(
         ctx,
@@ -61,12 +62,17 @@ pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
 
 /// What `rotate-secret` must prove first: a writer who can read the current value under its
 /// signed key. Returns the secret's level and the app's AppID.
-fn rotatable(vault: &Vault, keys: &mut Keyring, app: &str, name: &str) -> Result<(Level, String)> {
-    keys.identity().require_writer()?;
+fn rotatable(
+    vault: &Vault,
+    keyring: &mut Keyring,
+    app: &str,
+    name: &str,
+) -> Result<(Level, String)> {
+    keyring.identity().require_writer()?;
     let a = vault.app(app)?;
     let level = a.secret(app, name)?.access;
-    keys.read(vault, app, &Field::Secret(name.to_string()), 0)?;
-    keys.unlock(vault, app, level)?;
+    keyring.read(vault, app, &Field::Secret(name.to_string()), 0)?;
+    keyring.unlock(vault, app, level)?;
     Ok((level, a.appid.clone()))
 }
 
@@ -108,38 +114,31 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         crate::wechat_api::base_url()?;
     }
     // Reading the current value proves access, the signed key and the stored level before
-    // anyone pastes a new secret or WeChat is asked. A piped or generated value without
-    // --verify needs neither, so it is checked and stored in one pass.
-    if !verify && (stdin || generate) {
-        ctx.write(|vault, keys| {
-            let (level, _) = rotatable(vault, keys, app, &name)?;
-            let value = new_value(app, &name, stdin, generate)?;
-            keys.set_secret(vault, app, &name, level, &value, &now())
-        })?;
-    } else {
-        let (level, appid) = ctx.read(|vault, keys| rotatable(vault, keys, app, &name))?;
-        let value = new_value(app, &name, stdin, generate)?;
-        if verify {
-            crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
-            output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));
-        }
-        ctx.write(|vault, keys| {
-            let a = vault.app(app)?;
-            a.secret(app, &name)?;
-            if a.appid != appid {
-                return Err(Error::invalid(
-                    format!("the AppID of '{app}' changed while WeChat was being asked"),
-                    "run the command again",
-                ));
-            }
-            keys.set_secret(vault, app, &name, level, &value, &now())
-        })?;
+    // anyone pastes a new secret or WeChat is asked, and names a damaged value before a
+    // read-only vault is refused.
+    let (level, appid) = ctx.read(|vault, keyring| rotatable(vault, keyring, app, &name))?;
+    let value = new_value(app, &name, stdin, generate)?;
+    if verify {
+        crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
+        output::note(&format!("WeChat accepted the new AppSecret of '{app}'."));
     }
+    ctx.write(|vault, keyring| {
+        let a = vault.app(app)?;
+        a.secret(app, &name)?;
+        if a.appid != appid {
+            return Err(Error::invalid(
+                format!("the AppID of '{app}' changed while WeChat was being asked"),
+                "run the command again",
+            ));
+        }
+        keyring.set_secret(vault, app, &name, level, &value, &now())
+    })?;
     let mut note = format!("Rotated {name} for '{app}'; the previous value is kept (`mpvault get {app} {name} --previous 1`).");
     if generate {
-        note.push_str(&format!(
+        let _ = write!(
+            note,
             " Copy the new value into the merchant platform with `mpvault get {app} {name}`."
-        ));
+        );
     }
     done(ctx, &note);
     Ok(())
@@ -170,7 +169,7 @@ pub fn get(
 ) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
-    let value = ctx.read(|vault, keys| {
+    let value = ctx.read(|vault, keyring| {
         let a = vault.app(app)?;
         let field = if a.config.contains_key(name) && previous == 0 {
             Field::Config(name.to_string())
@@ -187,7 +186,8 @@ pub fn get(
             }
             Field::Secret(name.to_string())
         };
-        keys.read(vault, app, &field, previous)?
+        keyring
+            .read(vault, app, &field, previous)?
             .ok_or_else(|| Error::unknown_secret(app, name))
     })?;
     output::write(value.as_bytes())?;
@@ -264,11 +264,11 @@ pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> R
 pub fn remove(ctx: &Context, RemoveSecretArgs { app, name, yes }: RemoveSecretArgs) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
-    ctx.read(|vault, keys| may_remove(vault, keys, app, name))?;
+    ctx.read(|vault, keyring| may_remove(vault, keyring, app, name))?;
     confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
-    ctx.write(|vault, keys| {
-        may_remove(vault, keys, app, name)?;
-        let owner = keys.is_owner(vault);
+    ctx.write(|vault, keyring| {
+        may_remove(vault, keyring, app, name)?;
+        let owner = keyring.is_owner(vault);
         let a = vault.app_mut(app)?;
         a.secrets.remove(name);
         // Only an owner lifts the signed floor: anyone else re-adding it must match it.
@@ -281,14 +281,14 @@ pub fn remove(ctx: &Context, RemoveSecretArgs { app, name, yes }: RemoveSecretAr
     Ok(())
 }
 
-fn may_remove(vault: &Vault, keys: &Keyring, app: &str, name: &str) -> Result<()> {
-    keys.identity().require_writer()?;
+fn may_remove(vault: &Vault, keyring: &Keyring, app: &str, name: &str) -> Result<()> {
+    keyring.identity().require_writer()?;
     let level = vault.app(app)?.secret(app, name)?.access;
-    if !keys.is_owner(vault) && !keys.can_read(vault, app, level) {
+    if !keyring.is_owner(vault) && !keyring.can_read(vault, app, level) {
         return Err(Error::denied(
             format!(
                 "{} cannot remove {level}-level secrets of '{app}'",
-                keys.actor
+                keyring.actor
             ),
             "ask an owner or an app admin",
         ));

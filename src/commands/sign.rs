@@ -2,9 +2,9 @@
 //! signs it at a new revision. A format 1 or 2 vault is adopted: re-keyed, every value re-sealed
 //! and signed, and its reminders kept as signed departures.
 
-use std::io::IsTerminal;
+use std::collections::BTreeMap;
 
-use super::{now, Context};
+use super::{confirm, now, Context};
 use crate::cli::SignArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
@@ -37,7 +37,7 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
     refuse_non_owner(&vault, identity, seen.as_ref())?;
     let changes = review(&vault, seen.as_ref());
     output::note(&changes);
-    confirm(yes)?;
+    confirm("Sign these changes", yes)?;
     let guard = seen.as_ref().map(trust::guard_of).unwrap_or_default();
     let seen_revision = seen.as_ref().map_or(0, |s| s.revision);
     let signed = store::update(&path, |vault| {
@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
         let public = identity
             .signing
             .as_ref()
-            .map(|k| crate::identity::encode_signing_key(&k.verifying_key()));
+            .map(|k| crate::key::encode_signing_key(&k.verifying_key()));
         if let (Some(seen), Some(public)) = (seen.as_ref(), public.as_ref()) {
             if !seen.owners.contains_key(public) {
                 return Err(Error::denied(
@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
 /// owner flags are what is waiting to be signed).
 fn refuse_non_owner(
     vault: &Vault,
-    identity: &crate::identity::Identity,
+    identity: &crate::key::Identity,
     seen: Option<&trust::Seen>,
 ) -> Result<()> {
     let me = vault.members.iter().find(|(_, m)| m.key == identity.public);
@@ -129,8 +129,8 @@ fn review(vault: &Vault, seen: Option<&trust::Seen>) -> String {
         Some(old) => lines.extend(policy::describe_changes(&old, &current)),
         None => {
             let empty = Policy {
-                members: Default::default(),
-                apps: Default::default(),
+                members: BTreeMap::default(),
+                apps: BTreeMap::default(),
                 departures: Some(Vec::new()),
                 ..current.clone()
             };
@@ -142,29 +142,4 @@ fn review(vault: &Vault, seen: Option<&trust::Seen>) -> String {
         "Signing vouches for who may read what in this vault:\n{}",
         list.join("\n")
     )
-}
-
-fn confirm(yes: bool) -> Result<()> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::invalid(
-            "signing asks for confirmation, and standard input is not a terminal",
-            "review the changes above, then run `mpvault sign --yes`",
-        ));
-    }
-    eprint!("Sign these changes? [y/N] ");
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::stdin("cannot read the answer", e))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "nothing was signed",
-            "run `mpvault sign` again when the changes are right",
-        ))
-    }
 }

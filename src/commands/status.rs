@@ -1,6 +1,7 @@
 //! `status [APP]`: every app's health, problems first, within the terminal's width; exits
 //! non-zero when anything is due or broken so CI can gate on it.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use serde::Serialize;
@@ -17,7 +18,7 @@ use crate::wechat::Role;
 pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps) = ctx.read_optional(|vault, mut keys| {
+    let (general, apps) = ctx.read_optional(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }
@@ -25,7 +26,7 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
             .apps
             .iter()
             .filter(|(name, _)| app.is_none_or(|want| want == name.as_str()))
-            .map(|(name, a)| health::app_health(vault, keys.as_mut(), name, a, now))
+            .map(|(name, a)| health::app_health(vault, keyring.as_mut(), name, a, now))
             .collect();
         Ok((health::vault_findings(vault), apps))
     })?;
@@ -124,9 +125,9 @@ fn overview(general: &[Finding], mut apps: Vec<AppHealth>, style: &Style) -> Str
     problems.sort_by_key(|p| std::cmp::Reverse(p.1.severity));
     let mut out = String::new();
     if problems.is_empty() {
-        out.push_str(&format!("All {} app(s) are healthy.\n", apps.len()));
+        let _ = writeln!(out, "All {} app(s) are healthy.", apps.len());
     } else {
-        out.push_str(&format!("{} problem(s), worst first:\n", problems.len()));
+        let _ = writeln!(out, "{} problem(s), worst first:", problems.len());
         for (app, finding) in &problems {
             out.push_str(&problem_line(*app, finding, style));
         }
@@ -324,10 +325,11 @@ fn detail(general: &[Finding], apps: &[AppHealth], style: &Style) -> String {
     ));
     let mut out = format!("{}  {}\n", a.app, a.appid);
     for (label, value) in rows {
-        out.push_str(&format!(
-            "  {label:<14}{}\n",
+        let _ = writeln!(
+            out,
+            "  {label:<14}{}",
             table::wrap(&value, style.width.max(30), 16)
-        ));
+        );
     }
     let problems: Vec<&Finding> = general.iter().chain(&a.problems).collect();
     if !problems.is_empty() {

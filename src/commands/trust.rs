@@ -7,7 +7,7 @@ use crate::cli::TrustArgs;
 use crate::error::{Error, Result};
 use crate::trust::{self, Memory};
 use crate::vault::policy::{self, Policy};
-use crate::{output, store};
+use crate::{key, output, store};
 
 /// What `trust` shows: the owners the file names against those this clone pinned here.
 #[derive(Serialize)]
@@ -34,7 +34,7 @@ struct Owner {
 fn owners(list: impl IntoIterator<Item = (String, String)>) -> Vec<Owner> {
     list.into_iter()
         .map(|(handle, key)| Owner {
-            fingerprint: policy::fingerprint(&key),
+            fingerprint: key::fingerprint(&key),
             handle,
         })
         .collect()

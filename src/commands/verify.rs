@@ -38,10 +38,10 @@ pub fn run(ctx: &Context, VerifyArgs { app, all }: VerifyArgs) -> Result<Outcome
 }
 
 fn one(ctx: &Context, app: &str) -> Result<()> {
-    let (appid, secret) = ctx.read(|vault, keys| {
+    let (appid, secret) = ctx.read(|vault, keyring| {
         let a = vault.app(app)?;
         a.secret(app, wechat::APPSECRET)?;
-        let secret = keys
+        let secret = keyring
             .read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0)?
             .ok_or_else(|| {
                 Error::not_found(
@@ -58,7 +58,7 @@ fn one(ctx: &Context, app: &str) -> Result<()> {
 }
 
 fn every(ctx: &Context) -> Result<Outcome> {
-    let targets = ctx.read(|vault, keys| {
+    let targets = ctx.read(|vault, keyring| {
         let mut targets = Vec::new();
         for (app, a) in &vault.apps {
             let target = match a.secrets.get(wechat::APPSECRET) {
@@ -66,23 +66,24 @@ fn every(ctx: &Context) -> Result<Outcome> {
                     app: app.clone(),
                     why: "no AppSecret stored".into(),
                 },
-                Some(s) if !keys.can_read(vault, app, s.access) => Target::Skip {
+                Some(s) if !keyring.can_read(vault, app, s.access) => Target::Skip {
                     app: app.clone(),
                     why: format!("you cannot read its {} level", s.access),
                 },
                 // One damaged value does not stop the others from being checked.
-                Some(_) => match keys.read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0)
-                {
-                    Ok(secret) => Target::Check {
-                        app: app.clone(),
-                        appid: a.appid.clone(),
-                        secret: secret.unwrap_or_default(),
-                    },
-                    Err(e) => Target::Failed {
-                        app: app.clone(),
-                        why: e.to_string(),
-                    },
-                },
+                Some(_) => {
+                    match keyring.read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0) {
+                        Ok(secret) => Target::Check {
+                            app: app.clone(),
+                            appid: a.appid.clone(),
+                            secret: secret.unwrap_or_default(),
+                        },
+                        Err(e) => Target::Failed {
+                            app: app.clone(),
+                            why: e.to_string(),
+                        },
+                    }
+                }
             };
             targets.push(target);
         }

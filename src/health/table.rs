@@ -43,6 +43,7 @@ impl Cell {
         let text = text.into();
         Cell::new(text.clone(), text)
     }
+    #[must_use]
     pub fn colored(mut self, color: Option<Color>) -> Self {
         self.color = color;
         self
@@ -105,7 +106,7 @@ fn fit(cols: &[Column], width: usize) -> Vec<Mode> {
     let mut modes = vec![Mode::Full; cols.len()];
     // Columns of one rank are abbreviated together, so alike columns read alike.
     let mut ranks: Vec<u8> = cols.iter().map(|c| c.shorten_rank).collect();
-    ranks.sort();
+    ranks.sort_unstable();
     ranks.dedup();
     for rank in ranks {
         if total_width(cols, &modes) <= width {
@@ -137,7 +138,7 @@ pub fn render(cols: &[Column], width: usize, color: bool) -> (String, Layout) {
     for (c, m) in cols.iter().zip(&modes) {
         match m {
             Mode::Short if c.cells.iter().any(|cell| cell.short != cell.full) => {
-                layout.abbreviated.push(c.header)
+                layout.abbreviated.push(c.header);
             }
             Mode::Dropped => layout.dropped.push(c.header),
             _ => {}

@@ -87,7 +87,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
         &mut conflicts,
         |_, _, _, _, _| None,
     );
-    vault.departures = ours.departures.clone();
+    vault.departures.clone_from(&ours.departures);
     for d in &theirs.departures {
         if !vault.departures.contains(d) {
             vault.departures.push(d.clone());
@@ -260,47 +260,81 @@ fn merge_app(
         conflicts,
         |_, _, o, t, _| Some((*o).max(*t)),
     );
-    let name = path.strip_prefix("apps/").unwrap_or(path);
-    let mut plain = |kind: &str, b: &BTreeMap<String, Sealed>, o, t, c: &mut Vec<String>| {
-        merge_map(
-            &format!("{path}/{kind}"),
-            b,
-            o,
-            t,
-            same_sealed,
-            c,
-            |here, _, o, t, _| {
-                let key = here.rsplit('/').next().unwrap_or_default().to_string();
-                let field = match kind {
-                    "info" => Field::Info(key),
-                    "contact" => Field::Contact(key),
-                    "config" => Field::Config(key),
-                    mode => {
-                        let mode = mode
-                            .trim_start_matches("modes/")
-                            .trim_end_matches("/config");
-                        Field::ModeConfig(mode.to_string(), key)
-                    }
-                };
-                contested.push(Contested {
-                    app: name.to_string(),
-                    field,
-                    theirs: t.clone(),
-                });
-                Some(o.clone())
-            },
+    let mut plain = |kind, pick: fn(&App) -> &BTreeMap<String, Sealed>| {
+        merge_plain(
+            path,
+            kind,
+            [b, ours, theirs].map(pick),
+            conflicts,
+            contested,
         )
     };
-    app.info = plain("info", &b.info, &ours.info, &theirs.info, conflicts);
-    app.contact = plain(
-        "contact",
-        &b.contact,
-        &ours.contact,
-        &theirs.contact,
+    app.info = plain("info", |a| &a.info);
+    app.contact = plain("contact", |a| &a.contact);
+    app.config = plain("config", |a| &a.config);
+    app.modes = merge_modes(path, [b, ours, theirs], conflicts, contested);
+    app.secrets = merge_map(
+        &format!("{path}/secrets"),
+        &b.secrets,
+        &ours.secrets,
+        &theirs.secrets,
+        same_secret,
         conflicts,
+        |here, _, o, t, c| Some(merge_secret(here, o, t, c)),
     );
-    app.config = plain("config", &b.config, &ours.config, &theirs.config, conflicts);
-    let modes: BTreeSet<&String> = b
+    // Keys are settled once the whole roster is known (`settle_keys`).
+    app
+}
+
+/// One map of plain values (`kind`: info, contact, config or `modes/M/config`). A key both
+/// sides set differently keeps ours for now and is contested: it is settled by whoever merges
+/// and can read both values (`settle_contested` in the merge driver).
+fn merge_plain(
+    path: &str,
+    kind: &str,
+    [base, ours, theirs]: [&BTreeMap<String, Sealed>; 3],
+    conflicts: &mut Vec<String>,
+    contested: &mut Vec<Contested>,
+) -> BTreeMap<String, Sealed> {
+    let name = path.strip_prefix("apps/").unwrap_or(path);
+    merge_map(
+        &format!("{path}/{kind}"),
+        base,
+        ours,
+        theirs,
+        same_sealed,
+        conflicts,
+        |here, _, o, t, _| {
+            let key = here.rsplit('/').next().unwrap_or_default().to_string();
+            let field = match kind {
+                "info" => Field::Info(key),
+                "contact" => Field::Contact(key),
+                "config" => Field::Config(key),
+                mode => {
+                    let mode = mode
+                        .trim_start_matches("modes/")
+                        .trim_end_matches("/config");
+                    Field::ModeConfig(mode.to_string(), key)
+                }
+            };
+            contested.push(Contested {
+                app: name.to_string(),
+                field,
+                theirs: t.clone(),
+            });
+            Some(o.clone())
+        },
+    )
+}
+
+/// Each mode's config, merged as plain values; a mode left with no values is dropped.
+fn merge_modes(
+    path: &str,
+    [base, ours, theirs]: [&App; 3],
+    conflicts: &mut Vec<String>,
+    contested: &mut Vec<Contested>,
+) -> BTreeMap<String, BTreeMap<String, Sealed>> {
+    let modes: BTreeSet<&String> = base
         .modes
         .keys()
         .chain(ours.modes.keys())
@@ -309,34 +343,19 @@ fn merge_app(
     let none = BTreeMap::new();
     let mut merged_modes = BTreeMap::new();
     for mode in modes {
-        let (base_mode, our_mode, their_mode) = (
-            b.modes.get(mode).unwrap_or(&none),
-            ours.modes.get(mode).unwrap_or(&none),
-            theirs.modes.get(mode).unwrap_or(&none),
-        );
-        let values = plain(
+        let maps = [base, ours, theirs].map(|side| side.modes.get(mode).unwrap_or(&none));
+        let values = merge_plain(
+            path,
             &format!("modes/{mode}/config"),
-            base_mode,
-            our_mode,
-            their_mode,
+            maps,
             conflicts,
+            contested,
         );
         if !values.is_empty() {
             merged_modes.insert(mode.clone(), values);
         }
     }
-    app.modes = merged_modes;
-    app.secrets = merge_map(
-        &format!("{path}/secrets"),
-        &b.secrets,
-        &ours.secrets,
-        &theirs.secrets,
-        same_secret,
-        conflicts,
-        |here, _, o, t, c| merge_secret(here, o, t, c),
-    );
-    // Keys are settled once the whole roster is known (`settle_keys`).
-    app
+    merged_modes
 }
 
 fn scalar(path: &str, base: &str, ours: &str, theirs: &str, conflicts: &mut Vec<String>) -> String {
@@ -352,18 +371,13 @@ fn scalar(path: &str, base: &str, ours: &str, theirs: &str, conflicts: &mut Vec<
 
 /// Both sides rotated (or added) the same secret: every version either side keeps, newest
 /// first. The later rotation is the current one (`order_histories`).
-fn merge_secret(
-    path: &str,
-    ours: &Secret,
-    theirs: &Secret,
-    conflicts: &mut Vec<String>,
-) -> Option<Secret> {
+fn merge_secret(path: &str, ours: &Secret, theirs: &Secret, conflicts: &mut Vec<String>) -> Secret {
     if ours.access != theirs.access {
         conflicts.push(format!(
             "{path}: stored at the {} level on one side and {} on the other",
             ours.access, theirs.access
         ));
-        return Some(ours.clone());
+        return ours.clone();
     }
     let mut versions = ours.versions.clone();
     for v in &theirs.versions {
@@ -371,10 +385,10 @@ fn merge_secret(
             versions.push(v.clone());
         }
     }
-    Some(Secret {
+    Secret {
         access: ours.access,
         versions,
-    })
+    }
 }
 
 /// A member removed on one side and given roles on the other conflicts.
@@ -641,7 +655,7 @@ mod tests {
 
     fn key(readers: &[&str], c: &str) -> WrappedKey {
         WrappedKey {
-            readers: readers.iter().map(|s| s.to_string()).collect(),
+            readers: readers.iter().map(ToString::to_string).collect(),
             commitment: Some(c.into()),
             wrapped: c.into(),
         }

@@ -251,7 +251,7 @@ impl Vault {
             members: BTreeMap::new(),
             departures: Vec::new(),
             apps: BTreeMap::new(),
-            rules: Default::default(),
+            rules: super::rules::Rules::default(),
             signature: None,
         }
     }
@@ -450,7 +450,7 @@ impl App {
                     .iter_mut()
                     .map(|(n, s)| (Field::Config(n.clone()), s)),
             );
-            for (mode, config) in self.modes.iter_mut() {
+            for (mode, config) in &mut self.modes {
                 out.extend(
                     config
                         .iter_mut()
@@ -543,6 +543,10 @@ fn is_app_level(text: &str) -> bool {
         .is_some_and(|(app, level)| is_name(app) && level.parse::<Level>().is_ok())
 }
 
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

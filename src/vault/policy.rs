@@ -173,10 +173,7 @@ pub fn signed_bytes(vault: &Vault) -> Vec<u8> {
 /// SHA-256 of a policy's signed bytes, in hex: how the trust memory tells one policy from
 /// another without keeping it.
 pub fn hash(signed: &[u8]) -> String {
-    Sha256::digest(signed)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::key::hex(&Sha256::digest(signed))
 }
 
 /// The policy as `Policy::of` would build it, borrowed from the vault. Its serialization is

@@ -212,6 +212,19 @@ pub fn succeeded(out: std::process::Output) -> std::process::Output {
     out
 }
 
+/// An ed25519 SSH key without a passphrase, made by the real `ssh-keygen` in `person`'s home:
+/// the private key's path (the public key is beside it, `.pub`).
+pub fn ssh_key(person: &Person) -> PathBuf {
+    let key = person.home.join("id_ed25519");
+    let status = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "dave@laptop", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    key
+}
+
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

@@ -63,9 +63,10 @@ fn vault_secret_names(top: &Path) -> BTreeSet<String> {
 }
 
 fn holds_secret(path: &str, content: &[u8], secret_names: &BTreeSet<String>) -> Option<String> {
-    let file = path.rsplit('/').next().unwrap_or(path);
+    // Without case: on macOS and Windows `.ENV` opens as `.env`, and `private.….KEY` is a key.
+    let file = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let text = String::from_utf8_lossy(content);
-    if file.starts_with("private.") && file.ends_with(".key") {
+    if file.starts_with("private.") && Path::new(&file).extension().is_some_and(|e| e == "key") {
         return Some("a miniprogram-ci upload key".to_string());
     }
     if text.contains("AGE-SECRET-KEY-1")

@@ -2,14 +2,15 @@
 //! checks both sides against this clone's trust, re-seals and renumbers as the person merging,
 //! re-wraps and signs when they are an owner, and reports conflicts without touching OURS.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::cwd;
 use crate::cli::GitMergeArgs;
 use crate::commands::{now, Context, Outcome};
 use crate::error::{Error, Result};
-use crate::identity::Identity;
+use crate::key::Identity;
 use crate::trust::{self, Memory};
 use crate::vault::keyring::Guard;
 use crate::vault::merge::{self, Merged, Side};
@@ -30,32 +31,11 @@ fn read_vault(path: &Path, side: &str) -> Result<Option<Vault>> {
     })
 }
 
-pub fn run(ctx: &Context, args: GitMergeArgs) -> Result<Outcome> {
-    let (base, ours, theirs) = (&args.base, &args.ours, &args.theirs);
-    let path = args.path.as_deref();
-    let name = path.unwrap_or(store::FILE_NAME).to_string();
-    let ours_vault = read_vault(ours, "our")?.ok_or_else(|| {
-        Error::invalid(
-            "our copy of the vault is empty",
-            "check out a vault on this branch first",
-        )
-    })?;
-    let theirs_vault = read_vault(theirs, "their")?.ok_or_else(|| {
-        Error::invalid(
-            "their copy of the vault is empty",
-            "merge a branch that has the vault",
-        )
-    })?;
-    let base_vault = match read_vault(base, "the common ancestor's")? {
-        Some(b) => b,
-        None => {
-            let mut empty = Vault::new(ours_vault.vault_id.clone(), ours_vault.created_at.clone());
-            empty.revision = 0;
-            empty
-        }
-    };
+pub fn run(ctx: &Context, args: &GitMergeArgs) -> Result<Outcome> {
+    let name = args.path.as_deref().unwrap_or(store::FILE_NAME);
+    let (base_vault, ours_vault, theirs_vault) = read_sides(args)?;
     // Where the vault lives, for this clone's memory of it (git runs drivers at the top).
-    let location = match path {
+    let location = match args.path.as_deref() {
         Some(p) => trust::location(&cwd()?.join(p)),
         None => trust::location(&ctx.vault_path()?),
     };
@@ -64,56 +44,20 @@ pub fn run(ctx: &Context, args: GitMergeArgs) -> Result<Outcome> {
     let guard = check_sides(&base_vault, &ours_vault, &theirs_vault, seen.as_ref())?;
     let mut merged = merge::three_way(&base_vault, &ours_vault, &theirs_vault);
     if !merged.conflicts.is_empty() {
-        return conflict(&name, &merged.conflicts, None);
+        return Ok(conflict(name, &merged.conflicts, None));
     }
-    let identity = match ctx.identity() {
-        Ok(identity) => Some(identity),
-        Err(Error::NotFound { .. }) => None,
-        Err(e) => return Err(e),
-    };
+    let identity = optional_identity(ctx)?;
     let sides = Sides {
         ours: &ours_vault,
         theirs: &theirs_vault,
     };
     let unresolved = settle_contested(&mut merged, &sides, identity, &guard)?;
     if !unresolved.is_empty() {
-        return conflict(&name, &unresolved, None);
+        return Ok(conflict(name, &unresolved, None));
     }
-    let owner = identity.is_some_and(|i| {
-        member_of(&merged.vault, i).is_some_and(|h| merged.vault.members[&h].owner)
-    });
     let mut done = Vec::new();
-    if !merged.reseal.is_empty()
-        || !merged.renumber.is_empty()
-        || (owner && !merged.rewrap.is_empty())
-    {
-        let Some(identity) = identity.filter(|i| member_of(&merged.vault, i).is_some()) else {
-            let needs = pending(&merged, &sides);
-            return conflict(
-                &name,
-                &needs,
-                Some("nobody merging: no identity of a member was found"),
-            );
-        };
-        let unable = reseal(&mut merged, &sides, identity, &guard, &mut done)?;
-        if !unable.is_empty() {
-            return conflict(&name, &unable, None);
-        }
-        if owner {
-            // An owner re-wraps every level to the merged readers; a data key that either side
-            // wrapped to someone the merged roster leaves out is replaced.
-            let mut keyring = Keyring::open(&merged.vault, identity, guard.clone())?;
-            let apps: Vec<String> = merged.vault.apps.keys().cloned().collect();
-            for app in &apps {
-                let replace = merged.exposed.iter().any(|((a, level), exposed)| {
-                    a == app && !exposed.is_subset(&access::readers(&merged.vault, app, *level))
-                });
-                let replaced = keyring.sync_readers(&mut merged.vault, app, replace)?;
-                if !replaced.is_empty() {
-                    done.push(format!("replaced the data keys of {app} that reached someone the merged roster leaves out"));
-                }
-            }
-        }
+    if let Some(stop) = bring_up_to_date(&mut merged, &sides, identity, &guard, &mut done)? {
+        return Ok(conflict(name, &stop.paths, stop.why));
     }
     let status = settle_signature(
         &mut merged.vault,
@@ -125,30 +69,134 @@ pub fn run(ctx: &Context, args: GitMergeArgs) -> Result<Outcome> {
     )?;
     let json = merged.vault.to_json();
     if let Err(e) = Vault::parse(json.as_bytes()) {
-        return conflict(
-            &name,
-            &[format!("the merged vault would not be valid: {e}")],
-            None,
-        );
+        let invalid = [format!("the merged vault would not be valid: {e}")];
+        return Ok(conflict(name, &invalid, None));
     }
-    std::fs::write(ours, &json).map_err(|e| Error::io_at("write", ours, e))?;
+    std::fs::write(&args.ours, &json).map_err(|e| Error::io_at("write", &args.ours, e))?;
     if let Status::SignedHere = status {
         let after = trust::after_write(seen.as_ref(), &merged.vault, &now());
         memory.remember(&location, after)?;
     }
+    report(name, &done, &status, &merged.vault);
+    Ok(Outcome::Done)
+}
+
+/// The three copies git hands the driver; an empty common ancestor is an empty vault with
+/// our id (both branches added the vault).
+fn read_sides(args: &GitMergeArgs) -> Result<(Vault, Vault, Vault)> {
+    let ours = read_vault(&args.ours, "our")?.ok_or_else(|| {
+        Error::invalid(
+            "our copy of the vault is empty",
+            "check out a vault on this branch first",
+        )
+    })?;
+    let theirs = read_vault(&args.theirs, "their")?.ok_or_else(|| {
+        Error::invalid(
+            "their copy of the vault is empty",
+            "merge a branch that has the vault",
+        )
+    })?;
+    let base = if let Some(b) = read_vault(&args.base, "the common ancestor's")? {
+        b
+    } else {
+        let mut empty = Vault::new(ours.vault_id.clone(), ours.created_at.clone());
+        empty.revision = 0;
+        empty
+    };
+    Ok((base, ours, theirs))
+}
+
+/// The identity of the person merging, if they have one: a merge without one still merges
+/// what needs no keys.
+fn optional_identity(ctx: &Context) -> Result<Option<&Identity>> {
+    match ctx.identity() {
+        Ok(identity) => Ok(Some(identity)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Why a merge stops: the places that conflict, and one reason for all of them if there is one.
+struct Stop {
+    paths: Vec<String>,
+    why: Option<&'static str>,
+}
+
+/// Re-seals and renumbers what the merge needs as the person merging; an owner also re-wraps
+/// every level to the merged readers. `Some` when that cannot be done here.
+fn bring_up_to_date(
+    merged: &mut Merged,
+    sides: &Sides,
+    identity: Option<&Identity>,
+    guard: &Guard,
+    done: &mut Vec<String>,
+) -> Result<Option<Stop>> {
+    let owner = identity.is_some_and(|i| {
+        member_of(&merged.vault, i).is_some_and(|h| merged.vault.members[&h].owner)
+    });
+    if merged.reseal.is_empty()
+        && merged.renumber.is_empty()
+        && (!owner || merged.rewrap.is_empty())
+    {
+        return Ok(None);
+    }
+    let Some(identity) = identity.filter(|i| member_of(&merged.vault, i).is_some()) else {
+        return Ok(Some(Stop {
+            paths: pending(merged, sides),
+            why: Some("nobody merging: no identity of a member was found"),
+        }));
+    };
+    let unable = reseal(merged, sides, identity, guard, done)?;
+    if !unable.is_empty() {
+        return Ok(Some(Stop {
+            paths: unable,
+            why: None,
+        }));
+    }
+    if owner {
+        rewrap(merged, identity, guard, done)?;
+    }
+    Ok(None)
+}
+
+/// An owner re-wraps every level to the merged readers; a data key that either side wrapped
+/// to someone the merged roster leaves out is replaced.
+fn rewrap(
+    merged: &mut Merged,
+    identity: &Identity,
+    guard: &Guard,
+    done: &mut Vec<String>,
+) -> Result<()> {
+    let mut keyring = Keyring::open(&merged.vault, identity, guard.clone())?;
+    let apps: Vec<String> = merged.vault.apps.keys().cloned().collect();
+    for app in &apps {
+        let replace = merged.exposed.iter().any(|((a, level), exposed)| {
+            a == app && !exposed.is_subset(&access::readers(&merged.vault, app, *level))
+        });
+        let replaced = keyring.sync_readers(&mut merged.vault, app, replace)?;
+        if !replaced.is_empty() {
+            done.push(format!(
+                "replaced the data keys of {app} that reached someone the merged roster leaves out"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tells what the merge did, and when the merged policy still waits for an owner.
+fn report(name: &str, done: &[String], status: &Status, vault: &Vault) {
     let mut summary = format!("mpvault: merged {name}");
     if !done.is_empty() {
-        summary.push_str(&format!(" ({})", done.join("; ")));
+        let _ = write!(summary, " ({})", done.join("; "));
     }
     output::note(&format!("{summary}."));
     if let Status::WaitsForSign = status {
-        let owners: Vec<&str> = merged.vault.owners().collect();
+        let owners: Vec<&str> = vault.owners().collect();
         output::note(&format!(
             "mpvault: both sides changed who may read what, so the merged policy waits for an owner's signature; until one of {} runs `mpvault sign` and commits, mpvault refuses to use the vault.",
             owners.join(", ")
         ));
     }
-    Ok(Outcome::Done)
 }
 
 struct Sides<'v> {
@@ -183,7 +231,7 @@ fn check_sides(
 ) -> Result<Guard> {
     // Another branch may lack a rotation made here: versions are checked on the merged result.
     let seen = seen.map(|s| trust::Seen {
-        secrets: Default::default(),
+        secrets: BTreeMap::default(),
         ..s.clone()
     });
     let env = trust::trusted_owners_from_env();
@@ -232,7 +280,7 @@ fn reseal(
     done: &mut Vec<String>,
 ) -> Result<Vec<String>> {
     let mut unable = Vec::new();
-    let mut side_keys = [
+    let mut side_keyrings = [
         Keyring::open(sides.ours, identity, guard.clone()).ok(),
         Keyring::open(sides.theirs, identity, guard.clone()).ok(),
     ];
@@ -264,7 +312,7 @@ fn reseal(
             from,
             version: Some(number),
         };
-        match carry(&mut keyring, &mut side_keys, sides, &merged.vault, &value, current)? {
+        match carry(&mut keyring, &mut side_keyrings, sides, &merged.vault, &value, current)? {
             Some(sealed) => {
                 merged.reseal.retain(|r| !(r.app == app && r.field == field && r.index == 0));
                 place(merged, &app, &field, 0, sealed);
@@ -287,7 +335,7 @@ fn reseal(
             from: r.from,
             version: None,
         };
-        match carry(&mut keyring, &mut side_keys, sides, &merged.vault, &value, sealed)? {
+        match carry(&mut keyring, &mut side_keyrings, sides, &merged.vault, &value, sealed)? {
             Some(sealed) => {
                 place(merged, &r.app, &r.field, r.index, sealed);
                 count += 1;
@@ -329,7 +377,7 @@ fn settle_contested(
 ) -> Result<Vec<String>> {
     let contested = std::mem::take(&mut merged.contested);
     let mut unresolved = Vec::new();
-    let mut keys = identity.map(|i| {
+    let mut keyrings = identity.map(|i| {
         [
             Keyring::open(sides.ours, i, guard.clone()).ok(),
             Keyring::open(sides.theirs, i, guard.clone()).ok(),
@@ -342,7 +390,7 @@ fn settle_contested(
             .apps
             .get(&c.app)
             .and_then(|a| value_at(a, &c.field, 0));
-        let (Some([Some(ok), Some(tk)]), Some(ours)) = (keys.as_mut(), ours) else {
+        let (Some([Some(ok), Some(tk)]), Some(ours)) = (keyrings.as_mut(), ours) else {
             unresolved.push(differ);
             continue;
         };
@@ -398,13 +446,13 @@ struct Value<'a> {
 /// it into the merged vault as the person merging. None when they cannot read it on one side.
 fn carry(
     keyring: &mut Keyring,
-    side_keys: &mut [Option<Keyring>; 2],
+    side_keyrings: &mut [Option<Keyring>; 2],
     sides: &Sides,
     merged: &Vault,
     value: &Value,
     sealed: crate::vault::Sealed,
 ) -> Result<Option<crate::vault::Sealed>> {
-    let Some(keys) = side_keys[value.from as usize].as_mut() else {
+    let Some(side_keyring) = side_keyrings[value.from as usize].as_mut() else {
         return Ok(None);
     };
     // Whether the person merging holds both data keys; any other refusal (a writer who
@@ -415,7 +463,7 @@ fn carry(
     {
         return Ok(None);
     }
-    let plain = keys.open_copy(sides.get(value.from), value.app, value.field, &sealed)?;
+    let plain = side_keyring.open_copy(sides.get(value.from), value.app, value.field, &sealed)?;
     keyring
         .reseal_copy(
             merged,
@@ -531,7 +579,7 @@ fn settle_signature(
 ) -> Result<Status> {
     for side in [ours, theirs] {
         vault.revision = side.revision;
-        vault.signature = side.signature.clone();
+        vault.signature.clone_from(&side.signature);
         if policy::verify(vault).is_some() && Policy::of(vault) == Policy::of(side) {
             return Ok(Status::Kept);
         }
@@ -553,18 +601,19 @@ fn settle_signature(
 }
 
 /// Reports a conflict: OURS stays as it was, and git marks the file as conflicted.
-fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Result<Outcome> {
+fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Outcome {
     let mut text = format!("mpvault: cannot merge {name}");
     if let Some(why) = why {
-        text.push_str(&format!(" ({why})"));
+        let _ = write!(text, " ({why})");
     }
     text.push_str("; these conflict:");
     for p in paths {
-        text.push_str(&format!("\n  {p}"));
+        let _ = write!(text, "\n  {p}");
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\nYour side of {name} is left as it was, without conflict markers. Keep one side (`git checkout --ours {name}` or `git checkout --theirs {name}`), redo the other side's change with mpvault, then `git add {name}`; or `git merge --abort`."
-    ));
+    );
     output::note(&text);
-    Ok(Outcome::Conflict)
+    Outcome::Conflict
 }

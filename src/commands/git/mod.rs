@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, cmd: GitCommand) -> Result<Outcome> {
     match cmd {
         GitCommand::Setup(args) => setup::run(args),
         GitCommand::Textconv(GitTextconvArgs { file }) => textconv::run(&file).map(Outcome::from),
-        GitCommand::Merge(args) => merge::run(ctx, args),
+        GitCommand::Merge(args) => merge::run(ctx, &args),
         GitCommand::Check => check::run(),
     }
 }

@@ -68,17 +68,9 @@ pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
             git::ATTRIBUTES
         ));
     }
-    let mut config_missing = Vec::new();
-    for (name, value) in &w.config {
-        let current = git::output(&w.top, &["config", "--local", "--get", name]);
-        if current
-            .as_deref()
-            .map(|c| String::from_utf8_lossy(c).trim_end().to_string())
-            != Some(value.clone())
-        {
-            config_missing.push((*name, value.clone()));
-            missing.push(format!("git config {name} is not set for mpvault"));
-        }
+    let config_missing = config_missing(&w);
+    for (name, _) in &config_missing {
+        missing.push(format!("git config {name} is not set for mpvault"));
     }
     let hook_now = std::fs::read_to_string(&w.hook).ok();
     let hook_ours = hook_now
@@ -91,15 +83,7 @@ pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
         ));
     }
     if check_only {
-        if missing.is_empty() {
-            output::note("mpvault's textconv and merge driver are set up in this clone.");
-            return Ok(Outcome::Done);
-        }
-        for m in &missing {
-            output::note(&format!("missing: {m}"));
-        }
-        output::note("Run `mpvault git setup` to set them up.");
-        return Ok(Outcome::NotSetUp);
+        return Ok(report_check(&missing));
     }
     if hook && !hook_ours && hook_now.is_some() {
         return Err(Error::exists(
@@ -138,6 +122,35 @@ pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
         if hook { ", and commits are checked for secrets" } else { "" }
     ));
     Ok(Outcome::Done)
+}
+
+/// The config entries this clone lacks or has with another value.
+fn config_missing(w: &Wanted) -> Vec<(&'static str, String)> {
+    w.config
+        .iter()
+        .filter(|(name, value)| {
+            let current = git::output(&w.top, &["config", "--local", "--get", name]);
+            current
+                .as_deref()
+                .map(|c| String::from_utf8_lossy(c).trim_end().to_string())
+                .as_ref()
+                != Some(value)
+        })
+        .cloned()
+        .collect()
+}
+
+/// `--check`: says what is missing, if anything.
+fn report_check(missing: &[String]) -> Outcome {
+    if missing.is_empty() {
+        output::note("mpvault's textconv and merge driver are set up in this clone.");
+        return Outcome::Done;
+    }
+    for m in missing {
+        output::note(&format!("missing: {m}"));
+    }
+    output::note("Run `mpvault git setup` to set them up.");
+    Outcome::NotSetUp
 }
 
 fn write_hook(path: &Path, text: &str) -> Result<()> {

@@ -1,12 +1,13 @@
 //! `git textconv`: the vault as a reviewer reads it in `git diff`, without a key and without a
 //! value, a ciphertext or base64.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::output;
 use crate::vault::policy;
-use crate::vault::Vault;
+use crate::vault::{App, Vault};
+use crate::{key, output};
 
 pub fn run(file: &Path) -> Result<()> {
     let bytes = std::fs::read(file).map_err(|e| Error::io_at("read", file, e))?;
@@ -20,7 +21,7 @@ pub fn run(file: &Path) -> Result<()> {
 
 /// A short fingerprint of anything public (keys, commitments), never the thing itself.
 fn short(text: &str) -> String {
-    policy::fingerprint(text)
+    key::fingerprint(text)
 }
 
 fn clean(text: &str) -> String {
@@ -46,6 +47,18 @@ pub fn render(vault: &Vault) -> String {
         (None, _) => "NOT SIGNED: waits for an owner's `mpvault sign`".to_string(),
     };
     out.push(format!("policy revision {}, {signed}", vault.revision));
+    members(vault, &mut out);
+    departures(vault, &mut out);
+    for (name, app) in &vault.apps {
+        render_app(name, app, &mut out);
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// Each member: key kind and fingerprints, owner or not, who added them.
+fn members(vault: &Vault, out: &mut Vec<String>) {
     out.push("members:".to_string());
     for (handle, m) in &vault.members {
         let kind = m
@@ -72,66 +85,70 @@ pub fn render(vault: &Vault) -> String {
             clean(&m.added_at)
         ));
     }
-    if !vault.departures.is_empty() {
-        out.push("departures:".to_string());
-        for d in &vault.departures {
-            out.push(format!(
-                "  {} {} at {} by {} in revision {}; lost {}",
-                clean(&d.handle),
-                d.kind.as_str(),
-                clean(&d.at),
-                clean(&d.by),
-                d.revision,
-                if d.lost.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    clean(&d.lost.join(", "))
-                }
-            ));
-        }
+}
+
+/// The signed departures, when there are any.
+fn departures(vault: &Vault, out: &mut Vec<String>) {
+    if vault.departures.is_empty() {
+        return;
     }
-    for (name, app) in &vault.apps {
+    out.push("departures:".to_string());
+    for d in &vault.departures {
         out.push(format!(
-            "app {} ({}), added {}",
-            clean(name),
-            clean(&app.appid),
-            clean(&app.added_at)
+            "  {} {} at {} by {} in revision {}; lost {}",
+            clean(&d.handle),
+            d.kind.as_str(),
+            clean(&d.at),
+            clean(&d.by),
+            d.revision,
+            if d.lost.is_empty() {
+                "nothing".to_string()
+            } else {
+                clean(&d.lost.join(", "))
+            }
         ));
-        for (handle, roles) in &app.roster {
-            let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            out.push(format!("  role {}: {}", clean(handle), roles.join(", ")));
-        }
-        for (level, key) in &app.data_keys {
-            out.push(format!(
-                "  level {level}: readers {}; data key {}",
-                clean(&key.readers.join(", ")),
-                key.commitment
-                    .as_deref()
-                    .map_or("(no commitment)".to_string(), short)
-            ));
-        }
-        for (secret, level) in &app.floors {
-            out.push(format!("  floor {}: {level}", clean(secret)));
-        }
-        for (kind, map) in [
-            ("info", &app.info),
-            ("contact", &app.contact),
-            ("config", &app.config),
-        ] {
-            for (key, sealed) in map {
-                out.push(format!("  {kind} {}: {}", clean(key), metadata(sealed)));
-            }
-        }
-        for (secret, s) in &app.secrets {
-            out.push(format!("  secret {} ({}):", clean(secret), s.access));
-            for v in &s.versions {
-                out.push(format!("    v{} {}", v.version.unwrap_or(0), metadata(v)));
-            }
+    }
+}
+
+/// One app: roster, levels and their readers, floors, and every value's metadata.
+fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
+    out.push(format!(
+        "app {} ({}), added {}",
+        clean(name),
+        clean(&app.appid),
+        clean(&app.added_at)
+    ));
+    for (handle, roles) in &app.roster {
+        let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        out.push(format!("  role {}: {}", clean(handle), roles.join(", ")));
+    }
+    for (level, key) in &app.data_keys {
+        out.push(format!(
+            "  level {level}: readers {}; data key {}",
+            clean(&key.readers.join(", ")),
+            key.commitment
+                .as_deref()
+                .map_or("(no commitment)".to_string(), short)
+        ));
+    }
+    for (secret, level) in &app.floors {
+        out.push(format!("  floor {}: {level}", clean(secret)));
+    }
+    for (kind, map) in [
+        ("info", &app.info),
+        ("contact", &app.contact),
+        ("config", &app.config),
+    ] {
+        for (key, sealed) in map {
+            out.push(format!("  {kind} {}: {}", clean(key), metadata(sealed)));
         }
     }
-    let mut text = out.join("\n");
-    text.push('\n');
-    text
+    for (secret, s) in &app.secrets {
+        out.push(format!("  secret {} ({}):", clean(secret), s.access));
+        for v in &s.versions {
+            out.push(format!("    v{} {}", v.version.unwrap_or(0), metadata(v)));
+        }
+    }
 }
 
 fn metadata(sealed: &crate::vault::Sealed) -> String {
@@ -141,10 +158,10 @@ fn metadata(sealed: &crate::vault::Sealed) -> String {
         clean(&sealed.set_at)
     );
     if let Some(by) = &sealed.sealed_by {
-        text.push_str(&format!(", re-sealed by {}", clean(by)));
+        let _ = write!(text, ", re-sealed by {}", clean(by));
     }
     // A short tag of the ciphertext, so a diff shows that a value changed (or was re-sealed)
     // without showing the value or the ciphertext.
-    text.push_str(&format!(" [{}]", &short(&sealed.value)[..9]));
+    let _ = write!(text, " [{}]", &short(&sealed.value)[..9]);
     text
 }

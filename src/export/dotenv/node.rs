@@ -127,9 +127,8 @@ fn strip_applies(v: &str) -> bool {
 /// match it: a bare `q` further on stops it and no reachable `q` ends the
 /// line. A leading `"` also turns `\n`/`\r` text into LF/CR.
 pub(super) fn fits_unquoted(v: &str) -> bool {
-    let first = match v.chars().next() {
-        Some(c) => c,
-        None => return false,
+    let Some(first) = v.chars().next() else {
+        return false;
     };
     let last = v.chars().next_back().unwrap_or(first);
     if is_js_space(first) || is_js_space(last) || v.contains(['#', '\n', '\r']) || strip_applies(v)

@@ -159,8 +159,8 @@ pub(in crate::export) fn parse_python(text: &str) -> Vec<(String, Option<Zeroizi
     let mut out = Vec::new();
     while cur.pos < text.len() {
         match python_binding(&mut cur) {
-            Some(Some(binding)) => out.push(binding),
-            Some(None) => {}
+            Some(Line::Binding(name, value)) => out.push((name, value)),
+            Some(Line::Nothing) => {}
             // python-dotenv skips the rest of the line from where parsing failed (and warns)
             None => cur.skip_line(),
         }
@@ -168,13 +168,19 @@ pub(in crate::export) fn parse_python(text: &str) -> Vec<(String, Option<Zeroizi
     out
 }
 
-/// One binding: `Some(Some(..))` a name (with or without a value), `Some(None)` a blank or
-/// comment line, `None` a line python-dotenv cannot parse.
-#[allow(clippy::type_complexity)]
-fn python_binding(cur: &mut Cursor) -> Option<Option<(String, Option<Zeroizing<String>>)>> {
+/// What python-dotenv makes of one line it can parse.
+enum Line {
+    /// A name, with or without a value.
+    Binding(String, Option<Zeroizing<String>>),
+    /// A blank or comment line.
+    Nothing,
+}
+
+/// One line, or `None` for a line python-dotenv cannot parse.
+fn python_binding(cur: &mut Cursor) -> Option<Line> {
     cur.skip_while(is_py_space);
     if cur.peek().is_none() {
-        return Some(None);
+        return Some(Line::Nothing);
     }
     // `(?:export[^\S\r\n]+)?`
     if let Some(after) = cur.rest().strip_prefix("export") {
@@ -241,7 +247,7 @@ fn python_binding(cur: &mut Cursor) -> Option<Option<(String, Option<Zeroizing<S
         Some('\n') => cur.pos += 1,
         Some(_) => return None,
     }
-    Some(name.map(|n| (n, value)))
+    Some(name.map_or(Line::Nothing, |n| Line::Binding(n, value)))
 }
 
 #[cfg(test)]
