@@ -17,7 +17,8 @@ use std::rc::Rc;
 
 use divan::Bencher;
 use mpvault::export::{self, Entry, Format};
-use mpvault::identity::{self, Identity};
+use mpvault::identity;
+use mpvault::key::Identity;
 use mpvault::trust::{self, Seen};
 use mpvault::vault::keyring::Guard;
 use mpvault::vault::{offboarding, policy, DepartureKind, Field, Keyring, Vault};

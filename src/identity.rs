@@ -12,12 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::key::{derive_signing_key, missing_plugin};
-use crate::prompt::TerminalPrompt;
-// The key codecs lived here before `key` was split out; commands still name them this way.
-pub use crate::key::{
-    decode_signing_key, encode_signing_key, is_plugin_key, parse_public_line, recipient, Identity,
+use crate::key::{
+    derive_signing_key, encode_signing_key, missing_plugin, parse_public_line, Identity,
 };
+use crate::prompt::TerminalPrompt;
 
 pub const ENV_TEXT: &str = "MPVAULT_IDENTITY";
 pub const ENV_FILE: &str = "MPVAULT_IDENTITY_FILE";

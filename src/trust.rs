@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::identity::Identity;
+use crate::key::Identity;
 use crate::vault::keyring::{Guard, Keyring};
 use crate::vault::policy::{self, Policy};
 use crate::vault::{access, DepartureKind, Vault};
@@ -298,7 +298,7 @@ pub fn assess(
         .map(|s| s.signer.clone())
         .unwrap_or_default();
     if let Some(list) = env {
-        let print = policy::fingerprint(&signer_key);
+        let print = crate::key::fingerprint(&signer_key);
         if !list.contains(&compact(&print)) {
             return Err(Error::corrupt(
                 format!("the vault is signed by '{signer}' (fingerprint {print}), who is not among the owners {TRUSTED_OWNERS_VAR} names"),
@@ -637,7 +637,7 @@ fn first_use(vault: &Vault) -> String {
     owners.sort_unstable();
     let owners: Vec<String> = owners
         .iter()
-        .map(|(h, k)| format!("  {h}  {}", policy::fingerprint(k)))
+        .map(|(h, k)| format!("  {h}  {}", crate::key::fingerprint(k)))
         .collect();
     format!(
         "Trusting this vault ({}) for the first time, with these owners:\n{}\nCheck the fingerprints with them out of band; `mpvault trust` shows them again.",
@@ -726,7 +726,7 @@ pub fn sign_change(
             "owners use an mpvault identity (`mpvault identity new`)",
         ));
     };
-    let public = crate::identity::encode_signing_key(&key.verifying_key());
+    let public = crate::key::encode_signing_key(&key.verifying_key());
     let recorded = vault
         .members
         .get(&keyring.actor)

@@ -10,7 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mpvault::identity::{self, Identity};
+use mpvault::identity;
+use mpvault::key::Identity;
 use mpvault::trust;
 use mpvault::vault::crypto::random_id;
 use mpvault::vault::keyring::Guard;
@@ -46,7 +47,7 @@ fn member(identity: &Identity, owner: bool, now: &str) -> Member {
         signing_key: identity
             .signing
             .as_ref()
-            .map(|s| identity::encode_signing_key(&s.verifying_key())),
+            .map(|s| mpvault::key::encode_signing_key(&s.verifying_key())),
         owner,
         added_by: "owner".into(),
         added_at: now.into(),

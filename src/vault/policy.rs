@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 
 use super::model::{App, Departure, Member, PolicySignature, Vault, WrappedKey};
 use crate::key::decode_signing_key;
-pub use crate::key::fingerprint;
 use crate::wechat::{Level, Role};
 
 /// Format 2 signed the policy under this domain; format 3 adds the revision, departures and
