@@ -15,9 +15,7 @@ mod policy;
 mod secret;
 mod sign;
 mod status;
-// `trust` here names `crate::trust`, whose memory this command shows and re-pins.
-#[path = "trust.rs"]
-mod trust_command;
+mod trust;
 mod verify;
 
 pub use outcome::Outcome;
@@ -28,7 +26,7 @@ use std::path::PathBuf;
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::key::Identity;
-use crate::trust::{self, Memory, Verdict};
+use crate::trust::{Memory, Verdict};
 use crate::vault::policy as vault_policy;
 use crate::vault::{Keyring, Vault};
 use crate::{output, store};
@@ -61,11 +59,12 @@ impl Context {
     fn load(&self) -> Result<(Vault, Verdict)> {
         let path = self.vault_path()?;
         let vault = store::load(&path)?;
-        let location = trust::location(&path);
+        let location = crate::trust::location(&path);
         let mut memory = Memory::load()?;
-        let env = trust::trusted_owners_from_env();
+        let env = crate::trust::trusted_owners_from_env();
         remind_driver(&path);
-        let mut verdict = trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
+        let mut verdict =
+            crate::trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
         tell(&verdict.notes);
         if let Some(seen) = verdict.remember.take() {
             memory.remember(&location, seen)?;
@@ -102,14 +101,15 @@ impl Context {
         let path = self.vault_path()?;
         let identity = self.identity()?;
         identity.require_writer()?;
-        let location = trust::location(&path);
+        let location = crate::trust::location(&path);
         let mut memory = Memory::load()?;
-        let env = trust::trusted_owners_from_env();
+        let env = crate::trust::trusted_owners_from_env();
         let mut notes = Vec::new();
         remind_driver(&path);
         let mut accepted = None;
         let outcome = store::update(&path, |vault| {
-            let mut verdict = trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
+            let mut verdict =
+                crate::trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
             notes = std::mem::take(&mut verdict.notes);
             accepted = verdict.remember.take();
             verdict.require_writable()?;
@@ -119,15 +119,15 @@ impl Context {
             let before = vault_policy::hash(&vault_policy::signed_bytes(vault));
             let result = act(vault, &mut keyring)?;
             if keyring.is_owner(vault) {
-                trust::record_floors(vault, keyring.guard());
+                crate::trust::record_floors(vault, keyring.guard());
             }
             if vault_policy::hash(&vault_policy::signed_bytes(vault)) != before {
                 let seen = memory.get(&location).map_or(0, |s| s.revision);
-                trust::sign_change(vault, &keyring, identity, seen)?;
+                crate::trust::sign_change(vault, &keyring, identity, seen)?;
             }
             // What to remember once the file is written: computed here, so the vault written
             // is not cloned out of the update.
-            let seen = trust::after_write(memory.get(&location), vault, &now());
+            let seen = crate::trust::after_write(memory.get(&location), vault, &now());
             Ok((result, seen))
         });
         tell(&notes);
@@ -214,7 +214,7 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Import(args) => import::run(&ctx, &args)?.into(),
         Command::Git(cmd) => git::run(&ctx, cmd)?,
         Command::Audit(args) => audit::run(&ctx, args)?,
-        Command::Trust(args) => trust_command::run(&ctx, args)?.into(),
+        Command::Trust(args) => trust::run(&ctx, args)?.into(),
         Command::Status(args) => status::run(&ctx, args)?,
         Command::Verify(args) => verify::run(&ctx, args)?,
         Command::Policy(args) => policy::run(&ctx, args)?.into(),
