@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mpvault::export::{render, Dialect, Entry, ExportError, Format};
 
@@ -19,15 +18,12 @@ mod common;
 
 use common::interop::{node, python, readers_ready, run};
 
-fn scratch_dir() -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "mpvault-interop-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A folder for one check's files, removed when dropped (also when an assertion fails).
+fn scratch_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("mpvault-interop-")
+        .tempdir()
+        .unwrap()
 }
 
 /// Small deterministic PRNG (xorshift64*).
@@ -265,14 +261,14 @@ fn split(format: Format, values: &[String]) -> Split {
 
 /// Render all accepted entries into ONE file (so entries interact as they
 /// would in real use) and write it to DIR/.env.
-fn write_file(format: Format, accepted: &[(String, String)]) -> (PathBuf, PathBuf) {
+fn write_file(format: Format, accepted: &[(String, String)]) -> (tempfile::TempDir, PathBuf) {
     let entries: Vec<Entry> = accepted
         .iter()
         .map(|(n, v)| Entry::new(n.clone(), v.clone(), true))
         .collect();
     let text = render(format, &entries).expect("accepted one by one, so accepted together");
     let dir = scratch_dir();
-    let file = dir.join(".env");
+    let file = dir.path().join(".env");
     std::fs::write(&file, text.as_bytes()).unwrap();
     (dir, file)
 }
@@ -355,7 +351,7 @@ fn justify_node_refusals(values: &[&str]) {
     }
     let docs: Vec<String> = values.iter().flat_map(|v| node_candidates(v)).collect();
     let dir = scratch_dir();
-    let f = dir.join("docs.json");
+    let f = dir.path().join("docs.json");
     std::fs::write(&f, serde_json::to_vec(&docs).unwrap()).unwrap();
     let out = node(&["read_node.js", "node", f.to_str().unwrap(), "--docs"]);
     let results = out.as_array().unwrap();
@@ -378,7 +374,6 @@ fn justify_node_refusals(values: &[&str]) {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // -------------------------------------------------------------- tests ---
@@ -390,7 +385,7 @@ fn dotenv_node_reads_back() {
     }
     let values = corpus();
     let s = split(Format::Dotenv(Dialect::Node), &values);
-    let (dir, file) = write_file(Format::Dotenv(Dialect::Node), &s.accepted);
+    let (_dir, file) = write_file(Format::Dotenv(Dialect::Node), &s.accepted);
     let got = as_map(node(&["read_node.js", "node", file.to_str().unwrap()]));
     compare("dotenv 16", &s.accepted, &got);
     assert_eq!(
@@ -401,7 +396,6 @@ fn dotenv_node_reads_back() {
     let refused: Vec<&str> = s.refused.iter().map(|r| r.1.as_str()).collect();
     justify_node_refusals(&refused);
     report("dotenv --dialect node (dotenv 16.4.7)", values.len(), &s);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The texts a proof tries for a refused value: every count of backslashes
@@ -478,8 +472,8 @@ fn dotenv_expand_reads_back() {
     let s = split(Format::Dotenv(Dialect::Expand), &values);
     let (dir, file) = write_file(Format::Dotenv(Dialect::Expand), &s.accepted);
 
-    let (labels, vites) = expand_readers_read_back(&s, &dir, &file);
-    let proof = prove_refusals(&s, &dir, labels.len());
+    let (labels, vites) = expand_readers_read_back(&s, dir.path(), &file);
+    let proof = prove_refusals(&s, dir.path(), labels.len());
     report(
         "dotenv --dialect expand (every reader below)",
         values.len(),
@@ -513,7 +507,6 @@ fn dotenv_expand_reads_back() {
         proof.refused - proof.exhaustive
     );
     println!("  refused because of: {:?}", refusal_reasons(&s));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Round trip through every reader: the dotenv + dotenv-expand pairs, and Vite's own loadEnv.
@@ -650,7 +643,7 @@ fn dotenv_python_reads_back() {
         .collect();
     let accepted: Vec<&str> = s.accepted.iter().map(|a| a.1.as_str()).collect();
     for (list, want) in [(&refused, true), (&accepted, false)] {
-        let f = dir.join("posix.json");
+        let f = dir.path().join("posix.json");
         std::fs::write(&f, serde_json::to_vec(list).unwrap()).unwrap();
         let flags = python(&["posix", f.to_str().unwrap()]);
         for (v, flag) in list.iter().zip(flags.as_array().unwrap()) {
@@ -666,7 +659,6 @@ fn dotenv_python_reads_back() {
         values.len(),
         &s,
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 fn read_shell(shell: &str, how: &str, file: &Path, names: &[String]) -> BTreeMap<String, String> {
@@ -705,7 +697,7 @@ fn shell_reads_back() {
     for (_, v, _) in &s.refused {
         assert!(v.contains('\0'), "shell must only refuse NUL");
     }
-    let (dir, file) = write_file(Format::Shell, &s.accepted);
+    let (_dir, file) = write_file(Format::Shell, &s.accepted);
     let names: Vec<String> = s.accepted.iter().map(|a| a.0.clone()).collect();
     for shell in ["sh", "dash", "bash"] {
         for how in ["source", "eval"] {
@@ -714,7 +706,6 @@ fn shell_reads_back() {
         }
     }
     report("shell (sh, dash, bash; . and eval)", values.len(), &s);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -858,9 +849,9 @@ fn hand_written_files(seed: u64, count: usize, bom: bool) -> Vec<String> {
         .collect()
 }
 
-fn docs_file(docs: &[String]) -> (PathBuf, PathBuf) {
+fn docs_file(docs: &[String]) -> (tempfile::TempDir, PathBuf) {
     let dir = scratch_dir();
-    let f = dir.join("docs.json");
+    let f = dir.path().join("docs.json");
     std::fs::write(&f, serde_json::to_vec(docs).unwrap()).unwrap();
     (dir, f)
 }
@@ -902,7 +893,7 @@ fn import_reads_what_the_real_readers_read() {
 /// node: the whole file, name for name.
 fn node_model_reads_as_dotenv(docs: &[String]) {
     use mpvault::export::read::read;
-    let (dir, f) = docs_file(docs);
+    let (_dir, f) = docs_file(docs);
     let real = node(&["read_node.js", "node", f.to_str().unwrap(), "--docs"]);
     let mut compared = 0;
     for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
@@ -920,13 +911,12 @@ fn node_model_reads_as_dotenv(docs: &[String]) {
         "import --dialect node: {compared} of {} files read exactly as dotenv 16 reads them",
         docs.len()
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// expand: every accepted value is what every reader reads; refusals counted by reason.
 fn expand_model_reads_as_every_pair(docs: &[String]) {
     use mpvault::export::read::{read, FileProblem};
-    let (dir, f) = docs_file(docs);
+    let (_dir, f) = docs_file(docs);
     let real = node(&["read_expand.js", f.to_str().unwrap(), "--docs"]);
     let (mut accepted, mut refused) = (0, BTreeMap::<&str, usize>::new());
     for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
@@ -960,13 +950,12 @@ fn expand_model_reads_as_every_pair(docs: &[String]) {
     }
     println!("import --dialect expand: {accepted} values read the same by every reader; refused: {refused:#?}");
     assert!(accepted > 500, "too few values accepted to mean anything");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// python: names and values as python-dotenv reads them (before interpolation).
 fn python_model_reads_as_python_dotenv(docs: &[String]) {
     use mpvault::export::read::read;
-    let (dir, f) = docs_file(docs);
+    let (_dir, f) = docs_file(docs);
     let real = python(&["docs", f.to_str().unwrap()]);
     for (doc, real) in docs.iter().zip(real.as_array().unwrap()) {
         let reads = read(Dialect::Python, doc).unwrap();
@@ -996,5 +985,4 @@ fn python_model_reads_as_python_dotenv(docs: &[String]) {
         "import --dialect python: {} files read as python-dotenv reads them",
         docs.len()
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
