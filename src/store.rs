@@ -8,8 +8,6 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 use crate::vault::Vault;
 
@@ -80,9 +78,6 @@ pub fn create(path: &Path, vault: &Vault) -> Result<()> {
 pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> Result<T> {
     let (_lock, original) = lock(path)?;
     let mut vault = Vault::parse(&original)?;
-    // Only its hash is kept to tell whether anything changed, so a large file is not held
-    // twice while the change runs.
-    let original = Sha256::digest(&original);
     let result = change(&mut vault)?;
     let json = vault.to_json();
     // What mpvault writes, it must read again: a change that would cross a bound of
@@ -95,7 +90,7 @@ pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> R
                 "remove apps, members or values you no longer need first",
             )
         })?;
-    if Sha256::digest(json.as_bytes()) != original {
+    if json.as_bytes() != original.as_slice() {
         let temp = write_temp(path, &json)?;
         temp.persist(path)
             .map_err(|e| Error::io_at("replace", path, e.error))?;

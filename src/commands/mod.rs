@@ -27,7 +27,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::trust::{Memory, Verdict};
-use crate::vault::policy as vault_policy;
+use crate::vault::policy::signed_bytes as signed_policy;
 use crate::vault::{Keyring, Vault};
 use crate::{output, store};
 
@@ -114,14 +114,14 @@ impl Context {
             accepted = verdict.remember.take();
             verdict.require_writable()?;
             let mut keyring = Keyring::open(vault, identity, verdict.guard)?;
-            // The policy is compared by the hash of its signed bytes, serialized from the
-            // vault: never built, cloned or held twice.
-            let before = vault_policy::hash(&vault_policy::signed_bytes(vault));
+            // The policy is compared by its signed bytes, serialized from the vault, never
+            // built or cloned (hashing them instead would cost more time than it saves memory).
+            let before = signed_policy(vault);
             let result = act(vault, &mut keyring)?;
             if keyring.is_owner(vault) {
                 crate::trust::record_floors(vault, keyring.guard());
             }
-            if vault_policy::hash(&vault_policy::signed_bytes(vault)) != before {
+            if signed_policy(vault) != before {
                 let seen = memory.get(&location).map_or(0, |s| s.revision);
                 crate::trust::sign_change(vault, &keyring, identity, seen)?;
             }
