@@ -131,6 +131,31 @@ fn a_wrapped_key_inflated_to_800_recipients_is_refused_before_age_reads_it() {
     assert_eq!(w.vault_text(), before);
 }
 
+/// Recipients are counted for the key a command opens, so an inflated key stops the commands
+/// that need it and leaves the rest of the vault usable.
+#[test]
+fn an_inflated_key_is_refused_where_it_is_opened_and_nowhere_else() {
+    let w = World::new();
+    let (alice, bob) = team(&w);
+    edit(&w, |v| {
+        let key = &mut v["apps"]["shop"]["keys"]["developer"]["wrapped"];
+        *key = inflate(key.as_str().unwrap(), 800).into();
+    });
+    let before = w.vault_text();
+    w.ok(&alice, &["app", "list"]);
+    // The team-level key is not the inflated one.
+    assert!(w.ok(&bob, &["export", "shop"]).contains("GREETING=hello"));
+    let (code, _, err) = bounded(
+        &w,
+        &alice,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(code, exit::CORRUPT, "{err}");
+    assert!(err.contains("developer data key of app 'shop'"), "{err}");
+    assert_eq!(w.vault_text(), before);
+}
+
 #[test]
 fn a_file_over_the_size_limit_is_refused() {
     let w = World::new();

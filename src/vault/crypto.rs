@@ -93,16 +93,10 @@ impl DataKey {
         Ok(B64.encode(out))
     }
 
-    /// Unwraps a key with `identity`: `Ok(None)` when the identity is not among its recipients.
-    pub fn unwrap(wrapped: &str, identity: &dyn age::Identity) -> Result<Option<Self>> {
-        let damaged = || {
-            Error::corrupt(
-                "a wrapped data key in the vault is damaged",
-                "restore mpvault.json from git",
-            )
-        };
-        let bytes = B64.decode(wrapped).map_err(|_| damaged())?;
-        let decryptor = age::Decryptor::new(&bytes[..]).map_err(|_| damaged())?;
+    /// Unwraps a key, given as its age file (`decode` of the base64 the vault holds), with
+    /// `identity`: `Ok(None)` when the identity is not among its recipients.
+    pub fn unwrap(age_file: &[u8], identity: &dyn age::Identity) -> Result<Option<Self>> {
+        let decryptor = age::Decryptor::new(age_file).map_err(|_| damaged_key())?;
         let mut reader = match decryptor.decrypt(std::iter::once(identity)) {
             Ok(reader) => reader,
             Err(age::DecryptError::NoMatchingKeys) => return Ok(None),
@@ -113,13 +107,25 @@ impl DataKey {
                     "plug in the key (and enter its PIN or touch it if asked), then run the command again",
                 ))
             }
-            Err(_) => return Err(damaged()),
+            Err(_) => return Err(damaged_key()),
         };
         let mut key = Zeroizing::new(Vec::with_capacity(32));
-        reader.read_to_end(&mut key).map_err(|_| damaged())?;
-        let key: [u8; 32] = key.as_slice().try_into().map_err(|_| damaged())?;
+        reader.read_to_end(&mut key).map_err(|_| damaged_key())?;
+        let key: [u8; 32] = key.as_slice().try_into().map_err(|_| damaged_key())?;
         Ok(Some(DataKey(Zeroizing::new(key))))
     }
+
+    /// The age file of a wrapped key, from the base64 the vault holds.
+    pub fn decode(wrapped: &str) -> Result<Vec<u8>> {
+        B64.decode(wrapped).map_err(|_| damaged_key())
+    }
+}
+
+fn damaged_key() -> Error {
+    Error::corrupt(
+        "a wrapped data key in the vault is damaged",
+        "restore mpvault.json from git",
+    )
 }
 
 /// The associated data that binds a value to its vault, app, level, field and author.
@@ -165,8 +171,12 @@ mod tests {
         let bob = age::x25519::Identity::generate();
         let key = DataKey::generate().unwrap();
         let wrapped = key.wrap(&[Box::new(alice.to_public())]).unwrap();
-        let opened = DataKey::unwrap(&wrapped, &alice).unwrap().unwrap();
+        let opened = DataKey::unwrap(&DataKey::decode(&wrapped).unwrap(), &alice)
+            .unwrap()
+            .unwrap();
         assert_eq!(opened.0.as_ref(), key.0.as_ref());
-        assert!(DataKey::unwrap(&wrapped, &bob).unwrap().is_none());
+        assert!(DataKey::unwrap(&DataKey::decode(&wrapped).unwrap(), &bob)
+            .unwrap()
+            .is_none());
     }
 }

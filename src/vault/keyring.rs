@@ -142,8 +142,15 @@ impl<'a> Keyring<'a> {
         let slot = (app.to_string(), level);
         if !self.data_keys.contains_key(&slot) {
             let entry = vault.app(app)?.data_keys.get(&level);
-            let wrapped = entry.map(|k| k.wrapped.as_str()).unwrap_or_default();
-            let key = DataKey::unwrap(wrapped, self.identity.age())?.ok_or_else(|| {
+            let age_file = DataKey::decode(entry.map(|k| k.wrapped.as_str()).unwrap_or_default())?;
+            let readers = entry.map_or(0, |k| k.readers.len());
+            super::limits::recipients(app, level, readers, &age_file).map_err(|what| {
+                Error::corrupt(
+                    crate::display::escape(&what),
+                    "restore it from git (`git checkout -- mpvault.json`) or a backup",
+                )
+            })?;
+            let key = DataKey::unwrap(&age_file, self.identity.age())?.ok_or_else(|| {
                 Error::denied(
                     format!("{} cannot read {level}-level values of '{app}'", self.actor),
                     format!("ask an owner for a role that reaches the {level} level (`mpvault role grant {} {app} …`)", self.actor),
