@@ -45,23 +45,20 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
             MAX_FILE_BYTES >> 20
         ));
     }
-    // One pass, searching (memchr) rather than stepping byte by byte: from one string or
-    // opening bracket to the next, closing brackets are counted; strings are skipped by
-    // searching for their end. Line numbers are counted only for a refused file's message.
+    // One pass: bytes between strings (brackets, separators, indentation) are stepped
+    // through; strings are skipped by searching (memchr) for their end. Line numbers are
+    // counted only for a refused file's message.
     let line = |at: usize| 1 + bytes[..=at].iter().filter(|&&b| b == b'\n').count();
     let mut depth = 0usize;
     let mut i = 0;
     while i < bytes.len() {
-        let next = memchr::memchr3(b'"', b'[', b'{', &bytes[i..]).map_or(bytes.len(), |k| i + k);
-        // Closings only lower the depth, so counting them at once ends where stepping would.
-        let closed = bytes[i..next]
-            .iter()
-            .filter(|&&b| b == b']' || b == b'}')
-            .count();
-        depth = depth.saturating_sub(closed);
-        i = next;
-        match bytes.get(i) {
-            Some(b'"') => {
+        // Most bytes between strings are indentation: passed over without the match below.
+        while bytes.get(i).is_some_and(|b| !STRUCTURAL[usize::from(*b)]) {
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        match b {
+            b'"' => {
                 let end = string_end(bytes, i + 1);
                 // Content and closing quote together may hold at most MAX_STRING_BYTES.
                 let too_far = i + 1 + MAX_STRING_BYTES;
@@ -74,7 +71,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
                 }
                 i = end;
             }
-            Some(_) => {
+            b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(format!(
@@ -83,12 +80,25 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
                     ));
                 }
             }
-            None => break,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
         i += 1;
     }
     Ok(())
 }
+
+/// The bytes that start a string or open or close an array or object.
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let bytes = b"\"[]{}";
+    let mut k = 0;
+    while k < bytes.len() {
+        table[bytes[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
 
 /// The index of the quote that closes a string whose content starts at `from` (a backslash
 /// escapes the byte after it), or the length of `bytes` when it is never closed.
