@@ -68,6 +68,24 @@ pub struct SeenSecret {
 }
 
 impl Seen {
+    /// A copy of all but the secrets.
+    fn without_secrets(&self) -> Seen {
+        Seen {
+            vault_id: self.vault_id.clone(),
+            format: self.format,
+            revision: self.revision,
+            owners: self.owners.clone(),
+            former_owners: self.former_owners.clone(),
+            policy_hash: self.policy_hash.clone(),
+            policy_signature: self.policy_signature.clone(),
+            recent_policy: self.recent_policy.clone(),
+            policy_file: self.policy_file.clone(),
+            departed: self.departed.clone(),
+            secrets: BTreeMap::new(),
+            pinned_at: self.pinned_at.clone(),
+        }
+    }
+
     /// The policy of the highest revision accepted, to say what changed since; `None` when
     /// its side file is gone or does not hold the policy remembered (its hash differs).
     pub fn policy(&self) -> Option<Policy> {
@@ -197,13 +215,20 @@ pub struct Verdict {
     pub notes: Vec<String>,
     /// Set when the file may be read but not written, saying why.
     pub read_only: Option<Error>,
-    /// What a write must respect.
-    pub guard: Guard,
     /// The memory to keep for this location, when it changed.
     pub remember: Option<Seen>,
 }
 
 impl Verdict {
+    /// What a write must respect, given the memory of the location the file was judged
+    /// against: built only for writes, which are the only ones to consult it.
+    pub fn guard(&self, seen: Option<&Seen>) -> Guard {
+        self.remember
+            .as_ref()
+            .or(seen)
+            .map_or_else(Guard::default, guard_of)
+    }
+
     pub fn require_writable(&mut self) -> Result<()> {
         match self.read_only.take() {
             Some(e) => Err(e),
@@ -309,7 +334,6 @@ pub fn assess(
     let mut verdict = Verdict {
         notes: Vec::new(),
         read_only: None,
-        guard: Guard::default(),
         remember: None,
     };
     if vault.format < crate::vault::FORMAT {
@@ -320,10 +344,9 @@ pub fn assess(
             verdict.notes.push(first_use(vault));
         }
         let mut fresh = first_memory(vault, now);
-        verdict
-            .notes
-            .extend(check_secrets(vault, &mut fresh, false)?);
-        verdict.guard = guard_of(&fresh);
+        let (notes, secrets) = check_secrets(vault, &BTreeMap::new(), false)?;
+        verdict.notes.extend(notes);
+        fresh.secrets = secrets;
         verdict.remember = Some(fresh);
         return Ok(verdict);
     };
@@ -331,7 +354,8 @@ pub fn assess(
     if let Some(reason) = judge_signer(vault, seen, &signer_key, &signer, older)? {
         verdict.read_only = Some(reason);
     }
-    let mut next = seen.clone();
+    // The secrets are most of the memory: they are copied only when something changed.
+    let mut next = seen.without_secrets();
     if older {
         verdict.notes.push(format!(
             "warning: this copy of the vault is at policy revision {}, older than revision {} which this clone has seen (another branch or an old tag?); writes that would encrypt to anyone who left since are refused.",
@@ -340,11 +364,11 @@ pub fn assess(
     } else {
         accept(&mut next, vault);
     }
-    verdict
-        .notes
-        .extend(check_secrets(vault, &mut next, older)?);
-    verdict.guard = guard_of(&next);
-    if !same_memory(&next, seen) {
+    let (notes, updates) = check_secrets(vault, &seen.secrets, older)?;
+    verdict.notes.extend(notes);
+    if !updates.is_empty() || !same_memory(&next, seen) {
+        next.secrets.clone_from(&seen.secrets);
+        next.secrets.extend(updates);
         verdict.remember = Some(next);
     }
     Ok(verdict)
@@ -375,7 +399,6 @@ fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Resul
             vault.format
         )],
         read_only: Some(old_format(vault.format)),
-        guard: Guard::default(),
         remember: None,
     })
 }
@@ -511,10 +534,16 @@ fn departed_in(vault: &Vault, known: &BTreeMap<String, Left>) -> BTreeMap<String
 
 /// Versions never go back while the policy is current; a level lowered by someone who could
 /// not read the old one is remembered at the old level, so no rotation follows it down.
-fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<String>> {
+/// Returns the notes to print and what to remember that `known` does not hold yet.
+fn check_secrets(
+    vault: &Vault,
+    known: &BTreeMap<String, SeenSecret>,
+    older: bool,
+) -> Result<(Vec<String>, BTreeMap<String, SeenSecret>)> {
     let mut notes = Vec::new();
+    let mut updates = BTreeMap::new();
     if vault.format < 3 {
-        return Ok(notes);
+        return Ok((notes, updates));
     }
     // Every command checks every secret: what is unchanged since last time costs no allocation.
     let mut slot = String::new();
@@ -526,8 +555,8 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<Stri
             slot.push_str(name);
             let current = &secret.versions[0];
             let version = current.version.unwrap_or(0);
-            let Some(before) = seen.secrets.get(slot.as_str()) else {
-                seen.secrets.insert(
+            let Some(before) = known.get(slot.as_str()) else {
+                updates.insert(
                     slot.clone(),
                     SeenSecret {
                         version,
@@ -567,7 +596,7 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<Stri
                 && before.level == level
                 && before.set_at == current.set_at;
             if !older && !unchanged {
-                seen.secrets.insert(
+                updates.insert(
                     slot.clone(),
                     SeenSecret {
                         version,
@@ -578,7 +607,7 @@ fn check_secrets(vault: &Vault, seen: &mut Seen, older: bool) -> Result<Vec<Stri
             }
         }
     }
-    Ok(notes)
+    Ok((notes, updates))
 }
 
 /// Whether RFC 3339 time `a` is after `b` (unreadable times are never later).
@@ -609,6 +638,7 @@ pub fn guard_of(seen: &Seen) -> Guard {
     }
 }
 
+/// Whether two memories agree on all but their secrets.
 fn same_memory(a: &Seen, b: &Seen) -> bool {
     a.revision == b.revision
         && a.format == b.format
@@ -617,7 +647,6 @@ fn same_memory(a: &Seen, b: &Seen) -> bool {
         && a.policy_hash == b.policy_hash
         && a.policy_signature == b.policy_signature
         && a.departed == b.departed
-        && a.secrets == b.secrets
 }
 
 fn unsigned_change(change: Option<String>) -> Error {
@@ -689,7 +718,9 @@ pub fn after_write(seen: Option<&Seen>, vault: &Vault, now: &str) -> Seen {
 
 /// Records the vault's secrets in memory; the checks already passed when it was loaded.
 fn remember_secrets(vault: &Vault, seen: &mut Seen, older: bool) {
-    let _ = check_secrets(vault, seen, older);
+    if let Ok((_, updates)) = check_secrets(vault, &seen.secrets, older) {
+        seen.secrets.extend(updates);
+    }
 }
 
 /// An owner's write records each secret's level as its floor, so nobody can later store it

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::key::Identity;
-use crate::trust::{Memory, Verdict};
+use crate::trust::Memory;
 use crate::vault::policy::signed_bytes as signed_policy;
 use crate::vault::{Keyring, Vault};
 use crate::{output, store};
@@ -56,7 +56,7 @@ impl Context {
 
     /// Reads the vault and checks it against what this clone trusts at its location, telling
     /// the user what they should know and remembering what is new.
-    fn load(&self) -> Result<(Vault, Verdict)> {
+    fn load(&self) -> Result<Vault> {
         let path = self.vault_path()?;
         let vault = store::load(&path)?;
         let location = crate::trust::location(&path);
@@ -69,13 +69,13 @@ impl Context {
         if let Some(seen) = verdict.remember.take() {
             memory.remember(&location, seen)?;
         }
-        Ok((vault, verdict))
+        Ok(vault)
     }
 
     /// Reads the vault and opens it with the user's identity.
     pub fn read<T>(&self, act: impl FnOnce(&Vault, &mut Keyring) -> Result<T>) -> Result<T> {
-        let (vault, verdict) = self.load()?;
-        let mut keyring = Keyring::open(&vault, self.identity()?, verdict.guard)?;
+        let vault = self.load()?;
+        let mut keyring = Keyring::open_to_read(&vault, self.identity()?)?;
         act(&vault, &mut keyring)
     }
 
@@ -85,13 +85,13 @@ impl Context {
         &self,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
-        let (vault, verdict) = self.load()?;
+        let vault = self.load()?;
         let identity = match self.identity() {
             Ok(identity) => Some(identity),
             Err(Error::NotFound { .. }) if self.identity_flag.is_none() => None,
             Err(e) => return Err(e),
         };
-        let keyring = identity.and_then(|i| Keyring::open(&vault, i, verdict.guard).ok());
+        let keyring = identity.and_then(|i| Keyring::open_to_read(&vault, i).ok());
         act(&vault, keyring)
     }
 
@@ -111,9 +111,10 @@ impl Context {
             let mut verdict =
                 crate::trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
             notes = std::mem::take(&mut verdict.notes);
+            let guard = verdict.guard(memory.get(&location));
             accepted = verdict.remember.take();
             verdict.require_writable()?;
-            let mut keyring = Keyring::open(vault, identity, verdict.guard)?;
+            let mut keyring = Keyring::open(vault, identity, guard)?;
             // The policy is compared by its signed bytes, serialized from the vault, never
             // built or cloned (hashing them instead would cost more time than it saves memory).
             let before = signed_policy(vault);

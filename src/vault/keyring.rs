@@ -74,6 +74,11 @@ pub struct Keyring<'a> {
 }
 
 impl<'a> Keyring<'a> {
+    /// Opens the vault to read it: reads never consult the guard, which bounds writes.
+    pub fn open_to_read(vault: &Vault, identity: &'a Identity) -> Result<Self> {
+        Self::open(vault, identity, Guard::default())
+    }
+
     /// Finds the member whose key is this identity's.
     pub fn open(vault: &Vault, identity: &'a Identity, guard: Guard) -> Result<Self> {
         let actor = vault

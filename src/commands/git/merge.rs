@@ -245,7 +245,7 @@ fn check_sides(
                 )
             })?;
         verdict.require_writable()?;
-        guards.push((vault.revision, verdict.guard));
+        guards.push((vault.revision, verdict.guard(seen.as_ref())));
     }
     // Both sides descend from the ancestor, and revisions only rise along history: a side
     // whose policy is older than the ancestor's puts back a roster an owner replaced.
