@@ -58,13 +58,21 @@ pub struct Seen {
 
 pub use crate::vault::keyring::Departed as Left;
 
-/// The newest version of a secret this clone has seen, and the level it keeps it at.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+/// The newest version of a secret this clone has seen, and the level it keeps it at. Written
+/// as `[version, level, set_at]`: one is kept for every secret of every vault, and every
+/// command reads them all. Read from that or from the object earlier versions wrote.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct SeenSecret {
     pub version: u64,
     pub level: Level,
     /// When that version was set (signed by its writer).
     pub set_at: String,
+}
+
+impl Serialize for SeenSecret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        (self.version, self.level, &self.set_at).serialize(s)
+    }
 }
 
 impl Seen {
@@ -197,7 +205,8 @@ impl Memory {
             }
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
-        let json = serde_json::to_string_pretty(&self.file).expect("memory always serializes");
+        // Compact: every command reads it, and nobody edits it by hand (`mpvault trust` shows it).
+        let json = serde_json::to_string(&self.file).expect("memory always serializes");
         crate::store::write_private(&self.path, json.as_bytes(), true)
     }
 }

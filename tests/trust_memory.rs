@@ -1,6 +1,7 @@
 //! The trust memory keeps a hash of the last accepted policy and the policy itself in a side
-//! file read only to describe a change. Memory files of earlier versions, which kept the policy
-//! inline, are still read, and moved to the new layout.
+//! file read only to describe a change, and each secret's newest version as a short array.
+//! Memory files of earlier versions, which kept the policy inline and each secret as an
+//! object, are still read, and moved to the new layout.
 
 mod common;
 
@@ -25,9 +26,28 @@ fn read_memory(who: &Person) -> Value {
     serde_json::from_slice(&std::fs::read(memory_path(who)).unwrap()).unwrap()
 }
 
+/// Rewrites each secret `who` remembers as the object earlier versions wrote.
+fn to_secrets_as_objects(who: &Person) {
+    let mut memory = read_memory(who);
+    for seen in memory["locations"].as_object_mut().unwrap().values_mut() {
+        for entry in seen["secrets"].as_object_mut().unwrap().values_mut() {
+            let [version, level, set_at] = entry.as_array().unwrap().as_slice() else {
+                panic!("a secret is remembered as [version, level, set_at]: {entry}");
+            };
+            *entry = serde_json::json!({"version": version, "level": level, "set_at": set_at});
+        }
+    }
+    std::fs::write(
+        memory_path(who),
+        serde_json::to_string_pretty(&memory).unwrap(),
+    )
+    .unwrap();
+}
+
 /// Rewrites `who`'s memory as mpvault wrote it before side files: each location's policy
-/// inline, no hash, no side file.
+/// inline, no hash, no side file, each secret an object.
 fn to_earlier_layout(who: &Person) {
+    to_secrets_as_objects(who);
     let mut memory = read_memory(who);
     let files = side_files(who);
     assert_eq!(files.len(), 1, "one side file per location: {files:?}");
@@ -164,5 +184,30 @@ fn a_lost_side_file_costs_only_the_description_of_a_change() {
         &bob,
         &["get", "shop", "WECHAT_APPSECRET"],
         "the vault's roster signature does not verify",
+    );
+}
+
+#[test]
+fn secrets_remembered_as_objects_by_an_earlier_version_still_guard_against_rollback() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    w.ok_stdin(
+        &alice,
+        &["rotate-secret", "shop", "--stdin"],
+        &"a".repeat(32),
+    );
+    w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
+    to_secrets_as_objects(&bob);
+    edit(&w, |v| {
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "WECHAT_APPSECRET of 'shop' is at version 1 in this file, but this clone has seen version 2",
     );
 }
