@@ -18,8 +18,15 @@ pub fn readers(vault: &Vault, app: &str, level: Level) -> BTreeSet<String> {
     readers
 }
 
+/// Whether `handle` is among `readers(vault, app, level)`, without building the set: tables
+/// ask it for every app.
 pub fn can_read(vault: &Vault, app: &str, level: Level, handle: &str) -> bool {
-    readers(vault, app, level).contains(handle)
+    vault.members.get(handle).is_some_and(|m| m.owner)
+        || vault
+            .apps
+            .get(app)
+            .and_then(|a| a.roster.get(handle))
+            .is_some_and(|roles| roles.iter().any(|r| r.level() >= level))
 }
 
 #[cfg(test)]
@@ -60,6 +67,11 @@ mod tests {
         assert_eq!(names(Level::Team), ["alice", "bob", "carol"]);
         assert_eq!(names(Level::Developer), ["alice", "bob"]);
         assert_eq!(names(Level::Admin), ["alice"]);
-        assert!(!can_read(&vault, "shop", Level::Team, "dave"));
+        for level in [Level::Team, Level::Developer, Level::Admin] {
+            for who in ["alice", "bob", "carol", "dave", "nobody"] {
+                let expected = readers(&vault, "shop", level).contains(who);
+                assert_eq!(can_read(&vault, "shop", level, who), expected, "{who} {level}");
+            }
+        }
     }
 }
