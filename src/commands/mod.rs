@@ -98,6 +98,28 @@ impl Context {
     /// Locks the vault, checks it, applies a change as the user and writes it back atomically.
     /// A change to the policy is signed by the acting owner at a new revision.
     pub fn write<T>(&self, act: impl FnOnce(&mut Vault, &mut Keyring) -> Result<T>) -> Result<T> {
+        self.write_after(
+            Check::AfterRefusal(|_: &Vault, _: &mut Keyring| Ok(())),
+            |v, k, ()| act(v, k),
+        )
+    }
+
+    /// `write` in one pass, with `check` run on the locked vault first, before a read-only
+    /// vault is refused, so what it names (a damaged value, a level out of reach) is named
+    /// first, as a separate read before the write would have named it.
+    pub fn check_then_write<C, T>(
+        &self,
+        check: impl FnOnce(&Vault, &mut Keyring) -> Result<C>,
+        act: impl FnOnce(&mut Vault, &mut Keyring, C) -> Result<T>,
+    ) -> Result<T> {
+        self.write_after(Check::First(check), act)
+    }
+
+    fn write_after<C, T, F: FnOnce(&Vault, &mut Keyring) -> Result<C>>(
+        &self,
+        check: Check<F>,
+        act: impl FnOnce(&mut Vault, &mut Keyring, C) -> Result<T>,
+    ) -> Result<T> {
         let path = self.vault_path()?;
         let identity = self.identity()?;
         identity.require_writer()?;
@@ -113,12 +135,24 @@ impl Context {
             notes = std::mem::take(&mut verdict.notes);
             let guard = verdict.guard(memory.get(&location));
             accepted = verdict.remember.take();
-            verdict.require_writable()?;
-            let mut keyring = Keyring::open(vault, identity, guard)?;
+            let (mut keyring, checked) = match check {
+                Check::First(check) => {
+                    let mut keyring = Keyring::open(vault, identity, guard)?;
+                    let checked = check(vault, &mut keyring)?;
+                    verdict.require_writable()?;
+                    (keyring, checked)
+                }
+                Check::AfterRefusal(check) => {
+                    verdict.require_writable()?;
+                    let mut keyring = Keyring::open(vault, identity, guard)?;
+                    let checked = check(vault, &mut keyring)?;
+                    (keyring, checked)
+                }
+            };
             // The policy is compared by its signed bytes, serialized from the vault, never
             // built or cloned (hashing them instead would cost more time than it saves memory).
             let before = signed_policy(vault);
-            let result = act(vault, &mut keyring)?;
+            let result = act(vault, &mut keyring, checked)?;
             if keyring.is_owner(vault) {
                 crate::trust::record_floors(vault, keyring.guard());
             }
@@ -145,6 +179,12 @@ impl Context {
         memory.remember(&location, seen)?;
         Ok(result)
     }
+}
+
+/// When a write's check runs: before a read-only vault is refused, or after.
+enum Check<F> {
+    First(F),
+    AfterRefusal(F),
 }
 
 /// A clone whose `.gitattributes` names mpvault's merge driver but whose git config lacks it

@@ -115,7 +115,19 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
     }
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret or WeChat is asked, and names a damaged value before a
-    // read-only vault is refused.
+    // read-only vault is refused. A value that is generated or piped needs nobody to wait, so
+    // the check and the write are one pass over the locked file (a third of the work saved).
+    if (generate || stdin) && !verify {
+        ctx.check_then_write(
+            |vault, keyring| rotatable(vault, keyring, app, &name),
+            |vault, keyring, (level, _)| {
+                let value = new_value(app, &name, stdin, generate)?;
+                keyring.set_secret(vault, app, &name, level, &value, &now())
+            },
+        )?;
+        rotated(ctx, app, &name, generate);
+        return Ok(());
+    }
     let (level, appid) = ctx.read(|vault, keyring| rotatable(vault, keyring, app, &name))?;
     let value = new_value(app, &name, stdin, generate)?;
     if verify {
@@ -133,6 +145,11 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         }
         keyring.set_secret(vault, app, &name, level, &value, &now())
     })?;
+    rotated(ctx, app, &name, generate);
+    Ok(())
+}
+
+fn rotated(ctx: &Context, app: &str, name: &str, generate: bool) {
     let mut note = format!("Rotated {name} for '{app}'; the previous value is kept (`mpvault get {app} {name} --previous 1`).");
     if generate {
         let _ = write!(
@@ -141,7 +158,6 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         );
     }
     done(ctx, &note);
-    Ok(())
 }
 
 /// With `--verify`, a pair WeChat did not accept is not stored; say so in the hint.

@@ -70,7 +70,11 @@ mod tests {
         for level in [Level::Team, Level::Developer, Level::Admin] {
             for who in ["alice", "bob", "carol", "dave", "nobody"] {
                 let expected = readers(&vault, "shop", level).contains(who);
-                assert_eq!(can_read(&vault, "shop", level, who), expected, "{who} {level}");
+                assert_eq!(
+                    can_read(&vault, "shop", level, who),
+                    expected,
+                    "{who} {level}"
+                );
             }
         }
     }
