@@ -82,7 +82,7 @@ pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> R
     let json = vault.to_json();
     // What mpvault writes, it must read again: a change that would cross a bound of
     // `vault::limits` is refused here rather than leaving a vault that every command refuses.
-    crate::vault::limits::check_bytes(json.as_bytes())
+    crate::vault::limits::check_written(json.as_bytes())
         .and_then(|()| crate::vault::limits::check(&vault))
         .map_err(|what| {
             Error::invalid(

@@ -226,6 +226,9 @@ pub struct Verdict {
     pub read_only: Option<Error>,
     /// The memory to keep for this location, when it changed.
     pub remember: Option<Seen>,
+    /// The policy's signed bytes, as verified (`policy::signed_bytes`): a write compares them
+    /// with the policy after its change rather than serializing the policy again.
+    pub signed_policy: Option<Vec<u8>>,
 }
 
 impl Verdict {
@@ -321,7 +324,8 @@ pub fn assess(
     }
     // The policy is serialized once, straight from the vault; it is built only to describe
     // a change.
-    let Some(signer_key) = policy::verify(vault) else {
+    let signed = policy::signed_bytes(vault);
+    let Some(signer_key) = policy::verify_bytes(vault, &signed) else {
         return Err(unsigned_change(seen.and_then(|s| {
             policy::describe_change(&s.policy()?, &Policy::of(vault))
         })));
@@ -344,6 +348,7 @@ pub fn assess(
         notes: Vec::new(),
         read_only: None,
         remember: None,
+        signed_policy: Some(signed),
     };
     if vault.format < crate::vault::FORMAT {
         verdict.read_only = Some(old_format(vault.format));
@@ -409,6 +414,7 @@ fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Resul
         )],
         read_only: Some(old_format(vault.format)),
         remember: None,
+        signed_policy: None,
     })
 }
 
@@ -634,15 +640,24 @@ fn later(a: &str, b: &str) -> bool {
 
 /// What a write must respect, as this clone remembers the vault at its location.
 pub fn guard_of(seen: &Seen) -> Guard {
+    // Slots are sorted, so each app's `app/NAME` slots are together: grouped in one pass, and
+    // each app's name is allocated once.
+    let mut apps: Vec<(String, Vec<(String, (u64, Level))>)> = Vec::new();
+    for (slot, v) in &seen.secrets {
+        let Some((app, name)) = slot.split_once('/') else {
+            continue;
+        };
+        let entry = (name.to_string(), (v.version, v.level));
+        match apps.last_mut() {
+            Some((last, names)) if last == app => names.push(entry),
+            _ => apps.push((app.to_string(), vec![entry])),
+        }
+    }
     Guard {
         departed: seen.departed.clone(),
-        seen: seen
-            .secrets
-            .iter()
-            .filter_map(|(slot, v)| {
-                let (app, name) = slot.split_once('/')?;
-                Some(((app.to_string(), name.to_string()), (v.version, v.level)))
-            })
+        seen: apps
+            .into_iter()
+            .map(|(app, names)| (app, names.into_iter().collect()))
             .collect(),
     }
 }
@@ -738,10 +753,7 @@ fn remember_secrets(vault: &Vault, seen: &mut Seen, older: bool) {
 pub fn record_floors(vault: &mut Vault, guard: &Guard) {
     for (app_name, app) in &mut vault.apps {
         for (name, secret) in &app.secrets {
-            let seen = guard
-                .seen
-                .get(&(app_name.clone(), name.clone()))
-                .map(|(_, level)| *level);
+            let seen = guard.seen(app_name, name).map(|(_, level)| level);
             if seen.is_some_and(|l| secret.access < l) {
                 continue;
             }
@@ -787,4 +799,32 @@ pub fn sign_change(
     }
     crate::vault::policy::sign(vault, &keyring.actor, key);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Apps whose names sort around each other ("a-b" < "a/" < "a0") keep their own secrets.
+    #[test]
+    fn the_guard_finds_every_remembered_secret_under_its_app() {
+        let seen: Seen = serde_json::from_value(serde_json::json!({
+            "vault_id": "id", "format": 3, "revision": 1, "owners": {}, "pinned_at": "t",
+            "secrets": {
+                "a-b/X": [1, "team", "t"],
+                "a/Y": [2, "developer", "t"],
+                "a/Z": [3, "admin", "t"],
+                "a0/W": [4, "team", "t"],
+            },
+        }))
+        .unwrap();
+        let guard = guard_of(&seen);
+        assert_eq!(guard.seen("a-b", "X"), Some((1, Level::Team)));
+        assert_eq!(guard.seen("a", "Y"), Some((2, Level::Developer)));
+        assert_eq!(guard.seen("a", "Z"), Some((3, Level::Admin)));
+        assert_eq!(guard.seen("a0", "W"), Some((4, Level::Team)));
+        assert_eq!(guard.seen("a", "X"), None);
+        let count: usize = guard.seen.values().map(BTreeMap::len).sum();
+        assert_eq!(count, 4);
+    }
 }

@@ -151,7 +151,10 @@ impl Context {
             };
             // The policy is compared by its signed bytes, serialized from the vault, never
             // built or cloned (hashing them instead would cost more time than it saves memory).
-            let before = signed_policy(vault);
+            let before = verdict
+                .signed_policy
+                .take()
+                .unwrap_or_else(|| signed_policy(vault));
             let result = act(vault, &mut keyring, checked)?;
             if keyring.is_owner(vault) {
                 crate::trust::record_floors(vault, keyring.guard());

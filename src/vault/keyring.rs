@@ -19,8 +19,16 @@ use crate::wechat::{self, Level};
 pub struct Guard {
     /// Members this clone has seen leave or lose levels, by their key.
     pub departed: BTreeMap<String, Departed>,
-    /// The highest version and the level this clone has seen of each secret, by (app, name).
-    pub seen: BTreeMap<(String, String), (u64, Level)>,
+    /// The highest version and the level this clone has seen of each secret: app → name →
+    /// (version, level), so a lookup by names allocates nothing.
+    pub seen: BTreeMap<String, BTreeMap<String, (u64, Level)>>,
+}
+
+impl Guard {
+    /// The highest version and the level this clone has seen of a secret.
+    pub fn seen(&self, app: &str, name: &str) -> Option<(u64, Level)> {
+        self.seen.get(app)?.get(name).copied()
+    }
 }
 
 /// Someone who left the vault, or lost some levels, in a signed policy this clone accepted.
@@ -429,8 +437,8 @@ impl<'a> Keyring<'a> {
                 }
             }
         }
-        if let Some((seen, _)) = self.guard.seen.get(&(app.to_string(), name.to_string())) {
-            version = version.max(*seen);
+        if let Some((seen, _)) = self.guard.seen(app, name) {
+            version = version.max(seen);
         }
         let sealed = self.fresh(now, Some(version + 1));
         let sealed = self.seal(vault, app, level, &field, sealed, value.as_bytes())?;
@@ -472,8 +480,8 @@ impl<'a> Keyring<'a> {
                 "use that level, or ask an owner to remove the secret first if it really should be readable by more people",
             ));
         }
-        if let Some((_, seen)) = self.guard.seen.get(&(app.to_string(), name.to_string())) {
-            if level < *seen {
+        if let Some((_, seen)) = self.guard.seen(app, name) {
+            if level < seen {
                 return Err(Error::denied(
                     format!("{name} of '{app}' was at the {seen} level when this clone last saw it and is now at {level}, lowered by someone who cannot read {seen} values"),
                     format!("do not store a new value there; ask an app admin to remove it and add it again at the {seen} level (`mpvault remove-secret {app} {name}`)"),

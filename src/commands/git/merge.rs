@@ -296,10 +296,7 @@ fn reseal(
             .filter_map(|v| v.version)
             .max()
             .unwrap_or(0);
-        let seen = guard
-            .seen
-            .get(&(app.clone(), name.clone()))
-            .map_or(0, |(v, _)| *v);
+        let seen = guard.seen(&app, &name).map_or(0, |(v, _)| v);
         let number = top.max(seen) + 1;
         let current = secret.versions[0].clone();
         let from = [Side::Ours, Side::Theirs]
