@@ -79,24 +79,122 @@ pub fn update<T>(path: &Path, change: impl FnOnce(&mut Vault) -> Result<T>) -> R
     let (_lock, original) = lock(path)?;
     let mut vault = Vault::parse(&original)?;
     let result = change(&mut vault)?;
-    let json = vault.to_json();
     // What mpvault writes, it must read again: a change that would cross a bound of
     // `vault::limits` is refused here rather than leaving a vault that every command refuses.
-    crate::vault::limits::check_written(json.as_bytes())
-        .and_then(|()| crate::vault::limits::check(&vault))
-        .map_err(|what| {
-            Error::invalid(
-                format!("this change would leave a vault mpvault refuses to read: {what}"),
-                "remove apps, members or values you no longer need first",
-            )
-        })?;
-    if json.as_bytes() != original.as_slice() {
-        let temp = write_temp(path, &json)?;
+    let too_far = |what: String| {
+        Error::invalid(
+            format!("this change would leave a vault mpvault refuses to read: {what}"),
+            "remove apps, members or values you no longer need first",
+        )
+    };
+    crate::vault::limits::check(&vault).map_err(too_far)?;
+    // Streamed into a temporary file, compared with the original on the way, so a large vault
+    // is never held in memory twice; the file is made only once the new text differs. Serde
+    // writes token by token, so the comparison runs on whole buffers.
+    let mut out = Streamed::new(path, &original);
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut out);
+    let streamed = vault
+        .write_json(&mut buffered)
+        .and_then(|()| buffered.flush());
+    drop(buffered);
+    streamed.map_err(|e| out.error(e))?;
+    if !crate::vault::limits::surely_within_bounds(out.written, out.longest_line()) {
+        crate::vault::limits::check_bytes(vault.to_json().as_bytes()).map_err(too_far)?;
+    }
+    if let Some(temp) = out.finish()? {
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io_at("write", temp.path(), e))?;
         temp.persist(path)
             .map_err(|e| Error::io_at("replace", path, e.error))?;
         sync_dir(path)?;
     }
     Ok(result)
+}
+
+/// The new text of the vault on its way to disk. While it equals the original nothing is
+/// written; at the first difference a temporary file beside the vault takes what came so far,
+/// then the rest. It also measures the longest line, for `limits::surely_within_bounds`.
+struct Streamed<'a> {
+    path: &'a Path,
+    original: &'a [u8],
+    temp: Option<tempfile::NamedTempFile>,
+    /// Why the temporary file could not be made: told as it is, not as a failed write.
+    failed: Option<Error>,
+    written: usize,
+    line_start: usize,
+    longest_line: usize,
+}
+
+impl<'a> Streamed<'a> {
+    fn new(path: &'a Path, original: &'a [u8]) -> Self {
+        Streamed {
+            path,
+            original,
+            temp: None,
+            failed: None,
+            written: 0,
+            line_start: 0,
+            longest_line: 0,
+        }
+    }
+
+    fn longest_line(&self) -> usize {
+        self.longest_line.max(self.written - self.line_start)
+    }
+
+    fn error(&mut self, e: std::io::Error) -> Error {
+        self.failed
+            .take()
+            .unwrap_or_else(|| Error::io_at("write", self.path, e))
+    }
+
+    fn start_temp(&mut self) -> std::io::Result<&mut tempfile::NamedTempFile> {
+        let temp = match self.temp.take() {
+            Some(temp) => temp,
+            None => {
+                let mut temp = temp_file(self.path).map_err(|e| {
+                    let io = std::io::Error::other(e.to_string());
+                    self.failed = Some(e);
+                    io
+                })?;
+                temp.write_all(&self.original[..self.written])?;
+                temp
+            }
+        };
+        Ok(self.temp.insert(temp))
+    }
+
+    /// The temporary file holding the new text, or `None` when it equals the original.
+    fn finish(mut self) -> Result<Option<tempfile::NamedTempFile>> {
+        if self.written != self.original.len() {
+            if let Err(e) = self.start_temp() {
+                return Err(self.error(e));
+            }
+        }
+        Ok(self.temp)
+    }
+}
+
+impl Write for Streamed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let unchanged = self.temp.is_none()
+            && self.original.get(self.written..self.written + buf.len()) == Some(buf);
+        if !unchanged {
+            self.start_temp()?.write_all(buf)?;
+        }
+        for at in memchr::memchr_iter(b'\n', buf) {
+            let end = self.written + at;
+            self.longest_line = self.longest_line.max(end - self.line_start);
+            self.line_start = end + 1;
+        }
+        self.written += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.as_mut().map_or(Ok(()), Write::flush)
+    }
 }
 
 /// Takes the exclusive lock and reads the file through the locked handle. A writer that
@@ -131,16 +229,22 @@ fn same_file(_file: &File, _path: &Path) -> Result<bool> {
 }
 
 fn write_temp(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile> {
+    let mut temp = temp_file(path)?;
+    temp.write_all(contents.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| Error::io_at("write", temp.path(), e))?;
+    Ok(temp)
+}
+
+/// A temporary file beside the vault, with the vault's permissions, to be renamed over it.
+fn temp_file(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = parent(path);
-    let mut temp = tempfile::Builder::new()
+    let temp = tempfile::Builder::new()
         .prefix(".mpvault.")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io_at("create a temporary file in", dir, e))?;
     keep_permissions(path, temp.as_file());
-    temp.write_all(contents.as_bytes())
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| Error::io_at("write", temp.path(), e))?;
     Ok(temp)
 }
 
@@ -256,4 +360,71 @@ pub fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<()> {
             .map_err(|e| Error::io_at("write", path, e.error))?;
     }
     sync_dir(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VECTOR: &str = include_str!("../tests/vectors/format-3/mpvault.json");
+
+    fn vault_in(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join(FILE_NAME);
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[cfg(unix)]
+    fn inode(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(path).unwrap().ino()
+    }
+
+    #[test]
+    fn an_unchanged_vault_is_not_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = vault_in(dir.path(), VECTOR);
+        #[cfg(unix)]
+        let before = inode(&path);
+        update(&path, |_| Ok(())).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), VECTOR);
+        #[cfg(unix)]
+        assert_eq!(inode(&path), before, "replaced although nothing changed");
+        assert_eq!(names_in(dir.path()), [FILE_NAME]);
+    }
+
+    /// The new text equals the start of the old one: the end still has to go.
+    #[test]
+    fn a_vault_whose_new_text_is_a_prefix_of_the_old_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = vault_in(dir.path(), &format!("{VECTOR}\n\n"));
+        update(&path, |_| Ok(())).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), VECTOR);
+        assert_eq!(names_in(dir.path()), [FILE_NAME]);
+    }
+
+    #[test]
+    fn a_change_is_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = vault_in(dir.path(), VECTOR);
+        let changed = update(&path, |vault| {
+            // Near the start: the rest streams on into the temporary file.
+            vault.created_at = "2030-01-01T00:00:00Z".into();
+            vault.revision += 1;
+            Ok(vault.to_json())
+        })
+        .unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), changed);
+        assert_ne!(changed, VECTOR);
+        assert_eq!(names_in(dir.path()), [FILE_NAME]);
+    }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::key::Identity;
-use crate::vault::keyring::{Guard, Keyring};
+use crate::vault::keyring::{Guard, Keyring, SeenInApp};
 use crate::vault::policy::{self, Policy};
 use crate::vault::{access, DepartureKind, Vault};
 use crate::wechat::Level;
@@ -642,23 +642,22 @@ fn later(a: &str, b: &str) -> bool {
 pub fn guard_of(seen: &Seen) -> Guard {
     // Slots are sorted, so each app's `app/NAME` slots are together: grouped in one pass, and
     // each app's name is allocated once.
-    let mut apps: Vec<(String, Vec<(String, (u64, Level))>)> = Vec::new();
+    let mut apps: Vec<(String, SeenInApp)> = Vec::new();
     for (slot, v) in &seen.secrets {
         let Some((app, name)) = slot.split_once('/') else {
             continue;
         };
-        let entry = (name.to_string(), (v.version, v.level));
+        let (name, seen) = (name.to_string(), (v.version, v.level));
         match apps.last_mut() {
-            Some((last, names)) if last == app => names.push(entry),
-            _ => apps.push((app.to_string(), vec![entry])),
+            Some((last, names)) if last == app => {
+                names.insert(name, seen);
+            }
+            _ => apps.push((app.to_string(), BTreeMap::from([(name, seen)]))),
         }
     }
     Guard {
         departed: seen.departed.clone(),
-        seen: apps
-            .into_iter()
-            .map(|(app, names)| (app, names.into_iter().collect()))
-            .collect(),
+        seen: apps.into_iter().collect(),
     }
 }
 

@@ -19,10 +19,13 @@ use crate::wechat::{self, Level};
 pub struct Guard {
     /// Members this clone has seen leave or lose levels, by their key.
     pub departed: BTreeMap<String, Departed>,
-    /// The highest version and the level this clone has seen of each secret: app → name →
-    /// (version, level), so a lookup by names allocates nothing.
-    pub seen: BTreeMap<String, BTreeMap<String, (u64, Level)>>,
+    /// The highest version and the level this clone has seen of each secret, by app, so a
+    /// lookup by names allocates nothing.
+    pub seen: BTreeMap<String, SeenInApp>,
 }
+
+/// Secret name → the highest version and the level this clone has seen of it.
+pub type SeenInApp = BTreeMap<String, (u64, Level)>;
 
 impl Guard {
     /// The highest version and the level this clone has seen of a secret.

@@ -366,10 +366,16 @@ impl Vault {
 
     /// Pretty JSON with sorted keys and a final newline, so `git diff` stays readable.
     pub fn to_json(&self) -> String {
-        let mut json =
-            serde_json::to_string_pretty(self).expect("the vault model always serializes");
-        json.push('\n');
-        json
+        let mut json = Vec::new();
+        self.write_json(&mut json)
+            .expect("the vault model always serializes");
+        String::from_utf8(json).expect("serde_json writes UTF-8")
+    }
+
+    /// Writes the file's text (`to_json`) to `out`, without holding it in memory.
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     pub fn app(&self, name: &str) -> Result<&App> {
