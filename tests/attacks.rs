@@ -354,12 +354,7 @@ fn a_dropped_newest_version_is_noticed() {
         w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]),
         "a".repeat(32)
     );
-    edit(&w, |v| {
-        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"]
-            .as_array_mut()
-            .unwrap()
-            .remove(0);
-    });
+    drop_newest_appsecret(&w);
     refused(
         &w,
         &bob,

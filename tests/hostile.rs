@@ -110,14 +110,18 @@ fn inflate(wrapped: &str, copies: usize) -> String {
 
 // ------------------------------------------------------------ 1. bounded work ---
 
+fn inflate_developer_key(w: &World, copies: usize) {
+    edit(w, |v| {
+        let key = &mut v["apps"]["shop"]["keys"]["developer"]["wrapped"];
+        *key = inflate(key.as_str().unwrap(), copies).into();
+    });
+}
+
 #[test]
 fn a_wrapped_key_inflated_to_800_recipients_is_refused_before_age_reads_it() {
     let w = World::new();
     let (_alice, bob) = team(&w);
-    edit(&w, |v| {
-        let key = &mut v["apps"]["shop"]["keys"]["developer"]["wrapped"];
-        *key = inflate(key.as_str().unwrap(), 800).into();
-    });
+    inflate_developer_key(&w, 800);
     let before = w.vault_text();
     let (code, _, err) = bounded(
         &w,
@@ -137,10 +141,7 @@ fn a_wrapped_key_inflated_to_800_recipients_is_refused_before_age_reads_it() {
 fn an_inflated_key_is_refused_where_it_is_opened_and_nowhere_else() {
     let w = World::new();
     let (alice, bob) = team(&w);
-    edit(&w, |v| {
-        let key = &mut v["apps"]["shop"]["keys"]["developer"]["wrapped"];
-        *key = inflate(key.as_str().unwrap(), 800).into();
-    });
+    inflate_developer_key(&w, 800);
     let before = w.vault_text();
     w.ok(&alice, &["app", "list"]);
     // The team-level key is not the inflated one.

@@ -160,12 +160,8 @@ impl<'a> Keyring<'a> {
             let entry = vault.app(app)?.data_keys.get(&level);
             let age_file = DataKey::decode(entry.map(|k| k.wrapped.as_str()).unwrap_or_default())?;
             let readers = entry.map_or(0, |k| k.readers.len());
-            super::limits::recipients(app, level, readers, &age_file).map_err(|what| {
-                Error::corrupt(
-                    crate::display::escape(&what),
-                    "restore it from git (`git checkout -- mpvault.json`) or a backup",
-                )
-            })?;
+            super::limits::recipients(app, level, readers, &age_file)
+                .map_err(|what| super::model::damaged(&what))?;
             let key = DataKey::unwrap(&age_file, self.identity.age())?.ok_or_else(|| {
                 Error::denied(
                     format!("{} cannot read {level}-level values of '{app}'", self.actor),

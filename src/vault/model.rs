@@ -191,8 +191,16 @@ impl Field {
     }
 }
 
+const RESTORE: &str = "restore it from git (`git checkout -- mpvault.json`) or a backup";
+
+/// A vault file that breaks a rule of the format or a bound of `limits`, saying `what`. The
+/// text may quote the file, which may hold line breaks or terminal escapes: it is escaped.
+pub fn damaged(what: &str) -> Error {
+    Error::corrupt(crate::display::escape(what), RESTORE)
+}
+
 /// The format a vault file names, when it names one, reading nothing else into memory.
-fn probe_format(bytes: &[u8], restore: &str) -> Result<Option<u64>> {
+fn probe_format(bytes: &[u8]) -> Result<Option<u64>> {
     match serde_json::from_slice::<Probe>(bytes) {
         Ok(probe) if bytes.trim_ascii_start().starts_with(b"{") => {
             Ok(probe.format.and_then(|f| f.as_u64()))
@@ -210,7 +218,7 @@ fn probe_format(bytes: &[u8], restore: &str) -> Result<Option<u64>> {
                     e.line(),
                     e.column()
                 ),
-                restore,
+                RESTORE,
             ))
         }
         Err(_) => Ok(None),
@@ -258,25 +266,22 @@ impl Vault {
 
     /// Parses and checks a vault file. A newer format is refused before anything else is read.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        let restore = "restore it from git (`git checkout -- mpvault.json`) or a backup";
-        // Messages quote text from the file, which may hold line breaks or terminal escapes.
-        let damaged = |what: String| Error::corrupt(crate::display::escape(&what), restore);
-        super::limits::check_bytes(bytes).map_err(damaged)?;
+        super::limits::check_bytes(bytes).map_err(|what| damaged(&what))?;
         // Parsed straight into the model (no `serde_json::Value` tree of the whole file). A
         // file that does not fit it is probed for its format alone, so a newer format is
         // named as such rather than as malformed.
         let vault: Vault = match serde_json::from_slice(bytes) {
             Ok(vault) => vault,
             Err(e) => {
-                check_format(probe_format(bytes, restore)?)?;
-                return Err(damaged(format!("the vault file is malformed: {e}")));
+                check_format(probe_format(bytes)?)?;
+                return Err(damaged(&format!("the vault file is malformed: {e}")));
             }
         };
         check_format(Some(u64::from(vault.format)))?;
         vault
             .check()
             .and_then(|()| super::limits::check(&vault))
-            .map_err(damaged)?;
+            .map_err(|what| damaged(&what))?;
         Ok(vault)
     }
 

@@ -265,6 +265,16 @@ pub fn edit(w: &World, change: impl FnOnce(&mut serde_json::Value)) {
     .unwrap();
 }
 
+/// Drops the newest version of shop's AppSecret from the file, as a rollback would.
+pub fn drop_newest_appsecret(w: &World) {
+    edit(w, |v| {
+        v["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+    });
+}
+
 /// Asserts the command is refused for trust reasons and leaves the file alone.
 pub fn refused(w: &World, who: &Person, args: &[&str], says: &str) {
     refused_as(w, who, args, exit::CORRUPT, says);
