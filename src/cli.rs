@@ -584,6 +584,10 @@ pub struct MemberAddArgs {
     /// Make them an owner (reads everything, changes the roster)
     #[arg(long)]
     pub owner: bool,
+    /// Confirm giving back levels this key lost earlier (needed when standard input is not a
+    /// terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -611,9 +615,12 @@ pub enum RoleCommand {
     /// Take roles away
     #[command(after_help = ROLES_HELP)]
     Revoke(RoleArgs),
+    /// Replace a member's roles on an app with these
+    #[command(after_help = ROLES_HELP)]
+    Set(RoleArgs),
 }
 
-// `role grant` and `role revoke` take the same arguments.
+// `role grant`, `role revoke` and `role set` take the same arguments.
 #[derive(Debug, Args)]
 pub struct RoleArgs {
     /// The member
@@ -625,6 +632,10 @@ pub struct RoleArgs {
     /// One or more console roles, in English or Chinese (see below)
     #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
     pub roles: Vec<Role>,
+    /// Confirm giving back levels the member lost earlier (needed when standard input is not a
+    /// terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// The console roles (成员管理), as `role grant --help` lists them.

@@ -86,3 +86,89 @@ pub fn way_back(vault: &Path) -> String {
         format!("if a merge without mpvault's merge driver did this, restore the vault from before it (`git log -p {name}` shows the commits; `git checkout <commit> -- {name}`) and redo the other side's change with mpvault; `mpvault git setup` makes mpvault merge the vault next time")
     }
 }
+
+/// How many of the newest commits that touched the vault are read to learn what git still
+/// holds (each one is parsed; older history than that is not consulted).
+pub const HELD_COMMITS: usize = 200;
+
+/// The contents of `file` in the newest commits (at most `HELD_COMMITS`) that changed it and that
+/// a ref (branch, tag, remote-tracking branch, stash) or HEAD reaches, each at most `max_bytes`
+/// long (longer ones are left out). None outside a git work tree or when git fails.
+pub fn committed_versions(file: &Path, max_bytes: usize) -> Option<Vec<Vec<u8>>> {
+    let top = std::fs::canonicalize(top_level(folder_of(file))?).ok()?;
+    let full = std::fs::canonicalize(file).ok()?;
+    let rel = full.strip_prefix(&top).ok()?.to_str()?.replace('\\', "/");
+    let count = HELD_COMMITS.to_string();
+    let list = text(
+        &top,
+        &["rev-list", "--all", "--max-count", &count, "--", &rel],
+    )?;
+    let requests: Vec<String> = list.lines().map(|c| format!("{c}:{rel}")).collect();
+    if requests.is_empty() {
+        return Some(Vec::new());
+    }
+    let sizes = input(
+        &top,
+        &["cat-file", "--batch-check=%(objectsize)"],
+        lines(requests.iter()),
+    )?;
+    let sizes = String::from_utf8_lossy(&sizes);
+    let wanted = requests
+        .iter()
+        .zip(sizes.lines())
+        .filter(|(_, size)| size.parse::<usize>().is_ok_and(|s| s <= max_bytes))
+        .map(|(request, _)| request);
+    let out = input(&top, &["cat-file", "--batch"], lines(wanted))?;
+    Some(split_batch(&out))
+}
+
+/// Each item on a line of its own.
+fn lines<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    items.fold(String::new(), |mut text, item| {
+        text.push_str(item);
+        text.push('\n');
+        text
+    })
+}
+
+/// Runs git with `stdin` written to it from another thread (so a full pipe never blocks both).
+fn input(dir: &Path, args: &[&str], stdin: String) -> Option<Vec<u8>> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut pipe = child.stdin.take()?;
+    let writer = std::thread::spawn(move || pipe.write_all(stdin.as_bytes()));
+    let out = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// The objects of `git cat-file --batch` output: `<oid> <type> <size>\n<bytes>\n` each.
+fn split_batch(mut out: &[u8]) -> Vec<Vec<u8>> {
+    let mut objects = Vec::new();
+    while let Some(end) = out.iter().position(|b| *b == b'\n') {
+        let header = String::from_utf8_lossy(&out[..end]).to_string();
+        out = &out[end + 1..];
+        // "<object> missing" has no size, and is skipped.
+        let Some(size) = header
+            .rsplit(' ')
+            .next()
+            .and_then(|s| s.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        if out.len() < size {
+            continue;
+        }
+        objects.push(out[..size].to_vec());
+        out = out.get(size + 1..).unwrap_or_default();
+    }
+    objects
+}

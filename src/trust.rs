@@ -698,6 +698,152 @@ fn first_use(vault: &Vault) -> String {
     )
 }
 
+/// What the commits git's refs reach still hold of a vault: its highest policy revision and
+/// each secret's highest version (`app/NAME`).
+#[derive(Debug, Default)]
+struct Held {
+    revision: u64,
+    versions: BTreeMap<String, u64>,
+}
+
+/// Just what `Held` needs of a committed vault; the rest of the file is skipped.
+#[derive(Deserialize)]
+struct Probe {
+    vault_id: String,
+    #[serde(default)]
+    revision: u64,
+    #[serde(default)]
+    apps: BTreeMap<String, ProbeApp>,
+}
+
+#[derive(Deserialize)]
+struct ProbeApp {
+    #[serde(default)]
+    secrets: BTreeMap<String, ProbeSecret>,
+}
+
+#[derive(Deserialize)]
+struct ProbeSecret {
+    #[serde(default)]
+    versions: Vec<ProbeVersion>,
+}
+
+#[derive(Deserialize)]
+struct ProbeVersion {
+    #[serde(default)]
+    version: Option<u64>,
+}
+
+impl Held {
+    /// What the vault file and the commits that git's refs reach hold of this vault id; None
+    /// outside git, where there are no refs to consult.
+    fn of(vault: &Vault, path: &Path) -> Option<Held> {
+        let committed = crate::git::committed_versions(path, crate::vault::limits::MAX_FILE_BYTES)?;
+        let mut held = Held::default();
+        held.add(vault.revision, vault_versions(vault));
+        for bytes in committed {
+            // A file of another vault, or one that does not parse, holds nothing of this one.
+            let Ok(probe) = serde_json::from_slice::<Probe>(&bytes) else {
+                continue;
+            };
+            if probe.vault_id != vault.vault_id {
+                continue;
+            }
+            let versions = probe.apps.iter().flat_map(|(app, a)| {
+                a.secrets.iter().map(move |(name, s)| {
+                    let version = s.versions.iter().filter_map(|v| v.version).max();
+                    (format!("{app}/{name}"), version.unwrap_or(0))
+                })
+            });
+            held.add(probe.revision, versions);
+        }
+        Some(held)
+    }
+
+    fn add(&mut self, revision: u64, versions: impl IntoIterator<Item = (String, u64)>) {
+        self.revision = self.revision.max(revision);
+        for (slot, version) in versions {
+            let held = self.versions.entry(slot).or_default();
+            *held = (*held).max(version);
+        }
+    }
+}
+
+fn vault_versions(vault: &Vault) -> impl Iterator<Item = (String, u64)> + '_ {
+    vault.apps.iter().flat_map(|(app, a)| {
+        a.secrets.iter().map(move |(name, s)| {
+            let version = s.versions.iter().filter_map(|v| v.version).max();
+            (format!("{app}/{name}"), version.unwrap_or(0))
+        })
+    })
+}
+
+/// Whether this clone's memory would refuse `vault`, or a write to it: an older policy
+/// revision (for writes) or a secret at a lower version than remembered.
+fn memory_would_refuse(seen: &Seen, vault: &Vault, for_write: bool) -> bool {
+    if for_write && vault.revision < seen.revision {
+        return true;
+    }
+    vault.apps.iter().any(|(app, a)| {
+        a.secrets.iter().any(|(name, s)| {
+            let version = s.versions[0].version.unwrap_or(0);
+            seen.secrets
+                .get(&format!("{app}/{name}"))
+                .is_some_and(|known| version < known.version)
+        })
+    })
+}
+
+/// What this clone saw only in states that no git ref (branch, tag, remote-tracking branch,
+/// stash) holds any longer is forgotten where it would refuse `vault`: work that was thrown
+/// away must not lock its owner out. What a ref still holds is kept, so a rollback pushed on
+/// top of a departure is still refused. Returns the memory that is left and a line saying so;
+/// None when nothing is forgotten (outside git, nothing ever is).
+pub fn forget_unheld(
+    seen: &Seen,
+    vault: &Vault,
+    path: &Path,
+    for_write: bool,
+) -> Option<(Seen, String)> {
+    if seen.vault_id != vault.vault_id || !memory_would_refuse(seen, vault, for_write) {
+        return None;
+    }
+    let held = Held::of(vault, path)?;
+    let mut next = seen.clone();
+    let mut forgot = Vec::new();
+    if seen.revision > held.revision {
+        forgot.push(format!("policy revision {}", seen.revision));
+        next.revision = held.revision;
+        next.departed
+            .retain(|_, left| left.revision <= held.revision);
+        let (back, gone): (BTreeMap<_, _>, BTreeMap<_, _>) =
+            std::mem::take(&mut next.former_owners)
+                .into_iter()
+                .partition(|(_, (_, left))| *left > held.revision);
+        next.former_owners = gone;
+        next.owners
+            .extend(back.into_iter().map(|(key, (handle, _))| (key, handle)));
+    }
+    next.secrets
+        .retain(|slot, known| match held.versions.get(slot) {
+            Some(version) if *version < known.version => {
+                forgot.push(format!("version {} of {slot}", known.version));
+                false
+            }
+            _ => true,
+        });
+    if forgot.is_empty() {
+        return None;
+    }
+    Some((
+        next,
+        format!(
+            "note: this clone had seen {} of this vault only in work that no git branch, tag or stash holds any longer (discarded?); forgot it.",
+            forgot.join(", ")
+        ),
+    ))
+}
+
 /// What this clone remembers of a vault it trusts as it is now, secrets aside.
 fn first_memory(vault: &Vault, now: &str) -> Seen {
     let mut seen = Seen {

@@ -1,6 +1,6 @@
-//! `member add|list|remove`, `role grant|revoke`, `roster` and `rekey`: who may read what.
+//! `member add|list|remove`, `role grant|revoke|set`, `roster` and `rekey`: who may read what.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -22,7 +22,15 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
     }
 }
 
-fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Result<()> {
+fn add(
+    ctx: &Context,
+    MemberAddArgs {
+        handle,
+        key,
+        owner,
+        yes,
+    }: MemberAddArgs,
+) -> Result<()> {
     let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
     let (key, signing_key) = key::parse_public_line(key)?;
@@ -39,7 +47,7 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
             "ask them for the whole line `mpvault identity show` prints (an SSH key cannot be an owner)",
         ));
     }
-    ctx.write(|vault, keyring| {
+    let back = ctx.write(|vault, keyring| {
         keyring.require_owner(vault, "add members")?;
         if vault.members.contains_key(handle) {
             return Err(Error::exists(
@@ -53,6 +61,11 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
                 "each person needs their own identity",
             ));
         }
+        let back = if owner {
+            confirm_return(vault, handle, &key, &everything(vault), yes)?
+        } else {
+            None
+        };
         vault.members.insert(
             handle.to_string(),
             Member {
@@ -64,7 +77,7 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
             },
         );
         sync_all(vault, keyring)?;
-        Ok(())
+        Ok(back)
     })?;
     let next = if owner {
         "They can read every app."
@@ -73,8 +86,18 @@ fn add(ctx: &Context, MemberAddArgs { handle, key, owner }: MemberAddArgs) -> Re
     } else {
         "Next: `mpvault role grant` to give them roles."
     };
-    done(ctx, &format!("Added '{handle}'. {next}"));
+    let back = back.map(|b| format!("\n{b}")).unwrap_or_default();
+    done(ctx, &format!("Added '{handle}'. {next}{back}"));
     Ok(())
+}
+
+/// Every `app/level` place of the vault: what an owner reads.
+fn everything(vault: &Vault) -> BTreeSet<String> {
+    vault
+        .apps
+        .keys()
+        .flat_map(|app| Level::ALL.into_iter().map(move |l| format!("{app}/{l}")))
+        .collect()
 }
 
 fn sync_all(vault: &mut Vault, keyring: &mut Keyring) -> Result<()> {
@@ -232,22 +255,91 @@ fn removable(vault: &Vault, keyring: &Keyring, handle: &str) -> Result<()> {
     Ok(())
 }
 
+/// What a role command does to a member's roles.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RoleChange {
+    Grant,
+    Revoke,
+    Set,
+}
+
 pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
-    let (grant, RoleArgs { handle, app, roles }) = match cmd {
-        RoleCommand::Grant(args) => (true, args),
-        RoleCommand::Revoke(args) => (false, args),
+    let (change, args) = match cmd {
+        RoleCommand::Grant(args) => (RoleChange::Grant, args),
+        RoleCommand::Revoke(args) => (RoleChange::Revoke, args),
+        RoleCommand::Set(args) => (RoleChange::Set, args),
     };
-    let lost = ctx.write(|vault, keyring| {
+    let RoleArgs {
+        handle,
+        app,
+        roles,
+        yes,
+    } = args;
+    let (back, lost) = ctx.write(|vault, keyring| {
         keyring.require_owner(vault, "change roles")?;
         let key = vault.member(&handle)?.key.clone();
+        let next = next_roles(vault, &handle, &app, change, &roles)?;
         let before = offboarding::readable(vault, &handle);
+        let gained = Level::ALL
+            .into_iter()
+            .filter(|l| next.iter().any(|r| r.level() >= *l))
+            .map(|l| format!("{app}/{l}"))
+            .filter(|place| !before.contains(place))
+            .collect();
+        let back = confirm_return(vault, &handle, &key, &gained, yes)?;
         let a = vault.app_mut(&app)?;
-        let held = a.roster.entry(handle.clone()).or_default();
-        if grant {
-            held.extend(&roles);
-            held.sort();
-            held.dedup();
+        if next.is_empty() {
+            a.roster.remove(&handle);
         } else {
+            a.roster.insert(handle.clone(), next);
+        }
+        keyring.sync_readers(vault, &app, false)?;
+        offboarding::record(
+            vault,
+            &handle,
+            &key,
+            DepartureKind::Revoked,
+            &before,
+            &keyring.actor,
+            &now(),
+        );
+        let took = !before.is_subset(&offboarding::readable(vault, &handle));
+        let lost = (took || change == RoleChange::Revoke).then(|| report_lost(&handle, vault));
+        Ok((back, lost))
+    })?;
+    let list = roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let said = match change {
+        RoleChange::Grant => format!("Granted {handle} {list} on '{app}'."),
+        RoleChange::Revoke => format!("Revoked {list} from {handle} on '{app}'."),
+        RoleChange::Set => format!("{handle}'s roles on '{app}' are now {list}."),
+    };
+    let message: Vec<String> = [Some(said), lost, back].into_iter().flatten().collect();
+    done(ctx, &message.join("\n"));
+    Ok(())
+}
+
+/// The member's roles on the app after the change; revoking a role they do not hold is refused.
+fn next_roles(
+    vault: &Vault,
+    handle: &str,
+    app: &str,
+    change: RoleChange,
+    roles: &[Role],
+) -> Result<Vec<Role>> {
+    let mut held = vault
+        .app(app)?
+        .roster
+        .get(handle)
+        .cloned()
+        .unwrap_or_default();
+    match change {
+        RoleChange::Grant => held.extend(roles),
+        RoleChange::Set => held = roles.to_vec(),
+        RoleChange::Revoke => {
             if let Some(missing) = roles.iter().find(|r| !held.contains(r)) {
                 return Err(Error::not_found(
                     format!("'{handle}' does not hold the {missing} role on '{app}'"),
@@ -256,36 +348,35 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
             }
             held.retain(|r| !roles.contains(r));
         }
-        if held.is_empty() {
-            a.roster.remove(&handle);
-        }
-        keyring.sync_readers(vault, &app, false)?;
-        let now = now();
-        offboarding::record(
-            vault,
-            &handle,
-            &key,
-            DepartureKind::Revoked,
-            &before,
-            &keyring.actor,
-            &now,
-        );
-        Ok(report_lost(&handle, vault))
-    })?;
-    let list = roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if grant {
-        done(ctx, &format!("Granted {handle} {list} on '{app}'."));
-    } else {
-        done(
-            ctx,
-            &format!("Revoked {list} from {handle} on '{app}'.\n{lost}"),
-        );
     }
-    Ok(())
+    held.sort();
+    held.dedup();
+    Ok(held)
+}
+
+/// Giving someone back a level they lost is an owner's choice, made knowingly: it is named and
+/// confirmed. The rotations their departure made due stay due (the departure stays signed).
+/// Returns what to tell once it is done.
+fn confirm_return(
+    vault: &Vault,
+    handle: &str,
+    key: &str,
+    gained: &BTreeSet<String>,
+    yes: bool,
+) -> Result<Option<String>> {
+    let back = offboarding::given_back(vault, key, gained);
+    if back.is_empty() {
+        return Ok(None);
+    }
+    let places: Vec<String> = back
+        .iter()
+        .map(|(place, revision)| format!("{place} (lost in policy revision {revision})"))
+        .collect();
+    let places = places.join(", ");
+    confirm(&format!("Giving '{handle}' back {places}"), yes)?;
+    Ok(Some(format!(
+        "Gave '{handle}' back {places}; the secrets they could read before stay due for rotation until they are reset."
+    )))
 }
 
 /// A row of `roster`: who holds which roles on the app, and which levels they read.

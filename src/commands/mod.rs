@@ -63,6 +63,13 @@ impl Context {
         let mut memory = Memory::load()?;
         let env = crate::trust::trusted_owners_from_env();
         remind_driver(&path);
+        let forgotten = memory
+            .get(&location)
+            .and_then(|seen| crate::trust::forget_unheld(seen, &vault, &path, false));
+        if let Some((seen, note)) = forgotten {
+            output::note(&note);
+            memory.remember(&location, seen)?;
+        }
         let mut verdict =
             crate::trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
         tell(&verdict.notes);
@@ -130,11 +137,22 @@ impl Context {
         remind_driver(&path);
         let mut accepted = None;
         let outcome = store::update(&path, |vault| {
-            let mut verdict =
-                crate::trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
-            notes = std::mem::take(&mut verdict.notes);
-            let guard = verdict.guard(memory.get(&location));
-            accepted = verdict.remember.take();
+            let forgotten = memory
+                .get(&location)
+                .and_then(|seen| crate::trust::forget_unheld(seen, vault, &path, true))
+                .map(|(seen, note)| {
+                    notes.push(note);
+                    seen
+                });
+            // What no ref holds stays forgotten, even when the write fails.
+            accepted.clone_from(&forgotten);
+            let seen = forgotten.as_ref().or(memory.get(&location));
+            let mut verdict = crate::trust::assess(vault, seen, env.as_deref(), &now())?;
+            notes.append(&mut verdict.notes);
+            let guard = verdict.guard(seen);
+            if let Some(newer) = verdict.remember.take() {
+                accepted = Some(newer);
+            }
             let (mut keyring, checked) = match check {
                 Check::First(check) => {
                     let mut keyring = Keyring::open(vault, identity, guard)?;
@@ -160,12 +178,12 @@ impl Context {
                 crate::trust::record_floors(vault, keyring.guard());
             }
             if signed_policy(vault) != before {
-                let seen = memory.get(&location).map_or(0, |s| s.revision);
-                crate::trust::sign_change(vault, &keyring, identity, seen)?;
+                let highest = seen.map_or(0, |s| s.revision);
+                crate::trust::sign_change(vault, &keyring, identity, highest)?;
             }
             // What to remember once the file is written: computed here, so the vault written
             // is not cloned out of the update.
-            let seen = crate::trust::after_write(memory.get(&location), vault, &now());
+            let seen = crate::trust::after_write(seen, vault, &now());
             Ok((result, seen))
         });
         tell(&notes);

@@ -303,7 +303,9 @@ impl<'a> Keyring<'a> {
         Ok(())
     }
 
-    /// Refuses to encrypt to anyone this clone has seen leave, or lose this level.
+    /// Refuses to encrypt to anyone this clone has seen leave, or lose this level, on a copy
+    /// older than their departure. From the departure's revision on, the signed policy says who
+    /// reads: an owner may have given the level back.
     fn check_readers<'h>(
         &self,
         vault: &Vault,
@@ -319,6 +321,9 @@ impl<'a> Keyring<'a> {
             let Some(left) = self.guard.departed.get(&member.key) else {
                 continue;
             };
+            if vault.revision >= left.revision {
+                continue;
+            }
             if left.removed || left.lost.contains(&place) {
                 let what = if left.removed {
                     "removed".to_string()
@@ -326,8 +331,8 @@ impl<'a> Keyring<'a> {
                     format!("lose the {level} level of '{app}'")
                 };
                 return Err(Error::denied(
-                    format!("this write would encrypt to '{handle}', whom this clone saw {what} (as '{}') in policy revision {}; this copy of the vault is older", left.handle, left.revision),
-                    "merge the newer roster (`git pull`) and try again, or ask an owner to re-add them if they really came back",
+                    format!("this write would encrypt to '{handle}', whom this clone saw {what} (as '{}') in policy revision {}, and this copy of the vault is older (revision {})", left.handle, left.revision, vault.revision),
+                    "check out or merge the current vault (`git pull`) and write there; on it an owner can give them access back",
                 ));
             }
         }

@@ -65,6 +65,23 @@ pub fn record(
     });
 }
 
+/// Of the `app/level` places a change gives `key`, those a departure took from that key: what
+/// the change gives back to someone who left, each with the latest revision that took it.
+pub fn given_back(vault: &Vault, key: &str, gained: &BTreeSet<String>) -> Vec<(String, u64)> {
+    gained
+        .iter()
+        .filter_map(|place| {
+            let revision = vault
+                .departures
+                .iter()
+                .filter(|d| d.key == key && d.lost.contains(place))
+                .map(|d| d.revision)
+                .max()?;
+            Some((place.clone(), revision))
+        })
+        .collect()
+}
+
 /// Every secret whose current value someone who left could read.
 pub fn rotations_due(vault: &Vault) -> Vec<Due> {
     let mut due = Vec::new();
