@@ -67,7 +67,7 @@ fn an_unsigned_vault_with_a_new_id_is_refused_and_never_signed_by_a_write() {
     fake.as_object_mut().unwrap().remove("signature");
     fake["format"] = 1.into();
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&fake).unwrap()).unwrap();
-    let says = "roster is not signed, but the vault this clone trusts at this location";
+    let says = "roster is not signed, but the vault this clone trusts in this repository";
     no_new_values(&w, &alice, &bob, exit::CORRUPT, says);
     refused(
         &w,

@@ -54,8 +54,8 @@ impl Context {
         Ok(self.identity.get_or_init(|| identity))
     }
 
-    /// Reads the vault and checks it against what this clone trusts at its location, telling
-    /// the user what they should know and remembering what is new.
+    /// Reads the vault and checks it against what this clone trusts of it in its repository,
+    /// telling the user what they should know and remembering what is new.
     fn load(&self) -> Result<Vault> {
         let path = self.vault_path()?;
         let vault = store::load(&path)?;
@@ -63,8 +63,8 @@ impl Context {
         let mut memory = Memory::load()?;
         let env = crate::trust::trusted_owners_from_env();
         remind_driver(&path);
-        let mut verdict =
-            crate::trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
+        let seen = memory.recall(&location, &vault.vault_id);
+        let mut verdict = crate::trust::assess(&vault, seen, env.as_deref(), &now())?;
         tell(&verdict.notes);
         if let Some(seen) = verdict.remember.take() {
             memory.remember(&location, seen)?;
@@ -130,10 +130,10 @@ impl Context {
         remind_driver(&path);
         let mut accepted = None;
         let outcome = store::update(&path, |vault| {
-            let mut verdict =
-                crate::trust::assess(vault, memory.get(&location), env.as_deref(), &now())?;
+            let seen = memory.recall(&location, &vault.vault_id);
+            let mut verdict = crate::trust::assess(vault, seen, env.as_deref(), &now())?;
             notes = std::mem::take(&mut verdict.notes);
-            let guard = verdict.guard(memory.get(&location));
+            let guard = verdict.guard(seen);
             accepted = verdict.remember.take();
             let (mut keyring, checked) = match check {
                 Check::First(check) => {
@@ -160,12 +160,12 @@ impl Context {
                 crate::trust::record_floors(vault, keyring.guard());
             }
             if signed_policy(vault) != before {
-                let seen = memory.get(&location).map_or(0, |s| s.revision);
-                crate::trust::sign_change(vault, &keyring, identity, seen)?;
+                let revision = seen.map_or(0, |s| s.revision);
+                crate::trust::sign_change(vault, &keyring, identity, revision)?;
             }
             // What to remember once the file is written: computed here, so the vault written
             // is not cloned out of the update.
-            let seen = crate::trust::after_write(memory.get(&location), vault, &now());
+            let seen = crate::trust::after_write(seen, vault, &now());
             Ok((result, seen))
         });
         tell(&notes);
