@@ -14,35 +14,68 @@ use crate::vault::Vault;
 pub const FILE_NAME: &str = "mpvault.json";
 
 /// The vault named by `--vault`/`MPVAULT_VAULT`, or the nearest `mpvault.json` above `start`.
+/// A vault that is a symbolic link is refused, wherever it was found.
 pub fn locate(explicit: Option<&Path>, start: &Path) -> Result<PathBuf> {
     if let Some(path) = explicit {
-        return if path.is_file() {
-            Ok(path.to_path_buf())
-        } else {
-            Err(Error::not_found(
+        return match fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_symlink() => Err(vault_symlink(path)),
+            Ok(meta) if meta.is_file() => Ok(path.to_path_buf()),
+            _ => Err(Error::not_found(
                 format!("there is no vault at {}", path.display()),
                 "check --vault / MPVAULT_VAULT, or run `mpvault init` to create one",
-            ))
+            )),
         };
     }
-    start
-        .ancestors()
-        .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| {
-            Error::not_found(
-                format!(
-                    "no {FILE_NAME} found in {} or any folder above it",
-                    start.display()
-                ),
-                "run `mpvault init` to create a vault here, or name one with --vault",
-            )
-        })
+    for candidate in start.ancestors().map(|dir| dir.join(FILE_NAME)) {
+        match fs::symlink_metadata(&candidate) {
+            Ok(meta) if meta.is_symlink() => return Err(vault_symlink(&candidate)),
+            Ok(meta) if meta.is_file() => return Ok(candidate),
+            _ => {}
+        }
+    }
+    Err(Error::not_found(
+        format!(
+            "no {FILE_NAME} found in {} or any folder above it",
+            start.display()
+        ),
+        "run `mpvault init` to create a vault here, or name one with --vault",
+    ))
+}
+
+/// A vault is read and written only as the file itself: a link committed in its place can
+/// point at a look-alike vault, which this clone would otherwise meet at a path of its own.
+fn vault_symlink(path: &Path) -> Error {
+    Error::corrupt(
+        format!(
+            "{} is a symbolic link, and mpvault reads and writes a vault only as the file itself",
+            path.display()
+        ),
+        "replace it with the file itself: restore the vault from git (`git log -- mpvault.json` shows who made the link), or name the real file with --vault",
+    )
+}
+
+/// Opens the vault for reading, refusing a symbolic link in the open itself (`O_NOFOLLOW`),
+/// so no link swapped in after `locate` is followed.
+fn open_vault(path: &Path, action: &str) -> Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
+    }
+    options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+            return vault_symlink(path);
+        }
+        Error::io_at(action, path, e)
+    })
 }
 
 /// Reads and parses the vault without locking.
 pub fn load(path: &Path) -> Result<Vault> {
-    let file = File::open(path).map_err(|e| Error::io_at("read", path, e))?;
+    let file = open_vault(path, "read")?;
     Vault::parse(&read_bounded(file, path)?)
 }
 
@@ -201,7 +234,7 @@ impl Write for Streamed<'_> {
 /// waited on a file another writer has since renamed away retries on the new one.
 fn lock(path: &Path) -> Result<(File, Vec<u8>)> {
     loop {
-        let file = File::open(path).map_err(|e| Error::io_at("open", path, e))?;
+        let file = open_vault(path, "open")?;
         file.lock().map_err(|e| Error::io_at("lock", path, e))?;
         if !same_file(&file, path)? {
             continue;

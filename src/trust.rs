@@ -1,4 +1,4 @@
-//! What this clone trusts and remembers about the vault at each location: its id, the owners
+//! What this clone trusts and remembers about each vault of each repository: its id, the owners
 //! whose signature it accepts, the highest policy revision it has accepted, who it has seen
 //! leave, and the newest version and level of each secret it has seen. `assess` turns that
 //! memory and a vault file into a verdict; it prints nothing: commands tell the user.
@@ -18,7 +18,7 @@ use crate::wechat::Level;
 /// Fingerprints of owners that replace trust on first use (CI, where nothing is remembered).
 pub const TRUSTED_OWNERS_VAR: &str = "MPVAULT_TRUSTED_OWNERS";
 
-/// What this clone accepted at one location.
+/// What this clone accepted of one vault in one repository.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Seen {
     pub vault_id: String,
@@ -110,22 +110,35 @@ impl Seen {
 
 #[derive(Default, Serialize, Deserialize)]
 struct MemoryFile {
+    /// Repository (`location`) → vault id → what this clone accepted of that vault there.
     #[serde(default)]
+    repositories: BTreeMap<String, BTreeMap<String, Seen>>,
+    /// Earlier versions' memory, keyed by the vault file's canonical path: moved on load.
+    #[serde(default, skip_serializing)]
     locations: BTreeMap<String, Seen>,
 }
 
-/// `<data dir>/mpvault/trusted.json`: this user's memory of every vault location.
+/// `<data dir>/mpvault/trusted.json`: this user's memory of the vaults of every repository.
 pub struct Memory {
     path: PathBuf,
     file: MemoryFile,
 }
 
-/// Where a vault lives, as this clone names it: its canonical path.
+/// The repository a vault belongs to, which keys this clone's memory of it: the top of the git
+/// work tree holding it (the nearest folder with a `.git` file or folder), else the vault's
+/// own folder; canonical either way. Keyed so, a vault moved within the repository keeps its
+/// memory, and a look-alike elsewhere in it meets the vault this clone knows there.
 pub fn location(vault_path: &Path) -> String {
-    std::fs::canonicalize(vault_path)
-        .unwrap_or_else(|_| vault_path.to_path_buf())
-        .display()
-        .to_string()
+    let folder = match vault_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    let top = folder
+        .ancestors()
+        .find(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
+        .unwrap_or(&folder);
+    top.display().to_string()
 }
 
 impl Memory {
@@ -137,7 +150,7 @@ impl Memory {
             )
         })?;
         let path = dir.join("mpvault").join("trusted.json");
-        let mut file: MemoryFile = match std::fs::read(&path) {
+        let file: MemoryFile = match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| {
                 Error::corrupt(
                     format!("the list of trusted vaults at {} is damaged", path.display()),
@@ -147,46 +160,97 @@ impl Memory {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => MemoryFile::default(),
             Err(e) => return Err(Error::io_at("read", &path, e)),
         };
-        let folder = path.parent().expect("the memory file has a folder");
-        let mut earlier = false;
-        for (location, seen) in &mut file.locations {
-            seen.policy_file = Some(policy_file(folder, location));
-            if let Some(policy) = seen
-                .recent_policy
-                .as_ref()
-                .filter(|_| seen.policy_hash.is_empty())
-            {
-                seen.policy_hash = policy::hash(&policy.bytes());
-                earlier = true;
+        let mut memory = Memory { path, file };
+        let moved = memory.move_locations();
+        let mut earlier = !moved.is_empty();
+        let folder = memory.dir().to_path_buf();
+        for (location, vaults) in &mut memory.file.repositories {
+            for (id, seen) in vaults {
+                if seen.policy_file.is_none() {
+                    seen.policy_file = Some(policy_file(&folder, location, id));
+                }
+                if let Some(policy) = seen
+                    .recent_policy
+                    .as_ref()
+                    .filter(|_| seen.policy_hash.is_empty())
+                {
+                    seen.policy_hash = policy::hash(&policy.bytes());
+                    earlier = true;
+                }
             }
         }
-        let memory = Memory { path, file };
         if earlier {
-            // Written by an earlier mpvault, with each policy inline: moved to side files once,
-            // so later commands parse only hashes. Should that fail, it is read as it is.
-            let _ = memory.save();
+            // Written by an earlier mpvault (keyed by path, or with each policy inline): moved
+            // once, so later commands find it by repository and parse only hashes. Should that
+            // fail, it is read as it is, and moved again next time.
+            if memory.save().is_ok() {
+                for file in moved {
+                    let _ = std::fs::remove_file(file);
+                }
+            }
         }
         Ok(memory)
     }
 
-    pub fn get(&self, location: &str) -> Option<&Seen> {
-        self.file.locations.get(location)
-    }
-
-    pub fn remember(&mut self, location: &str, mut seen: Seen) -> Result<()> {
-        seen.policy_file = Some(policy_file(self.dir(), location));
-        self.file.locations.insert(location.to_string(), seen);
-        self.save()
-    }
-
-    pub fn forget(&mut self, location: &str) -> Result<()> {
-        if let Some(seen) = self.file.locations.remove(location) {
-            self.save()?;
-            if let Some(file) = seen.policy_file {
-                let _ = std::fs::remove_file(file);
+    /// Moves entries of earlier versions, keyed by the vault file's canonical path, to the
+    /// repository of that path's folder. Their policies' side files, named after the path, are
+    /// read to be written under the new name; returns those old side files. Where two paths
+    /// held the same vault, the higher revision is kept.
+    fn move_locations(&mut self) -> Vec<PathBuf> {
+        let dir = self.dir().to_path_buf();
+        let mut old_files = Vec::new();
+        for (path, mut seen) in std::mem::take(&mut self.file.locations) {
+            let old_file = old_policy_file(&dir, &path);
+            if seen.recent_policy.is_none() {
+                seen.policy_file = Some(old_file.clone());
+                seen.recent_policy = seen.policy();
+            }
+            old_files.push(old_file);
+            let location = location(Path::new(&path));
+            seen.policy_file = Some(policy_file(&dir, &location, &seen.vault_id));
+            let vaults = self.file.repositories.entry(location).or_default();
+            match vaults.get(&seen.vault_id) {
+                Some(kept) if kept.revision >= seen.revision => {}
+                _ => {
+                    vaults.insert(seen.vault_id.clone(), seen);
+                }
             }
         }
-        Ok(())
+        old_files
+    }
+
+    /// What this clone remembers of vault `vault_id` in the repository `location`. When the
+    /// repository holds vaults this clone knows, but not this one, one of those is returned:
+    /// judged against it (`assess`), the file is refused as another vault until confirmed.
+    pub fn recall(&self, location: &str, vault_id: &str) -> Option<&Seen> {
+        let vaults = self.file.repositories.get(location)?;
+        vaults.get(vault_id).or_else(|| vaults.values().next())
+    }
+
+    /// What this clone remembers of exactly vault `vault_id` in `location`.
+    pub fn get(&self, location: &str, vault_id: &str) -> Option<&Seen> {
+        self.file.repositories.get(location)?.get(vault_id)
+    }
+
+    /// The vaults this clone knows in the repository `location`, by id.
+    pub fn vaults(&self, location: &str) -> impl Iterator<Item = &Seen> {
+        self.file
+            .repositories
+            .get(location)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+    }
+
+    /// Remembers `seen` for its vault in `location`: added beside the repository's other
+    /// vaults, or replacing what was remembered of the same vault id.
+    pub fn remember(&mut self, location: &str, mut seen: Seen) -> Result<()> {
+        seen.policy_file = Some(policy_file(self.dir(), location, &seen.vault_id));
+        self.file
+            .repositories
+            .entry(location.to_string())
+            .or_default()
+            .insert(seen.vault_id.clone(), seen);
+        self.save()
     }
 
     fn dir(&self) -> &Path {
@@ -197,7 +261,7 @@ impl Memory {
     /// them by hash, so a side file left from an interrupted save is never taken for another).
     fn save(&self) -> Result<()> {
         let dir = self.dir();
-        for seen in self.file.locations.values() {
+        for seen in self.file.repositories.values().flat_map(BTreeMap::values) {
             if let (Some(policy), Some(file)) = (&seen.recent_policy, &seen.policy_file) {
                 let folder = file.parent().expect("a side file has a folder");
                 std::fs::create_dir_all(folder).map_err(|e| Error::io_at("create", folder, e))?;
@@ -211,9 +275,15 @@ impl Memory {
     }
 }
 
-/// `<data dir>/mpvault/policies/<hash of the location>.json`: the policy last accepted there.
-fn policy_file(dir: &Path, location: &str) -> PathBuf {
-    let name = &policy::hash(location.as_bytes())[..32];
+/// `<data dir>/mpvault/policies/<hash of repository and vault id>.json`: the policy last
+/// accepted of that vault there.
+fn policy_file(dir: &Path, location: &str, vault_id: &str) -> PathBuf {
+    old_policy_file(dir, &format!("{location}\n{vault_id}"))
+}
+
+/// The side file as earlier versions named it, after the vault file's path.
+fn old_policy_file(dir: &Path, key: &str) -> PathBuf {
+    let name = &policy::hash(key.as_bytes())[..32];
     dir.join("policies").join(format!("{name}.json"))
 }
 
@@ -224,7 +294,7 @@ pub struct Verdict {
     pub notes: Vec<String>,
     /// Set when the file may be read but not written, saying why.
     pub read_only: Option<Error>,
-    /// The memory to keep for this location, when it changed.
+    /// The memory to keep of this vault, when it changed.
     pub remember: Option<Seen>,
     /// The policy's signed bytes, as verified (`policy::signed_bytes`): a write compares them
     /// with the policy after its change rather than serializing the policy again.
@@ -232,7 +302,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// What a write must respect, given the memory of the location the file was judged
+    /// What a write must respect, given the memory of the vault the file was judged
     /// against: built only for writes, which are the only ones to consult it.
     pub fn guard(&self, seen: Option<&Seen>) -> Guard {
         self.remember
@@ -302,8 +372,9 @@ fn judge_signer(
     ))
 }
 
-/// Checks a vault file against this clone's memory of its location (or the trusted owners
-/// from the environment) before anything in it is decrypted or encrypted.
+/// Checks a vault file against this clone's memory of it in its repository (`Memory::recall`,
+/// which gives another vault's memory for a vault id the repository does not know), or the
+/// trusted owners from the environment, before anything in it is decrypted or encrypted.
 pub fn assess(
     vault: &Vault,
     seen: Option<&Seen>,
@@ -314,13 +385,7 @@ pub fn assess(
         return unsigned(vault, seen, env);
     }
     if let Some(seen) = seen.filter(|s| s.vault_id != vault.vault_id) {
-        return Err(Error::corrupt(
-            format!(
-                "this is not the vault you trusted here: its id is {}, and the one this clone trusts at this location is {}",
-                vault.vault_id, seen.vault_id
-            ),
-            "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
-        ));
+        return Err(another_vault(vault, seen));
     }
     // The policy is serialized once, straight from the vault; it is built only to describe
     // a change.
@@ -388,6 +453,18 @@ pub fn assess(
     Ok(verdict)
 }
 
+/// A vault id this clone does not know, in a repository whose vault (`seen`) it knows: a
+/// look-alike, committed in the vault's place or beside it, until someone confirms it.
+fn another_vault(vault: &Vault, seen: &Seen) -> Error {
+    Error::corrupt(
+        format!(
+            "this is not the vault you trusted here: it is another vault (id {}) in this repository, whose vault this clone knows as {}",
+            vault.vault_id, seen.vault_id
+        ),
+        "restore or remove this mpvault.json from git (`git log -p` on it shows who committed it); if the team really keeps this vault here too, check its owners' fingerprints (`mpvault trust`) with them and run `mpvault trust --repin` where it is found",
+    )
+}
+
 fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Result<Verdict> {
     if vault.format >= crate::vault::FORMAT {
         return Err(awaits_signature(vault, seen));
@@ -395,7 +472,7 @@ fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Resul
     if let Some(seen) = seen {
         return Err(Error::corrupt(
             format!(
-                "this vault's roster is not signed, but the vault this clone trusts at this location ({}) was signed at revision {}",
+                "this vault's roster is not signed, but the vault this clone trusts in this repository ({}) was signed at revision {}",
                 seen.vault_id, seen.revision
             ),
             "restore mpvault.json from git; if an owner really replaced the vault, check fingerprints with them and run `mpvault trust --repin`",
@@ -638,7 +715,7 @@ fn later(a: &str, b: &str) -> bool {
     }
 }
 
-/// What a write must respect, as this clone remembers the vault at its location.
+/// What a write must respect, as this clone remembers the vault.
 pub fn guard_of(seen: &Seen) -> Guard {
     // Slots are sorted, so each app's `app/NAME` slots are together: grouped in one pass, and
     // each app's name is allocated once.

@@ -48,40 +48,6 @@ fn no_new_values(w: &World, adder: &Person, rotator: &Person, code: i32, says: &
     );
 }
 
-/// mallory's own vault, in another folder: the same app, alice and bob added from their
-/// public lines, and mallory its owner.
-fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
-    let mallory = w.person("mallory");
-    let elsewhere = w.project().join("elsewhere");
-    std::fs::create_dir(&elsewhere).unwrap();
-    let vault = elsewhere.join("mpvault.json");
-    let at = |args: &[&str]| {
-        let mut all = vec!["--vault", vault.to_str().unwrap()];
-        all.extend(args);
-        all.iter().map(ToString::to_string).collect::<Vec<_>>()
-    };
-    let run = |args: Vec<String>| {
-        let a: Vec<&str> = args.iter().map(String::as_str).collect();
-        w.ok(&mallory, &a)
-    };
-    w.cmd(&mallory)
-        .current_dir(&elsewhere)
-        .args(["init", "--owner", "mallory"])
-        .assert()
-        .success();
-    run(at(&["app", "add", "shop", "--appid", APPID]));
-    run(at(&[
-        "member",
-        "add",
-        "alice",
-        "--key",
-        &w.public_line(alice),
-    ]));
-    run(at(&["member", "add", "bob", "--key", &w.public_line(bob)]));
-    run(at(&["role", "grant", "bob", "shop", "developer"]));
-    std::fs::read_to_string(vault).unwrap()
-}
-
 #[test]
 fn a_substituted_vault_is_refused_before_anything_is_encrypted_to_it() {
     let w = World::new();
@@ -101,7 +67,7 @@ fn an_unsigned_vault_with_a_new_id_is_refused_and_never_signed_by_a_write() {
     fake.as_object_mut().unwrap().remove("signature");
     fake["format"] = 1.into();
     std::fs::write(w.vault_path(), serde_json::to_string_pretty(&fake).unwrap()).unwrap();
-    let says = "roster is not signed, but the vault this clone trusts at this location";
+    let says = "roster is not signed, but the vault this clone trusts in this repository";
     no_new_values(&w, &alice, &bob, exit::CORRUPT, says);
     refused(
         &w,

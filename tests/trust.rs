@@ -200,7 +200,7 @@ fn a_stripped_signature_is_refused_once_pinned() {
         &w,
         &bob,
         &["get", "shop", "WECHAT_APPSECRET"],
-        "roster is not signed, but the vault this clone trusts at this location",
+        "roster is not signed, but the vault this clone trusts in this repository",
     );
 }
 

@@ -1,7 +1,7 @@
 //! The trust memory keeps a hash of the last accepted policy and the policy itself in a side
 //! file read only to describe a change, and each secret's newest version as a short array.
-//! Memory files of earlier versions, which kept the policy inline and each secret as an
-//! object, are still read, and moved to the new layout.
+//! Memory files of earlier versions, which kept each vault under its file's path, the policy
+//! inline and each secret as an object, are still read, and moved to the new layout.
 
 mod common;
 
@@ -26,10 +26,58 @@ fn read_memory(who: &Person) -> Value {
     serde_json::from_slice(&std::fs::read(memory_path(who)).unwrap()).unwrap()
 }
 
+fn write_memory(who: &Person, memory: &Value) {
+    std::fs::write(
+        memory_path(who),
+        serde_json::to_string_pretty(memory).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Every vault remembered, in every repository.
+fn entries(memory: &mut Value) -> Vec<&mut Value> {
+    let repositories = memory["repositories"].as_object_mut().unwrap();
+    repositories
+        .values_mut()
+        .flat_map(|vaults| vaults.as_object_mut().unwrap().values_mut())
+        .collect()
+}
+
+/// The one vault remembered.
+fn only_entry(memory: &Value) -> Value {
+    let mut memory = memory.clone();
+    let list = entries(&mut memory);
+    assert_eq!(list.len(), 1, "one vault remembered");
+    list[0].clone()
+}
+
+/// The vault file's canonical path: how earlier versions keyed their memory.
+fn vault_location(w: &World) -> String {
+    std::fs::canonicalize(w.vault_path())
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+/// Rewrites `who`'s memory as the version before repositories wrote it: each vault under
+/// its file's canonical path, its side file named after that path.
+fn to_keyed_by_path(w: &World, who: &Person) {
+    let mut memory = read_memory(who);
+    let seen = only_entry(&memory);
+    let location = vault_location(w);
+    memory = serde_json::json!({ "locations": { location.clone(): seen } });
+    write_memory(who, &memory);
+    let files = side_files(who);
+    assert_eq!(files.len(), 1, "one side file per vault: {files:?}");
+    let name = &mpvault::vault::policy::hash(location.as_bytes())[..32];
+    let old = files[0].with_file_name(format!("{name}.json"));
+    std::fs::rename(&files[0], old).unwrap();
+}
+
 /// Rewrites each secret `who` remembers as the object earlier versions wrote.
 fn to_secrets_as_objects(who: &Person) {
     let mut memory = read_memory(who);
-    for seen in memory["locations"].as_object_mut().unwrap().values_mut() {
+    for seen in entries(&mut memory) {
         for entry in seen["secrets"].as_object_mut().unwrap().values_mut() {
             let [version, level, set_at] = entry.as_array().unwrap().as_slice() else {
                 panic!("a secret is remembered as [version, level, set_at]: {entry}");
@@ -37,17 +85,14 @@ fn to_secrets_as_objects(who: &Person) {
             *entry = serde_json::json!({"version": version, "level": level, "set_at": set_at});
         }
     }
-    std::fs::write(
-        memory_path(who),
-        serde_json::to_string_pretty(&memory).unwrap(),
-    )
-    .unwrap();
+    write_memory(who, &memory);
 }
 
-/// Rewrites `who`'s memory as mpvault wrote it before side files: each location's policy
-/// inline, no hash, no side file, each secret an object.
-fn to_earlier_layout(who: &Person) {
+/// Rewrites `who`'s memory as mpvault wrote it before side files: each vault under its file's
+/// path, its policy inline, no hash, no side file, each secret an object.
+fn to_earlier_layout(w: &World, who: &Person) {
     to_secrets_as_objects(who);
+    to_keyed_by_path(w, who);
     let mut memory = read_memory(who);
     let files = side_files(who);
     assert_eq!(files.len(), 1, "one side file per location: {files:?}");
@@ -59,11 +104,7 @@ fn to_earlier_layout(who: &Person) {
         assert!(seen.remove("policy_hash").is_some());
         seen.insert("policy".into(), policy.clone());
     }
-    std::fs::write(
-        memory_path(who),
-        serde_json::to_string_pretty(&memory).unwrap(),
-    )
-    .unwrap();
+    write_memory(who, &memory);
     std::fs::remove_dir_all(files[0].parent().unwrap()).unwrap();
 }
 
@@ -87,13 +128,7 @@ fn add_eve_by_hand(w: &World) {
 fn the_memory_keeps_a_hash_and_the_policy_beside_it() {
     let w = World::new();
     let (_, bob, _) = team(&w);
-    let memory = read_memory(&bob);
-    let seen = memory["locations"]
-        .as_object()
-        .unwrap()
-        .values()
-        .next()
-        .unwrap();
+    let seen = only_entry(&read_memory(&bob));
     assert!(seen.get("policy").is_none(), "no policy inline: {seen}");
     let hash = seen["policy_hash"].as_str().unwrap();
     assert_eq!(hash.len(), 64);
@@ -116,14 +151,8 @@ fn the_memory_keeps_a_hash_and_the_policy_beside_it() {
 fn a_memory_written_by_an_earlier_version_is_read_and_moved_to_side_files() {
     let w = World::new();
     let (_, bob, _) = team(&w);
-    let hash = read_memory(&bob)["locations"]
-        .as_object()
-        .unwrap()
-        .values()
-        .next()
-        .unwrap()["policy_hash"]
-        .clone();
-    to_earlier_layout(&bob);
+    let hash = only_entry(&read_memory(&bob))["policy_hash"].clone();
+    to_earlier_layout(&w, &bob);
     assert!(side_files(&bob).is_empty());
 
     // Read as the vault this clone trusted: no first-use notice, no refusal.
@@ -135,12 +164,8 @@ fn a_memory_written_by_an_earlier_version_is_read_and_moved_to_side_files() {
 
     // Moved: a hash equal to the one this version computes, and the policy beside it.
     let memory = read_memory(&bob);
-    let seen = memory["locations"]
-        .as_object()
-        .unwrap()
-        .values()
-        .next()
-        .unwrap();
+    assert!(memory.get("locations").is_none(), "{memory}");
+    let seen = only_entry(&memory);
     assert!(seen.get("policy").is_none(), "{seen}");
     assert_eq!(seen["policy_hash"], hash);
     assert_eq!(side_files(&bob).len(), 1);
@@ -153,7 +178,7 @@ fn a_memory_written_by_an_earlier_version_is_read_and_moved_to_side_files() {
 fn an_earlier_memory_is_read_where_it_cannot_be_moved() {
     let w = World::new();
     let (_, bob, _) = team(&w);
-    to_earlier_layout(&bob);
+    to_earlier_layout(&w, &bob);
     let before = std::fs::read(memory_path(&bob)).unwrap();
     // Side files cannot be created: the policies folder is taken by a file.
     let blocker = bob.home.join(".local/share/mpvault/policies");
@@ -192,4 +217,34 @@ fn secrets_remembered_as_objects_by_an_earlier_version_still_guard_against_rollb
         &["get", "shop", "WECHAT_APPSECRET"],
         "WECHAT_APPSECRET of 'shop' is at version 1 in this file, but this clone has seen version 2",
     );
+}
+
+/// The version before repositories kept each vault under its file's canonical path, with its
+/// side file named after that path: moved to the vault's repository and id on first use.
+#[test]
+fn a_memory_keyed_by_the_vault_path_is_moved_to_its_repository() {
+    let w = World::new();
+    let (_, bob, _) = team(&w);
+    let before = only_entry(&read_memory(&bob));
+    to_keyed_by_path(&w, &bob);
+
+    let out = w.cmd(&bob).args(["app", "list"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("for the first time"), "{err}");
+
+    // Keyed by the project folder (no git here: the vault's own folder) and the vault id.
+    let memory = read_memory(&bob);
+    assert!(memory.get("locations").is_none(), "{memory}");
+    let folder = std::fs::canonicalize(w.project()).unwrap();
+    let id = before["vault_id"].as_str().unwrap();
+    let moved = &memory["repositories"][folder.display().to_string()][id];
+    assert_eq!(moved["policy_hash"], before["policy_hash"]);
+    assert_eq!(moved["revision"], before["revision"]);
+    // The side file moved to its new name: the remembered policy still describes a change.
+    let files = side_files(&bob);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let old = &mpvault::vault::policy::hash(vault_location(&w).as_bytes())[..32];
+    assert!(!files[0].ends_with(format!("{old}.json")), "{files:?}");
+    eve_added_by_hand_is_refused(&w, &bob, "member 'eve' was added");
 }

@@ -54,8 +54,8 @@ impl Context {
         Ok(self.identity.get_or_init(|| identity))
     }
 
-    /// Reads the vault and checks it against what this clone trusts at its location, telling
-    /// the user what they should know and remembering what is new.
+    /// Reads the vault and checks it against what this clone trusts of it in its repository,
+    /// telling the user what they should know and remembering what is new.
     fn load(&self) -> Result<Vault> {
         let path = self.vault_path()?;
         let vault = store::load(&path)?;
@@ -64,14 +64,18 @@ impl Context {
         let env = crate::trust::trusted_owners_from_env();
         remind_driver(&path);
         let forgotten = memory
-            .get(&location)
+            .recall(&location, &vault.vault_id)
             .and_then(|seen| crate::trust::forget_unheld(seen, &vault, &path, false));
         if let Some((seen, note)) = forgotten {
             output::note(&note);
             memory.remember(&location, seen)?;
         }
-        let mut verdict =
-            crate::trust::assess(&vault, memory.get(&location), env.as_deref(), &now())?;
+        let mut verdict = crate::trust::assess(
+            &vault,
+            memory.recall(&location, &vault.vault_id),
+            env.as_deref(),
+            &now(),
+        )?;
         tell(&verdict.notes);
         if let Some(seen) = verdict.remember.take() {
             memory.remember(&location, seen)?;
@@ -138,7 +142,7 @@ impl Context {
         let mut accepted = None;
         let outcome = store::update(&path, |vault| {
             let forgotten = memory
-                .get(&location)
+                .recall(&location, &vault.vault_id)
                 .and_then(|seen| crate::trust::forget_unheld(seen, vault, &path, true))
                 .map(|(seen, note)| {
                     notes.push(note);
@@ -146,7 +150,9 @@ impl Context {
                 });
             // What no ref holds stays forgotten, even when the write fails.
             accepted.clone_from(&forgotten);
-            let seen = forgotten.as_ref().or(memory.get(&location));
+            let seen = forgotten
+                .as_ref()
+                .or(memory.recall(&location, &vault.vault_id));
             let mut verdict = crate::trust::assess(vault, seen, env.as_deref(), &now())?;
             notes.append(&mut verdict.notes);
             let guard = verdict.guard(seen);

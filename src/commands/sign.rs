@@ -17,9 +17,9 @@ pub fn run(ctx: &Context, SignArgs { yes }: SignArgs) -> Result<()> {
     let identity = ctx.identity()?;
     let location = trust::location(&path);
     let mut memory = Memory::load()?;
-    let seen = memory.get(&location).cloned();
     // Loaded without the trust check: what is not signed yet is what this command is for.
     let vault = store::load(&path)?;
+    let seen = memory.recall(&location, &vault.vault_id).cloned();
     if let Some(seen) = seen.as_ref().filter(|s| s.vault_id != vault.vault_id) {
         return Err(Error::corrupt(
             format!("this is not the vault you trusted here: its id is {}, not {}", vault.vault_id, seen.vault_id),

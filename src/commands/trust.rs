@@ -1,4 +1,6 @@
-//! `trust`: the owners this clone trusts for the vault here, and deliberate re-pinning.
+//! `trust`: the owners this clone trusts for the vault here, the vaults it knows in this
+//! repository, and deliberate re-pinning (which adds the vault found here, or replaces what was
+//! remembered of its id).
 
 use serde::Serialize;
 
@@ -9,14 +11,16 @@ use crate::trust::{self, Memory};
 use crate::vault::policy::{self, Policy};
 use crate::{key, output, store};
 
-/// What `trust` shows: the owners the file names against those this clone pinned here.
+/// What `trust` shows: the owners the file names against those this clone pinned for this
+/// vault in its repository, and every vault this clone knows there.
 #[derive(Serialize)]
 struct TrustReport<'v> {
-    location: &'v str,
+    known_vault_ids: Vec<&'v str>,
     owners_in_vault: Vec<Owner>,
     pinned_owners: Option<Vec<Owner>>,
     pinned_revision: Option<u64>,
     pinned_vault_id: Option<&'v str>,
+    repository: &'v str,
     revision: u64,
     signature_valid: bool,
     signed_by: Option<&'v str>,
@@ -57,15 +61,19 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
             ));
         }
         memory.remember(&location, trust::pin_now(&vault, &now()))?;
-        output::note("Pinned the owners below for this vault at this location.");
+        output::note("Pinned the owners below for this vault in this repository.");
     }
-    let seen = memory.get(&location);
+    let seen = memory.get(&location, &vault.vault_id);
     let report = TrustReport {
-        location: &location,
+        known_vault_ids: memory
+            .vaults(&location)
+            .map(|s| s.vault_id.as_str())
+            .collect(),
         owners_in_vault: owners(policy.owners()),
         pinned_owners: seen.map(|s| owners(s.owners.iter().map(|(k, h)| (h.clone(), k.clone())))),
         pinned_revision: seen.map(|s| s.revision),
         pinned_vault_id: seen.map(|s| s.vault_id.as_str()),
+        repository: &location,
         revision: vault.revision,
         signature_valid: valid,
         signed_by: signer.as_deref(),
@@ -80,7 +88,7 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
             .map(|o| format!("  {}  {}", o.handle, o.fingerprint))
             .collect::<Vec<_>>()
             .join("\n"),
-        None => "  (none: this vault is not pinned here yet)".into(),
+        None => "  (none: this vault is not pinned in this repository yet)".into(),
     };
     let signed = match (&signer, valid) {
         (Some(s), true) => format!("signed by {s} at revision {}", vault.revision),
@@ -88,14 +96,16 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
         _ => format!("not signed (format {})", vault.format),
     };
     let remembered = seen.map_or(String::new(), |s| {
-        format!(
-            " (this clone has seen revision {} of vault {})",
-            s.revision, s.vault_id
-        )
+        format!(" (this clone has seen revision {})", s.revision)
     });
+    let known = match report.known_vault_ids.as_slice() {
+        [] => "none yet".to_string(),
+        ids => ids.join(", "),
+    };
     output::line(&format!(
-        "vault {}: {signed}{remembered}\nowners you trust here:\n{}\nowners the file names:\n{}",
+        "vault {}: {signed}{remembered}\nrepository {}; vaults this clone knows there: {known}\nowners you trust here:\n{}\nowners the file names:\n{}",
         vault.vault_id,
+        report.repository,
         list(report.pinned_owners.as_ref()),
         list(Some(&report.owners_in_vault)),
     ))

@@ -255,6 +255,40 @@ pub fn team(w: &World) -> (Person, Person, Person) {
     (alice, bob, carol)
 }
 
+/// mallory's own vault, in another folder: the same app, alice and bob added from their
+/// public lines, and mallory its owner.
+pub fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
+    let mallory = w.person("mallory");
+    let elsewhere = w.project().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let vault = elsewhere.join("mpvault.json");
+    let at = |args: &[&str]| {
+        let mut all = vec!["--vault", vault.to_str().unwrap()];
+        all.extend(args);
+        all.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        w.ok(&mallory, &a)
+    };
+    w.cmd(&mallory)
+        .current_dir(&elsewhere)
+        .args(["init", "--owner", "mallory"])
+        .assert()
+        .success();
+    run(at(&["app", "add", "shop", "--appid", APPID]));
+    run(at(&[
+        "member",
+        "add",
+        "alice",
+        "--key",
+        &w.public_line(alice),
+    ]));
+    run(at(&["member", "add", "bob", "--key", &w.public_line(bob)]));
+    run(at(&["role", "grant", "bob", "shop", "developer"]));
+    std::fs::read_to_string(vault).unwrap()
+}
+
 pub fn edit(w: &World, change: impl FnOnce(&mut serde_json::Value)) {
     let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     change(&mut vault);

@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, args: &GitMergeArgs) -> Result<Outcome> {
         None => trust::location(&ctx.vault_path()?),
     };
     let mut memory = Memory::load()?;
-    let seen = memory.get(&location).cloned();
+    let seen = memory.recall(&location, &ours_vault.vault_id).cloned();
     let guard = check_sides(&base_vault, &ours_vault, &theirs_vault, seen.as_ref())?;
     let mut merged = merge::three_way(&base_vault, &ours_vault, &theirs_vault);
     if !merged.conflicts.is_empty() {
