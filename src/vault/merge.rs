@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::access;
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
-use crate::wechat::Level;
+use crate::wechat::{Level, Role};
 
 /// Which copy a value or key came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,15 +241,7 @@ fn merge_app(
         &theirs.added_at,
         conflicts,
     );
-    app.roster = merge_map(
-        &format!("{path}/roster"),
-        &b.roster,
-        &ours.roster,
-        &theirs.roster,
-        |a, b| a == b,
-        conflicts,
-        |_, _, _, _, _| None,
-    );
+    app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
     // Floors only protect: where both sides moved one, the higher stands.
     app.floors = merge_map(
         &format!("{path}/floors"),
@@ -284,6 +276,34 @@ fn merge_app(
     );
     // Keys are settled once the whole roster is known (`settle_keys`).
     app
+}
+
+/// Roles merge as sets, never as a conflict: a role stays where both sides hold it or one side
+/// added it, and goes where either side took it away from the ancestor. A member left with no
+/// role leaves the roster (as `role revoke` does).
+fn merge_roster(
+    base: &BTreeMap<String, Vec<Role>>,
+    ours: &BTreeMap<String, Vec<Role>>,
+    theirs: &BTreeMap<String, Vec<Role>>,
+) -> BTreeMap<String, Vec<Role>> {
+    let handles: BTreeSet<&String> = base.keys().chain(ours.keys()).chain(theirs.keys()).collect();
+    let mut out = BTreeMap::new();
+    for handle in handles {
+        let held = |m: &BTreeMap<String, Vec<Role>>| m.get(handle).cloned().unwrap_or_default();
+        let (b, o, t) = (held(base), held(ours), held(theirs));
+        let mut roles: Vec<Role> = o
+            .iter()
+            .chain(&t)
+            .filter(|r| (o.contains(r) && t.contains(r)) || !b.contains(r))
+            .copied()
+            .collect();
+        roles.sort();
+        roles.dedup();
+        if !roles.is_empty() {
+            out.insert(handle.clone(), roles);
+        }
+    }
+    out
 }
 
 /// One map of plain values (`kind`: info, contact, config or `modes/M/config`). A key both
@@ -799,6 +819,35 @@ mod tests {
         let m = three_way(&base, &ours, &theirs);
         assert_eq!(m.conflicts.len(), 1, "{:?}", m.conflicts);
         assert!(m.conflicts[0].starts_with("apps/shop/roster/carol"));
+    }
+
+    #[test]
+    fn roles_merge_as_sets() {
+        use Role::{DataAnalyst, Developer, Operator, Tester};
+        let roster = |roles: &[Role]| {
+            let mut m = BTreeMap::new();
+            if !roles.is_empty() {
+                m.insert("carol".to_string(), roles.to_vec());
+            }
+            m
+        };
+        let base = roster(&[DataAnalyst, Tester]);
+        let cases = [
+            // A grant on each side: both.
+            (&[Operator, DataAnalyst, Tester][..], &[Developer, DataAnalyst, Tester][..], &[Operator, Developer, DataAnalyst, Tester][..]),
+            // A grant on one side, a revoke on the other: both happen.
+            (&[Operator, DataAnalyst, Tester], &[Tester], &[Operator, Tester]),
+            // Kept on one side, taken away on the other: gone.
+            (&[DataAnalyst, Tester], &[Tester], &[Tester]),
+            // Every role taken away on one side: off the roster.
+            (&[], &[DataAnalyst, Tester], &[]),
+        ];
+        for (ours, theirs, want) in cases {
+            for (a, b) in [(ours, theirs), (theirs, ours)] {
+                let merged = merge_roster(&base, &roster(a), &roster(b));
+                assert_eq!(merged, roster(want), "{a:?} and {b:?}");
+            }
+        }
     }
 
     #[test]
