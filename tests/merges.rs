@@ -372,3 +372,25 @@ fn the_driver_refuses_an_identity_it_was_given_but_cannot_use() {
     merges(&bob, "origin/main");
     assert_eq!(bob.get("API_BASE"), "https://a.example.com");
 }
+
+#[test]
+fn roles_merged_as_sets_never_give_back_a_level_the_other_side_revoked() {
+    let t = Team::new(&[("dave", &[], true)]);
+    let alice = t.clone_of("alice");
+    alice.mp(&["role", "grant", "carol", "shop", "developer"]);
+    alice.commit("carol develops");
+    alice.git(&["push", "-q"]);
+    let dave = t.join("dave", true);
+    dave.git(&["checkout", "-q", "-b", "revoke"]);
+    dave.mp(&["role", "revoke", "carol", "shop", "developer"]);
+    dave.commit("carol stops developing");
+    dave.git(&["push", "-q", "-u", "origin", "revoke"]);
+    alice.mp(&["role", "grant", "carol", "shop", "admin"]);
+    alice.commit("carol administers");
+    alice.git(&["fetch", "-q"]);
+    let said = stops(&alice, "origin/revoke");
+    assert!(
+        said.contains("apps/shop/roster/carol: one side took the developer level from 'carol'"),
+        "{said}"
+    );
+}

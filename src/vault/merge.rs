@@ -113,6 +113,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
         contested,
     };
     check_roster(&mut merged);
+    check_given_back(&mut merged, base, [ours, theirs]);
     let names: Vec<String> = merged.vault.apps.keys().cloned().collect();
     for name in names {
         order_histories(&mut merged, &name);
@@ -419,6 +420,32 @@ fn check_roster(merged: &mut Merged) {
                 merged.conflicts.push(format!(
                     "apps/{name}/roster/{handle}: '{handle}' was removed from the vault on one side and given roles on the other"
                 ));
+            }
+        }
+    }
+}
+
+/// Roles merged as sets must not undo a revoke: a level one side took from someone (a new
+/// departure there) that the merged roster gives back through the other side's roles
+/// conflicts. An owner gives it back after the merge, knowingly.
+fn check_given_back(merged: &mut Merged, base: &Vault, sides: [&Vault; 2]) {
+    for side in sides {
+        for d in side.departures.iter().filter(|d| !base.departures.contains(d)) {
+            for (app, level) in Level::ALL.iter().flat_map(|l| {
+                d.lost.iter().filter_map(move |place| {
+                    let app = place.strip_suffix(&format!("/{l}"))?;
+                    Some((app, *l))
+                })
+            }) {
+                let regained = access::can_read(&merged.vault, app, level, &d.handle)
+                    && !access::can_read(side, app, level, &d.handle);
+                let path = format!("apps/{app}/roster/{}", d.handle);
+                if regained && !merged.conflicts.iter().any(|c| c.starts_with(&path)) {
+                    merged.conflicts.push(format!(
+                        "{path}: one side took the {level} level from '{}' and the other side's roles give it back; keep the side that took it and give it back with `mpvault role grant` if that is meant",
+                        d.handle
+                    ));
+                }
             }
         }
     }
@@ -848,6 +875,50 @@ mod tests {
                 assert_eq!(merged, roster(want), "{a:?} and {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn roles_that_give_back_a_level_the_other_side_took_conflict() {
+        use Role::{Admin, Developer, Operator, Tester};
+        let mut base = vault();
+        let member = crate::vault::Member {
+            key: "age1carol".into(),
+            signing_key: None,
+            owner: false,
+            added_by: "a".into(),
+            added_at: "t".into(),
+        };
+        base.members.insert("carol".into(), member);
+        let roster = |v: &mut Vault, roles: &[Role]| {
+            v.apps
+                .get_mut("shop")
+                .unwrap()
+                .roster
+                .insert("carol".into(), roles.to_vec());
+        };
+        roster(&mut base, &[Developer, Tester]);
+        let (mut ours, mut theirs) = (base.clone(), base.clone());
+        roster(&mut ours, &[Tester]);
+        ours.departures.push(crate::vault::Departure {
+            handle: "carol".into(),
+            key: "age1carol".into(),
+            kind: crate::vault::DepartureKind::Revoked,
+            at: "t".into(),
+            by: "a".into(),
+            revision: 2,
+            lost: vec!["shop/developer".into()],
+        });
+        roster(&mut theirs, &[Admin, Developer, Tester]);
+        for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
+            let m = three_way(&base, a, b);
+            assert_eq!(m.conflicts.len(), 1, "{:?}", m.conflicts);
+            assert!(m.conflicts[0].starts_with("apps/shop/roster/carol: one side took the developer level"));
+        }
+        // A grant that gives back nothing the other side took combines.
+        roster(&mut theirs, &[Operator, Developer, Tester]);
+        let m = three_way(&base, &ours, &theirs);
+        assert!(m.conflicts.is_empty(), "{:?}", m.conflicts);
+        assert_eq!(m.vault.apps["shop"].roster["carol"], [Operator, Tester]);
     }
 
     #[test]
