@@ -101,7 +101,10 @@ fn a_developers_merge_of_two_owners_role_changes_stops_and_names_the_owners() {
         said.contains("ask an owner (alice, dave) to merge these branches"),
         "{said}"
     );
-    assert!(said.contains("carol"), "what the other side changed: {said}");
+    assert!(
+        said.contains("carol"),
+        "what the other side changed: {said}"
+    );
     // The work tree keeps bob's side, signed: bob and CI still read it mid-merge.
     assert_eq!(bob.json()["signature"]["signer"], "alice");
     assert_eq!(bob.get("WECHAT_APPSECRET"), APPSECRET);
@@ -124,7 +127,11 @@ fn a_developers_merge_of_two_owners_role_changes_stops_and_names_the_owners() {
     assert_eq!(bob.get("WECHAT_APPSECRET"), APPSECRET);
     assert_eq!(roles(&bob, "bob"), ["operator", "developer"]);
     carol.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
-    assert_eq!(carol.get("WECHAT_APPSECRET"), APPSECRET, "carol now develops");
+    assert_eq!(
+        carol.get("WECHAT_APPSECRET"),
+        APPSECRET,
+        "carol now develops"
+    );
     let out = ci_reads(&t, &carol, t.person("carol"));
     assert_eq!(String::from_utf8_lossy(&out.stdout), APPSECRET);
 }
@@ -223,7 +230,14 @@ fn a_conflict_next_to_a_roster_change_names_every_conflicting_path() {
     dave.git(&["checkout", "-q", "-b", "theirs"]);
     dave.mp(&["role", "grant", "carol", "shop", "data-analyst"]);
     dave.mp_in(
-        &["add-secret", "shop", "API_TOKEN", "--access", "admin", "--stdin"],
+        &[
+            "add-secret",
+            "shop",
+            "API_TOKEN",
+            "--access",
+            "admin",
+            "--stdin",
+        ],
         Some("tok-dave-0123456789"),
     );
     dave.mp(&[
@@ -237,7 +251,14 @@ fn a_conflict_next_to_a_roster_change_names_every_conflicting_path() {
     dave.git(&["push", "-q", "-u", "origin", "theirs"]);
     alice.mp(&["role", "grant", "carol", "shop", "operator"]);
     alice.mp_in(
-        &["add-secret", "shop", "API_TOKEN", "--access", "developer", "--stdin"],
+        &[
+            "add-secret",
+            "shop",
+            "API_TOKEN",
+            "--access",
+            "developer",
+            "--stdin",
+        ],
         Some("tok-alice-0123456789"),
     );
     alice.mp(&[
@@ -322,13 +343,12 @@ fn the_driver_refuses_an_identity_it_was_given_but_cannot_use() {
     let (bob, files) = a_merge_that_needs_no_key(&t);
     let ours = std::fs::read_to_string(&files[1]).unwrap();
     let protected = t.w.stranger("bob-protected");
-    let made = t
-        .w
-        .cmd(&protected)
-        .env("MPVAULT_PASSPHRASE", "right horse battery")
-        .args(["identity", "new", "--passphrase"])
-        .output()
-        .unwrap();
+    let made =
+        t.w.cmd(&protected)
+            .env("MPVAULT_PASSPHRASE", "right horse battery")
+            .args(["identity", "new", "--passphrase"])
+            .output()
+            .unwrap();
     assert!(made.status.success());
     let protected = protected.home.join(".config/mpvault/identity.txt");
     let cases: [(&Path, &str); 4] = [
@@ -354,21 +374,27 @@ fn the_driver_refuses_an_identity_it_was_given_but_cannot_use() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
-    assert!(err.contains("the identity file /no/such/file does not exist"), "{err}");
+    assert!(
+        err.contains("the identity file /no/such/file does not exist"),
+        "{err}"
+    );
     assert_eq!(bob.vault(), before);
     bob.git(&["merge", "--abort"]);
     // Someone with no identity at all still merges what needs no key; bob too.
     let nobody = t.w.stranger("nobody");
-    let out = t
-        .w
-        .cmd(&nobody)
-        .current_dir(&bob.dir)
-        .args(["git", "merge"])
-        .args(&files)
-        .arg("mpvault.json")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        t.w.cmd(&nobody)
+            .current_dir(&bob.dir)
+            .args(["git", "merge"])
+            .args(&files)
+            .arg("mpvault.json")
+            .output()
+            .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     merges(&bob, "origin/main");
     assert_eq!(bob.get("API_BASE"), "https://a.example.com");
 }

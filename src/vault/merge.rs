@@ -287,7 +287,11 @@ fn merge_roster(
     ours: &BTreeMap<String, Vec<Role>>,
     theirs: &BTreeMap<String, Vec<Role>>,
 ) -> BTreeMap<String, Vec<Role>> {
-    let handles: BTreeSet<&String> = base.keys().chain(ours.keys()).chain(theirs.keys()).collect();
+    let handles: BTreeSet<&String> = base
+        .keys()
+        .chain(ours.keys())
+        .chain(theirs.keys())
+        .collect();
     let mut out = BTreeMap::new();
     for handle in handles {
         let held = |m: &BTreeMap<String, Vec<Role>>| m.get(handle).cloned().unwrap_or_default();
@@ -430,7 +434,11 @@ fn check_roster(merged: &mut Merged) {
 /// conflicts. An owner gives it back after the merge, knowingly.
 fn check_given_back(merged: &mut Merged, base: &Vault, sides: [&Vault; 2]) {
     for side in sides {
-        for d in side.departures.iter().filter(|d| !base.departures.contains(d)) {
+        for d in side
+            .departures
+            .iter()
+            .filter(|d| !base.departures.contains(d))
+        {
             for (app, level) in Level::ALL.iter().flat_map(|l| {
                 d.lost.iter().filter_map(move |place| {
                     let app = place.strip_suffix(&format!("/{l}"))?;
@@ -861,9 +869,17 @@ mod tests {
         let base = roster(&[DataAnalyst, Tester]);
         let cases = [
             // A grant on each side: both.
-            (&[Operator, DataAnalyst, Tester][..], &[Developer, DataAnalyst, Tester][..], &[Operator, Developer, DataAnalyst, Tester][..]),
+            (
+                &[Operator, DataAnalyst, Tester][..],
+                &[Developer, DataAnalyst, Tester][..],
+                &[Operator, Developer, DataAnalyst, Tester][..],
+            ),
             // A grant on one side, a revoke on the other: both happen.
-            (&[Operator, DataAnalyst, Tester], &[Tester], &[Operator, Tester]),
+            (
+                &[Operator, DataAnalyst, Tester],
+                &[Tester],
+                &[Operator, Tester],
+            ),
             // Kept on one side, taken away on the other: gone.
             (&[DataAnalyst, Tester], &[Tester], &[Tester]),
             // Every role taken away on one side: off the roster.
@@ -912,7 +928,8 @@ mod tests {
         for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
             let m = three_way(&base, a, b);
             assert_eq!(m.conflicts.len(), 1, "{:?}", m.conflicts);
-            assert!(m.conflicts[0].starts_with("apps/shop/roster/carol: one side took the developer level"));
+            assert!(m.conflicts[0]
+                .starts_with("apps/shop/roster/carol: one side took the developer level"));
         }
         // A grant that gives back nothing the other side took combines.
         roster(&mut theirs, &[Operator, Developer, Tester]);

@@ -144,7 +144,12 @@ fn ask_an_owner(base: &Vault, sides: &Sides, merged: &Vault) -> String {
     let before = Policy::of(base);
     let changed = |side: &Vault| {
         let changes = policy::describe_changes(&before, &Policy::of(side));
-        let shown = changes.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+        let shown = changes
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
         match changes.len() {
             0 => "[its policy]".to_string(),
             n if n > 3 => format!("[{shown}; and {} more]", n - 3),
