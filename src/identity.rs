@@ -59,6 +59,16 @@ pub fn resolve(flag: Option<&Path>) -> Result<Identity> {
     load_file(&path)
 }
 
+/// Whether an identity is named anywhere [`resolve`] looks: the flag, the environment, or a
+/// default file that exists. A command that can go on without an identity does so only when
+/// none is named; one named but unusable is an error.
+pub fn named(flag: Option<&Path>) -> bool {
+    flag.is_some()
+        || std::env::var_os(ENV_TEXT).is_some()
+        || std::env::var_os(ENV_FILE).is_some()
+        || default_path().is_ok_and(|p| p.exists())
+}
+
 fn load_file(path: &Path) -> Result<Identity> {
     let bytes = Zeroizing::new(fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::not_found(

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::access;
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
-use crate::wechat::Level;
+use crate::wechat::{Level, Role};
 
 /// Which copy a value or key came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +113,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
         contested,
     };
     check_roster(&mut merged);
+    check_given_back(&mut merged, base, [ours, theirs]);
     let names: Vec<String> = merged.vault.apps.keys().cloned().collect();
     for name in names {
         order_histories(&mut merged, &name);
@@ -241,15 +242,7 @@ fn merge_app(
         &theirs.added_at,
         conflicts,
     );
-    app.roster = merge_map(
-        &format!("{path}/roster"),
-        &b.roster,
-        &ours.roster,
-        &theirs.roster,
-        |a, b| a == b,
-        conflicts,
-        |_, _, _, _, _| None,
-    );
+    app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
     // Floors only protect: where both sides moved one, the higher stands.
     app.floors = merge_map(
         &format!("{path}/floors"),
@@ -284,6 +277,38 @@ fn merge_app(
     );
     // Keys are settled once the whole roster is known (`settle_keys`).
     app
+}
+
+/// Roles merge as sets, never as a conflict: a role stays where both sides hold it or one side
+/// added it, and goes where either side took it away from the ancestor. A member left with no
+/// role leaves the roster (as `role revoke` does).
+fn merge_roster(
+    base: &BTreeMap<String, Vec<Role>>,
+    ours: &BTreeMap<String, Vec<Role>>,
+    theirs: &BTreeMap<String, Vec<Role>>,
+) -> BTreeMap<String, Vec<Role>> {
+    let handles: BTreeSet<&String> = base
+        .keys()
+        .chain(ours.keys())
+        .chain(theirs.keys())
+        .collect();
+    let mut out = BTreeMap::new();
+    for handle in handles {
+        let held = |m: &BTreeMap<String, Vec<Role>>| m.get(handle).cloned().unwrap_or_default();
+        let (b, o, t) = (held(base), held(ours), held(theirs));
+        let mut roles: Vec<Role> = o
+            .iter()
+            .chain(&t)
+            .filter(|r| (o.contains(r) && t.contains(r)) || !b.contains(r))
+            .copied()
+            .collect();
+        roles.sort();
+        roles.dedup();
+        if !roles.is_empty() {
+            out.insert(handle.clone(), roles);
+        }
+    }
+    out
 }
 
 /// One map of plain values (`kind`: info, contact, config or `modes/M/config`). A key both
@@ -399,6 +424,36 @@ fn check_roster(merged: &mut Merged) {
                 merged.conflicts.push(format!(
                     "apps/{name}/roster/{handle}: '{handle}' was removed from the vault on one side and given roles on the other"
                 ));
+            }
+        }
+    }
+}
+
+/// Roles merged as sets must not undo a revoke: a level one side took from someone (a new
+/// departure there) that the merged roster gives back through the other side's roles
+/// conflicts. An owner gives it back after the merge, knowingly.
+fn check_given_back(merged: &mut Merged, base: &Vault, sides: [&Vault; 2]) {
+    for side in sides {
+        for d in side
+            .departures
+            .iter()
+            .filter(|d| !base.departures.contains(d))
+        {
+            for (app, level) in Level::ALL.iter().flat_map(|l| {
+                d.lost.iter().filter_map(move |place| {
+                    let app = place.strip_suffix(&format!("/{l}"))?;
+                    Some((app, *l))
+                })
+            }) {
+                let regained = access::can_read(&merged.vault, app, level, &d.handle)
+                    && !access::can_read(side, app, level, &d.handle);
+                let path = format!("apps/{app}/roster/{}", d.handle);
+                if regained && !merged.conflicts.iter().any(|c| c.starts_with(&path)) {
+                    merged.conflicts.push(format!(
+                        "{path}: one side took the {level} level from '{}' and the other side's roles give it back; keep the side that took it and give it back with `mpvault role grant` if that is meant",
+                        d.handle
+                    ));
+                }
             }
         }
     }
@@ -799,6 +854,88 @@ mod tests {
         let m = three_way(&base, &ours, &theirs);
         assert_eq!(m.conflicts.len(), 1, "{:?}", m.conflicts);
         assert!(m.conflicts[0].starts_with("apps/shop/roster/carol"));
+    }
+
+    #[test]
+    fn roles_merge_as_sets() {
+        use Role::{DataAnalyst, Developer, Operator, Tester};
+        let roster = |roles: &[Role]| {
+            let mut m = BTreeMap::new();
+            if !roles.is_empty() {
+                m.insert("carol".to_string(), roles.to_vec());
+            }
+            m
+        };
+        let base = roster(&[DataAnalyst, Tester]);
+        let cases = [
+            // A grant on each side: both.
+            (
+                &[Operator, DataAnalyst, Tester][..],
+                &[Developer, DataAnalyst, Tester][..],
+                &[Operator, Developer, DataAnalyst, Tester][..],
+            ),
+            // A grant on one side, a revoke on the other: both happen.
+            (
+                &[Operator, DataAnalyst, Tester],
+                &[Tester],
+                &[Operator, Tester],
+            ),
+            // Kept on one side, taken away on the other: gone.
+            (&[DataAnalyst, Tester], &[Tester], &[Tester]),
+            // Every role taken away on one side: off the roster.
+            (&[], &[DataAnalyst, Tester], &[]),
+        ];
+        for (ours, theirs, want) in cases {
+            for (a, b) in [(ours, theirs), (theirs, ours)] {
+                let merged = merge_roster(&base, &roster(a), &roster(b));
+                assert_eq!(merged, roster(want), "{a:?} and {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn roles_that_give_back_a_level_the_other_side_took_conflict() {
+        use Role::{Admin, Developer, Operator, Tester};
+        let mut base = vault();
+        let member = crate::vault::Member {
+            key: "age1carol".into(),
+            signing_key: None,
+            owner: false,
+            added_by: "a".into(),
+            added_at: "t".into(),
+        };
+        base.members.insert("carol".into(), member);
+        let roster = |v: &mut Vault, roles: &[Role]| {
+            v.apps
+                .get_mut("shop")
+                .unwrap()
+                .roster
+                .insert("carol".into(), roles.to_vec());
+        };
+        roster(&mut base, &[Developer, Tester]);
+        let (mut ours, mut theirs) = (base.clone(), base.clone());
+        roster(&mut ours, &[Tester]);
+        ours.departures.push(crate::vault::Departure {
+            handle: "carol".into(),
+            key: "age1carol".into(),
+            kind: crate::vault::DepartureKind::Revoked,
+            at: "t".into(),
+            by: "a".into(),
+            revision: 2,
+            lost: vec!["shop/developer".into()],
+        });
+        roster(&mut theirs, &[Admin, Developer, Tester]);
+        for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
+            let m = three_way(&base, a, b);
+            assert_eq!(m.conflicts.len(), 1, "{:?}", m.conflicts);
+            assert!(m.conflicts[0]
+                .starts_with("apps/shop/roster/carol: one side took the developer level"));
+        }
+        // A grant that gives back nothing the other side took combines.
+        roster(&mut theirs, &[Operator, Developer, Tester]);
+        let m = three_way(&base, &ours, &theirs);
+        assert!(m.conflicts.is_empty(), "{:?}", m.conflicts);
+        assert_eq!(m.vault.apps["shop"].roster["carol"], [Operator, Tester]);
     }
 
     #[test]

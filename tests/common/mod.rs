@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod interop;
+pub mod repo;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,8 @@
 //! `git merge`: git's merge driver. The three-way merge on structure is `vault::merge`; this
 //! checks both sides against this clone's trust, re-seals and renumbers as the person merging,
-//! re-wraps and signs when they are an owner, and reports conflicts without touching OURS.
+//! re-wraps and signs when they are an owner, and reports conflicts without touching OURS. A
+//! merged policy that needs an owner's signature is a conflict when the person merging is not
+//! an owner: a merge never leaves a vault nobody can use until someone signs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -34,6 +36,7 @@ fn read_vault(path: &Path, side: &str) -> Result<Option<Vault>> {
 pub fn run(ctx: &Context, args: &GitMergeArgs) -> Result<Outcome> {
     let name = args.path.as_deref().unwrap_or(store::FILE_NAME);
     let (base_vault, ours_vault, theirs_vault) = read_sides(args)?;
+    let identity = merging_identity(ctx)?;
     // Where the vault lives, for this clone's memory of it (git runs drivers at the top).
     let location = match args.path.as_deref() {
         Some(p) => trust::location(&cwd()?.join(p)),
@@ -43,41 +46,38 @@ pub fn run(ctx: &Context, args: &GitMergeArgs) -> Result<Outcome> {
     let seen = memory.recall(&location, &ours_vault.vault_id).cloned();
     let guard = check_sides(&base_vault, &ours_vault, &theirs_vault, seen.as_ref())?;
     let mut merged = merge::three_way(&base_vault, &ours_vault, &theirs_vault);
-    if !merged.conflicts.is_empty() {
-        return Ok(conflict(name, &merged.conflicts, None));
-    }
-    let identity = optional_identity(ctx)?;
     let sides = Sides {
         ours: &ours_vault,
         theirs: &theirs_vault,
     };
-    let unresolved = settle_contested(&mut merged, &sides, identity, &guard)?;
-    if !unresolved.is_empty() {
-        return Ok(conflict(name, &unresolved, None));
+    // Every conflict at once: what cannot be combined, values set differently on both sides,
+    // and a policy only an owner can sign when the person merging is not one.
+    let mut conflicts = std::mem::take(&mut merged.conflicts);
+    conflicts.extend(settle_contested(&mut merged, &sides, identity, &guard)?);
+    let needs_owner = merging_owner(&merged.vault, identity).is_none()
+        && !policy_of_a_side(&merged.vault, &sides);
+    if needs_owner {
+        conflicts.push(ask_an_owner(&base_vault, &sides, &merged.vault));
+    }
+    if !conflicts.is_empty() {
+        return Ok(conflict(name, &conflicts, None, needs_owner));
     }
     let mut done = Vec::new();
     if let Some(stop) = bring_up_to_date(&mut merged, &sides, identity, &guard, &mut done)? {
-        return Ok(conflict(name, &stop.paths, stop.why));
+        return Ok(conflict(name, &stop.paths, stop.why, false));
     }
-    let status = settle_signature(
-        &mut merged.vault,
-        &ours_vault,
-        &theirs_vault,
-        identity,
-        &guard,
-        seen.as_ref(),
-    )?;
+    let status = settle_signature(&mut merged.vault, &sides, identity, &guard, seen.as_ref())?;
     let json = merged.vault.to_json();
     if let Err(e) = Vault::parse(json.as_bytes()) {
         let invalid = [format!("the merged vault would not be valid: {e}")];
-        return Ok(conflict(name, &invalid, None));
+        return Ok(conflict(name, &invalid, None, false));
     }
     std::fs::write(&args.ours, &json).map_err(|e| Error::io_at("write", &args.ours, e))?;
     if let Status::SignedHere = status {
         let after = trust::after_write(seen.as_ref(), &merged.vault, &now());
         memory.remember(&location, after)?;
     }
-    report(name, &done, &status, &merged.vault);
+    report(name, &done);
     Ok(Outcome::Done)
 }
 
@@ -106,14 +106,63 @@ fn read_sides(args: &GitMergeArgs) -> Result<(Vault, Vault, Vault)> {
     Ok((base, ours, theirs))
 }
 
-/// The identity of the person merging, if they have one: a merge without one still merges
-/// what needs no keys.
-fn optional_identity(ctx: &Context) -> Result<Option<&Identity>> {
+/// The identity of the person merging. A merge goes on without one (merging what needs no
+/// key) only when none is named anywhere: an identity named by `--identity`,
+/// `MPVAULT_IDENTITY` or `MPVAULT_IDENTITY_FILE` that cannot be used is an error, never a
+/// merge without keys.
+fn merging_identity(ctx: &Context) -> Result<Option<&Identity>> {
     match ctx.identity() {
         Ok(identity) => Ok(Some(identity)),
-        Err(Error::NotFound { .. }) => Ok(None),
+        Err(Error::NotFound { .. }) if !crate::identity::named(ctx.identity_flag.as_deref()) => {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
+}
+
+/// The person merging, when they are an owner who can sign the merged policy.
+fn merging_owner(vault: &Vault, identity: Option<&Identity>) -> Option<String> {
+    let identity = identity.filter(|i| i.signing.is_some())?;
+    member_of(vault, identity).filter(|h| vault.members[h].owner)
+}
+
+/// Whether the merged policy is one side's, so that side's signature stands as it is.
+fn policy_of_a_side(vault: &Vault, sides: &Sides) -> bool {
+    let merged = Policy::of(vault);
+    [sides.ours, sides.theirs].into_iter().any(|side| {
+        let signed = Policy::of(side);
+        Policy {
+            revision: signed.revision,
+            ..merged.clone()
+        } == signed
+    })
+}
+
+/// The conflict when both sides changed who may read what and the person merging is not an
+/// owner: what each side changed, and who can sign the combination.
+fn ask_an_owner(base: &Vault, sides: &Sides, merged: &Vault) -> String {
+    let before = Policy::of(base);
+    let changed = |side: &Vault| {
+        let changes = policy::describe_changes(&before, &Policy::of(side));
+        let shown = changes
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        match changes.len() {
+            0 => "[its policy]".to_string(),
+            n if n > 3 => format!("[{shown}; and {} more]", n - 3),
+            _ => format!("[{shown}]"),
+        }
+    };
+    let owners: Vec<String> = Policy::of(merged).owners().into_keys().collect();
+    format!(
+        "who may read what: changed on both sides (ours: {}; theirs: {}), and only an owner can sign the two together; ask an owner ({}) to merge these branches",
+        changed(sides.ours),
+        changed(sides.theirs),
+        owners.join(", ")
+    )
 }
 
 /// Why a merge stops: the places that conflict, and one reason for all of them if there is one.
@@ -131,9 +180,7 @@ fn bring_up_to_date(
     guard: &Guard,
     done: &mut Vec<String>,
 ) -> Result<Option<Stop>> {
-    let owner = identity.is_some_and(|i| {
-        member_of(&merged.vault, i).is_some_and(|h| merged.vault.members[&h].owner)
-    });
+    let owner = merging_owner(&merged.vault, identity).is_some();
     if merged.reseal.is_empty()
         && merged.renumber.is_empty()
         && (!owner || merged.rewrap.is_empty())
@@ -183,20 +230,13 @@ fn rewrap(
     Ok(())
 }
 
-/// Tells what the merge did, and when the merged policy still waits for an owner.
-fn report(name: &str, done: &[String], status: &Status, vault: &Vault) {
+/// Tells what the merge did.
+fn report(name: &str, done: &[String]) {
     let mut summary = format!("mpvault: merged {name}");
     if !done.is_empty() {
         let _ = write!(summary, " ({})", done.join("; "));
     }
     output::note(&format!("{summary}."));
-    if let Status::WaitsForSign = status {
-        let owners: Vec<&str> = vault.owners().collect();
-        output::note(&format!(
-            "mpvault: both sides changed who may read what, so the merged policy waits for an owner's signature; until one of {} runs `mpvault sign` and commits, mpvault refuses to use the vault.",
-            owners.join(", ")
-        ));
-    }
 }
 
 struct Sides<'v> {
@@ -561,44 +601,41 @@ fn pending(merged: &Merged, sides: &Sides) -> Vec<String> {
 enum Status {
     Kept,
     SignedHere,
-    WaitsForSign,
 }
 
-/// The merged policy keeps a side's signature when it is that side's policy; otherwise an
-/// owner merging signs it at the next revision, or it waits for `mpvault sign`.
+/// The merged policy keeps a side's signature when it is that side's policy; otherwise the
+/// owner merging (`run` stops anyone else first) signs it at the next revision.
 fn settle_signature(
     vault: &mut Vault,
-    ours: &Vault,
-    theirs: &Vault,
+    sides: &Sides,
     identity: Option<&Identity>,
     guard: &Guard,
     seen: Option<&trust::Seen>,
 ) -> Result<Status> {
-    for side in [ours, theirs] {
+    for side in [sides.ours, sides.theirs] {
         vault.revision = side.revision;
         vault.signature.clone_from(&side.signature);
         if policy::verify(vault).is_some() && Policy::of(vault) == Policy::of(side) {
             return Ok(Status::Kept);
         }
     }
-    vault.revision = ours.revision.max(theirs.revision);
+    vault.revision = sides.ours.revision.max(sides.theirs.revision);
     vault.signature = None;
     let Some(identity) = identity else {
-        return Ok(Status::WaitsForSign);
+        return Err(Error::denied(
+            "the merged policy needs an owner's signature and nobody is merging",
+            "`git merge --abort`, and ask an owner to merge these branches",
+        ));
     };
-    let Ok(keyring) = Keyring::open(vault, identity, guard.clone()) else {
-        return Ok(Status::WaitsForSign);
-    };
-    if !keyring.is_owner(vault) {
-        return Ok(Status::WaitsForSign);
-    }
+    let keyring = Keyring::open(vault, identity, guard.clone())?;
     let seen = seen.map_or(0, |s| s.revision);
     trust::sign_change(vault, &keyring, identity, seen)?;
     Ok(Status::SignedHere)
 }
 
-/// Reports a conflict: OURS stays as it was, and git marks the file as conflicted.
-fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Outcome {
+/// Reports a conflict: OURS stays as it was, and git marks the file as conflicted. When the
+/// merge needs an owner, the way out is theirs, not redoing a change only an owner can make.
+fn conflict(name: &str, paths: &[String], why: Option<&str>, needs_owner: bool) -> Outcome {
     let mut text = format!("mpvault: cannot merge {name}");
     if let Some(why) = why {
         let _ = write!(text, " ({why})");
@@ -609,8 +646,19 @@ fn conflict(name: &str, paths: &[String], why: Option<&str>) -> Outcome {
     }
     let _ = write!(
         text,
-        "\nYour side of {name} is left as it was, without conflict markers. Keep one side (`git checkout --ours {name}` or `git checkout --theirs {name}`), redo the other side's change with mpvault, then `git add {name}`; or `git merge --abort`."
+        "\nYour side of {name} is left as it was, without conflict markers, and works as before."
     );
+    let _ = if needs_owner {
+        write!(
+            text,
+            " `git merge --abort`, and ask an owner to merge these branches; they combine and sign them."
+        )
+    } else {
+        write!(
+            text,
+            " Keep one side (`git checkout --ours {name}` or `git checkout --theirs {name}`), redo the other side's change with mpvault, then `git add {name}`; or `git merge --abort`."
+        )
+    };
     output::note(&text);
     Outcome::Conflict
 }
