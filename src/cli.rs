@@ -138,6 +138,10 @@ pub struct RotateSecretArgs {
     /// Check the new AppSecret with WeChat (stable_token) before storing it; refuse it if WeChat does
     #[arg(long, conflicts_with = "generate")]
     pub verify: bool,
+    /// Store version N (as `history` numbers it) again as the newest version: undoes a mistyped
+    /// rotation
+    #[arg(long, value_name = "N", conflicts_with_all = ["stdin", "generate", "verify"])]
+    pub restore: Option<u64>,
 }
 
 #[derive(Debug, Args)]

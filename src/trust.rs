@@ -664,7 +664,7 @@ fn check_secrets(
                 if !older {
                     return Err(Error::corrupt(
                         format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {}: a newer value was dropped", before.version),
-                        "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value",
+                        format!("restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); if you switched branches, merge the branch with the newer value; to undo a rotation, revert the revert and run `mpvault rotate-secret {app_name} {name} --restore {version}`"),
                     ));
                 }
                 notes.push(format!(

@@ -101,9 +101,20 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         stdin,
         generate,
         verify,
+        restore,
     } = args;
     let app = app.as_str();
     check_args(app, &name)?;
+    if let Some(number) = restore {
+        ctx.check_then_write(
+            |vault, keyring| rotatable(vault, keyring, app, &name),
+            |vault, keyring, (level, _)| {
+                keyring.restore_secret(vault, app, &name, level, number, &now())
+            },
+        )?;
+        done(ctx, &format!("Stored version {number} of {name} again as the current value of '{app}'; the mistaken one is kept in its history."));
+        return Ok(());
+    }
     if verify && name != wechat::APPSECRET {
         return Err(Error::invalid(
             format!("only the AppSecret can be verified with WeChat, not {name}"),

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
-use super::access;
 use super::authorship::{self, Place};
 use super::crypto::{associated_data, DataKey};
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
+use super::{access, offboarding};
 use crate::error::{Error, Result};
 use crate::key::{self, Identity};
 use crate::wechat::{self, Level};
@@ -427,6 +427,64 @@ impl<'a> Keyring<'a> {
         value: &str,
         now: &str,
     ) -> Result<()> {
+        self.store_secret(vault, app, name, level, value, now, None)
+    }
+
+    /// Stores version `number` of a secret (as `history` numbers it) again as its newest
+    /// version, signed by the actor: the undo of a mistyped rotation. Refused when someone who
+    /// could read that value has left since, since then it must be reset in the console.
+    pub fn restore_secret(
+        &mut self,
+        vault: &mut Vault,
+        app: &str,
+        name: &str,
+        level: Level,
+        number: u64,
+        now: &str,
+    ) -> Result<()> {
+        let secret = vault.app(app)?.secret(app, name)?;
+        let Some(index) = secret
+            .versions
+            .iter()
+            .position(|v| v.version == Some(number))
+        else {
+            return Err(Error::not_found(
+                format!("{name} of '{app}' has no version {number} in its history"),
+                format!("see its versions with `mpvault history {app} {name}`"),
+            ));
+        };
+        if index == 0 {
+            return Err(Error::invalid(
+                format!("version {number} is the current value of {name} of '{app}'"),
+                format!("name an earlier version from `mpvault history {app} {name}`"),
+            ));
+        }
+        if let Some(d) = offboarding::left_since(vault, app, level, &secret.versions[index].set_at)
+        {
+            return Err(Error::denied(
+                format!("{} could read version {number} of {name} of '{app}' and has left since ({}), so that value must not be used again", d.handle, d.at),
+                "reset it in the WeChat / WeChat Pay console and store the new value with `mpvault rotate-secret`",
+            ));
+        }
+        let field = Field::Secret(name.to_string());
+        let value = self
+            .read(vault, app, &field, index)?
+            .expect("the version was found above");
+        self.store_secret(vault, app, name, level, &value, now, Some(index))
+    }
+
+    /// Stores a new current value; `restoring` names the one earlier version it may equal.
+    #[allow(clippy::too_many_arguments)]
+    fn store_secret(
+        &mut self,
+        vault: &mut Vault,
+        app: &str,
+        name: &str,
+        level: Level,
+        value: &str,
+        now: &str,
+        restoring: Option<usize>,
+    ) -> Result<()> {
         let field = Field::Secret(name.to_string());
         self.check_level(vault, app, name, level)?;
         let mut version = 0;
@@ -436,8 +494,8 @@ impl<'a> Keyring<'a> {
                 // Reading every version checks each one's writer at this level: a relabelled
                 // level leaves the history unreadable rather than quietly lower.
                 let old = self.read(vault, app, &field, i)?;
-                if old.is_some_and(|old| *old == value) {
-                    return Err(same_value(app, name, i));
+                if old.is_some_and(|old| *old == value) && restoring != Some(i) {
+                    return Err(same_value(app, name, i, secret.versions[i].version));
                 }
             }
         }
@@ -602,15 +660,19 @@ impl<'a> Keyring<'a> {
     }
 }
 
-fn same_value(app: &str, name: &str, version: usize) -> Error {
+fn same_value(app: &str, name: &str, version: usize, number: Option<u64>) -> Error {
     let which = if version == 0 {
         "the value already stored".to_string()
     } else {
         format!("the value {name} had {version} version(s) ago")
     };
+    let hint = match number.filter(|_| version > 0) {
+        Some(n) => format!("to undo a mistaken rotation, store that version again with `mpvault rotate-secret {app} {name} --restore {n}`; otherwise reset it in the console first, then store the new value it shows"),
+        None => "reset it in the console first, then store the new value it shows".to_string(),
+    };
     Error::invalid(
         format!("that is {which} as {name} of '{app}', so nothing would be rotated"),
-        "reset it in the console first, then store the new value it shows",
+        hint,
     )
 }
 

@@ -82,6 +82,27 @@ pub fn given_back(vault: &Vault, key: &str, gained: &BTreeSet<String>) -> Vec<(S
         .collect()
 }
 
+/// The latest departure that lost `app/level` after `set_at`: someone who could read a value set
+/// then and cannot now, so that value must be reset in the console rather than stored again.
+pub fn left_since<'v>(
+    vault: &'v Vault,
+    app: &str,
+    level: Level,
+    set_at: &str,
+) -> Option<&'v Departure> {
+    let place = format!("{app}/{level}");
+    let set_at = parse(set_at);
+    vault
+        .departures
+        .iter()
+        .rev()
+        .filter(|d| d.lost.contains(&place))
+        .find(|d| match (set_at, parse(&d.at)) {
+            (Some(set), Some(left)) => set <= left,
+            _ => true,
+        })
+}
+
 /// Every secret whose current value someone who left could read.
 pub fn rotations_due(vault: &Vault) -> Vec<Due> {
     let mut due = Vec::new();
