@@ -292,6 +292,11 @@ pub fn ask(prompt: &str) -> Result<String> {
 
 /// Asks before something that cannot be undone with mpvault; `--yes` answers for scripts.
 pub fn confirm(question: &str, yes: bool) -> Result<()> {
+    confirm_with(question, yes, "--yes")
+}
+
+/// `confirm`, where `flag` is the option that answers yes (named when there is no terminal).
+pub fn confirm_with(question: &str, yes: bool, flag: &str) -> Result<()> {
     use std::io::IsTerminal;
     if yes {
         return Ok(());
@@ -301,7 +306,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
             format!(
                 "{question} needs confirmation, and standard input is not a terminal to ask on"
             ),
-            "pass --yes to confirm",
+            format!("pass {flag} to confirm"),
         ));
     }
     let answer = ask(&format!("{question}? [y/N] "))?;
@@ -310,7 +315,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
     } else {
         Err(Error::invalid(
             "nothing was changed: the answer was not yes",
-            "answer y to go ahead, or pass --yes",
+            format!("answer y to go ahead, or pass {flag}"),
         ))
     }
 }
