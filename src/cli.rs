@@ -70,6 +70,13 @@ pub enum Command {
     Run(RunArgs),
     /// Review the policy changes since the state this clone trusts, and sign them (owners);
     /// adopts a format 1 or 2 vault
+    ///
+    /// The review lists every difference between the policy this clone trusts and the one it
+    /// would sign, field by field, including what signing itself adds (re-wrapped and replaced
+    /// data keys, floors, the revision); exactly that is written. Owner promotions and owners'
+    /// key changes come first and are confirmed on their own: --yes does not answer them,
+    /// --yes-owners does. A file whose policy is the trusted one, with only its signature
+    /// removed, is not signed again.
     Sign(SignArgs),
     /// Move an existing .env file into the vault (secret-looking names become secrets)
     Import(ImportArgs),
@@ -246,9 +253,14 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// Sign without asking (after reviewing the changes it prints)
+    /// Sign without asking (after reviewing the changes it prints). It does not confirm an
+    /// owner promotion or an owner's key change: those need --yes-owners too
     #[arg(long)]
     pub yes: bool,
+    /// Confirm the owner promotions and owners' key changes the review lists first, after
+    /// checking their keys with those people out of band
+    #[arg(long)]
+    pub yes_owners: bool,
 }
 
 #[derive(Debug, Args)]

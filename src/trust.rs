@@ -1014,13 +1014,27 @@ pub fn sign_change(
             "use the identity you were added with",
         ));
     }
-    vault.revision = vault.revision.max(seen) + 1;
+    vault.revision = next_revision(vault.revision, seen)?;
     // Departures recorded by this change carry the revision that signs them.
     for d in vault.departures.iter_mut().filter(|d| d.revision == 0) {
         d.revision = vault.revision;
     }
     crate::vault::policy::sign(vault, &keyring.actor, key);
     Ok(())
+}
+
+/// The revision after both the file's and the highest this clone accepted; past the bound
+/// (`vault::limits::MAX_REVISION`) the change is refused, never wrapped.
+fn next_revision(file: u64, seen: u64) -> Result<u64> {
+    crate::vault::limits::next_revision(file, seen).ok_or_else(|| {
+        Error::corrupt(
+            format!(
+                "the policy is at revision {}, the highest mpvault signs, so no change to who may read what can be signed",
+                file.max(seen)
+            ),
+            "restore mpvault.json from git from before its revision jumped (`git log -p mpvault.json` shows who changed it); if this clone's memory jumped too, run `mpvault trust --repin` after checking fingerprints",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -316,6 +316,11 @@ pub fn ask(prompt: &str) -> Result<String> {
 
 /// Asks before something that cannot be undone with mpvault; `--yes` answers for scripts.
 pub fn confirm(question: &str, yes: bool) -> Result<()> {
+    confirm_with(question, yes, "--yes")
+}
+
+/// `confirm`, where `flag` is the option that answers yes (named when there is no terminal).
+pub fn confirm_with(question: &str, yes: bool, flag: &str) -> Result<()> {
     use std::io::IsTerminal;
     if yes {
         return Ok(());
@@ -325,7 +330,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
             format!(
                 "{question} needs confirmation, and standard input is not a terminal to ask on"
             ),
-            "pass --yes to confirm",
+            format!("pass {flag} to confirm"),
         ));
     }
     let answer = ask(&format!("{question}? [y/N] "))?;
@@ -334,7 +339,7 @@ pub fn confirm(question: &str, yes: bool) -> Result<()> {
     } else {
         Err(Error::invalid(
             "nothing was changed: the answer was not yes",
-            "answer y to go ahead, or pass --yes",
+            format!("answer y to go ahead, or pass {flag}"),
         ))
     }
 }

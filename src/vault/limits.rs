@@ -32,6 +32,10 @@ pub const MAX_KEY_BYTES: usize = 4096;
 pub const MAX_NAME_BYTES: usize = 128;
 /// Timestamps, ids, commitments, reasons and other short text.
 pub const MAX_TEXT_CHARS: usize = 400;
+/// The highest policy revision: far above any a team reaches (one change a second for 285
+/// million years), and exact in every JSON reader. A file past it is damaged, and a change
+/// that would go past it is refused, so a revision never wraps.
+pub const MAX_REVISION: u64 = 1 << 53;
 /// An age header lists one stanza per recipient plus one "grease" stanza; one more is allowed
 /// for plugins that write two.
 const EXTRA_STANZAS: usize = 2;
@@ -127,6 +131,7 @@ fn string_end(bytes: &[u8], mut from: usize) -> usize {
 /// What the parsed model may hold. Returns what is wrong, naming the place. Messages are
 /// formatted only for a file that is refused: this runs for every value on every command.
 pub fn check(vault: &Vault) -> Result<(), String> {
+    revision(|| "the vault's policy revision".into(), vault.revision)?;
     count(|| "members".into(), vault.members.len(), MAX_MEMBERS)?;
     count(|| "apps".into(), vault.apps.len(), MAX_APPS)?;
     if !is_id(&vault.vault_id) {
@@ -162,6 +167,10 @@ pub fn check(vault: &Vault) -> Result<(), String> {
             ));
         }
         timestamp(|| "a departure's time".into(), &d.at)?;
+        revision(
+            || format!("the policy revision of the departure of '{}'", d.handle),
+            d.revision,
+        )?;
         count(
             || "places in a departure".into(),
             d.lost.len(),
@@ -239,6 +248,22 @@ fn count(what: impl FnOnce() -> String, n: usize, max: usize) -> Result<(), Stri
         ));
     }
     Ok(())
+}
+
+fn revision(what: impl FnOnce() -> String, revision: u64) -> Result<(), String> {
+    if revision > MAX_REVISION {
+        return Err(format!(
+            "{} {revision} is past {MAX_REVISION}, the highest any vault reaches",
+            what()
+        ));
+    }
+    Ok(())
+}
+
+/// The revision a signed change takes: one more than both the file's and the highest this
+/// clone has accepted. `None` past `MAX_REVISION` (checked arithmetic: it never wraps).
+pub fn next_revision(file: u64, seen: u64) -> Option<u64> {
+    file.max(seen).checked_add(1).filter(|r| *r <= MAX_REVISION)
 }
 
 fn is_id(id: &str) -> bool {
@@ -392,6 +417,18 @@ mod tests {
         assert!(check_bytes(deep.as_bytes())
             .unwrap_err()
             .contains("(line 3)"));
+    }
+
+    #[test]
+    fn revisions_stop_at_the_bound_and_never_wrap() {
+        assert_eq!(next_revision(7, 9), Some(10));
+        assert_eq!(next_revision(MAX_REVISION - 1, 0), Some(MAX_REVISION));
+        assert_eq!(next_revision(MAX_REVISION, 0), None);
+        assert_eq!(next_revision(0, u64::MAX), None);
+        assert!(revision(|| "the policy revision".into(), MAX_REVISION).is_ok());
+        assert!(revision(|| "the policy revision".into(), MAX_REVISION + 1)
+            .unwrap_err()
+            .contains("the policy revision 9007199254740993 is past"));
     }
 
     #[test]

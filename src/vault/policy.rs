@@ -274,114 +274,356 @@ pub fn commitment(key: &[u8]) -> String {
     B64.encode(hash.finalize())
 }
 
-/// The first change from `old` to `new`, said the way a person would check it.
-pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
-    describe_changes(old, new).into_iter().next()
+/// One difference between two policies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// What changed, in one sentence: an error names the first one.
+    pub what: String,
+    /// The values before and after, for a review (empty when `what` says it all).
+    pub detail: String,
+    /// The member whose promotion to owner, or whose key as an owner, this is: such a change
+    /// hands over every level of every app, so a review shows it first and asks on its own.
+    pub owner_change: Option<String>,
 }
 
-/// Every change from `old` to `new` that decides who reads what, one sentence each.
-pub fn describe_changes(old: &Policy, new: &Policy) -> Vec<String> {
-    let mut out = Vec::new();
-    for (handle, m) in &new.members {
-        match old.members.get(handle) {
-            None => out.push(format!(
-                "member '{handle}' was added{}",
-                if m.owner { " as an owner" } else { "" }
-            )),
-            Some(o) if o.key != m.key || o.signing_key != m.signing_key => {
-                out.push(format!("{handle}'s key changed"));
-            }
-            Some(o) if o.owner != m.owner => out.push(format!(
-                "{handle} was {}",
-                if m.owner {
-                    "made an owner"
-                } else {
-                    "removed as an owner"
-                }
-            )),
-            _ => {}
+impl Change {
+    fn new(what: String) -> Self {
+        Change {
+            what,
+            detail: String::new(),
+            owner_change: None,
         }
     }
-    for handle in old.members.keys().filter(|h| !new.members.contains_key(*h)) {
-        out.push(format!("member '{handle}' was removed"));
+
+    fn detail(mut self, detail: String) -> Self {
+        self.detail = detail;
+        self
     }
+
+    fn of_owner(mut self, handle: &str) -> Self {
+        self.owner_change = Some(handle.to_string());
+        self
+    }
+
+    /// The sentence and its detail, as a review lists it.
+    pub fn line(&self) -> String {
+        format!("{}{}", self.what, self.detail)
+    }
+}
+
+/// The first change from `old` to `new`, said the way a person would check it.
+pub fn describe_change(old: &Policy, new: &Policy) -> Option<String> {
+    changes(old, new).into_iter().next().map(|c| c.what)
+}
+
+/// Every change from `old` to `new` that decides who reads what, one line each.
+pub fn describe_changes(old: &Policy, new: &Policy) -> Vec<String> {
+    changes(old, new).iter().map(Change::line).collect()
+}
+
+/// Every change from `old` to `new`, field by field: members' keys, signing keys and owner
+/// flags, AppIDs, roles, each level's readers and key, floors, departures and rules. Owner
+/// promotions and owners' key changes come first. The revision is left to the caller.
+pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
+    let mut out = Vec::new();
+    member_changes(old, new, &mut out);
     for (name, app) in &new.apps {
-        let Some(o) = old.apps.get(name) else {
-            out.push(format!("app '{name}' was added"));
-            continue;
-        };
-        describe_app_changes(name, o, app, &mut out);
+        match old.apps.get(name) {
+            Some(o) => describe_app_changes(name, o, app, &mut out),
+            None => {
+                out.push(
+                    Change::new(format!("app '{name}' was added"))
+                        .detail(format!(" (AppID {})", app.appid)),
+                );
+                let empty = PolicyApp {
+                    appid: app.appid.clone(),
+                    roster: BTreeMap::new(),
+                    data_keys: BTreeMap::new(),
+                    floors: None,
+                };
+                describe_app_changes(name, &empty, app, &mut out);
+            }
+        }
     }
     for name in old.apps.keys().filter(|n| !new.apps.contains_key(*n)) {
-        out.push(format!("app '{name}' was removed"));
+        out.push(Change::new(format!("app '{name}' was removed")));
     }
-    for d in old
-        .departures()
-        .iter()
-        .filter(|d| !new.departures().contains(d))
-    {
-        out.push(format!(
-            "the record that {} was {} in revision {} was erased",
-            d.handle,
-            d.kind.as_str(),
-            d.revision
-        ));
-    }
-    if old.rules != new.rules {
-        out.push("the health rules changed".to_string());
-    }
-    let known = old.departures().len();
-    for d in new.departures().iter().skip(known) {
-        out.push(format!(
-            "{} is recorded as {} (lost: {})",
-            d.handle,
-            d.kind.as_str(),
-            d.lost.join(", ")
-        ));
-    }
+    departure_changes(old, new, &mut out);
+    rule_changes(&old.rules, &new.rules, &mut out);
+    // Stable: owner changes first, everything else in the order above.
+    out.sort_by_key(|c| c.owner_change.is_none());
     out
 }
 
-fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<String>) {
+fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for (handle, m) in &new.members {
+        let Some(o) = old.members.get(handle) else {
+            let mut added = Change::new(format!(
+                "member '{handle}' was added{}",
+                if m.owner { " as an owner" } else { "" }
+            ))
+            .detail(format!(
+                ": key {}, signing key {}",
+                show_key(&m.key),
+                show_signing_key(m.signing_key.as_deref())
+            ));
+            if m.owner {
+                added = added.of_owner(handle);
+            }
+            out.push(added);
+            continue;
+        };
+        let owner = o.owner || m.owner;
+        let mut keyed = |what: &str, was: String, now: String| {
+            let change = Change::new(format!("{handle}'s {what} changed"))
+                .detail(format!(": from {was} to {now}"));
+            out.push(if owner {
+                change.of_owner(handle)
+            } else {
+                change
+            });
+        };
+        if o.key != m.key {
+            keyed("key", show_key(&o.key), show_key(&m.key));
+        }
+        if o.signing_key != m.signing_key {
+            keyed(
+                "signing key",
+                show_signing_key(o.signing_key.as_deref()),
+                show_signing_key(m.signing_key.as_deref()),
+            );
+        }
+        if o.owner != m.owner {
+            out.push(if m.owner {
+                Change::new(format!("{handle} was made an owner")).of_owner(handle)
+            } else {
+                Change::new(format!("{handle} was removed as an owner"))
+            });
+        }
+    }
+    for handle in old.members.keys().filter(|h| !new.members.contains_key(*h)) {
+        out.push(Change::new(format!("member '{handle}' was removed")));
+    }
+}
+
+/// A member's key as a person checks it against `mpvault identity show`: whole, unless it is
+/// an SSH-RSA key's few hundred characters.
+fn show_key(key: &str) -> String {
+    const SHORT: usize = 100;
+    if key.chars().count() <= SHORT {
+        return key.to_string();
+    }
+    let start: String = key.chars().take(24).collect();
+    format!("{start}… (SHA-256 {})", crate::key::fingerprint(key))
+}
+
+/// A signing key by the fingerprint `mpvault trust` shows.
+fn show_signing_key(key: Option<&str>) -> String {
+    key.map_or("none".to_string(), |k| {
+        format!("fingerprint {}", crate::key::fingerprint(k))
+    })
+}
+
+fn roles(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
     if o.appid != app.appid {
-        out.push(format!("the AppID of '{name}' changed to {}", app.appid));
+        out.push(
+            Change::new(format!("the AppID of '{name}' changed to {}", app.appid))
+                .detail(format!(" (was {})", o.appid)),
+        );
     }
     let handles: std::collections::BTreeSet<&String> =
         app.roster.keys().chain(o.roster.keys()).collect();
     for handle in handles {
         let (was, now) = (o.roster.get(handle), app.roster.get(handle));
-        if was != now {
-            let roles = now.map_or("no role".to_string(), |r| {
-                r.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
-            });
-            out.push(format!("{handle}'s role on {name} changed to {roles}"));
+        let (was, now) = (was.filter(|r| !r.is_empty()), now.filter(|r| !r.is_empty()));
+        match (was, now) {
+            (None, Some(now)) => out.push(Change::new(format!(
+                "{handle} was given a role on {name}: {}",
+                roles(now)
+            ))),
+            (Some(was), None) => out.push(
+                Change::new(format!("{handle} lost every role on {name}"))
+                    .detail(format!(" (was {})", roles(was))),
+            ),
+            (Some(was), Some(now)) if was != now => out.push(
+                Change::new(format!(
+                    "{handle}'s role on {name} changed to {}",
+                    roles(now)
+                ))
+                .detail(format!(" (was {})", roles(was))),
+            ),
+            _ => {}
         }
     }
     for (level, key) in &app.data_keys {
-        match o.data_keys.get(level) {
-            Some(ok) if ok.readers != key.readers => out.push(format!(
-                "the readers of {name}'s {level} key changed to {}",
+        let Some(ok) = o.data_keys.get(level) else {
+            out.push(Change::new(format!(
+                "the readers of {name}'s {level} key are {}",
                 key.readers.join(", ")
-            )),
-            Some(ok) if ok.commitment != key.commitment => {
-                out.push(format!("the {level} data key of {name} was replaced"));
-            }
-            _ => {}
+            )));
+            continue;
+        };
+        if ok.readers != key.readers {
+            out.push(
+                Change::new(format!(
+                    "the readers of {name}'s {level} key changed to {}",
+                    key.readers.join(", ")
+                ))
+                .detail(reader_difference(&ok.readers, &key.readers)),
+            );
         }
+        if ok.commitment != key.commitment {
+            out.push(Change::new(format!(
+                "the {level} data key of {name} was replaced"
+            )));
+        }
+    }
+    for level in o
+        .data_keys
+        .keys()
+        .filter(|l| !app.data_keys.contains_key(*l))
+    {
+        out.push(Change::new(format!("{name}'s {level} key was removed")));
     }
     let (was, now) = (
         o.floors.clone().unwrap_or_default(),
         app.floors.clone().unwrap_or_default(),
     );
     for (secret, level) in &now {
-        if was.get(secret) != Some(level) {
-            out.push(format!(
-                "{secret} of {name} may be stored at the {level} level or above"
-            ));
+        match was.get(secret) {
+            Some(before) if before == level => {}
+            before => out.push(
+                Change::new(format!(
+                    "{secret} of {name} may be stored at the {level} level or above"
+                ))
+                .detail(before.map_or(String::new(), |b| format!(" (was {b})"))),
+            ),
         }
     }
     for secret in was.keys().filter(|s| !now.contains_key(*s)) {
-        out.push(format!("{secret} of {name} no longer has a minimum level"));
+        out.push(Change::new(format!(
+            "{secret} of {name} no longer has a minimum level"
+        )));
+    }
+}
+
+/// " (added: …; removed: …)" between two reader lists.
+fn reader_difference(was: &[String], now: &[String]) -> String {
+    let added: Vec<&str> = now
+        .iter()
+        .filter(|h| !was.contains(h))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = was
+        .iter()
+        .filter(|h| !now.contains(h))
+        .map(String::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("added: {}", added.join(", ")));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("removed: {}", removed.join(", ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    }
+}
+
+fn departure_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for d in old
+        .departures()
+        .iter()
+        .filter(|d| !new.departures().contains(d))
+    {
+        out.push(Change::new(format!(
+            "the record that {} was {} in revision {} was erased",
+            d.handle,
+            d.kind.as_str(),
+            d.revision
+        )));
+    }
+    for d in new
+        .departures()
+        .iter()
+        .filter(|d| !old.departures().contains(d))
+    {
+        let lost = if d.lost.is_empty() {
+            "nothing".to_string()
+        } else {
+            d.lost.join(", ")
+        };
+        let when = if d.revision == 0 {
+            String::new()
+        } else {
+            format!(" in revision {}", d.revision)
+        };
+        out.push(
+            Change::new(format!(
+                "{} is recorded as {} (lost: {lost})",
+                d.handle,
+                d.kind.as_str()
+            ))
+            .detail(format!(", by {}{when}, key {}", d.by, show_key(&d.key))),
+        );
+    }
+}
+
+/// Each health rule that changed. Every line starts "the health rules changed", which is
+/// what an error names.
+fn rule_changes(old: &super::rules::Rules, new: &super::rules::Rules, out: &mut Vec<Change>) {
+    let before = out.len();
+    let mut changed = |what: String| {
+        out.push(Change::new("the health rules changed".to_string()).detail(format!(": {what}")));
+    };
+    let age = |days: Option<u32>| {
+        days.map_or("no age limit".to_string(), |d| {
+            format!("at most {d} days old")
+        })
+    };
+    let (was, now) = (old.max_ages(), new.max_ages());
+    let names: std::collections::BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+    for name in names {
+        let (before, after) = (old.max_age(name), new.max_age(name));
+        if before != after {
+            let after = match after {
+                None => "has no age limit".to_string(),
+                Some(d) => format!("may be at most {d} days old"),
+            };
+            changed(format!("{name} {after} (was {})", age(before)));
+        }
+    }
+    if old.verification_window() != new.verification_window() {
+        changed(format!(
+            "verification expiry is flagged {} days ahead (was {})",
+            new.verification_window(),
+            old.verification_window()
+        ));
+    }
+    if old.icp_required() != new.icp_required() {
+        changed(if new.icp_required() {
+            "an ICP filing number is required again".to_string()
+        } else {
+            "an ICP filing number is no longer required".to_string()
+        });
+    }
+    if old != new && out.len() == before {
+        // The signed bytes differ (a default spelled out, say) though every rule reads the same.
+        out.push(
+            Change::new("the health rules changed".to_string())
+                .detail(": written differently, with the same effect".to_string()),
+        );
     }
 }
 
