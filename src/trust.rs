@@ -495,9 +495,10 @@ fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Resul
     })
 }
 
-/// A format-3 file without a signature is a merge of two sides' policy changes waiting for an
-/// owner (or a stripped signature). Nothing is read or written: an unsigned policy is exactly
-/// what a forger would write, and reading under it would trust values its members signed.
+/// A format-3 file without a signature is a stripped signature, or a merge of two sides' policy
+/// changes made by an earlier mpvault (today's driver stops such a merge for an owner instead).
+/// Nothing is read or written: an unsigned policy is exactly what a forger would write, and
+/// reading under it would trust values its members signed.
 fn awaits_signature(vault: &Vault, seen: Option<&Seen>) -> Error {
     let mut owners: Vec<&str> = match seen {
         Some(seen) => seen.owners.values().map(String::as_str).collect(),

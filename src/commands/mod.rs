@@ -99,7 +99,12 @@ impl Context {
         let vault = self.load()?;
         let identity = match self.identity() {
             Ok(identity) => Some(identity),
-            Err(Error::NotFound { .. }) if self.identity_flag.is_none() => None,
+            // No identity anywhere is fine here; one that was named but cannot be used is not.
+            Err(Error::NotFound { .. })
+                if !crate::identity::named(self.identity_flag.as_deref()) =>
+            {
+                None
+            }
             Err(e) => return Err(e),
         };
         let keyring = identity.and_then(|i| Keyring::open_to_read(&vault, i).ok());
