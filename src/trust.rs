@@ -59,19 +59,37 @@ pub struct Seen {
 pub use crate::vault::keyring::Departed as Left;
 
 /// The newest version of a secret this clone has seen, and the level it keeps it at. Written
-/// as `[version, level, set_at]`: one is kept for every secret of every vault, and every
-/// command reads them all. Read from that or from the object earlier versions wrote.
+/// as `[version, level, set_at]`, or `[version, level, set_at, revision]` for a format-4 value:
+/// one is kept for every secret of every vault, and every command reads them all. Read from
+/// those or from the object earlier versions wrote.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct SeenSecret {
     pub version: u64,
     pub level: Level,
     /// When that version was set (signed by its writer).
     pub set_at: String,
+    /// The policy revision it was written under (format 4).
+    #[serde(default)]
+    pub revision: Option<u64>,
 }
 
 impl Serialize for SeenSecret {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        (self.version, self.level, &self.set_at).serialize(s)
+        match self.revision {
+            Some(revision) => (self.version, self.level, &self.set_at, revision).serialize(s),
+            None => (self.version, self.level, &self.set_at).serialize(s),
+        }
+    }
+}
+
+impl SeenSecret {
+    fn of(version: u64, level: Level, current: &crate::vault::Sealed) -> Self {
+        SeenSecret {
+            version,
+            level,
+            set_at: current.set_at.clone(),
+            revision: current.revision,
+        }
     }
 }
 
@@ -415,7 +433,7 @@ pub fn assess(
         remember: None,
         signed_policy: Some(signed),
     };
-    if vault.format < crate::vault::FORMAT {
+    if vault.format < crate::vault::WRITABLE {
         verdict.read_only = Some(old_format(vault.format));
     }
     let Some(seen) = seen else {
@@ -429,7 +447,9 @@ pub fn assess(
         verdict.remember = Some(fresh);
         return Ok(verdict);
     };
-    let older = vault.revision < seen.revision || vault.format < seen.format;
+    // Formats 3 and 4 share their policy: a format-3 copy at the same revision is not older.
+    let older = vault.revision < seen.revision
+        || (vault.format < crate::vault::WRITABLE && seen.format >= crate::vault::WRITABLE);
     if let Some(reason) = judge_signer(vault, seen, &signer_key, &signer, older)? {
         verdict.read_only = Some(reason);
     }
@@ -466,7 +486,7 @@ fn another_vault(vault: &Vault, seen: &Seen) -> Error {
 }
 
 fn unsigned(vault: &Vault, seen: Option<&Seen>, env: Option<&[String]>) -> Result<Verdict> {
-    if vault.format >= crate::vault::FORMAT {
+    if vault.format >= crate::vault::WRITABLE {
         return Err(awaits_signature(vault, seen));
     }
     if let Some(seen) = seen {
@@ -651,17 +671,13 @@ fn check_secrets(
             let Some(before) = known.get(slot.as_str()) else {
                 updates.insert(
                     slot.clone(),
-                    SeenSecret {
-                        version,
-                        level: secret.access,
-                        set_at: current.set_at.clone(),
-                    },
+                    SeenSecret::of(version, secret.access, current),
                 );
                 continue;
             };
-            // A lower number set later is the secret removed and added again, not a rollback:
-            // only a reader of its level could sign a value with a later time.
-            if version < before.version && !later(&current.set_at, &before.set_at) {
+            // A lower number written later is the secret removed and added again, not a rollback:
+            // only a reader of its level could sign such a value.
+            if version < before.version && !written_after(current, before) {
                 if !older {
                     return Err(Error::corrupt(
                         format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {}: a newer value was dropped", before.version),
@@ -685,22 +701,26 @@ fn check_secrets(
                     level = before.level;
                 }
             }
+            // A revision learned alone is no change: memories of earlier versions lack it, and
+            // rewriting every one of them on first read is not worth a write.
             let unchanged = before.version == version
                 && before.level == level
                 && before.set_at == current.set_at;
             if !older && !unchanged {
-                updates.insert(
-                    slot.clone(),
-                    SeenSecret {
-                        version,
-                        level,
-                        set_at: current.set_at.clone(),
-                    },
-                );
+                updates.insert(slot.clone(), SeenSecret::of(version, level, current));
             }
         }
     }
     Ok((notes, updates))
+}
+
+/// Whether `current` was written after the version remembered: under a later policy revision
+/// when both carry one; within one revision, or for format-3 values, by their writers' times.
+fn written_after(current: &crate::vault::Sealed, before: &SeenSecret) -> bool {
+    match (current.revision, before.revision) {
+        (Some(now), Some(then)) if now != then => now > then,
+        _ => later(&current.set_at, &before.set_at),
+    }
 }
 
 /// Whether RFC 3339 time `a` is after `b` (unreadable times are never later).

@@ -152,6 +152,39 @@ fn takes_new_writes(format: u32) {
         read(&w, "bob", &["get", "shop", "WECHAT_APPSECRET"]).unwrap(),
         "fedcba9876543210fedcba9876543210"
     );
+    let written: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert_eq!(written["format"], 4, "every write is in format 4");
+}
+
+/// A format-3 vault takes writes from any member, not only an owner: its first write makes it
+/// format 4 and leaves every value it had as it was (its values carry no policy revision, and
+/// their writers' times still order them).
+#[test]
+fn a_format_3_vault_is_written_as_format_4_by_any_member_with_its_values_untouched() {
+    let w = World::new();
+    copy_vault(&w, 3);
+    let before: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    let out = as_member(
+        &w,
+        "bob",
+        &["config", "set", "shop", "CDN=https://cdn.example.com"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert_eq!(after["format"], 4);
+    assert_eq!(
+        after["signature"], before["signature"],
+        "no owner was needed"
+    );
+    assert_eq!(
+        after["apps"]["shop"]["secrets"],
+        before["apps"]["shop"]["secrets"]
+    );
+    assert!(after["apps"]["shop"]["config"]["CDN"]["revision"].is_u64());
 }
 
 #[test]
@@ -244,7 +277,7 @@ fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("adopt this format-1 vault"));
     let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
-    assert_eq!(vault["format"], 3);
+    assert_eq!(vault["format"], 4, "adopted into the current format");
     assert_eq!(vault["revision"], 1);
     assert_eq!(vault["signature"]["signer"], "alice");
     assert!(vault["members"]["alice"]["signing_key"]

@@ -79,8 +79,9 @@ fn to_secrets_as_objects(who: &Person) {
     let mut memory = read_memory(who);
     for seen in entries(&mut memory) {
         for entry in seen["secrets"].as_object_mut().unwrap().values_mut() {
-            let [version, level, set_at] = entry.as_array().unwrap().as_slice() else {
-                panic!("a secret is remembered as [version, level, set_at]: {entry}");
+            // Earlier versions knew no policy revision: a fourth element is left out.
+            let [version, level, set_at, ..] = entry.as_array().unwrap().as_slice() else {
+                panic!("a secret is remembered as [version, level, set_at, revision]: {entry}");
             };
             *entry = serde_json::json!({"version": version, "level": level, "set_at": set_at});
         }

@@ -452,8 +452,12 @@ fn value_changes(before: &Vault, after: &Vault) -> Vec<String> {
                     })
                 });
                 if !known {
+                    let restored = v
+                        .restored
+                        .map(|r| format!(" (restored v{r})"))
+                        .unwrap_or_default();
                     out.push(format!(
-                        "secret {name} of {app_name}: version {} set by {} at {}",
+                        "secret {name} of {app_name}: version {}{restored} set by {} at {}",
                         v.version.unwrap_or(0),
                         clean(&v.set_by),
                         v.set_at

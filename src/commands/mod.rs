@@ -185,6 +185,8 @@ impl Context {
                 .take()
                 .unwrap_or_else(|| signed_policy(vault));
             let result = act(vault, &mut keyring, checked)?;
+            // Format 3 reads as format 4 does; what this build writes is format 4.
+            vault.format = crate::vault::FORMAT;
             if keyring.is_owner(vault) {
                 crate::trust::record_floors(vault, keyring.guard());
             }

@@ -230,6 +230,9 @@ struct VersionRow<'v> {
     access: Level,
     name: &'v str,
     number: Option<u64>,
+    /// The version this one stored again (`rotate-secret --restore`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restored: Option<u64>,
     sealed_by: Option<&'v str>,
     set_at: &'v str,
     set_by: &'v str,
@@ -240,10 +243,13 @@ struct VersionRow<'v> {
 impl output::Row<5> for VersionRow<'_> {
     const HEADER: [&'static str; 5] = ["SECRET", "VERSION", "ACCESS", "SET BY", "SET AT"];
     fn cells(&self) -> [String; 5] {
-        let version = match self.number {
+        let mut version = match self.number {
             Some(n) => format!("{n} ({})", self.version),
             None => self.version.clone(),
         };
+        if let Some(r) = self.restored {
+            let _ = write!(version, "\nrestored v{r}");
+        }
         let by = match self.sealed_by {
             Some(sealer) => format!("{} (re-sealed by {sealer})", self.set_by),
             None => self.set_by.to_string(),
@@ -273,6 +279,7 @@ pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> R
                     access: s.access,
                     name: secret,
                     number: v.version,
+                    restored: v.restored,
                     sealed_by: v.sealed_by.as_deref(),
                     set_at: &v.set_at,
                     set_by: &v.set_by,

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::trust::{self, Memory, Seen};
 use crate::vault::policy::{self, Change, Policy};
-use crate::vault::{offboarding, Keyring, Vault, FORMAT};
+use crate::vault::{offboarding, Keyring, Vault, FORMAT, WRITABLE};
 use crate::{output, store};
 
 pub fn run(ctx: &Context, SignArgs { yes, yes_owners }: SignArgs) -> Result<()> {
@@ -31,7 +31,7 @@ pub fn run(ctx: &Context, SignArgs { yes, yes_owners }: SignArgs) -> Result<()> 
             "restore mpvault.json from git; if an owner really replaced it, check fingerprints and run `mpvault trust --repin`",
         ));
     }
-    if vault.format >= FORMAT && policy::verify(&vault).is_some() {
+    if vault.format >= WRITABLE && policy::verify(&vault).is_some() {
         output::note(&format!(
             "Nothing to sign: the policy is signed by {} at revision {}.",
             vault.signature.as_ref().map_or("", |s| s.signer.as_str()),
@@ -133,10 +133,9 @@ fn signed_copy(
         // Format-1 owners had no signing key: adopting records it.
         member.signing_key = public;
     }
-    if vault.format < FORMAT {
+    if vault.format < WRITABLE {
         offboarding::adopt_legacy_reminders(&mut vault, &keyring.actor, &now());
         keyring.adopt(&mut vault)?;
-        vault.format = FORMAT;
     } else {
         let rekeyed = rekeyed(trusted, &vault);
         let apps: Vec<String> = vault.apps.keys().cloned().collect();
@@ -148,6 +147,7 @@ fn signed_copy(
             keyring.sync_readers(&mut vault, app, replace)?;
         }
     }
+    vault.format = FORMAT;
     trust::record_floors(&mut vault, keyring.guard());
     trust::sign_change(
         &mut vault,
@@ -204,7 +204,7 @@ impl Review {
         };
         let in_file = sort(policy::changes(&base, &now));
         let mut by_signing = sort(policy::changes(&now, &result));
-        if file.format < FORMAT {
+        if file.format < WRITABLE {
             by_signing.insert(0, format!(
                 "adopt this format-{} vault: every data key is replaced, and every value re-sealed and signed by you",
                 file.format

@@ -130,7 +130,7 @@ pub struct RotationDue {
 /// Findings about the whole vault rather than one app.
 pub fn vault_findings(vault: &Vault) -> Vec<Finding> {
     let mut out = Vec::new();
-    if vault.format < crate::vault::FORMAT {
+    if vault.format < crate::vault::WRITABLE {
         out.push(Finding::due(
             format!(
                 "the vault is in format {}, which is read-only until an owner adopts it",

@@ -56,9 +56,23 @@ pub fn associated_data(place: &Place, sealed: &Sealed) -> Vec<u8> {
     ))
 }
 
+/// Format 4 values add the policy revision they were written under and the version they
+/// restore, under their own domain: a value stripped of its revision no longer verifies.
+const DOMAIN_V4: &str = "mpvault value v4";
+
 fn message(place: &Place, sealed: &Sealed) -> Vec<u8> {
     let version = version_text(sealed);
-    let mut parts = described(DOMAIN.as_bytes(), place, sealed, &version);
+    let Some(revision) = sealed.revision else {
+        let mut parts = described(DOMAIN.as_bytes(), place, sealed, &version);
+        parts.push(sealed.sealed_by.as_deref().unwrap_or_default().as_bytes());
+        parts.push(sealed.value.as_bytes());
+        return encode(&parts);
+    };
+    let revision = revision.to_string();
+    let restored = sealed.restored.map(|v| v.to_string()).unwrap_or_default();
+    let mut parts = described(DOMAIN_V4.as_bytes(), place, sealed, &version);
+    parts.push(revision.as_bytes());
+    parts.push(restored.as_bytes());
     parts.push(sealed.sealed_by.as_deref().unwrap_or_default().as_bytes());
     parts.push(sealed.value.as_bytes());
     encode(&parts)
@@ -113,6 +127,8 @@ mod tests {
 
     fn sealed() -> Sealed {
         Sealed {
+            revision: None,
+            restored: None,
             version: Some(2),
             set_by: "bob".into(),
             set_at: "2026-01-01T00:00:00Z".into(),

@@ -50,11 +50,14 @@ pub struct Departed {
 struct Authors {
     signing_keys: BTreeMap<String, String>,
     readers: BTreeMap<(String, Level), BTreeSet<String>>,
+    /// The policy revision: no value was written under a later one.
+    revision: u64,
 }
 
 impl Authors {
     fn of(vault: &Vault) -> Self {
         Authors {
+            revision: vault.revision,
             signing_keys: vault
                 .members
                 .iter()
@@ -300,7 +303,17 @@ impl<'a> Keyring<'a> {
                 restore,
             ));
         }
-        Ok(())
+        match sealed.revision {
+            Some(revision) if revision > self.authors.revision => Err(Error::corrupt(
+                format!("the value at {path} of '{app}' claims to be written under policy revision {revision}, which this file (revision {}) has not reached", self.authors.revision),
+                restore,
+            )),
+            None if sealed.restored.is_some() => Err(Error::corrupt(
+                format!("the value at {path} of '{app}' is marked as restored but carries no policy revision"),
+                restore,
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Refuses to encrypt to anyone this clone has seen leave, or lose this level, on a copy
@@ -364,10 +377,13 @@ impl<'a> Keyring<'a> {
         Ok(sealed)
     }
 
-    fn fresh(&self, now: &str, version: Option<u64>) -> Sealed {
+    /// A new value, bound to the policy revision of the file it is written into.
+    fn fresh(vault: &Vault, actor: &str, now: &str, version: Option<u64>) -> Sealed {
         Sealed {
+            revision: Some(vault.revision),
+            restored: None,
             version,
-            set_by: self.actor.clone(),
+            set_by: actor.to_string(),
             set_at: now.to_string(),
             sealed_by: None,
             value: String::new(),
@@ -395,7 +411,7 @@ impl<'a> Keyring<'a> {
             app,
             Level::Team,
             &field,
-            self.fresh(now, None),
+            Self::fresh(vault, &self.actor, now, None),
             value.as_bytes(),
         )?;
         let a = vault.app_mut(app)?;
@@ -459,8 +475,7 @@ impl<'a> Keyring<'a> {
                 format!("name an earlier version from `mpvault history {app} {name}`"),
             ));
         }
-        if let Some(d) = offboarding::left_since(vault, app, level, &secret.versions[index].set_at)
-        {
+        if let Some(d) = offboarding::left_since(vault, app, level, &secret.versions[index]) {
             return Err(Error::denied(
                 format!("{} could read version {number} of {name} of '{app}' and has left since ({}), so that value must not be used again", d.handle, d.at),
                 "reset it in the WeChat / WeChat Pay console and store the new value with `mpvault rotate-secret`",
@@ -487,9 +502,10 @@ impl<'a> Keyring<'a> {
     ) -> Result<()> {
         let field = Field::Secret(name.to_string());
         self.check_level(vault, app, name, level)?;
-        let mut version = 0;
+        let (mut version, mut restored) = (0, None);
         if let Some(secret) = vault.app(app)?.secrets.get(name) {
             version = secret.versions[0].version.unwrap_or(0);
+            restored = restoring.and_then(|i| secret.versions[i].version);
             for i in 0..secret.versions.len() {
                 // Reading every version checks each one's writer at this level: a relabelled
                 // level leaves the history unreadable rather than quietly lower.
@@ -502,7 +518,8 @@ impl<'a> Keyring<'a> {
         if let Some((seen, _)) = self.guard.seen(app, name) {
             version = version.max(seen);
         }
-        let sealed = self.fresh(now, Some(version + 1));
+        let mut sealed = Self::fresh(vault, &self.actor, now, Some(version + 1));
+        sealed.restored = restored;
         let sealed = self.seal(vault, app, level, &field, sealed, value.as_bytes())?;
         let a = vault.app_mut(app)?;
         let secret = a.secrets.entry(name.to_string()).or_insert_with(|| Secret {

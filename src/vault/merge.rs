@@ -78,6 +78,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
     let mut vault = ours.clone();
     vault.signature = None;
     vault.revision = ours.revision.max(theirs.revision);
+    vault.format = ours.format.max(theirs.format);
     vault.members = merge_map(
         "members",
         &base.members,
@@ -463,8 +464,9 @@ fn parse_time(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339).ok()
 }
 
-/// Newest first by number; the version set last becomes current, which may need the next
-/// number when it was numbered lower than another kept version.
+/// Newest first by number; the version written under the latest policy revision becomes
+/// current (the writers' clocks only break a tie, and order format-3 values, which carry no
+/// revision), which may need the next number when it was numbered lower than another kept one.
 fn order_histories(merged: &mut Merged, name: &str) {
     let Some(app) = merged.vault.apps.get_mut(name) else {
         return;
@@ -472,6 +474,7 @@ fn order_histories(merged: &mut Merged, name: &str) {
     for (secret_name, secret) in &mut app.secrets {
         let key = |v: &Sealed| {
             (
+                v.revision,
                 parse_time(&v.set_at),
                 v.version,
                 v.set_by.clone(),
@@ -699,6 +702,8 @@ mod tests {
 
     fn sealed(version: Option<u64>, by: &str, at: &str, value: &str) -> Sealed {
         Sealed {
+            revision: None,
+            restored: None,
             version,
             set_by: by.into(),
             set_at: at.into(),

@@ -15,6 +15,6 @@ pub mod rules;
 pub use keyring::Keyring;
 pub use model::{
     App, Departure, DepartureKind, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT,
-    HISTORY,
+    HISTORY, WRITABLE,
 };
 pub use rules::Rules;

@@ -10,7 +10,10 @@ use crate::wechat::{self, Level, Role};
 
 /// The format version this build writes. Formats 1 (no signed roster) and 2 (signed roster,
 /// unsigned values) are still read, and written only after an owner adopts them (`sign`).
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
+/// The oldest format any member writes (format 3 becomes 4 on its first write, since its values
+/// and policy read the same); older ones wait for an owner to adopt them with `sign`.
+pub const WRITABLE: u32 = 3;
 /// Earlier versions kept besides the current value of a secret.
 pub const HISTORY: usize = 5;
 
@@ -141,6 +144,13 @@ pub struct Sealed {
     /// Secrets only (format 3): raised by every rotation, so a dropped version is noticed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u64>,
+    /// Format 4: the policy revision of the file it was written into, signed by its writer.
+    /// Decides what comes before or after a departure; the writer's clock (`set_at`) does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<u64>,
+    /// Format 4, secrets only: the version this one stored again (`rotate-secret --restore`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored: Option<u64>,
     pub set_by: String,
     pub set_at: String,
     /// Format 3: who re-encrypted the value under a new data key, when not its writer.

@@ -1,5 +1,7 @@
 //! Departures and the rotations they make due. A secret is due when someone who lost access to
-//! its level could read it: its current value was set no later than they left. Both sides are
+//! its level could read it: its current value was written under a policy revision before the
+//! one that signed their departure (format-3 values, which carry none: set no later than they
+//! left). Both sides are
 //! signed (the departure by an owner, the value by its writer), so the reminder cannot be
 //! deleted, and only a new value clears it.
 
@@ -9,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::access;
-use super::model::{Departure, DepartureKind, Vault};
+use super::model::{Departure, DepartureKind, Sealed, Vault};
 use crate::wechat::Level;
 
 /// One secret to reset in the console, and who could read it.
@@ -82,25 +84,35 @@ pub fn given_back(vault: &Vault, key: &str, gained: &BTreeSet<String>) -> Vec<(S
         .collect()
 }
 
-/// The latest departure that lost `app/level` after `set_at`: someone who could read a value set
-/// then and cannot now, so that value must be reset in the console rather than stored again.
+/// The latest departure that lost `app/level` after `value` was written: someone who could read
+/// it and cannot now, so it must be reset in the console rather than stored again.
 pub fn left_since<'v>(
     vault: &'v Vault,
     app: &str,
     level: Level,
-    set_at: &str,
+    value: &Sealed,
 ) -> Option<&'v Departure> {
     let place = format!("{app}/{level}");
-    let set_at = parse(set_at);
     vault
         .departures
         .iter()
         .rev()
         .filter(|d| d.lost.contains(&place))
-        .find(|d| match (set_at, parse(&d.at)) {
+        .find(|d| written_before(value, d))
+}
+
+/// Whether `value` was written before departure `d`: by policy revision (format 4), which the
+/// writer signed and no clock decides; a format-3 value, which has none, by the two times.
+fn written_before(value: &Sealed, d: &Departure) -> bool {
+    match value.revision {
+        // A departure this very write records has no revision until it is signed: it comes
+        // after every value.
+        Some(revision) => d.revision == 0 || revision < d.revision,
+        None => match (parse(&value.set_at), parse(&d.at)) {
             (Some(set), Some(left)) => set <= left,
             _ => true,
-        })
+        },
+    }
 }
 
 /// Every secret whose current value someone who left could read.
@@ -115,19 +127,8 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
             });
         }
         for (name, secret) in &app.secrets {
-            let place = format!("{app_name}/{}", secret.access);
-            let set_at = parse(&secret.versions[0].set_at);
-            let reason = vault
-                .departures
-                .iter()
-                .rev()
-                .filter(|d| d.lost.contains(&place))
-                .filter(|d| match (set_at, parse(&d.at)) {
-                    (Some(set), Some(left)) => set <= left,
-                    _ => true,
-                })
-                .map(|d| format!("{} could read it until {}", d.handle, d.at))
-                .next();
+            let reason = left_since(vault, app_name, secret.access, &secret.versions[0])
+                .map(|d| format!("{} could read it until {}", d.handle, d.at));
             if let Some(reason) = reason {
                 due.push(Due {
                     app: app_name.clone(),

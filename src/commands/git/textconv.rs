@@ -157,6 +157,9 @@ fn metadata(sealed: &crate::vault::Sealed) -> String {
         clean(&sealed.set_by),
         clean(&sealed.set_at)
     );
+    if let Some(version) = sealed.restored {
+        let _ = write!(text, ", restored v{version}");
+    }
     if let Some(by) = &sealed.sealed_by {
         let _ = write!(text, ", re-sealed by {}", clean(by));
     }
