@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::vault::keyring::{Guard, Keyring, SeenInApp};
 use crate::vault::policy::{self, Policy};
-use crate::vault::{access, DepartureKind, Vault};
+use crate::vault::{access, transition, DepartureKind, Vault};
 use crate::wechat::Level;
 
 /// Fingerprints of owners that replace trust on first use (CI, where nothing is remembered).
@@ -677,7 +677,9 @@ fn check_secrets(
             };
             // A lower number written later is the secret removed and added again, not a rollback:
             // only a reader of its level could sign such a value.
-            if version < before.version && !written_after(current, before) {
+            if version < before.version
+                && !transition::written_after(current, before.revision, &before.set_at)
+            {
                 if !older {
                     return Err(Error::corrupt(
                         format!("{name} of '{app_name}' is at version {version} in this file, but this clone has seen version {}: a newer value was dropped", before.version),
@@ -712,28 +714,6 @@ fn check_secrets(
         }
     }
     Ok((notes, updates))
-}
-
-/// Whether `current` was written after the version remembered: under a later policy revision
-/// when both carry one; within one revision, or for format-3 values, by their writers' times.
-fn written_after(current: &crate::vault::Sealed, before: &SeenSecret) -> bool {
-    match (current.revision, before.revision) {
-        (Some(now), Some(then)) if now != then => now > then,
-        _ => later(&current.set_at, &before.set_at),
-    }
-}
-
-/// Whether RFC 3339 time `a` is after `b` (unreadable times are never later).
-fn later(a: &str, b: &str) -> bool {
-    use time::format_description::well_known::Rfc3339;
-    use time::OffsetDateTime;
-    match (
-        OffsetDateTime::parse(a, &Rfc3339),
-        OffsetDateTime::parse(b, &Rfc3339),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
-        _ => false,
-    }
 }
 
 /// What a write must respect, as this clone remembers the vault.

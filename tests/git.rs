@@ -702,3 +702,37 @@ fn two_owners_granting_the_same_level_to_different_people_both_reach_it() {
         assert_eq!(who.get("WECHAT_PAY_API_V3_KEY"), pay, "{}", who.who.name);
     }
 }
+
+/// Regression: `audit` walked info, contact, config and secrets, but not per-mode config, so a
+/// production build value relabelled by hand went unflagged.
+#[test]
+fn audit_flags_a_hand_edited_mode_value() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    alice.mp(&[
+        "config",
+        "set",
+        "shop",
+        "API_BASE=https://api.example.com",
+        "--mode",
+        "production",
+    ]);
+    alice.commit("production API");
+    let mut v = alice.json();
+    v["apps"]["shop"]["modes"]["production"]["API_BASE"]["set_by"] = "bob".into();
+    std::fs::write(
+        alice.dir.join("mpvault.json"),
+        serde_json::to_string_pretty(&v).unwrap() + "\n",
+    )
+    .unwrap();
+    alice.commit("relabel");
+    let forged = alice.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let out = alice.run(&["audit"], None);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(exit::CORRUPT), "{report}");
+    assert!(
+        report.contains(&format!("UNAUTHORIZED {forged}"))
+            && report.contains("modes/production/config/API_BASE"),
+        "{report}"
+    );
+}

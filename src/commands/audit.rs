@@ -12,10 +12,8 @@ use crate::cli::AuditArgs;
 use crate::error::{Error, Result};
 use crate::git;
 use crate::output;
-use crate::vault::authorship::{self, Place};
 use crate::vault::policy::{self, Policy};
-use crate::vault::{App, Field, Sealed, Vault};
-use crate::wechat::Level;
+use crate::vault::{transition, Vault};
 
 /// One commit that touched the vault.
 struct Commit {
@@ -261,7 +259,7 @@ fn audit_commit(
         });
     }
     if vault.format >= 3 {
-        entry.problems.extend(unauthorized_values(vault));
+        entry.problems.extend(transition::unauthorized(vault));
     }
     let policy = Policy::of(vault);
     let parent = parents.first();
@@ -275,7 +273,9 @@ fn audit_commit(
         ));
     }
     for p in parents {
-        entry.problems.extend(transition(p, vault));
+        entry
+            .problems
+            .extend(transition::problems(p, vault, "its parent"));
     }
     match parent {
         Some(p) => {
@@ -324,95 +324,6 @@ fn new_policy(
         ));
     }
     problems
-}
-
-/// What a change must keep: the same vault, every departure, and every secret's newest version.
-fn transition(before: &Vault, after: &Vault) -> Vec<String> {
-    let mut problems = Vec::new();
-    if before.vault_id != after.vault_id {
-        problems.push(format!(
-            "it replaced vault {} with another vault, {}",
-            before.vault_id, after.vault_id
-        ));
-        return problems;
-    }
-    for d in &before.departures {
-        if !after.departures.contains(d) {
-            problems.push(format!(
-                "it erased the record that {} was {}",
-                d.handle,
-                d.kind.as_str()
-            ));
-        }
-    }
-    for (app_name, app) in &after.apps {
-        let Some(old_app) = before.apps.get(app_name) else {
-            continue;
-        };
-        for (name, secret) in &app.secrets {
-            let Some(old) = old_app.secrets.get(name) else {
-                continue;
-            };
-            let (now, was) = (&secret.versions[0], &old.versions[0]);
-            let kept = secret.versions.iter().any(|v| {
-                v.version == was.version && v.set_at == was.set_at && v.set_by == was.set_by
-            });
-            if now.version < was.version && !kept && now.set_at <= was.set_at {
-                problems.push(format!(
-                    "it dropped version {} of {name} of '{app_name}' (now version {})",
-                    was.version.unwrap_or(0),
-                    now.version.unwrap_or(0)
-                ));
-            }
-        }
-    }
-    problems
-}
-
-/// Values not signed by a member who reads their level in this state's policy.
-fn unauthorized_values(vault: &Vault) -> Vec<String> {
-    let mut problems = Vec::new();
-    for (app_name, app) in &vault.apps {
-        for (field, level, sealed) in values(app) {
-            let path = field.path();
-            let place = Place::new(&vault.vault_id, app_name, level, &path);
-            let signer = sealed.signer();
-            let key = vault
-                .members
-                .get(signer)
-                .and_then(|m| m.signing_key.as_deref());
-            let reads = app
-                .data_keys
-                .get(&level)
-                .is_some_and(|k| k.readers.iter().any(|r| r == signer));
-            let ok = key.is_some_and(|k| authorship::verify(&place, sealed, k)) && reads;
-            if !ok {
-                problems.push(format!(
-                    "{path} of '{app_name}' is not signed by '{signer}' as a reader of its {level} level"
-                ));
-            }
-        }
-    }
-    problems
-}
-
-fn values(app: &App) -> Vec<(Field, Level, &Sealed)> {
-    let mut out = Vec::new();
-    for (n, s) in &app.info {
-        out.push((Field::Info(n.clone()), Level::Team, s));
-    }
-    for (n, s) in &app.contact {
-        out.push((Field::Contact(n.clone()), Level::Team, s));
-    }
-    for (n, s) in &app.config {
-        out.push((Field::Config(n.clone()), Level::Team, s));
-    }
-    for (n, secret) in &app.secrets {
-        for v in &secret.versions {
-            out.push((Field::Secret(n.clone()), secret.access, v));
-        }
-    }
-    out
 }
 
 /// Values set, rotated or removed, by whom (never the values).

@@ -550,7 +550,7 @@ fn settle_keys(merged: &mut Merged, base: &Vault, ours: &Vault, theirs: &Vault, 
     let commitment = |v: &Vault, level: Level| key_of(v, level).and_then(|k| k.commitment);
     let sides = [(Side::Ours, ours), (Side::Theirs, theirs)];
     let mut reseal = Vec::new();
-    for (field, index, level, sealed) in values_of(app) {
+    for (field, index, level, sealed) in super::transition::values(app) {
         let Some(kept) = chosen_keys.get(&level).and_then(|k| k.commitment.clone()) else {
             continue;
         };
@@ -617,36 +617,6 @@ fn choose_key(
             }
         }
     }
-}
-
-/// Every value of an app with its field, history index and level.
-fn values_of(app: &App) -> Vec<(Field, usize, Level, &Sealed)> {
-    let mut out = Vec::new();
-    for (n, s) in &app.info {
-        out.push((Field::Info(n.clone()), 0, Level::Team, s));
-    }
-    for (n, s) in &app.contact {
-        out.push((Field::Contact(n.clone()), 0, Level::Team, s));
-    }
-    for (n, s) in &app.config {
-        out.push((Field::Config(n.clone()), 0, Level::Team, s));
-    }
-    for (mode, config) in &app.modes {
-        for (n, s) in config {
-            out.push((
-                Field::ModeConfig(mode.clone(), n.clone()),
-                0,
-                Level::Team,
-                s,
-            ));
-        }
-    }
-    for (n, secret) in &app.secrets {
-        for (i, v) in secret.versions.iter().enumerate() {
-            out.push((Field::Secret(n.clone()), i, secret.access, v));
-        }
-    }
-    out
 }
 
 fn candidates<'v>(vault: &'v Vault, app: &str, field: &Field) -> Vec<&'v Sealed> {

@@ -11,6 +11,7 @@ pub mod model;
 pub mod offboarding;
 pub mod policy;
 pub mod rules;
+pub mod transition;
 
 pub use keyring::Keyring;
 pub use model::{

@@ -287,15 +287,15 @@ fn check_sides(
         verdict.require_writable()?;
         guards.push((vault.revision, verdict.guard(seen.as_ref())));
     }
-    // Both sides descend from the ancestor, and revisions only rise along history: a side
-    // whose policy is older than the ancestor's puts back a roster an owner replaced.
+    // Both sides descend from the ancestor, so each keeps what any change must keep (the same
+    // rules `audit` applies to every commit): a side whose policy is older than the
+    // ancestor's puts back a roster an owner replaced.
     for (side, vault) in [("our", ours), ("their", theirs)] {
-        if vault.revision < base.revision {
+        if let Some(problem) =
+            crate::vault::transition::problems(base, vault, "the common ancestor").first()
+        {
             return Err(Error::corrupt(
-                format!(
-                    "{side} side of the merge has policy revision {}, older than the common ancestor's ({}): it restores who could read what before an owner changed it",
-                    vault.revision, base.revision
-                ),
+                format!("{side} side of the merge cannot follow the common ancestor: {problem}"),
                 "do not merge that branch; `git log -p mpvault.json` on it shows who put the old vault back",
             ));
         }
