@@ -62,6 +62,24 @@ fn an_owner_gives_a_revoked_role_back_on_the_newest_revision() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("shop/team"), "says what it gives back: {err}");
     assert_eq!(roles_of(&w, &alice, "bob"), serde_json::json!(["tester"]));
+    // The return is signed with the policy, and shown without a key.
+    let vault: Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert_eq!(vault["returns"][0]["handle"], "bob");
+    assert_eq!(vault["returns"][0]["by"], "alice");
+    assert_eq!(
+        vault["returns"][0]["regained"],
+        serde_json::json!(["shop/team"])
+    );
+    assert_eq!(vault["returns"][0]["revision"], vault["revision"]);
+    let diff = w.ok(&alice, &["git", "textconv", "mpvault.json"]);
+    assert!(diff.contains("bob given back shop/team"), "{diff}");
+    // Erasing it by hand breaks the owner's signature.
+    let signed = w.vault_text();
+    edit(&w, |v| {
+        v.as_object_mut().unwrap().remove("returns");
+    });
+    refused(&w, &alice, &["roster", "shop"], "was erased");
+    std::fs::write(w.vault_path(), signed).unwrap();
     w.ok(&bob, &["roster", "shop"]);
 
     // Undoing the mistake: developer again; bob reads the AppSecret under the new key.

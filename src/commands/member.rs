@@ -10,7 +10,7 @@ use crate::cli::{
     RoleCommand, RosterArgs,
 };
 use crate::error::{Error, Result};
-use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Vault};
+use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
 use crate::wechat::{Level, Role};
 use crate::{key, output};
 
@@ -62,7 +62,8 @@ fn add(
             ));
         }
         let back = if owner {
-            confirm_return(vault, handle, &key, &everything(vault), yes)?
+            let places = everything(vault);
+            confirm_return(vault, keyring, handle, &key, &places, yes)?
         } else {
             None
         };
@@ -286,7 +287,7 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
             .map(|l| format!("{app}/{l}"))
             .filter(|place| !before.contains(place))
             .collect();
-        let back = confirm_return(vault, &handle, &key, &gained, yes)?;
+        let back = confirm_return(vault, keyring, &handle, &key, &gained, yes)?;
         let a = vault.app_mut(&app)?;
         if next.is_empty() {
             a.roster.remove(&handle);
@@ -354,11 +355,12 @@ fn next_roles(
     Ok(held)
 }
 
-/// Giving someone back a level they lost is an owner's choice, made knowingly: it is named and
-/// confirmed. The rotations their departure made due stay due (the departure stays signed).
-/// Returns what to tell once it is done.
+/// Giving someone back a level they lost is an owner's choice, made knowingly: it is named,
+/// confirmed, and recorded as a signed return. The departure stays, and so do the rotations it
+/// made due. Returns what to tell once it is done.
 fn confirm_return(
-    vault: &Vault,
+    vault: &mut Vault,
+    keyring: &Keyring,
     handle: &str,
     key: &str,
     gained: &BTreeSet<String>,
@@ -374,6 +376,14 @@ fn confirm_return(
         .collect();
     let places = places.join(", ");
     confirm(&format!("Giving '{handle}' back {places}"), yes)?;
+    vault.returns.push(Return {
+        handle: handle.to_string(),
+        key: key.to_string(),
+        at: now(),
+        by: keyring.actor.clone(),
+        revision: 0,
+        regained: back.into_iter().map(|(place, _)| place).collect(),
+    });
     Ok(Some(format!(
         "Gave '{handle}' back {places}; the secrets they could read before stay due for rotation until they are reset."
     )))

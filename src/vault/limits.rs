@@ -177,6 +177,24 @@ pub fn check(vault: &Vault) -> Result<(), String> {
             MAX_APPS * 3,
         )?;
     }
+    count(|| "returns".into(), vault.returns.len(), MAX_DEPARTURES)?;
+    for r in &vault.returns {
+        handle(|| "a return's handle".into(), &r.handle)?;
+        handle(|| "a return's author".into(), &r.by)?;
+        if r.key.len() > MAX_KEY_BYTES || r.key.chars().any(char::is_control) {
+            return Err(format!("the return of '{}' has a malformed key", r.handle));
+        }
+        timestamp(|| "a return's time".into(), &r.at)?;
+        revision(
+            || format!("the policy revision of the return of '{}'", r.handle),
+            r.revision,
+        )?;
+        count(
+            || "places in a return".into(),
+            r.regained.len(),
+            MAX_APPS * 3,
+        )?;
+    }
     for (app_name, app) in &vault.apps {
         check_app(app_name, app)?;
     }

@@ -94,6 +94,12 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.departures.push(d.clone());
         }
     }
+    vault.returns.clone_from(&ours.returns);
+    for r in &theirs.returns {
+        if !vault.returns.contains(r) {
+            vault.returns.push(r.clone());
+        }
+    }
     let mut contested = Vec::new();
     vault.apps = merge_map(
         "apps",

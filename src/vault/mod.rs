@@ -15,7 +15,7 @@ pub mod transition;
 
 pub use keyring::Keyring;
 pub use model::{
-    App, Departure, DepartureKind, Field, Member, Sealed, Secret, Vault, WrappedKey, FORMAT,
-    HISTORY, WRITABLE,
+    App, Departure, DepartureKind, Field, Member, Return, Sealed, Secret, Vault, WrappedKey,
+    FORMAT, HISTORY, WRITABLE,
 };
 pub use rules::Rules;

@@ -29,6 +29,9 @@ pub struct Vault {
     /// Who lost access to what, and when: the signed record that "rotation due" is computed from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub departures: Vec<Departure>,
+    /// Who was given back what a departure took (format 4), signed with the policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<Return>,
     pub apps: BTreeMap<String, App>,
     /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
@@ -72,6 +75,21 @@ pub struct Departure {
     pub revision: u64,
     /// What they could read and no longer can, as `app/level`.
     pub lost: Vec<String>,
+}
+
+/// An owner gave someone back levels a departure took from them (format 4). The departure
+/// stays, and so do the rotations it made due.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Return {
+    pub handle: String,
+    /// Their encryption key, as their departure recorded it.
+    pub key: String,
+    pub at: String,
+    pub by: String,
+    /// The policy revision that recorded it.
+    pub revision: u64,
+    /// What they may read again, as `app/level`.
+    pub regained: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -268,6 +286,7 @@ impl Vault {
             revision: 0,
             members: BTreeMap::new(),
             departures: Vec::new(),
+            returns: Vec::new(),
             apps: BTreeMap::new(),
             rules: super::rules::Rules::default(),
             signature: None,
@@ -296,6 +315,28 @@ impl Vault {
     }
 
     /// Structural rules a well-formed vault keeps.
+    /// Departures and returns name a handle and `app/level` places.
+    fn check_records(&self) -> std::result::Result<(), String> {
+        let well_formed = |handle: &str, places: &[String]| {
+            is_name(handle) && places.iter().all(|l| is_app_level(l))
+        };
+        if !self
+            .departures
+            .iter()
+            .all(|d| well_formed(&d.handle, &d.lost))
+        {
+            return Err("the vault has a malformed departure record".to_string());
+        }
+        if !self
+            .returns
+            .iter()
+            .all(|r| well_formed(&r.handle, &r.regained))
+        {
+            return Err("the vault has a malformed return record".to_string());
+        }
+        Ok(())
+    }
+
     fn check(&self) -> std::result::Result<(), String> {
         self.rules.check()?;
         for (handle, member) in &self.members {
@@ -364,11 +405,7 @@ impl Vault {
             if self.revision == 0 {
                 return Err("the vault has no policy revision".to_string());
             }
-            for d in &self.departures {
-                if !is_name(&d.handle) || d.lost.iter().any(|l| !is_app_level(l)) {
-                    return Err("the vault has a malformed departure record".to_string());
-                }
-            }
+            self.check_records()?;
         }
         let mut keys = std::collections::BTreeSet::new();
         if let Some((handle, _)) = self.members.iter().find(|(_, m)| !keys.insert(&m.key)) {

@@ -11,7 +11,7 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::{App, Departure, Member, PolicySignature, Vault, WrappedKey};
+use super::model::{App, Departure, Member, PolicySignature, Return, Vault, WrappedKey};
 use crate::key::decode_signing_key;
 use crate::wechat::{Level, Role};
 
@@ -30,6 +30,9 @@ pub struct Policy {
     pub apps: BTreeMap<String, PolicyApp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departures: Option<Vec<Departure>>,
+    /// Format 4; left out of the signed bytes while empty, so format-3 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returns: Option<Vec<Return>>,
     /// Left out of the signed bytes while default, so format-2 signatures still verify.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
     pub rules: super::rules::Rules,
@@ -66,6 +69,7 @@ impl Policy {
             vault_id: vault.vault_id.clone(),
             revision: v3.then_some(vault.revision),
             departures: v3.then(|| vault.departures.clone()),
+            returns: (v3 && !vault.returns.is_empty()).then(|| vault.returns.clone()),
             members: vault
                 .members
                 .iter()
@@ -119,6 +123,10 @@ impl Policy {
 
     pub fn revision(&self) -> u64 {
         self.revision.unwrap_or(0)
+    }
+
+    pub fn returns(&self) -> &[Return] {
+        self.returns.as_deref().unwrap_or_default()
     }
 
     pub fn departures(&self) -> &[Departure] {
@@ -184,7 +192,7 @@ impl Serialize for PolicyView<'_> {
         use serde::ser::SerializeStruct;
         let vault = self.0;
         let v3 = vault.format >= 3;
-        let mut st = s.serialize_struct("Policy", 7)?;
+        let mut st = s.serialize_struct("Policy", 8)?;
         st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
         st.serialize_field("vault_id", &vault.vault_id)?;
         if v3 {
@@ -198,6 +206,11 @@ impl Serialize for PolicyView<'_> {
             st.serialize_field("departures", &vault.departures)?;
         } else {
             st.skip_field("departures")?;
+        }
+        if v3 && !vault.returns.is_empty() {
+            st.serialize_field("returns", &vault.returns)?;
+        } else {
+            st.skip_field("returns")?;
         }
         if vault.rules.is_default() {
             st.skip_field("rules")?;
@@ -349,6 +362,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
         out.push(Change::new(format!("app '{name}' was removed")));
     }
     departure_changes(old, new, &mut out);
+    return_changes(old, new, &mut out);
     rule_changes(&old.rules, &new.rules, &mut out);
     // Stable: owner changes first, everything else in the order above.
     out.sort_by_key(|c| c.owner_change.is_none());
@@ -576,6 +590,32 @@ fn departure_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
                 d.kind.as_str()
             ))
             .detail(format!(", by {}{when}, key {}", d.by, show_key(&d.key))),
+        );
+    }
+}
+
+fn return_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for r in old.returns().iter().filter(|r| !new.returns().contains(r)) {
+        out.push(Change::new(format!(
+            "the record that {} was given back {} in revision {} was erased",
+            r.handle,
+            r.regained.join(", "),
+            r.revision
+        )));
+    }
+    for r in new.returns().iter().filter(|r| !old.returns().contains(r)) {
+        let when = if r.revision == 0 {
+            String::new()
+        } else {
+            format!(" in revision {}", r.revision)
+        };
+        out.push(
+            Change::new(format!(
+                "{} is recorded as given back {}",
+                r.handle,
+                r.regained.join(", ")
+            ))
+            .detail(format!(", by {}{when}, key {}", r.by, show_key(&r.key))),
         );
     }
 }

@@ -57,7 +57,7 @@ fn later(a: &str, b: &str) -> bool {
 }
 
 /// What `after` broke of `before`, its earlier state (named `earlier` in the words), in words:
-/// the same vault, a policy revision that never goes back, every departure kept, and no
+/// the same vault, a policy revision that never goes back, every departure and return kept, and no
 /// secret's newest version dropped (a secret removed and added again starts over with a later
 /// value).
 pub fn problems(before: &Vault, after: &Vault, earlier: &str) -> Vec<String> {
@@ -80,6 +80,15 @@ pub fn problems(before: &Vault, after: &Vault, earlier: &str) -> Vec<String> {
                 "it erased the record that {} was {}",
                 d.handle,
                 d.kind.as_str()
+            ));
+        }
+    }
+    for r in &before.returns {
+        if !after.returns.contains(r) {
+            problems.push(format!(
+                "it erased the record that {} was given back {}",
+                r.handle,
+                r.regained.join(", ")
             ));
         }
     }

@@ -49,6 +49,7 @@ pub fn render(vault: &Vault) -> String {
     out.push(format!("policy revision {}, {signed}", vault.revision));
     members(vault, &mut out);
     departures(vault, &mut out);
+    returns(vault, &mut out);
     for (name, app) in &vault.apps {
         render_app(name, app, &mut out);
     }
@@ -83,6 +84,24 @@ fn members(vault: &Vault, out: &mut Vec<String>) {
             short(&m.key),
             clean(&m.added_by),
             clean(&m.added_at)
+        ));
+    }
+}
+
+/// The signed returns, when there are any.
+fn returns(vault: &Vault, out: &mut Vec<String>) {
+    if vault.returns.is_empty() {
+        return;
+    }
+    out.push("returns:".to_string());
+    for r in &vault.returns {
+        out.push(format!(
+            "  {} given back {} at {} by {} in revision {}",
+            clean(&r.handle),
+            clean(&r.regained.join(", ")),
+            clean(&r.at),
+            clean(&r.by),
+            r.revision
         ));
     }
 }
