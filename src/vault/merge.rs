@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::access;
@@ -467,7 +466,7 @@ fn check_given_back(merged: &mut Merged, base: &Vault, sides: [&Vault; 2]) {
 }
 
 fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
+    super::transition::writers_time(text)
 }
 
 /// Newest first by number; the version written under the latest policy revision becomes

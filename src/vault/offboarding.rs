@@ -7,11 +7,9 @@
 
 use std::collections::BTreeSet;
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
-
 use super::access;
 use super::model::{Departure, DepartureKind, Sealed, Vault};
+use super::transition::writers_time;
 use crate::wechat::Level;
 
 /// One secret to reset in the console, and who could read it.
@@ -108,7 +106,8 @@ fn written_before(value: &Sealed, d: &Departure) -> bool {
         // A departure this very write records has no revision until it is signed: it comes
         // after every value.
         Some(revision) => d.revision == 0 || revision < d.revision,
-        None => match (parse(&value.set_at), parse(&d.at)) {
+        // A time from the future orders nothing: the value counts as read by who left.
+        None => match (writers_time(&value.set_at), writers_time(&d.at)) {
             (Some(set), Some(left)) => set <= left,
             _ => true,
         },
@@ -139,10 +138,6 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
         }
     }
     due
-}
-
-fn parse(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &Rfc3339).ok()
 }
 
 /// Format 1 and 2 kept an unsigned list; adoption turns it into departures, so the reminders

@@ -3,6 +3,9 @@
 //! merge driver each side against the common ancestor, and `audit` each commit against its
 //! parents: all three ask here, so the rules cannot drift apart.
 
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
 use super::authorship::{self, Place};
 use super::model::{App, Field, Sealed, Vault};
 use crate::wechat::Level;
@@ -43,17 +46,20 @@ pub fn written_after(now: &Sealed, was_revision: Option<u64>, was_set_at: &str) 
     }
 }
 
-/// Whether RFC 3339 time `a` is after `b` (unreadable times are never later).
+/// Whether RFC 3339 time `a` is after `b` (unreadable and future times are never later).
 fn later(a: &str, b: &str) -> bool {
-    use time::format_description::well_known::Rfc3339;
-    use time::OffsetDateTime;
-    match (
-        OffsetDateTime::parse(a, &Rfc3339),
-        OffsetDateTime::parse(b, &Rfc3339),
-    ) {
-        (Ok(a), Ok(b)) => a > b,
+    match (writers_time(a), writers_time(b)) {
+        (Some(a), Some(b)) => a > b,
         _ => false,
     }
+}
+
+/// A writer's time, where it may order anything at all: an unreadable time, or one more than a
+/// day ahead of this machine's clock (a writer's clock that is wrong, or a forged time), is
+/// refused as evidence and orders nothing.
+pub fn writers_time(text: &str) -> Option<OffsetDateTime> {
+    let time = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    (time <= OffsetDateTime::now_utc() + Duration::days(1)).then_some(time)
 }
 
 /// What `after` broke of `before`, its earlier state (named `earlier` in the words), in words:
@@ -185,27 +191,18 @@ mod tests {
 
     #[test]
     fn revisions_order_values_and_clocks_only_break_ties() {
-        let was = sealed(2, Some(5), "2096-01-01T00:00:00Z");
-        assert!(written_after(
-            &sealed(1, Some(6), "2020-01-01T00:00:00Z"),
-            was.revision,
-            &was.set_at
-        ));
-        assert!(!written_after(
-            &sealed(1, Some(4), "2099-01-01T00:00:00Z"),
-            was.revision,
-            &was.set_at
-        ));
-        assert!(written_after(
-            &sealed(1, Some(5), "2097-01-01T00:00:00Z"),
-            was.revision,
-            &was.set_at
-        ));
-        assert!(written_after(
-            &sealed(1, None, "2097-01-01T00:00:00Z"),
-            None,
-            &was.set_at
-        ));
+        let (early, late) = ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z");
+        let after = |now: Sealed, revision, at| written_after(&now, revision, at);
+        // Revisions decide, whatever the clocks say.
+        assert!(after(sealed(1, Some(6), early), Some(5), late));
+        assert!(!after(sealed(1, Some(4), late), Some(5), early));
+        // Within one revision, and for format-3 values, the times do.
+        assert!(after(sealed(1, Some(5), late), Some(5), early));
+        assert!(after(sealed(1, None, late), None, early));
+        // A writer's clock in the future orders nothing.
+        assert!(!after(sealed(1, None, "2097-01-01T00:00:00Z"), None, early));
+        assert!(writers_time("2096-01-01T00:00:00Z").is_none());
+        assert!(writers_time(early).is_some());
     }
 
     #[test]
