@@ -44,6 +44,9 @@ fn set(ctx: &Context, ConfigSetArgs { app, pairs, mode }: ConfigSetArgs) -> Resu
         parsed.push((key, value));
     }
     ctx.write(|vault, keyring| {
+        if let Some((key, _)) = parsed.first() {
+            keyring.check_may_write(vault, app, &field(mode, key))?;
+        }
         let a = vault.app(app)?;
         if let Some((key, _)) = parsed.iter().find(|(k, _)| a.secrets.contains_key(*k)) {
             return Err(Error::exists(
@@ -85,7 +88,9 @@ fn refuse_secret_name(key: &str) -> Result<()> {
 
 fn unset(ctx: &Context, ConfigUnsetArgs { app, keys, mode }: ConfigUnsetArgs) -> Result<()> {
     let (app, mode) = (app.as_str(), mode.as_deref());
-    ctx.write(|vault, _| {
+    ctx.write(|vault, keyring| {
+        let key = keys.first().map_or("", String::as_str);
+        keyring.check_may_write(vault, app, &field(mode, key))?;
         let a = vault.app_mut(app)?;
         let map = match mode {
             None => &mut a.config,

@@ -209,6 +209,21 @@ fn read_file(file: &Path) -> Result<Zeroizing<String>> {
 
 /// What each item does, refusing names the app already has unless `--update`, and a name
 /// that would be config and a secret at once.
+/// A name `config set` and `add-secret` refuse is refused from a file too (see `envnames`).
+fn steering_name(item: &Item) -> Error {
+    let name = &item.name;
+    let why = crate::envnames::takes_over_startup(name).unwrap_or_default();
+    let stored = if item.file_name == *name {
+        String::new()
+    } else {
+        format!("{} would be stored as {name}, and ", item.file_name)
+    };
+    Error::invalid(
+        format!("{stored}{name} cannot be stored in a vault, because {why}"),
+        format!("remove the line of {} from the file and import again; a build's own environment sets it, never the vault", item.file_name),
+    )
+}
+
 fn actions(
     vault: &Vault,
     keyring: &mut Keyring,
@@ -224,6 +239,9 @@ fn actions(
             Kind::AppId => {
                 out.push(Action::Checked);
                 continue;
+            }
+            _ if crate::envnames::takes_over_startup(name).is_some() => {
+                return Err(steering_name(item))
             }
             Kind::Secret(_) => (
                 a.secrets.contains_key(name),

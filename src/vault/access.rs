@@ -2,8 +2,18 @@
 
 use std::collections::BTreeSet;
 
-use super::model::Vault;
+use super::model::{Field, Vault};
 use crate::wechat::Level;
+
+/// The level whose readers may write `field`, kept at `level`: a value that steers builds is
+/// read by the team but written only from the developer level up.
+pub fn write_level(field: &Field, level: Level) -> Level {
+    if field.steers_builds() {
+        level.max(Level::Developer)
+    } else {
+        level
+    }
+}
 
 /// Owners read every level; otherwise a member reads the levels their roles reach.
 pub fn readers(vault: &Vault, app: &str, level: Level) -> BTreeSet<String> {

@@ -219,7 +219,7 @@ impl<'a> Keyring<'a> {
         let path = field.path();
         let place = Place::new(&vault.vault_id, app, level, &path);
         let ad = if self.sealed_format >= 3 {
-            self.check_author(&place, sealed)?;
+            self.check_author(&place, field, sealed)?;
             authorship::associated_data(&place, sealed)
         } else {
             associated_data(
@@ -274,8 +274,9 @@ impl<'a> Keyring<'a> {
         self.seal(vault, app, level, field, sealed, plain)
     }
 
-    /// A format-3 value must be signed by a member who could read its level.
-    fn check_author(&self, place: &Place, sealed: &Sealed) -> Result<()> {
+    /// A format-3 value must be signed by a member who could read its level, and config by one
+    /// who could steer builds (`access::write_level`).
+    fn check_author(&self, place: &Place, field: &Field, sealed: &Sealed) -> Result<()> {
         let signer = sealed.signer();
         let (app, path) = (place.app, place.path);
         let restore = "restore mpvault.json from git (`git log -p mpvault.json` shows who changed it) and tell an owner";
@@ -312,8 +313,34 @@ impl<'a> Keyring<'a> {
                 format!("the value at {path} of '{app}' is marked as restored but carries no policy revision"),
                 restore,
             )),
+            _ if !self.signed_by_a_writer(app, field, level, signer) => {
+                Err(steered_by_outsider(app, field, signer))
+            }
             _ => Ok(()),
         }
+    }
+
+    /// Whether `signer` reached the level that writes `field` in the policy as loaded.
+    fn signed_by_a_writer(&self, app: &str, field: &Field, level: Level, signer: &str) -> bool {
+        let writers = access::write_level(field, level);
+        self.authors
+            .readers
+            .get(&(app.to_string(), writers))
+            .is_some_and(|r| r.contains(signer))
+    }
+
+    /// Refuses a write to config by a member below the developer level of the app, before
+    /// anything is sealed.
+    pub fn check_may_write(&self, vault: &Vault, app: &str, field: &Field) -> Result<()> {
+        let level = access::write_level(field, vault.app(app)?.level_of(field));
+        if self.can_read(vault, app, level) || !field.steers_builds() {
+            return Ok(());
+        }
+        let actor = &self.actor;
+        Err(Error::denied(
+            format!("{actor} cannot change the config of '{app}': config steers its builds, so only developers, admins and owners of the app write it"),
+            format!("ask a developer of '{app}' to make the change, or an owner to grant you the role (`mpvault role grant {actor} {app} developer`)"),
+        ))
     }
 
     /// Refuses to encrypt to anyone this clone has seen leave, or lose this level, on a copy
@@ -400,10 +427,14 @@ impl<'a> Keyring<'a> {
         value: &str,
         now: &str,
     ) -> Result<()> {
-        if self
-            .read(vault, app, &field, 0)?
-            .is_some_and(|old| *old == value)
-        {
+        self.check_may_write(vault, app, &field)?;
+        // A value written by someone who could not steer builds is replaced, never compared:
+        // setting it again is how a developer vouches for it.
+        let old = match self.read(vault, app, &field, 0) {
+            Err(_) if self.outsider_wrote(vault, app, &field) => None,
+            old => old?,
+        };
+        if old.is_some_and(|old| *old == value) {
             return Ok(());
         }
         let sealed = self.seal(
@@ -431,6 +462,15 @@ impl<'a> Keyring<'a> {
         };
         map.insert(name, sealed);
         Ok(())
+    }
+
+    /// Whether the value at `field` carries the signature of someone who may not write it.
+    fn outsider_wrote(&self, vault: &Vault, app: &str, field: &Field) -> bool {
+        let Ok(a) = vault.app(app) else {
+            return false;
+        };
+        let level = a.level_of(field);
+        sealed(a, field, 0).is_some_and(|s| !self.signed_by_a_writer(app, field, level, s.signer()))
     }
 
     /// Stores a new current value for a secret, keeping up to `HISTORY` earlier ones.
@@ -599,6 +639,7 @@ impl<'a> Keyring<'a> {
         replace_all: bool,
     ) -> Result<Vec<Level>> {
         let mut replaced = Vec::new();
+        let mut left_developer = BTreeSet::new();
         for level in Level::ALL {
             let wanted = access::readers(vault, app, level);
             let current: BTreeSet<String> = vault.app(app)?.data_keys[&level]
@@ -606,6 +647,9 @@ impl<'a> Keyring<'a> {
                 .iter()
                 .cloned()
                 .collect();
+            if level == Level::Developer {
+                left_developer = current.difference(&wanted).cloned().collect();
+            }
             if wanted == current && !replace_all {
                 continue;
             }
@@ -629,7 +673,38 @@ impl<'a> Keyring<'a> {
                 .insert(level, wrapped_key(wanted, wrapped, &key));
             self.data_keys.insert(slot, key);
         }
+        self.vouch_for_config(vault, app, &left_developer)?;
         Ok(replaced)
+    }
+
+    /// Config written by members who no longer reach the developer level was theirs to write
+    /// when they wrote it: the actor, who changes roles and so steers builds, signs it as its
+    /// sealer, as re-sealing does, so it stays readable.
+    fn vouch_for_config(
+        &mut self,
+        vault: &mut Vault,
+        app: &str,
+        left: &BTreeSet<String>,
+    ) -> Result<()> {
+        let steers = |f: &Field, s: &Sealed| f.steers_builds() && left.contains(s.signer());
+        let mut work = vault.app(app)?.clone();
+        let mut fields = work.sealed_at_mut(Level::Team);
+        fields.retain(|(f, s)| steers(f, s));
+        if fields.is_empty() || !self.can_read(vault, app, Level::Developer) {
+            return Ok(());
+        }
+        let signing = self.signing_key()?;
+        for (field, sealed) in fields {
+            let plain = self.open_sealed(vault, app, Level::Team, &field, sealed)?;
+            sealed.sealed_by = Some(self.actor.clone()).filter(|a| *a != sealed.set_by);
+            let path = field.path();
+            let place = Place::new(&vault.vault_id, app, Level::Team, &path);
+            let ad = authorship::associated_data(&place, sealed);
+            sealed.value = self.data_key(vault, app, Level::Team)?.seal(&ad, &plain)?;
+            authorship::sign(&place, sealed, &signing);
+        }
+        *vault.app_mut(app)? = work;
+        Ok(())
     }
 
     /// Re-seals every value at (app, level) under `new_key`, signed by the actor as its sealer.
@@ -675,6 +750,21 @@ impl<'a> Keyring<'a> {
         self.authors = Authors::of(vault);
         Ok(())
     }
+}
+
+/// Config signed by a member below the developer level: refused as a forged value is, with the
+/// way out for a team whose testers wrote config before writers were checked.
+fn steered_by_outsider(app: &str, field: &Field, signer: &str) -> Error {
+    let (key, mode) = match field {
+        Field::ModeConfig(mode, key) => (key.as_str(), format!(" --mode {mode}")),
+        Field::Config(key) | Field::Info(key) | Field::Contact(key) | Field::Secret(key) => {
+            (key.as_str(), String::new())
+        }
+    };
+    Error::corrupt(
+        format!("the value at {} of '{app}' was written by '{signer}', who may not write config: config steers builds, so only developers, admins and owners of the app write it", field.path()),
+        format!("a developer of '{app}' checks the value with its writer and sets it again with `mpvault config set {app} {key}=VALUE{mode}`, or removes it with `mpvault config unset {app} {key}{mode}`"),
+    )
 }
 
 fn same_value(app: &str, name: &str, version: usize, number: Option<u64>) -> Error {

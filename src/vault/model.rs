@@ -208,6 +208,12 @@ pub enum Field {
 }
 
 impl Field {
+    /// Config, base and per mode, is build input: the whole team reads it, but only members who
+    /// reach the developer level write it (`access::write_level`).
+    pub fn steers_builds(&self) -> bool {
+        matches!(self, Field::Config(_) | Field::ModeConfig(..))
+    }
+
     pub fn path(&self) -> String {
         match self {
             Field::Info(n) => format!("info/{n}"),

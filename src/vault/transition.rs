@@ -6,6 +6,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use super::access::write_level;
 use super::authorship::{self, Place};
 use super::model::{App, Field, Sealed, Vault};
 use crate::wechat::Level;
@@ -123,8 +124,9 @@ pub fn problems(before: &Vault, after: &Vault, earlier: &str) -> Vec<String> {
     problems
 }
 
-/// Values not signed by a member who reads their level in this state's policy, or claiming a
-/// policy revision the state has not reached.
+/// Values not signed by a member who reads their level in this state's policy (config: who
+/// reaches the developer level, since it steers builds), or claiming a policy revision the
+/// state has not reached.
 pub fn unauthorized(vault: &Vault) -> Vec<String> {
     let mut problems = Vec::new();
     for (app_name, app) in &vault.apps {
@@ -136,14 +138,19 @@ pub fn unauthorized(vault: &Vault) -> Vec<String> {
                 .members
                 .get(signer)
                 .and_then(|m| m.signing_key.as_deref());
-            let reads = app
-                .data_keys
-                .get(&level)
-                .is_some_and(|k| k.readers.iter().any(|r| r == signer));
-            let ok = key.is_some_and(|k| authorship::verify(&place, sealed, k)) && reads;
+            let reads = |level: Level| {
+                app.data_keys
+                    .get(&level)
+                    .is_some_and(|k| k.readers.iter().any(|r| r == signer))
+            };
+            let ok = key.is_some_and(|k| authorship::verify(&place, sealed, k)) && reads(level);
             if !ok {
                 problems.push(format!(
                     "{path} of '{app_name}' is not signed by '{signer}' as a reader of its {level} level"
+                ));
+            } else if !reads(write_level(&field, level)) {
+                problems.push(format!(
+                    "{path} of '{app_name}' was written by '{signer}', who may not write config (only developers, admins and owners steer builds)"
                 ));
             } else if sealed.revision.is_some_and(|r| r > vault.revision) {
                 problems.push(format!(
