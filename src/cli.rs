@@ -658,10 +658,14 @@ pub struct RoleArgs {
 pub const ROLES_HELP: &str = "Roles (成员管理), and what they read in the vault:
   admin                 管理员      every level of the app
   developer             开发者      team and developer levels (AppSecret, upload key)
-  operator              运营者      team level (config, dates, contacts)
+  operator              运营者      team level (reads config; writes dates, contacts)
   data-analyst          数据分析者  team level
   transactions-analyst  交易分析者  team level
-  tester                体验者      team level";
+  tester                体验者      team level
+
+Config (base and per mode) is read at the team level but written only by developers, admins
+and owners of the app, because it steers builds; title, dates and contacts are written by the
+whole team.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {

@@ -505,10 +505,11 @@ fn a_tester_cannot_import_secrets() {
         ".env",
         &format!("API_BASE=x\nWECHAT_APPSECRET={APPSECRET}\n"),
     );
+    // A tester writes no config either (issue 18: config steers builds).
     let (code, err) = w.fails(&bob, &["import", "shop", &file]);
     assert_eq!(code, exit::DENIED, "{err}");
     assert!(
-        err.contains("bob cannot read developer-level values of 'shop'"),
+        err.contains("bob cannot change the config of 'shop'"),
         "{err}"
     );
     assert_eq!(
@@ -516,4 +517,12 @@ fn a_tester_cannot_import_secrets() {
         before,
         "a partly refused import stored something"
     );
+    let file = write(&w, ".env", &format!("WECHAT_APPSECRET={APPSECRET}\n"));
+    let (code, err) = w.fails(&bob, &["import", "shop", &file]);
+    assert_eq!(code, exit::DENIED, "{err}");
+    assert!(
+        err.contains("bob cannot read developer-level values of 'shop'"),
+        "{err}"
+    );
+    assert_eq!(w.vault_text(), before);
 }
