@@ -420,16 +420,11 @@ impl<'a> Keyring<'a> {
             Field::Contact(_) => &mut a.contact,
             Field::Config(_) => &mut a.config,
             Field::ModeConfig(mode, _) => a.modes.entry(mode.clone()).or_default(),
+            Field::Build(_) => &mut a.build,
+            Field::ModeBuild(mode, _) => a.build_modes.entry(mode.clone()).or_default(),
             Field::Secret(_) => unreachable!("secrets are set with set_secret"),
         };
-        let name = match field {
-            Field::Info(n)
-            | Field::Contact(n)
-            | Field::Config(n)
-            | Field::Secret(n)
-            | Field::ModeConfig(_, n) => n,
-        };
-        map.insert(name, sealed);
+        map.insert(field.name().to_string(), sealed);
         Ok(())
     }
 
@@ -708,6 +703,12 @@ fn sealed<'v>(app: &'v App, field: &Field, version: usize) -> Option<&'v Sealed>
         Field::Config(n) => app.config.get(n).filter(|_| version == 0),
         Field::ModeConfig(mode, n) => app
             .modes
+            .get(mode)
+            .and_then(|m| m.get(n))
+            .filter(|_| version == 0),
+        Field::Build(n) => app.build.get(n).filter(|_| version == 0),
+        Field::ModeBuild(mode, n) => app
+            .build_modes
             .get(mode)
             .and_then(|m| m.get(n))
             .filter(|_| version == 0),
