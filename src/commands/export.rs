@@ -85,26 +85,8 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             unreadable.join(", ")
         ));
     }
-    let shipped: Vec<&(String, Field, bool)> = fields
-        .iter()
-        .filter(|(_, f, _)| {
-            !preset.prefix().is_empty() && matches!(f, Field::Config(_) | Field::ModeConfig(..))
-        })
-        .collect();
-    let secrets = if shipped.is_empty() {
-        Vec::new()
-    } else {
-        super::config::readable_secrets(vault, keyring)
-    };
-    for (name, field, _) in shipped {
-        let value = keyring.read(vault, app, field, 0)?.unwrap_or_default();
-        if super::config::is_one_of(&value, &secrets) {
-            let key = field.name();
-            return Err(Error::invalid(
-                format!("config {key} of '{app}' holds the value of a secret, which this preset would ship inside the Mini Program as {name}"),
-                format!("remove it with `mpvault config unset {app} {key}`, and reset that secret if a build ever shipped it"),
-            ));
-        }
+    if !preset.prefix().is_empty() {
+        refuse_shipped_secrets(vault, keyring, app, &fields)?;
     }
     for (name, field, secret) in fields {
         let value = keyring.read(vault, app, &field, 0)?.unwrap_or_default();
@@ -134,6 +116,35 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
         ));
     }
     Ok(entries)
+}
+
+/// Refuses bundle config (which a bundle preset ships in the Mini Program) that holds the value
+/// of a secret the exporter can read, naming its key and never the value.
+fn refuse_shipped_secrets(
+    vault: &Vault,
+    keyring: &mut Keyring,
+    app: &str,
+    fields: &[(String, Field, bool)],
+) -> Result<()> {
+    let shipped: Vec<&(String, Field, bool)> = fields
+        .iter()
+        .filter(|(_, f, _)| matches!(f, Field::Config(_) | Field::ModeConfig(..)))
+        .collect();
+    if shipped.is_empty() {
+        return Ok(());
+    }
+    let secrets = super::config::readable_secrets(vault, keyring);
+    for (name, field, _) in shipped {
+        let value = keyring.read(vault, app, field, 0)?.unwrap_or_default();
+        if super::config::is_one_of(&value, &secrets) {
+            let key = field.name();
+            return Err(Error::invalid(
+                format!("config {key} of '{app}' holds the value of a secret, which this preset would ship inside the Mini Program as {name}"),
+                format!("remove it with `mpvault config unset {app} {key}`, and reset that secret if a build ever shipped it"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The app's config keys and where each value comes from: the base bundle and build config,

@@ -424,7 +424,16 @@ impl<'a> Keyring<'a> {
             Field::ModeBuild(mode, _) => a.build_modes.entry(mode.clone()).or_default(),
             Field::Secret(_) => unreachable!("secrets are set with set_secret"),
         };
-        map.insert(field.name().to_string(), sealed);
+        let name = match field {
+            Field::Info(n)
+            | Field::Contact(n)
+            | Field::Config(n)
+            | Field::Secret(n)
+            | Field::ModeConfig(_, n)
+            | Field::Build(n)
+            | Field::ModeBuild(_, n) => n,
+        };
+        map.insert(name, sealed);
         Ok(())
     }
 
