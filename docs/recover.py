@@ -43,16 +43,17 @@ def main():
             except Exception:
                 pass  # not a reader of this level
         values = {}
-        for kind in ("info", "contact", "config"):
+        for kind in ("info", "contact", "config", "build"):
             for field, sealed in app.get(kind, {}).items():
                 if "team" in keys:
                     path = f"{kind}/{field}"
                     values[path] = open_value(keys["team"], associated_data(vault["format"], vault["vault_id"], name, "team", path, sealed), sealed)
-        for mode, config in app.get("modes", {}).items():
-            for field, sealed in config.items():
-                if "team" in keys:
-                    path = f"modes/{mode}/config/{field}"
-                    values[path] = open_value(keys["team"], associated_data(vault["format"], vault["vault_id"], name, "team", path, sealed), sealed)
+        for modes, kind in (("modes", "config"), ("build_modes", "build")):
+            for mode, config in app.get(modes, {}).items():
+                for field, sealed in config.items():
+                    if "team" in keys:
+                        path = f"modes/{mode}/{kind}/{field}"
+                        values[path] = open_value(keys["team"], associated_data(vault["format"], vault["vault_id"], name, "team", path, sealed), sealed)
         for secret, entry in app.get("secrets", {}).items():
             level = entry["access"]
             if level in keys:

@@ -525,6 +525,10 @@ pub struct ConfigSetArgs {
     /// Only for this build mode (development, production, …)
     #[arg(long, value_name = "MODE", value_parser = values::mode)]
     pub mode: Option<String>,
+    /// Build config: named as is for build scripts, never given a preset's bundle prefix, so
+    /// never shipped in the Mini Program (without it, config is bundle config)
+    #[arg(long)]
+    pub build: bool,
 }
 
 #[derive(Debug, Args)]
@@ -532,7 +536,7 @@ pub struct ConfigUnsetArgs {
     /// The app
     #[arg(add = ArgValueCandidates::new(complete::apps))]
     pub app: String,
-    /// The names to remove
+    /// The names to remove (bundle or build config)
     #[arg(required = true, value_name = "KEY")]
     pub keys: Vec<String>,
     /// From this build mode's values instead of the base ones

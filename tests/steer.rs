@@ -30,6 +30,10 @@ fn hand_signed_by(w: &World, who: &Person, field: Field, value: &str) {
         match field {
             Field::Config(key) => app.config.insert(key, sealed),
             Field::ModeConfig(mode, key) => app.modes.entry(mode).or_default().insert(key, sealed),
+            Field::Build(key) => app.build.insert(key, sealed),
+            Field::ModeBuild(mode, key) => {
+                app.build_modes.entry(mode).or_default().insert(key, sealed)
+            }
             _ => unreachable!("only config steers builds"),
         };
         Ok(())
@@ -371,4 +375,43 @@ fn run_and_every_export_skip_a_name_that_steers_tools_carried_by_hand() {
             assert!(err.contains("skipped XDG_CONFIG_M"), "{args:?}: {err}");
         }
     }
+}
+
+/// Build config steers builds as much as bundle config: a tester's is refused too.
+#[test]
+fn build_config_a_tester_signed_is_refused_on_read() {
+    let w = World::new();
+    let (_alice, bob, carol) = team(&w);
+    for (field, path) in [
+        (Field::Build("DB_HOST".into()), "build/DB_HOST"),
+        (
+            Field::ModeBuild("production".into(), "CDN_HOST".into()),
+            "modes/production/build/CDN_HOST",
+        ),
+    ] {
+        hand_signed_by(&w, &carol, field, "evil.example.com");
+        let args = &["export", "shop", "--mode", "production"];
+        refused(
+            &w,
+            &bob,
+            args,
+            &format!("{path} of 'shop' was written by 'carol'"),
+        );
+        let (_, err) = w.fails(&bob, args);
+        assert!(err.contains("--build"), "{err}");
+        let v: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+        let mut v = v;
+        v["apps"]["shop"].as_object_mut().unwrap().remove("build");
+        v["apps"]["shop"]
+            .as_object_mut()
+            .unwrap()
+            .remove("build_modes");
+        std::fs::write(
+            w.vault_path(),
+            serde_json::to_string_pretty(&v).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let (code, _) = w.fails(&carol, &["config", "set", "shop", "DB_HOST=x", "--build"]);
+    assert_eq!(code, exit::DENIED);
 }

@@ -145,6 +145,11 @@ type Values = BTreeMap<String, Option<String>>;
 #[derive(Serialize)]
 struct AppDetails<'v> {
     appid: &'v str,
+    /// Build config (named as is, never shipped), shown only when there is some.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    build: Values,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    build_modes: BTreeMap<&'v str, Values>,
     config: Values,
     contact: Values,
     info: Values,
@@ -184,6 +189,8 @@ fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
         let mut read = |field: Field| team_value(vault, &mut keyring, name, &field);
         let mut details = AppDetails {
             appid: &app.appid,
+            build: Values::new(),
+            build_modes: BTreeMap::new(),
             config: Values::new(),
             contact: Values::new(),
             info: Values::new(),
@@ -227,6 +234,21 @@ fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
             }
             details.modes.insert(mode, config);
         }
+        for key in app.build.keys() {
+            details
+                .build
+                .insert(key.clone(), read(Field::Build(key.clone()))?);
+        }
+        for (mode, values) in &app.build_modes {
+            let mut build = Values::new();
+            for key in values.keys() {
+                build.insert(
+                    key.clone(),
+                    read(Field::ModeBuild(mode.clone(), key.clone()))?,
+                );
+            }
+            details.build_modes.insert(mode, build);
+        }
         if json {
             return output::json(&details);
         }
@@ -259,6 +281,21 @@ fn print_details(details: &AppDetails) -> Result<()> {
                 .map(move |k| [mode.to_string(), k.clone(), value(values, k)])
         });
         output::table(["MODE", "CONFIG", "VALUE"], rows)?;
+    }
+    if !details.build.is_empty() {
+        let rows = details
+            .build
+            .keys()
+            .map(|k| [k.clone(), value(&details.build, k)]);
+        output::table(["BUILD CONFIG", "VALUE"], rows)?;
+    }
+    if !details.build_modes.is_empty() {
+        let rows = details.build_modes.iter().flat_map(|(mode, values)| {
+            values
+                .keys()
+                .map(move |k| [mode.to_string(), k.clone(), value(values, k)])
+        });
+        output::table(["MODE", "BUILD CONFIG", "VALUE"], rows)?;
     }
     output::rows(&details.secrets, false)
 }

@@ -335,6 +335,7 @@ fn value_changes(before: &Vault, after: &Vault) -> Vec<String> {
             ("info", &app.info, old.map(|a| &a.info)),
             ("contact", &app.contact, old.map(|a| &a.contact)),
             ("config", &app.config, old.map(|a| &a.config)),
+            ("build", &app.build, old.map(|a| &a.build)),
         ] {
             for (key, s) in map {
                 let was = old_map.and_then(|m| m.get(key));

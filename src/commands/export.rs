@@ -32,8 +32,9 @@ pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
     }
 }
 
-/// The AppID, config and (when asked) secrets, named for the preset. Config is given the
-/// preset's bundle prefix; secrets never are.
+/// The AppID, config and (when asked) secrets, named for the preset. Bundle config is given
+/// the preset's prefix; build config and secrets never are, and bundle config that holds a
+/// secret's value is refused rather than shipped.
 fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
     let a = vault.app(app)?;
     let preset = select.preset;
@@ -61,7 +62,11 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
     };
     let mut fields = Vec::new();
     for (key, field) in config_fields(a, app, select.mode.as_deref()) {
-        let name = preset.exported_name(&key, false);
+        // Build config is named as is: no preset ships it.
+        let name = match field {
+            Field::Build(_) | Field::ModeBuild(..) => key,
+            _ => preset.exported_name(&key, false),
+        };
         if wanted(&name) && allowed(app, &name) && readable(&name, Level::Team)? {
             fields.push((name, field, false));
         }
@@ -79,6 +84,9 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             keyring.actor,
             unreadable.join(", ")
         ));
+    }
+    if !preset.prefix().is_empty() {
+        refuse_shipped_secrets(vault, keyring, app, &fields)?;
     }
     for (name, field, secret) in fields {
         let value = keyring.read(vault, app, &field, 0)?.unwrap_or_default();
@@ -110,30 +118,73 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
     Ok(entries)
 }
 
-/// The app's config keys and where each value comes from: the base config, with the named
-/// mode's values laid over it.
+/// Refuses bundle config (which a bundle preset ships in the Mini Program) that holds the value
+/// of a secret the exporter can read, naming its key and never the value.
+fn refuse_shipped_secrets(
+    vault: &Vault,
+    keyring: &mut Keyring,
+    app: &str,
+    fields: &[(String, Field, bool)],
+) -> Result<()> {
+    let shipped: Vec<&(String, Field, bool)> = fields
+        .iter()
+        .filter(|(_, f, _)| matches!(f, Field::Config(_) | Field::ModeConfig(..)))
+        .collect();
+    if shipped.is_empty() {
+        return Ok(());
+    }
+    let secrets = super::config::readable_secrets(vault, keyring);
+    for (name, field, _) in shipped {
+        let value = keyring.read(vault, app, field, 0)?.unwrap_or_default();
+        if super::config::is_one_of(&value, &secrets) {
+            let key = field.name();
+            return Err(Error::invalid(
+                format!("config {key} of '{app}' holds the value of a secret, which this preset would ship inside the Mini Program as {name}"),
+                format!("remove it with `mpvault config unset {app} {key}`, and reset that secret if a build ever shipped it"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The app's config keys and where each value comes from: the base bundle and build config,
+/// with the named mode's values of each kind laid over them.
 fn config_fields(a: &App, app: &str, mode: Option<&str>) -> BTreeMap<String, Field> {
     let mut fields: BTreeMap<String, Field> = a
         .config
         .keys()
         .map(|k| (k.clone(), Field::Config(k.clone())))
+        .chain(a.build.keys().map(|k| (k.clone(), Field::Build(k.clone()))))
         .collect();
-    if let Some(mode) = mode {
+    let Some(mode) = mode else {
+        return fields;
+    };
+    let (bundle, build) = (a.modes.get(mode), a.build_modes.get(mode));
+    if bundle.is_none() && build.is_none() {
         // A build script names its mode whether or not the mode has values of its own, as
         // Vite does with .env files; a typo still shows, next to the modes there are.
-        let Some(overlay) = a.modes.get(mode) else {
-            let known: Vec<&str> = a.modes.keys().map(String::as_str).collect();
-            let known = if known.is_empty() {
-                "it has none".to_string()
-            } else {
-                format!("it has {}", known.join(", "))
-            };
-            output::note(&format!("'{app}' has no config for mode '{mode}' ({known}), so the base config is used; set some with `mpvault config set {app} KEY=VALUE --mode {mode}`."));
-            return fields;
+        let known: BTreeSet<&str> = a
+            .modes
+            .keys()
+            .chain(a.build_modes.keys())
+            .map(String::as_str)
+            .collect();
+        let known = if known.is_empty() {
+            "it has none".to_string()
+        } else {
+            format!(
+                "it has {}",
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            )
         };
-        for key in overlay.keys() {
-            fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
-        }
+        output::note(&format!("'{app}' has no config for mode '{mode}' ({known}), so the base config is used; set some with `mpvault config set {app} KEY=VALUE --mode {mode}`."));
+        return fields;
+    }
+    for key in bundle.into_iter().flat_map(BTreeMap::keys) {
+        fields.insert(key.clone(), Field::ModeConfig(mode.into(), key.clone()));
+    }
+    for key in build.into_iter().flat_map(BTreeMap::keys) {
+        fields.insert(key.clone(), Field::ModeBuild(mode.into(), key.clone()));
     }
     fields
 }

@@ -15,6 +15,7 @@ use crate::export::read::{self, FileProblem};
 use crate::export::Dialect;
 use crate::import::{self, Item, Kind, Overrides};
 use crate::output;
+use crate::preset::bundle_prefix;
 use crate::vault::{Field, Keyring, Vault};
 use crate::wechat::Level;
 
@@ -68,6 +69,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
     if args.dry_run {
         let rows = ctx.read(|vault, keyring| {
             let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
+            refuse_secret_values(vault, keyring, &items)?;
             let actions = actions(vault, keyring, app, &items, opts)?;
             items
                 .iter()
@@ -82,6 +84,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
             [
                 "IN FILE",
                 "STORED AS",
+                "EXPORTED AS",
                 "KIND",
                 "BECAUSE OF",
                 "LEVEL",
@@ -94,6 +97,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
     }
     let counts = ctx.write(|vault, keyring| {
         let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
+        refuse_secret_values(vault, keyring, &items)?;
         let actions = actions(vault, keyring, app, &items, opts)?;
         store(vault, keyring, app, &items, &actions, opts.mode)
     })?;
@@ -147,7 +151,7 @@ fn store(
                 counts.secrets += 1;
             }
             (_, _) => {
-                let field = field(mode, &item.name);
+                let field = field(mode, &item.name, is_build(item));
                 keyring.set_plain_field(vault, app, field, &item.value, &now())?;
                 counts.config += 1;
             }
@@ -249,27 +253,23 @@ fn actions(
                 Field::Secret(name.clone()),
             ),
             Kind::Config => {
-                let exists = match opts.mode {
-                    Some(mode) => a.modes.get(mode).is_some_and(|m| m.contains_key(name)),
-                    None => a.config.contains_key(name),
+                let field = field(opts.mode, name, is_build(item));
+                let kind = if is_build(item) {
+                    "build config"
+                } else {
+                    "bundle config"
                 };
-                (
-                    exists,
-                    a.secrets.contains_key(name).then_some("a secret"),
-                    field(opts.mode, name),
-                )
+                let clash = a.kind_of(name).filter(|k| *k != kind);
+                (a.holds(&field), clash, field)
             }
         };
         let file_name = &item.file_name;
         if let Some(other) = clash {
-            let flag = if other == "config" {
-                "--config"
-            } else {
-                "--secrets"
-            };
             return Err(Error::exists(
-                format!("{file_name} would be stored as {name}, which '{app}' already has as {other}"),
-                format!("pass {flag} {file_name} to import it as {other}; a name is either config or a secret"),
+                format!(
+                    "{file_name} would be stored as {name}, which '{app}' already has as {other}"
+                ),
+                clash_hint(other, file_name),
             ));
         }
         if !exists {
@@ -294,18 +294,57 @@ fn actions(
     Ok(out)
 }
 
+/// How to import a name the app already has as another kind.
+fn clash_hint(other: &str, file_name: &str) -> String {
+    match other {
+        "config" => format!("pass --config {file_name} to import it as config; a name is either config or a secret"),
+        "a secret" => format!("pass --secrets {file_name} to import it as a secret; a name is either config or a secret"),
+        _ => format!("a name is bundle config, build config or a secret, never two: write {file_name} in the file as the app has it (a bundle prefix such as VITE_ for bundle config, none for build config)"),
+    }
+}
+
+/// Config written in the file without a bundle prefix is build config: it stays out of the
+/// bundle, as it was.
+fn is_build(item: &Item) -> bool {
+    item.kind == Kind::Config && bundle_prefix(&item.file_name).is_none()
+}
+
+/// Refuses config equal to a secret the importer can read, or shaped like one (the file's
+/// secrets are sorted by name and value first; `--config` can still force one here).
+fn refuse_secret_values(vault: &Vault, keyring: &mut Keyring, items: &[Item]) -> Result<()> {
+    let config: Vec<&Item> = items.iter().filter(|i| i.kind == Kind::Config).collect();
+    if config.is_empty() {
+        return Ok(());
+    }
+    let secrets = super::config::readable_secrets(vault, keyring);
+    for item in config {
+        super::config::refuse_secret_value(&item.name, &item.value, &secrets)?;
+        super::config::refuse_secret_shape(&item.name, &item.value)?;
+    }
+    Ok(())
+}
+
 /// The level an existing secret is stored at; `--update` keeps it.
 fn stored_level(vault: &Vault, app: &str, name: &str) -> Result<Option<Level>> {
     Ok(vault.app(app)?.secrets.get(name).map(|s| s.access))
 }
 
-fn plan_row(item: &Item, action: Action, mode: Option<&str>, stored: Option<Level>) -> [String; 6] {
+/// A row of the plan. A value is exported under the name the file has: bundle config with the
+/// file's prefix (under that prefix's preset), build config and secrets as they are.
+fn plan_row(item: &Item, action: Action, mode: Option<&str>, stored: Option<Level>) -> [String; 7] {
     let (kind, level) = match item.kind {
         Kind::AppId => ("AppID".to_string(), "—".to_string()),
-        Kind::Config => (
-            mode.map_or("config".to_string(), |m| format!("config ({m})")),
-            "team".to_string(),
-        ),
+        Kind::Config => {
+            let kind = if is_build(item) {
+                "build config"
+            } else {
+                "bundle config"
+            };
+            (
+                mode.map_or(kind.to_string(), |m| format!("{kind} ({m})")),
+                "team".to_string(),
+            )
+        }
         Kind::Secret(level) => ("secret".to_string(), stored.unwrap_or(level).to_string()),
     };
     [
@@ -315,6 +354,7 @@ fn plan_row(item: &Item, action: Action, mode: Option<&str>, stored: Option<Leve
         } else {
             item.name.clone()
         },
+        item.file_name.clone(),
         kind,
         item.why.to_string(),
         level,

@@ -200,6 +200,8 @@ pub fn get(
         let a = vault.app(app)?;
         let field = if a.config.contains_key(name) && previous == 0 {
             Field::Config(name.to_string())
+        } else if a.build.contains_key(name) && previous == 0 {
+            Field::Build(name.to_string())
         } else {
             let secret = a.secret(app, name)?;
             if previous >= secret.versions.len() {

@@ -426,6 +426,7 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
                     .map(|k| Field::Contact(k.clone())),
             )
             .chain(app.config.keys().map(|k| Field::Config(k.clone())))
+            .chain(app.build.keys().map(|k| Field::Build(k.clone())))
             .collect();
         let mut checks: Vec<(Field, usize)> = fields.into_iter().map(|f| (f, 0)).collect();
         // Every version: a line merge can break a secret's history as well as its current value.

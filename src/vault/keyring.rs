@@ -451,6 +451,8 @@ impl<'a> Keyring<'a> {
             Field::Contact(_) => &mut a.contact,
             Field::Config(_) => &mut a.config,
             Field::ModeConfig(mode, _) => a.modes.entry(mode.clone()).or_default(),
+            Field::Build(_) => &mut a.build,
+            Field::ModeBuild(mode, _) => a.build_modes.entry(mode.clone()).or_default(),
             Field::Secret(_) => unreachable!("secrets are set with set_secret"),
         };
         let name = match field {
@@ -458,7 +460,9 @@ impl<'a> Keyring<'a> {
             | Field::Contact(n)
             | Field::Config(n)
             | Field::Secret(n)
-            | Field::ModeConfig(_, n) => n,
+            | Field::ModeConfig(_, n)
+            | Field::Build(n)
+            | Field::ModeBuild(_, n) => n,
         };
         map.insert(name, sealed);
         Ok(())
@@ -755,15 +759,17 @@ impl<'a> Keyring<'a> {
 /// Config signed by a member below the developer level: refused as a forged value is, with the
 /// way out for a team whose testers wrote config before writers were checked.
 fn steered_by_outsider(app: &str, field: &Field, signer: &str) -> Error {
-    let (key, mode) = match field {
-        Field::ModeConfig(mode, key) => (key.as_str(), format!(" --mode {mode}")),
+    let (key, mode, build) = match field {
+        Field::ModeConfig(mode, key) => (key.as_str(), format!(" --mode {mode}"), ""),
+        Field::ModeBuild(mode, key) => (key.as_str(), format!(" --mode {mode}"), " --build"),
+        Field::Build(key) => (key.as_str(), String::new(), " --build"),
         Field::Config(key) | Field::Info(key) | Field::Contact(key) | Field::Secret(key) => {
-            (key.as_str(), String::new())
+            (key.as_str(), String::new(), "")
         }
     };
     Error::corrupt(
         format!("the value at {} of '{app}' was written by '{signer}', who may not write config: config steers builds, so only developers, admins and owners of the app write it", field.path()),
-        format!("a developer of '{app}' checks the value with its writer and sets it again with `mpvault config set {app} {key}=VALUE{mode}`, or removes it with `mpvault config unset {app} {key}{mode}`"),
+        format!("a developer of '{app}' checks the value with its writer and sets it again with `mpvault config set {app} {key}=VALUE{mode}{build}`, or removes it with `mpvault config unset {app} {key}{mode}`"),
     )
 }
 
@@ -798,6 +804,12 @@ fn sealed<'v>(app: &'v App, field: &Field, version: usize) -> Option<&'v Sealed>
         Field::Config(n) => app.config.get(n).filter(|_| version == 0),
         Field::ModeConfig(mode, n) => app
             .modes
+            .get(mode)
+            .and_then(|m| m.get(n))
+            .filter(|_| version == 0),
+        Field::Build(n) => app.build.get(n).filter(|_| version == 0),
+        Field::ModeBuild(mode, n) => app
+            .build_modes
             .get(mode)
             .and_then(|m| m.get(n))
             .filter(|_| version == 0),

@@ -216,20 +216,25 @@ fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
             self::sealed(|| place(kind), sealed)?;
         }
     }
-    count(|| place("config values"), app.config.len(), MAX_ENTRIES)?;
-    for (name, sealed) in &app.config {
-        env_name(|| place("has a malformed config name"), name)?;
-        self::sealed(|| place(&format!("config {name}")), sealed)?;
-    }
-    count(|| place("modes"), app.modes.len(), MAX_ENTRIES)?;
-    for (mode, config) in &app.modes {
-        count(
-            || place(&format!("mode {mode} values")),
-            config.len(),
-            MAX_ENTRIES,
-        )?;
-        for (name, sealed) in config {
-            self::sealed(|| place(&format!("mode {mode} config {name}")), sealed)?;
+    for (kind, base, modes) in [
+        ("config", &app.config, &app.modes),
+        ("build", &app.build, &app.build_modes),
+    ] {
+        count(|| place(&format!("{kind} values")), base.len(), MAX_ENTRIES)?;
+        for (name, sealed) in base {
+            env_name(|| place(&format!("has a malformed {kind} name")), name)?;
+            self::sealed(|| place(&format!("{kind} {name}")), sealed)?;
+        }
+        count(|| place(&format!("{kind} modes")), modes.len(), MAX_ENTRIES)?;
+        for (mode, values) in modes {
+            count(
+                || place(&format!("mode {mode} {kind} values")),
+                values.len(),
+                MAX_ENTRIES,
+            )?;
+            for (name, sealed) in values {
+                self::sealed(|| place(&format!("mode {mode} {kind} {name}")), sealed)?;
+            }
         }
     }
     count(|| place("floors"), app.floors.len(), MAX_ENTRIES)?;

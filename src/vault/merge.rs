@@ -211,11 +211,15 @@ fn same_app(a: &App, b: &App) -> bool {
         && values(&a.info, &b.info)
         && values(&a.contact, &b.contact)
         && values(&a.config, &b.config)
-        && a.modes.len() == b.modes.len()
-        && a.modes
-            .iter()
-            .zip(&b.modes)
-            .all(|((m1, v1), (m2, v2))| m1 == m2 && values(v1, v2))
+        && values(&a.build, &b.build)
+        && [(&a.modes, &b.modes), (&a.build_modes, &b.build_modes)]
+            .into_iter()
+            .all(|(x, y)| {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y)
+                        .all(|((m1, v1), (m2, v2))| m1 == m2 && values(v1, v2))
+            })
         && a.secrets.len() == b.secrets.len()
         && a.secrets
             .iter()
@@ -271,7 +275,9 @@ fn merge_app(
     app.info = plain("info", |a| &a.info);
     app.contact = plain("contact", |a| &a.contact);
     app.config = plain("config", |a| &a.config);
-    app.modes = merge_modes(path, [b, ours, theirs], conflicts, contested);
+    app.build = plain("build", |a| &a.build);
+    app.modes = merge_modes(path, "config", [b, ours, theirs], conflicts, contested);
+    app.build_modes = merge_modes(path, "build", [b, ours, theirs], conflicts, contested);
     app.secrets = merge_map(
         &format!("{path}/secrets"),
         &b.secrets,
@@ -317,7 +323,8 @@ fn merge_roster(
     out
 }
 
-/// One map of plain values (`kind`: info, contact, config or `modes/M/config`). A key both
+/// One map of plain values (`kind`: info, contact, config, build, `modes/M/config` or
+/// `modes/M/build`). A key both
 /// sides set differently keeps ours for now and is contested: it is settled by whoever merges
 /// and can read both values (`settle_contested` in the merge driver).
 fn merge_plain(
@@ -341,11 +348,13 @@ fn merge_plain(
                 "info" => Field::Info(key),
                 "contact" => Field::Contact(key),
                 "config" => Field::Config(key),
+                "build" => Field::Build(key),
                 mode => {
-                    let mode = mode
-                        .trim_start_matches("modes/")
-                        .trim_end_matches("/config");
-                    Field::ModeConfig(mode.to_string(), key)
+                    let mode = mode.trim_start_matches("modes/");
+                    match mode.rsplit_once('/') {
+                        Some((mode, "build")) => Field::ModeBuild(mode.to_string(), key),
+                        _ => Field::ModeConfig(mode.trim_end_matches("/config").to_string(), key),
+                    }
                 }
             };
             contested.push(Contested {
@@ -358,26 +367,28 @@ fn merge_plain(
     )
 }
 
-/// Each mode's config, merged as plain values; a mode left with no values is dropped.
+/// Each mode's config of one kind (`config` or `build`), merged as plain values; a mode left
+/// with no values is dropped.
 fn merge_modes(
     path: &str,
-    [base, ours, theirs]: [&App; 3],
+    kind: &str,
+    sides: [&App; 3],
     conflicts: &mut Vec<String>,
     contested: &mut Vec<Contested>,
 ) -> BTreeMap<String, BTreeMap<String, Sealed>> {
-    let modes: BTreeSet<&String> = base
-        .modes
-        .keys()
-        .chain(ours.modes.keys())
-        .chain(theirs.modes.keys())
-        .collect();
+    let pick: fn(&App) -> &BTreeMap<String, BTreeMap<String, Sealed>> = if kind == "build" {
+        |a| &a.build_modes
+    } else {
+        |a| &a.modes
+    };
+    let modes: BTreeSet<&String> = sides.iter().flat_map(|side| pick(side).keys()).collect();
     let none = BTreeMap::new();
     let mut merged_modes = BTreeMap::new();
     for mode in modes {
-        let maps = [base, ours, theirs].map(|side| side.modes.get(mode).unwrap_or(&none));
+        let maps = sides.map(|side| pick(side).get(mode).unwrap_or(&none));
         let values = merge_plain(
             path,
-            &format!("modes/{mode}/config"),
+            &format!("modes/{mode}/{kind}"),
             maps,
             conflicts,
             contested,
@@ -633,6 +644,13 @@ fn candidates<'v>(vault: &'v Vault, app: &str, field: &Field) -> Vec<&'v Sealed>
         Field::Contact(n) => a.contact.get(n).into_iter().collect(),
         Field::Config(n) => a.config.get(n).into_iter().collect(),
         Field::ModeConfig(m, n) => a.modes.get(m).and_then(|c| c.get(n)).into_iter().collect(),
+        Field::Build(n) => a.build.get(n).into_iter().collect(),
+        Field::ModeBuild(m, n) => a
+            .build_modes
+            .get(m)
+            .and_then(|c| c.get(n))
+            .into_iter()
+            .collect(),
         Field::Secret(n) => a
             .secrets
             .get(n)
@@ -659,6 +677,8 @@ pub fn sealed_mut<'a>(app: &'a mut App, field: &Field, index: usize) -> Option<&
         Field::Contact(n) => app.contact.get_mut(n),
         Field::Config(n) => app.config.get_mut(n),
         Field::ModeConfig(m, n) => app.modes.get_mut(m).and_then(|c| c.get_mut(n)),
+        Field::Build(n) => app.build.get_mut(n),
+        Field::ModeBuild(m, n) => app.build_modes.get_mut(m).and_then(|c| c.get_mut(n)),
         Field::Secret(n) => app
             .secrets
             .get_mut(n)

@@ -130,13 +130,22 @@ pub struct App {
     /// The administrator's contacts (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contact: BTreeMap<String, Sealed>,
-    /// Non-secret build values (`team` level).
+    /// Bundle config: non-secret values a preset prefixes, shipped in the Mini Program (`team`
+    /// level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, Sealed>,
-    /// Config per build mode (`development`, `production`, …), laid over `config` when a build
-    /// names the mode (`team` level).
+    /// Bundle config per build mode (`development`, `production`, …), laid over `config` when
+    /// a build names the mode (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub modes: BTreeMap<String, BTreeMap<String, Sealed>>,
+    /// Build config (format 4): values for build scripts, named as is and never prefixed, so
+    /// never shipped. Its own place, bound in each value's signature, so a value cannot be
+    /// moved into the bundle (`team` level).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub build: BTreeMap<String, Sealed>,
+    /// Build config per build mode, laid over `build` as `modes` is over `config`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_modes: BTreeMap<String, BTreeMap<String, Sealed>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub secrets: BTreeMap<String, Secret>,
     /// Format 1 and 2 only: secrets someone who lost access could read, by name: why. Format 3
@@ -205,13 +214,20 @@ pub enum Field {
     Secret(String),
     /// A config value of one build mode: (mode, key).
     ModeConfig(String, String),
+    /// Build config: named as is, never prefixed.
+    Build(String),
+    /// A build config value of one build mode: (mode, key).
+    ModeBuild(String, String),
 }
 
 impl Field {
     /// Config, base and per mode, is build input: the whole team reads it, but only members who
     /// reach the developer level write it (`access::write_level`).
     pub fn steers_builds(&self) -> bool {
-        matches!(self, Field::Config(_) | Field::ModeConfig(..))
+        matches!(
+            self,
+            Field::Config(_) | Field::ModeConfig(..) | Field::Build(_) | Field::ModeBuild(..)
+        )
     }
 
     pub fn path(&self) -> String {
@@ -221,6 +237,21 @@ impl Field {
             Field::Config(n) => format!("config/{n}"),
             Field::Secret(n) => format!("secrets/{n}"),
             Field::ModeConfig(mode, n) => format!("modes/{mode}/config/{n}"),
+            Field::Build(n) => format!("build/{n}"),
+            Field::ModeBuild(mode, n) => format!("modes/{mode}/build/{n}"),
+        }
+    }
+
+    /// The name a value is stored under, wherever it lives.
+    pub fn name(&self) -> &str {
+        match self {
+            Field::Info(n)
+            | Field::Contact(n)
+            | Field::Config(n)
+            | Field::Secret(n)
+            | Field::ModeConfig(_, n)
+            | Field::Build(n)
+            | Field::ModeBuild(_, n) => n,
         }
     }
 }
@@ -380,7 +411,9 @@ impl Vault {
                     ));
                 }
             }
-            check_modes(name, app)?;
+            check_modes(name, &app.modes)?;
+            check_modes(name, &app.build_modes)?;
+            check_kinds(name, app)?;
             for (secret, s) in &app.secrets {
                 if s.versions.is_empty() || s.versions.len() > HISTORY + 1 {
                     return Err(format!(
@@ -389,6 +422,8 @@ impl Vault {
                 }
                 if app.config.contains_key(secret)
                     || app.modes.values().any(|m| m.contains_key(secret))
+                    || app.build.contains_key(secret)
+                    || app.build_modes.values().any(|m| m.contains_key(secret))
                 {
                     return Err(format!(
                         "{secret} of app '{name}' is both a config value and a secret, which would let one stand in for the other"
@@ -475,6 +510,8 @@ impl App {
             contact: BTreeMap::new(),
             config: BTreeMap::new(),
             modes: BTreeMap::new(),
+            build: BTreeMap::new(),
+            build_modes: BTreeMap::new(),
             secrets: BTreeMap::new(),
             rotations_due: BTreeMap::new(),
         }
@@ -485,6 +522,40 @@ impl App {
             let known = self.secrets.keys().chain(self.config.keys());
             crate::suggest::unknown_secret(app, name, known.map(String::as_str))
         })
+    }
+
+    /// What `name` is in this app, if anything: bundle config, build config or a secret (one
+    /// name is never two of them).
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        let in_any = |base: &BTreeMap<String, Sealed>,
+                      modes: &BTreeMap<String, BTreeMap<String, Sealed>>| {
+            base.contains_key(name) || modes.values().any(|m| m.contains_key(name))
+        };
+        if self.secrets.contains_key(name) {
+            Some("a secret")
+        } else if in_any(&self.config, &self.modes) {
+            Some("bundle config")
+        } else if in_any(&self.build, &self.build_modes) {
+            Some("build config")
+        } else {
+            None
+        }
+    }
+
+    /// Whether the app holds a value at `field` (a config, build, info or contact field).
+    pub fn holds(&self, field: &Field) -> bool {
+        let in_mode = |modes: &BTreeMap<String, BTreeMap<String, Sealed>>, m: &str, n: &str| {
+            modes.get(m).is_some_and(|values| values.contains_key(n))
+        };
+        match field {
+            Field::Info(n) => self.info.contains_key(n),
+            Field::Contact(n) => self.contact.contains_key(n),
+            Field::Config(n) => self.config.contains_key(n),
+            Field::Build(n) => self.build.contains_key(n),
+            Field::ModeConfig(m, n) => in_mode(&self.modes, m, n),
+            Field::ModeBuild(m, n) => in_mode(&self.build_modes, m, n),
+            Field::Secret(n) => self.secrets.contains_key(n),
+        }
     }
 
     /// The access level of a field.
@@ -519,6 +590,18 @@ impl App {
                     config
                         .iter_mut()
                         .map(|(n, s)| (Field::ModeConfig(mode.clone(), n.clone()), s)),
+                );
+            }
+            out.extend(
+                self.build
+                    .iter_mut()
+                    .map(|(n, s)| (Field::Build(n.clone()), s)),
+            );
+            for (mode, build) in &mut self.build_modes {
+                out.extend(
+                    build
+                        .iter_mut()
+                        .map(|(n, s)| (Field::ModeBuild(mode.clone(), n.clone()), s)),
                 );
             }
         }
@@ -556,7 +639,9 @@ fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> 
         .values()
         .chain(app.contact.values())
         .chain(app.config.values())
-        .chain(app.modes.values().flat_map(|m| m.values()));
+        .chain(app.modes.values().flat_map(|m| m.values()))
+        .chain(app.build.values())
+        .chain(app.build_modes.values().flat_map(|m| m.values()));
     if plain
         .clone()
         .any(|s| s.sig.is_none() || s.version.is_some())
@@ -579,8 +664,11 @@ fn check_format_3_app(name: &str, app: &App) -> std::result::Result<(), String> 
 
 /// Mode names follow the app-name rule, and their keys are environment-variable names, so
 /// that a hostile file cannot smuggle a path or a strange name into an export.
-fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
-    for (mode, config) in &app.modes {
+fn check_modes(
+    app_name: &str,
+    modes: &BTreeMap<String, BTreeMap<String, Sealed>>,
+) -> std::result::Result<(), String> {
+    for (mode, config) in modes {
         if !is_name(mode) {
             return Err(format!(
                 "app '{app_name}' has a malformed mode name in the vault file"
@@ -595,6 +683,28 @@ fn check_modes(app_name: &str, app: &App) -> std::result::Result<(), String> {
         {
             return Err(format!(
                 "mode '{mode}' of app '{app_name}' has a malformed config name"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A name is bundle config or build config, never both: otherwise a build could take one for
+/// the other, and a value meant for build scripts would ship.
+fn check_kinds(app_name: &str, app: &App) -> std::result::Result<(), String> {
+    let bundle = app
+        .config
+        .keys()
+        .chain(app.modes.values().flat_map(BTreeMap::keys));
+    let build: std::collections::BTreeSet<&String> = app
+        .build
+        .keys()
+        .chain(app.build_modes.values().flat_map(BTreeMap::keys))
+        .collect();
+    for name in bundle {
+        if build.contains(name) {
+            return Err(format!(
+                "{name} of app '{app_name}' is both bundle and build config, which would let one stand in for the other"
             ));
         }
     }

@@ -11,7 +11,7 @@ use super::authorship::{self, Place};
 use super::model::{App, Field, Sealed, Vault};
 use crate::wechat::Level;
 
-/// Every value of an app, per-mode config included: its field, history index, level and seal.
+/// Every value of an app, per-mode and build config included: its field, history index, level and seal.
 pub fn values(app: &App) -> Vec<(Field, usize, Level, &Sealed)> {
     let mut out = Vec::new();
     for (n, s) in &app.info {
@@ -26,6 +26,15 @@ pub fn values(app: &App) -> Vec<(Field, usize, Level, &Sealed)> {
     for (mode, config) in &app.modes {
         for (n, s) in config {
             let field = Field::ModeConfig(mode.clone(), n.clone());
+            out.push((field, 0, Level::Team, s));
+        }
+    }
+    for (n, s) in &app.build {
+        out.push((Field::Build(n.clone()), 0, Level::Team, s));
+    }
+    for (mode, build) in &app.build_modes {
+        for (n, s) in build {
+            let field = Field::ModeBuild(mode.clone(), n.clone());
             out.push((field, 0, Level::Team, s));
         }
     }

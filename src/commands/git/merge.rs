@@ -540,6 +540,8 @@ fn value_at(app: &crate::vault::App, field: &Field, index: usize) -> Option<crat
         Field::Contact(n) => app.contact.get(n),
         Field::Config(n) => app.config.get(n),
         Field::ModeConfig(m, n) => app.modes.get(m).and_then(|c| c.get(n)),
+        Field::Build(n) => app.build.get(n),
+        Field::ModeBuild(m, n) => app.build_modes.get(m).and_then(|c| c.get(n)),
         Field::Secret(n) => app.secrets.get(n).and_then(|s| s.versions.get(index)),
     }
     .cloned()

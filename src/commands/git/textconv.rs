@@ -157,9 +157,22 @@ fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
         ("info", &app.info),
         ("contact", &app.contact),
         ("config", &app.config),
+        ("build", &app.build),
     ] {
         for (key, sealed) in map {
             out.push(format!("  {kind} {}: {}", clean(key), metadata(sealed)));
+        }
+    }
+    for (kind, modes) in [("config", &app.modes), ("build", &app.build_modes)] {
+        for (mode, map) in modes {
+            for (key, sealed) in map {
+                out.push(format!(
+                    "  mode {} {kind} {}: {}",
+                    clean(mode),
+                    clean(key),
+                    metadata(sealed)
+                ));
+            }
         }
     }
     for (secret, s) in &app.secrets {
