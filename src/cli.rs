@@ -220,7 +220,7 @@ pub struct ExportArgs {
     /// Which dotenv reader to write for
     #[arg(long, value_enum, default_value_t = DialectArg::Expand)]
     pub dialect: DialectArg,
-    /// Write here (mode 0600) instead of standard output
+    /// Write here (mode 0600) instead of standard output; `-` or /dev/stdout is standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Write only the miniprogram-ci upload key (WECHAT_UPLOAD_KEY) to PATH, mode 0600

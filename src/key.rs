@@ -5,8 +5,13 @@
 //! (An age plugin recipient takes age callbacks; they are [`TerminalPrompt`]'s, so a plugin
 //! can still show its own message while the vault encrypts to it.)
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::str::FromStr;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use age_core::format::{FileKey, Stanza};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -183,9 +188,12 @@ pub fn recipient(key: &str) -> Result<Box<dyn age::Recipient + Send>> {
     }
     if let Ok(r) = age::plugin::Recipient::from_str(key) {
         let plugin = r.plugin().to_string();
-        return age::plugin::RecipientPluginV1::new(&plugin, &[r], &[], TerminalPrompt)
-            .map(|r| Box::new(r) as _)
-            .map_err(|_| missing_plugin(&plugin, "encrypting to a member's hardware key"));
+        let inner = age::plugin::RecipientPluginV1::new(&plugin, &[r], &[], TerminalPrompt)
+            .map_err(|_| missing_plugin(&plugin, "encrypting to a member's hardware key"))?;
+        return Ok(Box::new(TimedRecipient {
+            plugin,
+            inner: Arc::new(Mutex::new(Box::new(inner))),
+        }));
     }
     if key.starts_with("age1") {
         return Err(bad());
@@ -193,6 +201,53 @@ pub fn recipient(key: &str) -> Result<Box<dyn age::Recipient + Send>> {
     age::ssh::Recipient::from_str(key)
         .map(|r| Box::new(r) as _)
         .map_err(|_| bad())
+}
+
+/// How long an age plugin may take to wrap a key: a plugin that never answers must end the
+/// command rather than hang it (`rekey`, a role grant), with nothing written.
+const PLUGIN_TIMEOUT_SECS: u64 = 60;
+
+/// `MPVAULT_PLUGIN_TIMEOUT_SECS` shortens the wait, for tests only: a test cannot wait a
+/// minute for a plugin that never answers.
+fn plugin_timeout() -> Duration {
+    let secs = std::env::var("MPVAULT_PLUGIN_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(PLUGIN_TIMEOUT_SECS);
+    Duration::from_secs(secs)
+}
+
+/// A plugin recipient asked on its own thread, waited for at most [`plugin_timeout`]. On a
+/// timeout the command fails and exits, which closes the plugin's pipes.
+struct TimedRecipient {
+    plugin: String,
+    inner: Arc<Mutex<Box<dyn age::Recipient + Send>>>,
+}
+
+impl age::Recipient for TimedRecipient {
+    fn wrap_file_key(
+        &self,
+        file_key: &FileKey,
+    ) -> std::result::Result<(Vec<Stanza>, HashSet<String>), age::EncryptError> {
+        let key = FileKey::new(Box::new(*file_key.expose_secret()));
+        let inner = Arc::clone(&self.inner);
+        let (answer, answered) = mpsc::channel();
+        std::thread::spawn(move || {
+            let recipient = inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = answer.send(recipient.wrap_file_key(&key));
+        });
+        let timeout = plugin_timeout();
+        answered.recv_timeout(timeout).unwrap_or_else(|_| {
+            Err(age::EncryptError::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "age-plugin-{} did not answer within {} second(s)",
+                    self.plugin,
+                    timeout.as_secs()
+                ),
+            )))
+        })
+    }
 }
 
 pub(crate) fn missing_plugin(plugin: &str, doing: &str) -> Error {

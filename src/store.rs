@@ -369,6 +369,120 @@ pub fn append_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io_at("append to", path, e))
 }
 
+/// Opens a file the user names to read (`import`'s `.env` file) only when it is a regular file
+/// reached without a symbolic link: a link committed to a repository could point at
+/// `/proc/self/environ` or at a file outside it, and a pipe or device could make the read wait
+/// or never end. Returns the file and its size, so the caller bounds it before reading.
+pub fn open_regular(path: &Path) -> Result<(File, u64)> {
+    refuse_linked_folder(path)?;
+    refuse_read_link(path)?;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // NONBLOCK: opening a pipe nobody writes to returns at once, and is refused below.
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        options.custom_flags(flags.bits().cast_signed());
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
+            return read_link_error(path, path);
+        }
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Error::not_found(
+                format!("{} does not exist", path.display()),
+                "name the file itself, with its path from here",
+            );
+        }
+        Error::io_at("open", path, e)
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io_at("inspect", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::invalid(
+            format!(
+                "{} is not a regular file (a folder, device or pipe), and mpvault reads only regular files",
+                path.display()
+            ),
+            "name the file itself",
+        ));
+    }
+    refuse_kernel_file(&file, path)?;
+    Ok((file, meta.len()))
+}
+
+/// The path as given, last part: a link is refused with its own sentence (the open's
+/// `O_NOFOLLOW` also refuses one swapped in afterwards).
+fn refuse_read_link(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(read_link_error(path, path)),
+        _ => Ok(()),
+    }
+}
+
+/// The folders of a relative path, which a repository may hold as links (`env -> /proc/self`).
+/// An absolute path was typed by the user, whose system may have linked folders (`/var` on
+/// macOS); its last part is still checked, and the file itself by `open_regular`.
+fn refuse_linked_folder(path: &Path) -> Result<()> {
+    if path.is_absolute() {
+        return Ok(());
+    }
+    let mut folder = PathBuf::new();
+    let parts: Vec<_> = path.components().collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        folder.push(part);
+        if fs::symlink_metadata(&folder).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(read_link_error(path, &folder));
+        }
+    }
+    Ok(())
+}
+
+fn read_link_error(path: &Path, link: &Path) -> Error {
+    let what = if path == link {
+        format!("{} is a symbolic link", path.display())
+    } else {
+        format!(
+            "{} is reached through the symbolic link {}",
+            path.display(),
+            link.display()
+        )
+    };
+    Error::invalid(
+        format!("{what}, and mpvault reads a file only as itself, never through a link"),
+        format!(
+            "check where it points (`ls -l {}`), then name that file itself if it is the one you meant",
+            link.display()
+        ),
+    )
+}
+
+/// `/proc` and `/sys` files call themselves regular, but the kernel makes them up:
+/// `/proc/self/environ` is the reader's own environment.
+#[cfg(target_os = "linux")]
+fn refuse_kernel_file(file: &File, path: &Path) -> Result<()> {
+    const SYSFS_MAGIC: rustix::fs::FsWord = 0x6265_6572;
+    let fs = rustix::fs::fstatfs(file).map_err(|e| Error::io_at("inspect", path, e.into()))?;
+    if fs.f_type == rustix::fs::PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC {
+        return Err(Error::invalid(
+            format!(
+                "{} is not a regular file but one the kernel makes up (under /proc or /sys), and mpvault reads only regular files",
+                path.display()
+            ),
+            "name the file itself",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn refuse_kernel_file(_file: &File, _path: &Path) -> Result<()> {
+    Ok(())
+}
+
 /// Writes a file holding plaintext secrets: mode 0600, never replacing a file unless `force`.
 pub fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<()> {
     refuse_symlink(path)?;

@@ -238,6 +238,19 @@ pub fn secret_kind(name: &str) -> SecretKind {
     }
 }
 
+/// Where a secret is reset after someone who could read it left: the WeChat console issues
+/// the AppSecret and the upload key, the merchant platform WeChat Pay's keys; of any other
+/// secret (a Tencent COS key, a BaaS secret) only its issuer is known to the team.
+pub fn reset_where(name: &str) -> &'static str {
+    if name == APPSECRET || name == "WECHAT_UPLOAD_KEY" {
+        "in the WeChat console"
+    } else if name.starts_with("WECHAT_PAY_") {
+        "on the WeChat Pay merchant platform"
+    } else {
+        "where it was issued"
+    }
+}
+
 /// The lowest level a secret may ever be stored at, whatever the file says: what WeChat issues
 /// for builds is for developers, and WeChat Pay's keys are for admins.
 pub fn minimum_level(name: &str) -> Level {

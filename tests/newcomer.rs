@@ -91,15 +91,15 @@ fn removals_need_yes_without_a_terminal_and_leave_the_vault_unchanged() {
     for (args, what) in [
         (
             &["app", "remove", "shop"][..],
-            "Remove app 'shop' and every value stored for it needs confirmation",
+            "\"Remove app 'shop' and every value stored for it?\" needs a yes",
         ),
         (
             &["member", "remove", "bob"],
-            "Remove member 'bob' and replace every data key they could read needs confirmation",
+            "\"Remove member 'bob' and replace every data key they could read?\" needs a yes",
         ),
         (
             &["remove-secret", "shop", "WECHAT_APPSECRET"],
-            "Remove WECHAT_APPSECRET and its history from 'shop' needs confirmation",
+            "\"Remove WECHAT_APPSECRET and its history from 'shop'?\" needs a yes",
         ),
     ] {
         let saved = w.vault_text();

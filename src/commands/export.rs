@@ -60,6 +60,9 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
         unreadable.push(format!("{name} ({level})"));
         Ok(false)
     };
+    if select.mode.is_none() {
+        note_mode_only(a);
+    }
     let mut fields = Vec::new();
     for (key, field) in config_fields(a, app, select.mode.as_deref()) {
         // Build config is named as is: no preset ships it.
@@ -96,6 +99,13 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             secret,
         });
     }
+    check_names(&entries, a, app, select)?;
+    entries.retain(|e| wanted(&e.name));
+    Ok(entries)
+}
+
+/// No two values may share an exported name, and every name `--only` asks for is there.
+fn check_names(entries: &[Entry], a: &App, app: &str, select: &Select) -> Result<()> {
     let mut seen = BTreeSet::new();
     if let Some(dup) = entries.iter().find(|e| !seen.insert(e.name.clone())) {
         return Err(Error::invalid(
@@ -103,7 +113,6 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             "rename the config value that collides",
         ));
     }
-    entries.retain(|e| wanted(&e.name));
     if let Some(missing) = select.only.iter().find(|o| !seen.contains(*o)) {
         let hint = if a.secrets.contains_key(missing) && !select.include_secrets {
             "it is a secret: add --include-secrets".to_string()
@@ -115,7 +124,7 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             hint,
         ));
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// Refuses bundle config (which a bundle preset ships in the Mini Program) that holds the value
@@ -189,6 +198,27 @@ fn config_fields(a: &App, app: &str, mode: Option<&str>) -> BTreeMap<String, Fie
     fields
 }
 
+/// Without `--mode` only the base config is exported: say which keys are set only in a mode,
+/// so a build that needed them does not go without them unnoticed.
+fn note_mode_only(a: &App) {
+    let left_out: BTreeSet<String> = a
+        .modes
+        .iter()
+        .flat_map(|(mode, values)| {
+            values
+                .keys()
+                .filter(|k| !a.config.contains_key(*k))
+                .map(move |k| format!("{k} ({mode})"))
+        })
+        .collect();
+    if !left_out.is_empty() {
+        output::note(&format!(
+            "Left out config set only in a mode: {}; `--mode MODE` includes a mode's values.",
+            left_out.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+}
+
 /// A name that takes over how programs start never leaves the vault, whatever the file says.
 fn allowed(app: &str, name: &str) -> bool {
     match envnames::takes_over_startup(name) {
@@ -212,8 +242,15 @@ pub fn export(ctx: &Context, args: &ExportArgs) -> Result<()> {
 
 fn env_file(ctx: &Context, args: &ExportArgs) -> Result<()> {
     let (app, select, force) = (args.app.as_str(), &args.select, args.force);
-    let (format, out) = (format(args.format, args.dialect), args.output.as_deref());
+    let format = format(args.format, args.dialect);
+    let out = args.output.as_deref().filter(|path| !names_stdout(path));
     // Where it goes is checked before anything is decrypted.
+    if format == Format::Github && out.is_none() && args.output.is_some() {
+        return Err(Error::invalid(
+            "the github format appends to the file GITHUB_ENV names, not to standard output",
+            "leave out -o, or print with --format dotenv",
+        ));
+    }
     let target = match (format, out) {
         (_, Some(path)) => Some(path.to_path_buf()),
         (Format::Github, None) => Some(std::env::var_os("GITHUB_ENV").map(Into::into).ok_or_else(
@@ -253,6 +290,13 @@ fn env_file(ctx: &Context, args: &ExportArgs) -> Result<()> {
         output::write(export::github_masks(&entries).as_bytes())?;
     }
     Ok(())
+}
+
+/// `-o -` and `-o /dev/stdout` mean standard output, as with no `-o`: a link every system
+/// has, which is written through as a stream, never replaced or created. Any other link is
+/// refused.
+fn names_stdout(path: &Path) -> bool {
+    path == Path::new("-") || path == Path::new("/dev/stdout")
 }
 
 /// The secret miniprogram-ci signs uploads with.

@@ -14,10 +14,10 @@ use crate::error::{Error, Result};
 use crate::export::read::{self, FileProblem};
 use crate::export::Dialect;
 use crate::import::{self, Item, Kind, Overrides};
-use crate::output;
 use crate::preset::bundle_prefix;
 use crate::vault::{Field, Keyring, Vault};
 use crate::wechat::Level;
+use crate::{output, store};
 
 /// Larger files are refused before they are parsed (no `.env` file is this big).
 const MAX_FILE: u64 = 1 << 20;
@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
     };
     if args.dry_run {
         let rows = ctx.read(|vault, keyring| {
-            let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
+            let items = checked_plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
             refuse_secret_values(vault, keyring, &items)?;
             let actions = actions(vault, keyring, app, &items, opts)?;
             items
@@ -96,13 +96,29 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
         return Ok(());
     }
     let counts = ctx.write(|vault, keyring| {
-        let items = import::plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
+        let items = checked_plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
         refuse_secret_values(vault, keyring, &items)?;
         let actions = actions(vault, keyring, app, &items, opts)?;
         store(vault, keyring, app, &items, &actions, opts.mode)
     })?;
     report(&counts, app, opts.mode, &shown);
     Ok(())
+}
+
+/// The plan, with every check `config set` and `add-secret` apply to a name and value: an
+/// imported file is no way around them.
+fn checked_plan(
+    shown: &str,
+    reads: Vec<read::Read>,
+    forced: &Overrides,
+    appid: &str,
+) -> Result<Vec<Item>> {
+    let items = import::plan(shown, reads, forced, appid)?;
+    for item in items.iter().filter(|i| i.kind != Kind::AppId) {
+        super::refuse_startup_name(&item.name)?;
+        super::check_value_size(&item.name, &item.value)?;
+    }
+    Ok(items)
 }
 
 /// The file as its reader would see it; a file two readers see differently is refused.
@@ -184,23 +200,24 @@ fn report(counts: &Counts, app: &str, mode: Option<&str>, shown: &str) {
 
 fn read_file(file: &Path) -> Result<Zeroizing<String>> {
     let shown = file.display().to_string();
-    let handle = std::fs::File::open(file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::not_found(
-            format!("{shown} does not exist"),
+    let too_large = || {
+        Error::invalid(
+            format!("{shown} is larger than 1 MiB, which is not a .env file"),
             "name the .env file to import",
-        ),
-        _ => Error::io_at("open", file, e),
-    })?;
+        )
+    };
+    // Only a regular file reached without a link, bounded before it is read.
+    let (handle, size) = store::open_regular(file)?;
+    if size > MAX_FILE {
+        return Err(too_large());
+    }
     let mut bytes = Zeroizing::new(Vec::new());
     handle
         .take(MAX_FILE + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io_at("read", file, e))?;
     if bytes.len() as u64 > MAX_FILE {
-        return Err(Error::invalid(
-            format!("{shown} is larger than 1 MiB, which is not a .env file"),
-            "name the .env file to import",
-        ));
+        return Err(too_large());
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::invalid(

@@ -191,7 +191,11 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
     let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for due in offboarding::rotations_due(vault) {
         if due.reason.starts_with(&mine) {
-            by_app.entry(due.app).or_default().push(due.secret);
+            let place = crate::wechat::reset_where(&due.secret);
+            by_app
+                .entry(due.app)
+                .or_default()
+                .push(format!("{} ({place})", due.secret));
         }
     }
     if by_app.is_empty() {
@@ -202,7 +206,7 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
         .map(|(app, names)| format!("  {app}: {}", names.join(", ")))
         .collect();
     format!(
-        "{handle} could read these secrets; reset them in the WeChat / WeChat Pay console, then run rotate-secret (`mpvault status` lists them until then):\n{}",
+        "{handle} could read these secrets; reset each where it says, then store the new value with rotate-secret (`mpvault status` lists them until then):\n{}",
         lines.join("\n")
     )
 }

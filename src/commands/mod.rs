@@ -334,9 +334,8 @@ pub fn confirm_with(question: &str, yes: bool, flag: &str) -> Result<()> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::invalid(
-            format!(
-                "{question} needs confirmation, and standard input is not a terminal to ask on"
-            ),
+            // Quoted as asked, so every caller's question reads as one sentence.
+            format!("\"{question}?\" needs a yes, and standard input is not a terminal to ask on"),
             format!("pass {flag} to confirm"),
         ));
     }

@@ -10,7 +10,7 @@ use super::{confirm, done, now, Context};
 use crate::cli::{AddSecretArgs, GetArgs, HistoryArgs, RemoveSecretArgs, RotateSecretArgs};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{Field, Keyring, Vault};
+use crate::vault::{App, Field, Keyring, Vault};
 use crate::wechat::{self, Level, Shape};
 
 pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
@@ -198,6 +198,9 @@ pub fn get(
     check_args(app, name)?;
     let value = ctx.read(|vault, keyring| {
         let a = vault.app(app)?;
+        if let Some(appid) = appid_by_exported_name(a, app, name, previous)? {
+            return Ok(appid);
+        }
         let field = if a.config.contains_key(name) && previous == 0 {
             Field::Config(name.to_string())
         } else if a.build.contains_key(name) && previous == 0 {
@@ -224,6 +227,26 @@ pub fn get(
         output::write(b"\n")?;
     }
     Ok(())
+}
+
+/// The AppID under a name exports give it (`WECHAT_APPID`, `TARO_APP_ID`, …): it is public,
+/// and a build script that reads it by that name should find it here too.
+fn appid_by_exported_name(
+    a: &App,
+    app: &str,
+    name: &str,
+    previous: usize,
+) -> Result<Option<Zeroizing<String>>> {
+    if !crate::preset::appid_names().any(|n| n == name) {
+        return Ok(None);
+    }
+    if previous > 0 {
+        return Err(Error::not_found(
+            format!("the AppID of '{app}' has no earlier versions"),
+            format!("leave out --previous; `mpvault app show {app}` shows the AppID"),
+        ));
+    }
+    Ok(Some(Zeroizing::new(a.appid.clone())))
 }
 
 /// A row of `history`: one version of a secret, never its value.

@@ -76,11 +76,17 @@ impl DataKey {
         let encryptor = age::Encryptor::with_recipients(
             recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
         )
-        .map_err(|e| {
-            Error::invalid(
+        .map_err(|e| match e {
+            age::EncryptError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                Error::denied(
+                    format!("a member's hardware key cannot be encrypted to: {e}, so nothing was written"),
+                    "check that the plugin works (`mpvault member list` shows whose key it is), then run the command again",
+                )
+            }
+            e => Error::invalid(
                 format!("cannot encrypt to the members' keys: {e}"),
                 "check the members' keys with `mpvault member list`",
-            )
+            ),
         })?;
         let mut out = Vec::with_capacity(256 * recipients.len());
         let mut writer = encryptor

@@ -522,7 +522,7 @@ impl<'a> Keyring<'a> {
         if let Some(d) = offboarding::left_since(vault, app, level, &secret.versions[index]) {
             return Err(Error::denied(
                 format!("{} could read version {number} of {name} of '{app}' and has left since ({}), so that value must not be used again", d.handle, d.at),
-                "reset it in the WeChat / WeChat Pay console and store the new value with `mpvault rotate-secret`",
+                format!("reset it {} and store the new value with `mpvault rotate-secret`", wechat::reset_where(name)),
             ));
         }
         let field = Field::Secret(name.to_string());
