@@ -11,18 +11,6 @@ use serde_json::Value;
 
 const BOBS: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
 
-fn due(w: &World, who: &Person) -> Vec<String> {
-    let out = w.cmd(who).args(["status", "--json"]).output().unwrap();
-    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
-    status["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|a| a["rotations_due"].as_array().cloned().unwrap_or_default())
-        .map(|d| d["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// mpvault as `who`, with the system clock at `when` (libfaketime), reading `input`.
 fn at_time(w: &World, who: &Person, when: &str, args: &[&str], input: &str) {
     let mpvault = w.std_cmd(who);
@@ -64,14 +52,14 @@ fn a_writers_clock_in_the_future_does_not_hide_a_rotation_due() {
     assert_eq!(current_appsecret(&w)["set_at"], "2096-01-01T00:00:00Z");
     let removed = w.ok(&alice, &["member", "remove", "bob", "--yes"]);
     assert!(removed.is_empty());
-    assert_eq!(due(&w, &alice), ["WECHAT_APPSECRET"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
     // Only a new value clears it, whatever its writer's clock says.
     w.ok_stdin(
         &alice,
         &["rotate-secret", "shop", "--stdin"],
         &"a".repeat(32),
     );
-    assert!(due(&w, &alice).is_empty());
+    assert!(rotations_due(&w, &alice).is_empty());
 }
 
 /// The honest nearest move: a value written after a departure is not due, even when the
@@ -83,7 +71,7 @@ fn a_value_written_after_a_departure_is_not_due_whatever_the_clocks() {
     let dave = w.person("dave");
     w.join(&alice, &dave, &["developer"]);
     w.ok(&alice, &["member", "remove", "dave", "--yes"]);
-    assert_eq!(due(&w, &alice), ["WECHAT_APPSECRET"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
     at_time(
         &w,
         &bob,
@@ -91,7 +79,11 @@ fn a_value_written_after_a_departure_is_not_due_whatever_the_clocks() {
         &["rotate-secret", "shop", "--stdin"],
         BOBS,
     );
-    assert!(due(&w, &alice).is_empty(), "{:?}", due(&w, &alice));
+    assert!(
+        rotations_due(&w, &alice).is_empty(),
+        "{:?}",
+        rotations_due(&w, &alice)
+    );
 }
 
 /// Regression (Trust 3, case 8): bob, removed, rotated the AppSecret on a branch cut before his

@@ -8,22 +8,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn status_json(w: &World, who: &Person) -> Value {
-    let out = w.cmd(who).args(["status", "--json"]).output().unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn due_names(w: &World, who: &Person) -> Vec<String> {
-    let status = status_json(w, who);
-    status["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|a| a["rotations_due"].as_array().cloned().unwrap_or_default())
-        .map(|d| d["name"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn roles_of(w: &World, who: &Person, handle: &str) -> Value {
     let out = w.ok(who, &["roster", "shop", "--json"]);
     let rows: Value = serde_json::from_str(&out).unwrap();
@@ -43,7 +27,7 @@ fn an_owner_gives_a_revoked_role_back_on_the_newest_revision() {
     w.git_with_vault();
     w.ok(&alice, &["role", "revoke", "bob", "shop", "developer"]);
     w.git(&["commit", "-qam", "bob leaves shop"]);
-    assert_eq!(due_names(&w, &alice), ["WECHAT_APPSECRET"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
 
     // Moving bob to tester gives back the team level he lost: asked, and refused without a yes.
     refused_as(
@@ -89,7 +73,7 @@ fn an_owner_gives_a_revoked_role_back_on_the_newest_revision() {
     );
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
     // The rotation the departure made due stays due: bob saw the old value.
-    assert_eq!(due_names(&w, &alice), ["WECHAT_APPSECRET"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
     w.ok(&carol, &["app", "list"]);
 }
 
@@ -107,7 +91,7 @@ fn a_removed_member_can_be_added_again_with_the_same_key() {
         &["role", "grant", "bob", "shop", "developer", "--yes"],
     );
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
-    assert_eq!(due_names(&w, &alice), ["WECHAT_APPSECRET"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
 }
 
 /// A rollback to a copy older than the departure still never encrypts to the departed key,
@@ -158,7 +142,7 @@ fn role_set_replaces_roles_in_one_step() {
     // Taking developer away from bob in favour of tester is a departure from the developer level.
     w.ok(&alice, &["role", "set", "bob", "shop", "tester"]);
     assert_eq!(roles_of(&w, &alice, "bob"), serde_json::json!(["tester"]));
-    assert_eq!(due_names(&w, &alice), ["WECHAT_APPSECRET"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
     w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
     // Giving it back asks first.
     refused_as(

@@ -338,3 +338,16 @@ pub fn run_stdin(w: &World, who: &Person, args: &[&str], input: &str) -> (i32, S
         String::from_utf8(out.stderr).unwrap(),
     )
 }
+
+/// The secrets `status --json` lists as due for rotation, as `who` sees them.
+pub fn rotations_due(w: &World, who: &Person) -> Vec<String> {
+    let out = w.cmd(who).args(["status", "--json"]).output().unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    status["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["rotations_due"].as_array().cloned().unwrap_or_default())
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect()
+}
