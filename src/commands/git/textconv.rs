@@ -2,21 +2,100 @@
 //! value, a ciphertext or base64.
 
 use std::fmt::Write as _;
+use std::io::Read;
 use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::vault::policy;
-use crate::vault::{App, Vault};
-use crate::{key, output};
+use serde_json::Value;
 
+use crate::error::{Error, Result};
+use crate::key;
+use crate::vault::{limits, policy};
+use crate::vault::{App, Vault};
+
+/// Renders a vault; passes any other file through byte for byte, since `.gitattributes` (a
+/// committed, hostile-writable file) decides which files git sends here. A vault is a file
+/// that `Vault::parse` accepts and that holds nothing the model does not (see `only_model`),
+/// so a rendering never hides a field. At most the vault size limit is read before deciding;
+/// the rest of a larger file is streamed.
 pub fn run(file: &Path) -> Result<()> {
-    let bytes = std::fs::read(file).map_err(|e| Error::io_at("read", file, e))?;
-    let text = match Vault::parse(&bytes) {
-        Ok(vault) => render(&vault),
-        // A diff must still show something: say what is wrong, never the raw ciphertext.
-        Err(e) => format!("(not a readable mpvault vault: {e})\n"),
+    let mut input = std::fs::File::open(file).map_err(|e| Error::io_at("read", file, e))?;
+    let mut head = Vec::new();
+    (&mut input)
+        .take(limits::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io_at("read", file, e))?;
+    let mut out = std::io::stdout().lock();
+    let not_a_vault = match Vault::parse(&head) {
+        Ok(vault) if only_model(&head, &vault) => {
+            return write(&mut out, render(&vault).as_bytes())
+        }
+        Ok(_) => "it holds fields a vault does not".to_string(),
+        Err(e) => e.to_string(),
     };
-    output::write(text.as_bytes())
+    // A broken vault's lines are what a reviewer needs; one line first says why they are raw.
+    if names_vault_id(&head) {
+        let note = format!(
+            "(mpvault: this file names a vault_id but is not a vault this mpvault reads: {}; \
+             its text follows as is)\n",
+            clean(&not_a_vault)
+        );
+        write(&mut out, note.as_bytes())?;
+    }
+    write(&mut out, &head)?;
+    pass_through(&mut input, file, &mut out)
+}
+
+fn write(out: &mut impl std::io::Write, bytes: &[u8]) -> Result<()> {
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("cannot write to standard output", e))
+}
+
+/// The rest of a file, in chunks: never held whole.
+fn pass_through(input: &mut impl Read, file: &Path, out: &mut impl std::io::Write) -> Result<()> {
+    let mut buffer = vec![0; 64 << 10];
+    loop {
+        let n = match input.read(&mut buffer) {
+            Ok(0) => return write(out, &[]),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io_at("read", file, e)),
+        };
+        out.write_all(&buffer[..n])
+            .map_err(|e| Error::io("cannot write to standard output", e))?;
+    }
+}
+
+/// A vault file names its id near the top (`format`, then `vault_id`).
+fn names_vault_id(head: &[u8]) -> bool {
+    head[..head.len().min(1024)]
+        .windows(10)
+        .any(|w| w == b"\"vault_id\"")
+}
+
+/// True when every field of the file is one the model holds, with the same value: a file
+/// that parses as a vault but carries more (a `scripts` object in a `package.json` dressed
+/// as a vault) would have that part hidden by the rendering. The model may add defaults.
+fn only_model(bytes: &[u8], vault: &Vault) -> bool {
+    match (
+        serde_json::from_slice::<Value>(bytes),
+        serde_json::to_value(vault),
+    ) {
+        (Ok(file), Ok(model)) => within(&file, &model),
+        _ => false,
+    }
+}
+
+fn within(file: &Value, model: &Value) -> bool {
+    match (file, model) {
+        (Value::Object(f), Value::Object(m)) => f
+            .iter()
+            .all(|(k, v)| m.get(k).is_some_and(|mv| within(v, mv))),
+        (Value::Array(f), Value::Array(m)) => {
+            f.len() == m.len() && f.iter().zip(m).all(|(a, b)| within(a, b))
+        }
+        _ => file == model,
+    }
 }
 
 /// A short fingerprint of anything public (keys, commitments), never the thing itself.
