@@ -106,3 +106,53 @@ fn the_uniapp_example_builds_each_mode_with_its_own_config() {
         std::fs::remove_file(file).unwrap();
     }
 }
+
+/// The lines of a CI example that are not comments.
+fn ci_steps(name: &str) -> String {
+    let text = std::fs::read_to_string(repo().join("examples").join(name)).unwrap();
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Issue 19: hosted merge buttons merge the vault line by line, so each CI example runs
+/// `mpvault git verify` on pull (merge) requests, with the full history it walks and the
+/// owners pinned from a variable the request cannot change.
+#[test]
+fn each_ci_example_verifies_pull_requests_with_full_history() {
+    let github = ci_steps("github-actions.yml");
+    for expected in [
+        "pull_request:",
+        "fetch-depth: 0",
+        "mpvault git verify --base \"origin/$GITHUB_BASE_REF\"",
+        "MPVAULT_TRUSTED_OWNERS: ${{ vars.MPVAULT_TRUSTED_OWNERS }}",
+    ] {
+        assert!(
+            github.contains(expected),
+            "github-actions.yml lacks {expected:?}"
+        );
+    }
+    let gitlab = ci_steps("gitlab-ci.yml");
+    for expected in [
+        "$CI_PIPELINE_SOURCE == \"merge_request_event\"",
+        "GIT_DEPTH: \"0\"",
+        "mpvault git verify --base \"origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\"",
+    ] {
+        assert!(
+            gitlab.contains(expected),
+            "gitlab-ci.yml lacks {expected:?}"
+        );
+    }
+    // A fingerprint written into the file is one a merge request could change.
+    for (name, text) in [("github-actions.yml", &github), ("gitlab-ci.yml", &gitlab)] {
+        assert!(
+            !text.contains("MPVAULT_TRUSTED_OWNERS: \""),
+            "{name} pins owners in the file"
+        );
+        assert!(
+            !text.contains("depth: 1") && !text.contains("GIT_DEPTH: \"1"),
+            "{name} has a shallow clone"
+        );
+    }
+}
