@@ -172,6 +172,44 @@ pub fn unauthorized(vault: &Vault) -> Vec<String> {
     problems
 }
 
+/// Values whose exact ciphertext a parent held under another data key of their level, and no
+/// parent under this state's key: a line merge (no mpvault driver) kept one side's value and
+/// the other side's new key, so no reader can open it. Seen without a key, from commitments.
+pub fn stale(parents: &[&Vault], after: &Vault) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (app_name, app) in &after.apps {
+        let before: Vec<&App> = parents
+            .iter()
+            .filter_map(|p| p.apps.get(app_name))
+            .collect();
+        for (field, _, level, sealed) in values(app) {
+            let Some(now) = commitment(app, level) else {
+                continue;
+            };
+            let keys: Vec<Option<&str>> = before
+                .iter()
+                .filter_map(|old| {
+                    values(old)
+                        .into_iter()
+                        .find(|(_, _, _, s)| s.value == sealed.value)
+                        .map(|(_, _, level, _)| commitment(old, level))
+                })
+                .collect();
+            if !keys.is_empty() && keys.iter().all(|k| k.is_some_and(|k| k != now)) {
+                problems.push(format!(
+                    "{} of '{app_name}' is still sealed under the {level} data key that was replaced (a line merge without mpvault's driver?), so no reader can open it",
+                    field.path()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn commitment(app: &App, level: Level) -> Option<&str> {
+    app.data_keys.get(&level)?.commitment.as_deref()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
