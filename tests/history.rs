@@ -151,7 +151,7 @@ fn audit_flags_a_merged_foreign_root_whose_vault_replaced_the_teams() {
         "the foreign root is flagged: {report}"
     );
     assert!(
-        report.contains("signed by alice ("),
+        report.contains("signed by alice, fingerprint "),
         "fingerprints beside handles: {report}"
     );
     let said = refuses(&alice, &[]);

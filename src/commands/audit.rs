@@ -178,7 +178,7 @@ fn lines(shown: &[&Entry]) -> String {
     for e in shown {
         let signed = match (&e.revision, &e.signer) {
             (Some(r), Some(s)) => format!(
-                "revision {r}, signed by {s} ({})",
+                "revision {r}, signed by {s}, fingerprint {}",
                 e.fingerprint.as_deref().unwrap_or_default()
             ),
             (Some(r), None) => format!("revision {r}, not signed"),
