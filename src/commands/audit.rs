@@ -291,7 +291,9 @@ fn audit_commit(
         });
     }
     if vault.format >= 3 {
-        entry.problems.extend(transition::unauthorized(vault));
+        entry
+            .problems
+            .extend(transition::unauthorized_after(vault, parents));
     }
     let policy = Policy::of(vault);
     let parent = parents.first();
