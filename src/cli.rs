@@ -554,6 +554,19 @@ pub enum GitCommand {
     Merge(GitMergeArgs),
     /// The pre-commit guard: refuse staged .env files with secrets, upload keys and identities
     Check,
+    /// Check a revision and the history that led to it, with no key (pull requests and CI)
+    Verify(GitVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitVerifyArgs {
+    /// The commit to check (default: the vault file in the work tree, on top of HEAD)
+    #[arg(value_name = "REV")]
+    pub rev: Option<String>,
+    /// Check the history from this commit (default: the merge base with origin's default
+    /// branch, or the whole history when REV is on it)
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -172,3 +172,32 @@ fn split_batch(mut out: &[u8]) -> Vec<Vec<u8>> {
     }
     objects
 }
+
+/// The commit `rev` names, in full; None when it names none.
+pub fn commit_of(top: &Path, rev: &str) -> Option<String> {
+    text(
+        top,
+        &["rev-parse", "-q", "--verify", &format!("{rev}^{{commit}}")],
+    )
+}
+
+/// Where a pull request's own commits begin: the merge base of `rev` with the default branch
+/// (`origin/HEAD`). None when there is no default branch or `rev` is on it (then the whole
+/// history is the one to check).
+pub fn default_base(top: &Path, rev: &str) -> Option<String> {
+    let default = text(top, &["symbolic-ref", "-q", "refs/remotes/origin/HEAD"])?;
+    let base = text(top, &["merge-base", rev, &default])?;
+    (Some(&base) != commit_of(top, rev).as_ref()).then_some(base)
+}
+
+/// Whether the clone is shallow: its history stops at a commit whose parents it lacks.
+pub fn shallow(top: &Path) -> bool {
+    text(top, &["rev-parse", "--is-shallow-repository"]).as_deref() == Some("true")
+}
+
+/// The path of `file` inside the work tree `top`, as git names it.
+pub fn path_in(top: &Path, file: &Path) -> Option<String> {
+    let top = std::fs::canonicalize(top).ok()?;
+    let full = std::fs::canonicalize(file).ok()?;
+    Some(full.strip_prefix(&top).ok()?.to_str()?.replace('\\', "/"))
+}

@@ -16,8 +16,8 @@ use crate::vault::policy::{self, Policy};
 use crate::vault::{transition, Vault};
 
 /// One commit that touched the vault.
-struct Commit {
-    hash: String,
+pub(crate) struct Commit {
+    pub(crate) hash: String,
     parents: Vec<String>,
     author: String,
     date: String,
@@ -25,12 +25,14 @@ struct Commit {
 }
 
 /// What one commit did, and what is wrong with it.
-struct Entry {
-    commit: Commit,
+pub(crate) struct Entry {
+    pub(crate) commit: Commit,
     revision: Option<u64>,
     signer: Option<String>,
+    /// The signer's fingerprint, beside the handle anyone can claim.
+    fingerprint: Option<String>,
     changes: Vec<String>,
-    problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 /// `audit --json`: one commit, what it changed and what is wrong with it.
@@ -44,6 +46,7 @@ struct AuditRow<'e> {
     problems: &'e [String],
     revision: Option<u64>,
     signed_by: Option<&'e str>,
+    signer_fingerprint: Option<&'e str>,
     subject: &'e str,
 }
 
@@ -58,6 +61,7 @@ impl<'e> AuditRow<'e> {
             problems: &e.problems,
             revision: e.revision,
             signed_by: e.signer.as_deref(),
+            signer_fingerprint: e.fingerprint.as_deref(),
             subject: &e.commit.subject,
         }
     }
@@ -65,7 +69,7 @@ impl<'e> AuditRow<'e> {
 
 pub fn run(ctx: &Context, AuditArgs { since, json }: AuditArgs) -> Result<Outcome> {
     let (top, rel) = vault_in_repository(ctx)?;
-    let entries = audit_history(&top, &rel)?;
+    let entries = audit_history(&top, &rel, &["HEAD"])?;
     let flagged = entries.iter().filter(|e| !e.problems.is_empty()).count();
     let shown: Vec<&Entry> = entries
         .iter()
@@ -107,19 +111,29 @@ fn vault_in_repository(ctx: &Context) -> Result<(PathBuf, String)> {
     Ok((top, rel))
 }
 
-/// Every commit that touched the vault, oldest first, each judged against its parents.
-fn audit_history(top: &Path, rel: &str) -> Result<Vec<Entry>> {
-    let commits = log(top, rel)?;
+/// Every commit of `range` (git revisions: `HEAD`, or `BASE..REV`) that touched the vault on
+/// any parent, oldest first, each judged against every parent. A parent outside the range is
+/// read from git; a root commit in a range with a base, or after the first root, began another
+/// history of the vault and was merged in.
+pub(crate) fn audit_history(top: &Path, rel: &str, range: &[&str]) -> Result<Vec<Entry>> {
+    let commits = log(top, rel, range)?;
+    let mut roots_allowed = usize::from(!range.iter().any(|r| r.contains("..")));
     let mut states: BTreeMap<String, std::result::Result<Vault, String>> = BTreeMap::new();
     // The owners whose signature counts at each commit: those of the last signed policy on
     // the way there, never what an unsigned file claims.
     let mut owners_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut entries = Vec::new();
     for commit in commits {
-        let state = match git::output(top, &["show", &format!("{}:{rel}", commit.hash)]) {
-            Some(bytes) => Vault::parse(&bytes).map_err(|e| e.to_string()),
-            None => Err("the vault file was deleted".to_string()),
-        };
+        let state = state_at(top, rel, &commit.hash)
+            .unwrap_or_else(|| Err("the vault file was deleted".to_string()));
+        for p in &commit.parents {
+            if !states.contains_key(p) {
+                if let Some(s) = state_at(top, rel, p) {
+                    states.insert(p.clone(), s);
+                }
+            }
+        }
+        let root = commit.parents.is_empty();
         let parents: Vec<&Vault> = commit
             .parents
             .iter()
@@ -132,7 +146,14 @@ fn audit_history(top: &Path, rel: &str) -> Result<Vec<Entry>> {
             .flatten()
             .cloned()
             .collect();
-        let entry = audit_commit(commit, &state, &parents, &owners);
+        let mut entry = audit_commit(commit, &state, &parents, &owners);
+        if root && roots_allowed == 0 {
+            entry.problems.push(
+                "a second root commit: a history of the vault with another beginning was merged in"
+                    .to_string(),
+            );
+        }
+        roots_allowed = roots_allowed.saturating_sub(usize::from(root));
         let signed = state.as_ref().ok().filter(|v| policy::verify(v).is_some());
         let owners = match signed {
             Some(v) if entry.problems.is_empty() => Policy::of(v).owners().into_values().collect(),
@@ -145,12 +166,21 @@ fn audit_history(top: &Path, rel: &str) -> Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// The vault as committed at `commit`: None when the commit has no vault file.
+fn state_at(top: &Path, rel: &str, commit: &str) -> Option<std::result::Result<Vault, String>> {
+    let bytes = git::output(top, &["show", &format!("{commit}:{rel}")])?;
+    Some(Vault::parse(&bytes).map_err(|e| e.to_string()))
+}
+
 /// The audit for people: a line a commit, its changes and problems beneath it.
 fn lines(shown: &[&Entry]) -> String {
     let mut lines = Vec::new();
     for e in shown {
         let signed = match (&e.revision, &e.signer) {
-            (Some(r), Some(s)) => format!("revision {r}, signed by {s}"),
+            (Some(r), Some(s)) => format!(
+                "revision {r}, signed by {s}, fingerprint {}",
+                e.fingerprint.as_deref().unwrap_or_default()
+            ),
             (Some(r), None) => format!("revision {r}, not signed"),
             _ => "unreadable".to_string(),
         };
@@ -178,20 +208,20 @@ fn clean(text: &str) -> String {
 }
 
 /// Commits touching the vault, oldest first, with their parents in the file's own history.
-fn log(top: &Path, rel: &str) -> Result<Vec<Commit>> {
-    let text = git::run(
-        top,
-        &[
-            "log",
-            "--reverse",
-            "--topo-order",
-            "--parents",
-            "--format=%H %P%x1f%an%x1f%aI%x1f%s",
-            "--",
-            rel,
-        ],
-        "read the vault's history",
-    )?;
+/// `--full-history`: git's default follows only the parent a merge's result matches, and would
+/// hide the side a merge threw away.
+fn log(top: &Path, rel: &str, range: &[&str]) -> Result<Vec<Commit>> {
+    let mut args = vec![
+        "log",
+        "--full-history",
+        "--reverse",
+        "--topo-order",
+        "--parents",
+        "--format=%H %P%x1f%an%x1f%aI%x1f%s",
+    ];
+    args.extend(range);
+    args.extend(["--", rel]);
+    let text = git::run(top, &args, "read the vault's history")?;
     Ok(text
         .lines()
         .filter_map(|line| {
@@ -220,6 +250,7 @@ fn audit_commit(
         commit,
         revision: None,
         signer: None,
+        fingerprint: None,
         changes: Vec::new(),
         problems: Vec::new(),
     };
@@ -236,6 +267,7 @@ fn audit_commit(
         .as_ref()
         .and(vault.signature.as_ref())
         .map(|s| s.signer.clone());
+    entry.fingerprint = signer_key.as_deref().map(crate::key::fingerprint);
     // A merge of two signed sides' policy changes by someone who is not an owner waits for
     // an owner's `sign`: readers refuse it meanwhile, and the commit that signs it is checked.
     let waiting = signer_key.is_none()
@@ -259,7 +291,9 @@ fn audit_commit(
         });
     }
     if vault.format >= 3 {
-        entry.problems.extend(transition::unauthorized(vault));
+        entry
+            .problems
+            .extend(transition::unauthorized_after(vault, parents));
     }
     let policy = Policy::of(vault);
     let parent = parents.first();
@@ -277,6 +311,7 @@ fn audit_commit(
             .problems
             .extend(transition::problems(p, vault, "its parent"));
     }
+    entry.problems.extend(transition::stale(parents, vault));
     match parent {
         Some(p) => {
             entry

@@ -63,6 +63,10 @@ impl Context {
         let mut memory = Memory::load()?;
         let env = crate::trust::trusted_owners_from_env();
         remind_driver(&path);
+        // CI: pinned owners but no memory here; git history is the memory it has.
+        if env.is_some() && memory.recall(&location, &vault.vault_id).is_none() {
+            git::history_for_ci(&path, &vault)?;
+        }
         let forgotten = memory
             .recall(&location, &vault.vault_id)
             .and_then(|seen| crate::trust::forget_unheld(seen, &vault, &path, false));

@@ -3,6 +3,8 @@
 //! merge driver each side against the common ancestor, and `audit` each commit against its
 //! parents: all three ask here, so the rules cannot drift apart.
 
+use std::collections::HashMap;
+
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
@@ -137,9 +139,33 @@ pub fn problems(before: &Vault, after: &Vault, earlier: &str) -> Vec<String> {
 /// reaches the developer level, since it steers builds), or claiming a policy revision the
 /// state has not reached.
 pub fn unauthorized(vault: &Vault) -> Vec<String> {
+    unauthorized_after(vault, &[])
+}
+
+/// `unauthorized`, for a state whose `parents` were checked already: a value a parent holds
+/// unchanged at the same place, its signer's key unchanged, is not verified again (a history
+/// walk would otherwise verify every value at every commit); who reads its level still is.
+pub fn unauthorized_after(vault: &Vault, parents: &[&Vault]) -> Vec<String> {
     let mut problems = Vec::new();
     for (app_name, app) in &vault.apps {
-        for (field, _, level, sealed) in values(app) {
+        let checked: Vec<HashMap<String, (&Sealed, Option<&str>)>> = parents
+            .iter()
+            .filter(|p| p.vault_id == vault.vault_id)
+            .filter_map(|p| Some((p, p.apps.get(app_name)?)))
+            .map(|(p, old)| {
+                values(old)
+                    .into_iter()
+                    .map(|(f, i, level, s)| {
+                        let key = p
+                            .members
+                            .get(s.signer())
+                            .and_then(|m| m.signing_key.as_deref());
+                        (format!("{level}/{}/{i}", f.path()), (s, key))
+                    })
+                    .collect()
+            })
+            .collect();
+        for (field, i, level, sealed) in values(app) {
             let path = field.path();
             let place = Place::new(&vault.vault_id, app_name, level, &path);
             let signer = sealed.signer();
@@ -147,12 +173,17 @@ pub fn unauthorized(vault: &Vault) -> Vec<String> {
                 .members
                 .get(signer)
                 .and_then(|m| m.signing_key.as_deref());
+            let at = format!("{level}/{path}/{i}");
+            let seen = checked
+                .iter()
+                .any(|m| m.get(&at).is_some_and(|(s, k)| *s == sealed && *k == key));
             let reads = |level: Level| {
                 app.data_keys
                     .get(&level)
                     .is_some_and(|k| k.readers.iter().any(|r| r == signer))
             };
-            let ok = key.is_some_and(|k| authorship::verify(&place, sealed, k)) && reads(level);
+            let ok =
+                key.is_some_and(|k| seen || authorship::verify(&place, sealed, k)) && reads(level);
             if !ok {
                 problems.push(format!(
                     "{path} of '{app_name}' is not signed by '{signer}' as a reader of its {level} level"
@@ -170,6 +201,46 @@ pub fn unauthorized(vault: &Vault) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Values whose exact ciphertext a parent held under another data key of their level, and no
+/// parent under this state's key: a line merge (no mpvault driver) kept one side's value and
+/// the other side's new key, so no reader can open it. Seen without a key, from commitments.
+pub fn stale(parents: &[&Vault], after: &Vault) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (app_name, app) in &after.apps {
+        // Each parent's ciphertexts, with the key commitment of the level they were under.
+        let held: Vec<HashMap<&str, Option<&str>>> = parents
+            .iter()
+            .filter_map(|p| p.apps.get(app_name))
+            .map(|old| {
+                values(old)
+                    .into_iter()
+                    .map(|(_, _, level, s)| (s.value.as_str(), commitment(old, level)))
+                    .collect()
+            })
+            .collect();
+        for (field, _, level, sealed) in values(app) {
+            let Some(now) = commitment(app, level) else {
+                continue;
+            };
+            let keys: Vec<Option<&str>> = held
+                .iter()
+                .filter_map(|m| m.get(sealed.value.as_str()).copied())
+                .collect();
+            if !keys.is_empty() && keys.iter().all(|k| k.is_some_and(|k| k != now)) {
+                problems.push(format!(
+                    "{} of '{app_name}' is still sealed under the {level} data key that was replaced (a line merge without mpvault's driver?), so no reader can open it",
+                    field.path()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn commitment(app: &App, level: Level) -> Option<&str> {
+    app.data_keys.get(&level)?.commitment.as_deref()
 }
 
 #[cfg(test)]

@@ -1,12 +1,16 @@
 //! `git setup|textconv|merge|check`: the vault in a team's git workflow. `textconv` renders the
 //! vault for `git diff` without a key; `merge` is git's merge driver (three-way on structure,
 //! see `vault::merge`), re-sealing and signing as the person merging; `check` is the
-//! pre-commit guard against committing what holds secrets.
+//! pre-commit guard against committing what holds secrets; `verify` checks a revision and its
+//! history with no key, for pull requests and CI.
 
 mod check;
 mod merge;
 mod setup;
 mod textconv;
+mod verify;
+
+pub use verify::history_for_ci;
 
 use std::path::PathBuf;
 
@@ -20,6 +24,7 @@ pub fn run(ctx: &Context, cmd: GitCommand) -> Result<Outcome> {
         GitCommand::Textconv(GitTextconvArgs { file }) => textconv::run(&file).map(Outcome::from),
         GitCommand::Merge(args) => merge::run(ctx, &args),
         GitCommand::Check => check::run(),
+        GitCommand::Verify(args) => verify::run(ctx, &args),
     }
 }
 
