@@ -531,11 +531,11 @@ fn awaits_signature(vault: &Vault, seen: Option<&Seen>) -> Error {
         .unwrap_or_default();
     Error::corrupt(
         format!(
-            "this vault's policy at revision {} is not signed: a merge of changes to who may read what{change} waits for an owner to review and sign it",
+            "this vault's policy at revision {} is not signed{change}: its signature was removed, or an earlier mpvault merged changes to who may read what and left them for an owner to review and sign",
             vault.revision
         ),
         format!(
-            "ask an owner ({}) to run `mpvault sign` and commit mpvault.json; if nobody merged such changes, restore mpvault.json from git (`git log -p mpvault.json` shows who changed it)",
+            "if nobody merged such changes, restore mpvault.json from git (`git log -p mpvault.json` shows who changed it); otherwise ask an owner ({}) to review and sign them with `mpvault sign` and commit mpvault.json",
             owners.join(", ")
         ),
     )

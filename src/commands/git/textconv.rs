@@ -123,7 +123,7 @@ pub fn render(vault: &Vault) -> String {
             short(&key)
         ),
         (Some(sig), None) => format!("signature by {} DOES NOT VERIFY", clean(&sig.signer)),
-        (None, _) => "NOT SIGNED: waits for an owner's `mpvault sign`".to_string(),
+        (None, _) => "NOT SIGNED: a removed signature, or changes an owner has not signed yet (`mpvault sign`)".to_string(),
     };
     out.push(format!("policy revision {}, {signed}", vault.revision));
     members(vault, &mut out);
