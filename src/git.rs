@@ -91,9 +91,14 @@ pub fn way_back(vault: &Path) -> String {
 /// holds (each one is parsed; older history than that is not consulted).
 pub const HELD_COMMITS: usize = 200;
 
+/// At most this many bytes of those commits' vault files are read in all, newest first: a
+/// long history of a large vault must not make one command hold gigabytes.
+pub const HELD_BYTES: usize = 64 << 20;
+
 /// The contents of `file` in the newest commits (at most `HELD_COMMITS`) that changed it and that
 /// a ref (branch, tag, remote-tracking branch, stash) or HEAD reaches, each at most `max_bytes`
-/// long (longer ones are left out). None outside a git work tree or when git fails.
+/// long (longer ones are left out), newest first until `HELD_BYTES` are read. None outside a
+/// git work tree or when git fails.
 pub fn committed_versions(file: &Path, max_bytes: usize) -> Option<Vec<Vec<u8>>> {
     let top = std::fs::canonicalize(top_level(folder_of(file))?).ok()?;
     let full = std::fs::canonicalize(file).ok()?;
@@ -113,10 +118,17 @@ pub fn committed_versions(file: &Path, max_bytes: usize) -> Option<Vec<Vec<u8>>>
         lines(requests.iter()),
     )?;
     let sizes = String::from_utf8_lossy(&sizes);
+    let mut budget = HELD_BYTES;
     let wanted = requests
         .iter()
         .zip(sizes.lines())
-        .filter(|(_, size)| size.parse::<usize>().is_ok_and(|s| s <= max_bytes))
+        .filter_map(|(request, size)| Some((request, size.parse::<usize>().ok()?)))
+        .filter(|(_, size)| *size <= max_bytes)
+        .take_while(|(_, size)| {
+            let fits = *size <= budget;
+            budget = budget.saturating_sub(*size);
+            fits
+        })
         .map(|(request, _)| request);
     let out = input(&top, &["cat-file", "--batch"], lines(wanted))?;
     Some(split_batch(&out))

@@ -784,56 +784,26 @@ struct Held {
     versions: BTreeMap<String, u64>,
 }
 
-/// Just what `Held` needs of a committed vault; the rest of the file is skipped.
-#[derive(Deserialize)]
-struct Probe {
-    vault_id: String,
-    #[serde(default)]
-    revision: u64,
-    #[serde(default)]
-    apps: BTreeMap<String, ProbeApp>,
-}
-
-#[derive(Deserialize)]
-struct ProbeApp {
-    #[serde(default)]
-    secrets: BTreeMap<String, ProbeSecret>,
-}
-
-#[derive(Deserialize)]
-struct ProbeSecret {
-    #[serde(default)]
-    versions: Vec<ProbeVersion>,
-}
-
-#[derive(Deserialize)]
-struct ProbeVersion {
-    #[serde(default)]
-    version: Option<u64>,
-}
-
 impl Held {
-    /// What the vault file and the commits that git's refs reach hold of this vault id; None
-    /// outside git, where there are no refs to consult.
-    fn of(vault: &Vault, path: &Path) -> Option<Held> {
+    /// What the vault file and the commits that git's refs reach hold of this vault id, counting
+    /// only states signed by an owner this clone trusts or trusted (a pushed forgery at a high
+    /// revision would otherwise keep a discarded state remembered); None outside git, where
+    /// there are no refs to consult.
+    fn of(vault: &Vault, path: &Path, seen: &Seen) -> Option<Held> {
         let committed = crate::git::committed_versions(path, crate::vault::limits::MAX_FILE_BYTES)?;
         let mut held = Held::default();
         held.add(vault.revision, vault_versions(vault));
         for bytes in committed {
             // A file of another vault, or one that does not parse, holds nothing of this one.
-            let Ok(probe) = serde_json::from_slice::<Probe>(&bytes) else {
+            let Ok(state) = Vault::parse(&bytes) else {
                 continue;
             };
-            if probe.vault_id != vault.vault_id {
-                continue;
-            }
-            let versions = probe.apps.iter().flat_map(|(app, a)| {
-                a.secrets.iter().map(move |(name, s)| {
-                    let version = s.versions.iter().filter_map(|v| v.version).max();
-                    (format!("{app}/{name}"), version.unwrap_or(0))
-                })
+            let trusted = policy::verify(&state).is_some_and(|key| {
+                seen.owners.contains_key(&key) || seen.former_owners.contains_key(&key)
             });
-            held.add(probe.revision, versions);
+            if state.vault_id == vault.vault_id && trusted {
+                held.add(state.revision, vault_versions(&state));
+            }
         }
         Some(held)
     }
@@ -886,7 +856,7 @@ pub fn forget_unheld(
     if seen.vault_id != vault.vault_id || !memory_would_refuse(seen, vault, for_write) {
         return None;
     }
-    let held = Held::of(vault, path)?;
+    let held = Held::of(vault, path, seen)?;
     let mut next = seen.clone();
     let mut forgot = Vec::new();
     if seen.revision > held.revision {

@@ -262,6 +262,32 @@ fn ci_refuses_a_vault_rolled_back_to_before_a_removal() {
     assert!(out.status.success(), "opting out serves: {}", text(&out));
 }
 
+/// The honest nearest move after a bad push: an owner commits the good vault back on top. CI
+/// serves that repaired vault again, though the bad commit stays in the history; the repair
+/// is what is checked, not the mistake it repaired. (Regression: one hand-edited push made CI
+/// refuse every later vault for good.)
+#[test]
+fn ci_serves_again_once_a_bad_push_is_repaired() {
+    let t = Team::new(&[("ci", &["developer"], false)]);
+    let alice = t.clone_of("alice");
+    let good = alice.vault();
+    let mut v = alice.json();
+    v["apps"]["shop"]["roster"]["carol"] = serde_json::json!(["admin"]);
+    write_json(&alice, &v);
+    alice.commit("carol makes herself admin");
+    std::fs::write(alice.dir.join("mpvault.json"), &good).unwrap();
+    alice.commit("restore the signed vault");
+    alice.git(&["push", "-q"]);
+    let owners = owner_prints(&alice);
+    let ci = Ci::new(&t, "ci-repaired", "ci", owners, &[]);
+    let out = ci.run(&["get", "shop", "WECHAT_APPSECRET"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), APPSECRET);
+    // audit still shows the bad commit: the history is kept, and read.
+    let out = alice.run(&["audit"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("UNAUTHORIZED"));
+}
+
 /// Regression (issue 19, case 4): a hosting service's line merge of a rekey on main and a new
 /// secret on a branch leaves a value sealed under the replaced key; no key is needed to see it.
 #[test]

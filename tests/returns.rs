@@ -208,6 +208,33 @@ fn a_discarded_revocation_does_not_refuse_the_next_rotation() {
     );
 }
 
+/// A pusher cannot keep a discarded state remembered with a forged one: a branch holding the
+/// vault at a high revision counts only when an owner this clone trusts signed it.
+#[test]
+fn a_forged_branch_does_not_keep_discarded_work_remembered() {
+    let w = World::new();
+    let (alice, bob, _) = team(&w);
+    w.git_with_vault();
+    w.git(&["checkout", "-q", "-b", "evil"]);
+    edit(&w, |v| v["revision"] = 999.into());
+    w.git(&["commit", "-qam", "a forged revision"]);
+    w.git(&["checkout", "-q", "main"]);
+    w.ok(&alice, &["role", "revoke", "bob", "shop", "developer"]);
+    w.git(&["checkout", "-q", "--", "mpvault.json"]);
+    let (code, err) = run_stdin(
+        &w,
+        &alice,
+        &["rotate-secret", "shop", "--stdin"],
+        &"c".repeat(32),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("no git branch, tag or stash holds"), "{err}");
+    assert_eq!(
+        w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]),
+        "c".repeat(32)
+    );
+}
+
 /// Regression (Trust 3, case 2): a rotation that was never committed, then discarded, made
 /// every later command refuse the vault as a dropped version.
 #[test]

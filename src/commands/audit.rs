@@ -116,9 +116,28 @@ fn vault_in_repository(ctx: &Context) -> Result<(PathBuf, String)> {
 /// read from git; a root commit in a range with a base, or after the first root, began another
 /// history of the vault and was merged in.
 pub(crate) fn audit_history(top: &Path, rel: &str, range: &[&str]) -> Result<Vec<Entry>> {
+    Ok(walk(top, rel, range)?.0)
+}
+
+/// The vault in every commit of `range` that passed every check: signed by an owner, every
+/// value signed by a reader, nothing gone back from its parents. What CI compares the vault it
+/// serves with: a bad commit an owner later repaired is not among them, and blocks nothing.
+pub(crate) fn sound_states(top: &Path, rel: &str, range: &[&str]) -> Result<Vec<Vault>> {
+    let (entries, mut states) = walk(top, rel, range)?;
+    Ok(entries
+        .iter()
+        .filter(|e| e.problems.is_empty())
+        .filter_map(|e| states.remove(&e.commit.hash)?.ok())
+        .collect())
+}
+
+type States = BTreeMap<String, std::result::Result<Vault, String>>;
+
+/// Every entry of `range`, with the vault of each commit read on the way.
+fn walk(top: &Path, rel: &str, range: &[&str]) -> Result<(Vec<Entry>, States)> {
     let commits = log(top, rel, range)?;
     let mut roots_allowed = usize::from(!range.iter().any(|r| r.contains("..")));
-    let mut states: BTreeMap<String, std::result::Result<Vault, String>> = BTreeMap::new();
+    let mut states = States::new();
     // The owners whose signature counts at each commit: those of the last signed policy on
     // the way there, never what an unsigned file claims.
     let mut owners_at: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -163,7 +182,7 @@ pub(crate) fn audit_history(top: &Path, rel: &str, range: &[&str]) -> Result<Vec
         states.insert(entry.commit.hash.clone(), state);
         entries.push(entry);
     }
-    Ok(entries)
+    Ok((entries, states))
 }
 
 /// The vault as committed at `commit`: None when the commit has no vault file.

@@ -109,7 +109,7 @@ fn refuse(rel: &str, report: &Report) {
         output::note(&format!("  {}: {rel}: {}", f.at, f.problem));
     }
     let back = match &report.way_back {
-        Some(good) => format!("restore it from {} (`git checkout {good} -- {rel}`) and redo the changes after it with mpvault; `mpvault git setup` makes mpvault merge the vault next time", short(good)),
+        Some(good) => format!("restore it from {} (`git checkout {good} -- {rel}`) and redo the changes after it with mpvault; `mpvault git setup` makes mpvault merge the vault next time; a problem an owner has already repaired in a later commit is checked no more with `--base <that commit>`", short(good)),
         None => format!("no earlier commit of {rel} verifies: restore it from a copy an owner trusts"),
     };
     output::note(&format!(
@@ -140,16 +140,22 @@ pub fn history_for_ci(path: &Path, vault: &Vault) -> Result<()> {
             "fetch the whole history (actions/checkout with fetch-depth: 0, GitLab's GIT_DEPTH: 0), or set MPVAULT_VERIFY_HISTORY=off to serve it unchecked",
         ));
     }
-    let base = git::default_base(&top, &head);
-    let report = history(&top, &rel, &head, base.as_deref(), Some(vault))?;
-    let Some(first) = report.found.first() else {
+    // What is served is judged, not every commit on the way: the vault must keep what every
+    // sound earlier state had (no lower revision, no erased departure, no dropped version),
+    // carry only values signed by readers, and none left under a replaced key. A bad push an
+    // owner has since repaired blocks nothing; `git verify` and `audit` still name it.
+    let sound = audit::sound_states(&top, &rel, &[&head])?;
+    let refs: Vec<&Vault> = sound.iter().collect();
+    let mut problems = transition::unauthorized(vault);
+    problems.extend(transition::stale(&refs, vault));
+    for earlier in &sound {
+        problems.extend(transition::problems(earlier, vault, "an earlier commit"));
+    }
+    let Some(first) = problems.first() else {
         return Ok(());
     };
     Err(Error::corrupt(
-        format!(
-            "the vault's git history does not verify, so it is not served: at {}, {}",
-            first.at, first.problem
-        ),
+        format!("the vault's git history does not verify, so it is not served: {first}"),
         "run `mpvault git verify` for every problem and the way back, and ask an owner to restore the vault; MPVAULT_VERIFY_HISTORY=off skips this check",
     ))
 }
