@@ -2,8 +2,10 @@
 """Recover values from an mpvault.json without mpvault, following docs/FORMAT.md.
 
 Needs `pip install pyrage pynacl` (age and libsodium bindings).
-Usage: recover.py VAULT IDENTITY_FILE [APP]  -> prints {app: {field path: value}} as JSON
-for every value the identity can read.
+Usage: recover.py [--skip-unopened] VAULT IDENTITY_FILE [APP]  -> prints {app: {field path:
+value}} as JSON for every value the identity can read. With --skip-unopened, a value whose
+level key the identity holds but that does not open (a tampered file) is left out instead of
+stopping the recovery; the tests use it to ask what an attacker's key gets out of any file.
 """
 import base64
 import json
@@ -23,18 +25,27 @@ def associated_data(fmt, vault_id, app, level, path, sealed):
     return b"mpvault.v1" + b"".join(b"\x00" + p.encode() for p in parts)
 
 
+SKIP_UNOPENED = "--skip-unopened" in sys.argv[1:]
+ARGS = [a for a in sys.argv[1:] if a != "--skip-unopened"]
+
+
 def open_value(key, ad, sealed):
     raw = base64.b64decode(sealed["value"])
-    return crypto_aead_xchacha20poly1305_ietf_decrypt(raw[24:], ad, raw[:24], key).decode()
+    try:
+        return crypto_aead_xchacha20poly1305_ietf_decrypt(raw[24:], ad, raw[:24], key).decode()
+    except Exception:
+        if SKIP_UNOPENED:
+            return None
+        raise
 
 
 def main():
-    vault = json.load(open(sys.argv[1], encoding="utf-8"))
-    lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
+    vault = json.load(open(ARGS[0], encoding="utf-8"))
+    lines = open(ARGS[1], encoding="utf-8").read().splitlines()
     identity = pyrage.x25519.Identity.from_str(next(l for l in lines if l.startswith("AGE-SECRET-KEY-1")))
     out = {}
     for name, app in vault["apps"].items():
-        if len(sys.argv) > 3 and name != sys.argv[3]:
+        if len(ARGS) > 2 and name != ARGS[2]:
             continue
         keys = {}
         for level, wrapped in app["keys"].items():
@@ -60,7 +71,7 @@ def main():
                 path = f"secrets/{secret}"
                 sealed = entry["versions"][0]
                 values[path] = open_value(keys[level], associated_data(vault["format"], vault["vault_id"], name, level, path, sealed), sealed)
-        out[name] = values
+        out[name] = {path: value for path, value in values.items() if value is not None}
     json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
 
 

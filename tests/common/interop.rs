@@ -84,10 +84,15 @@ pub fn python(args: &[&str]) -> serde_json::Value {
 }
 
 /// True (after saying so) when `MPVAULT_SKIP_INTEROP=1` asks to skip the tests that need the
-/// real readers.
+/// real readers; under `CI=true` a skip fails instead.
 pub fn skipped(what: &str) -> bool {
     let skip = std::env::var("MPVAULT_SKIP_INTEROP").as_deref() == Ok("1");
     if skip {
+        // CI proves the promises; a skip there would turn these tests into green no-ops.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "MPVAULT_SKIP_INTEROP=1 under CI=true would skip the {what} interop test; {INSTALL}"
+        );
         println!("MPVAULT_SKIP_INTEROP=1: skipped the {what} interop test");
     }
     skip
@@ -154,4 +159,27 @@ pub fn recover(vault: &Path, identity: &Path) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What `identity` gets out of `app` in `vault` with docs/recover.py, leaving out values whose
+/// level key it holds but that do not open (an attacker's file). None when interop is skipped.
+pub fn recover_as_attacker(vault: &Path, identity: &Path, app: &str) -> Option<serde_json::Value> {
+    if skipped("recovery with an attacker's key") {
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recover.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("--skip-unopened")
+        .arg(vault)
+        .arg(identity)
+        .arg(app)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "docs/recover.py failed (run tests/interop/install.sh first): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
 }

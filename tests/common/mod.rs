@@ -351,3 +351,62 @@ pub fn rotations_due(w: &World, who: &Person) -> Vec<String> {
         .map(|d| d["name"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// `who`'s identity file, as `identity new` writes it.
+pub fn identity_file(who: &Person) -> PathBuf {
+    who.home.join(".config/mpvault/identity.txt")
+}
+
+/// The field path docs/recover.py prints for `name`: a secret's name, or a path as it is
+/// (`config/API_BASE`, `modes/development/config/API_BASE`).
+fn field_path(name: &str) -> String {
+    if name.contains('/') {
+        name.to_string()
+    } else {
+        format!("secrets/{name}")
+    }
+}
+
+/// Asserts that `who`'s own key, used outside mpvault (docs/recover.py: age and libsodium,
+/// nothing of mpvault's code), gets nothing of `name` out of the vault file as it is now.
+/// This is what "X can no longer read Y" means to an attacker who has the file and their key;
+/// a refusal by mpvault proves nothing about it.
+pub fn assert_unreadable_by(w: &World, who: &Person, app: &str, name: &str) {
+    let path = field_path(name);
+    let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert!(
+        field_present(&vault["apps"][app], &path),
+        "positive control: the file holds no {path} in {app}, so nothing is proven"
+    );
+    let Some(read) = interop::recover_as_attacker(&w.vault_path(), &identity_file(who), app) else {
+        return;
+    };
+    assert!(
+        read[app].get(&path).is_none(),
+        "{}'s own key recovers {app} {path} from the file: {}",
+        who.name,
+        read[app]
+    );
+}
+
+/// Whether `app` (the file's JSON) holds a value at recover.py's field `path`.
+fn field_present(app: &serde_json::Value, path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["secrets", name] => app["secrets"][*name].is_object(),
+        ["modes", mode, "config", field] => app["modes"][*mode][*field].is_object(),
+        ["modes", mode, "build", field] => app["build_modes"][*mode][*field].is_object(),
+        [kind, field] => app[*kind][*field].is_object(),
+        _ => false,
+    }
+}
+
+/// The commitment to `app`'s data key at `level` (docs/FORMAT.md): it changes exactly when
+/// the key does, so a key someone saved before opens nothing written after it changed.
+pub fn commitment(w: &World, app: &str, level: &str) -> String {
+    let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    vault["apps"][app]["keys"][level]["commitment"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{app} has no {level} key"))
+        .to_string()
+}
