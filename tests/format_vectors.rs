@@ -78,14 +78,22 @@ fn opens_with_the_same_values(format: u32) {
         read(&w, "alice", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).unwrap(),
         "PAYKEYpaykey0123456789PAYKEYpayk"
     );
-    assert!(
-        read(&w, "bob", &["get", "shop", "WECHAT_PAY_API_V3_KEY"]).is_err(),
-        "pay keys are admin-level"
-    );
-    assert!(
-        read(&w, "carol", &["get", "shop", "WECHAT_APPSECRET"]).is_err(),
-        "testers read no secrets"
-    );
+    // Denied for the level, not for any other reason, with nothing on stdout.
+    for (who, name, level) in [
+        ("bob", "WECHAT_PAY_API_V3_KEY", "admin"),
+        ("carol", "WECHAT_APPSECRET", "developer"),
+    ] {
+        let before = w.vault_text();
+        let out = as_member(&w, who, &["get", "shop", name]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(exit::DENIED), "{who} {name}: {err}");
+        assert!(
+            err.contains(&format!("{who} cannot read {level}-level values of 'shop'")),
+            "{who} {name}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{who} {name}");
+        assert_eq!(w.vault_text(), before);
+    }
     assert_eq!(
         read(&w, "carol", &["get", "shop", "API_BASE"]).unwrap(),
         "https://api.example.com/v1?a=1&b=$x"

@@ -334,8 +334,22 @@ fn config_set_refuses_names_that_take_over_how_programs_start() {
             "{name}: {err}"
         );
         one_sentence(&err);
-        let (code, err) = w.fails(&alice, &["add-secret", "shop", name, "--stdin"]);
+        // With a value given, so that only the name can be what is refused.
+        let (code, err) = run_stdin(
+            &w,
+            &alice,
+            &["add-secret", "shop", name, "--stdin"],
+            "a-value-of-32-characters-or-so-x",
+        );
         assert_eq!(code, exit::USAGE, "{name}: {err}");
+        assert!(
+            err.contains(name) && err.contains("because"),
+            "{name}: {err}"
+        );
+        assert!(
+            !err.contains("a-value-of"),
+            "{name}: the value was echoed: {err}"
+        );
         one_sentence(&err);
     }
     assert_eq!(w.vault_text(), before);

@@ -221,6 +221,7 @@ fn revoking_a_role_takes_away_what_it_read() {
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer", "tester"]);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
+    let dev_key = commitment(&w, "shop", "developer");
     let out = w
         .cmd(&alice)
         .args(["role", "revoke", "bob", "shop", "developer"])
@@ -228,7 +229,25 @@ fn revoking_a_role_takes_away_what_it_read() {
         .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("shop: WECHAT_APPSECRET"));
-    w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
+    assert_ne!(
+        commitment(&w, "shop", "developer"),
+        dev_key,
+        "the developer key was kept"
+    );
+    refused_as(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        exit::DENIED,
+        "bob cannot read developer-level values of 'shop'",
+    );
+    next_second();
+    w.ok_stdin(
+        &alice,
+        &["rotate-secret", "shop", "--stdin"],
+        &"e".repeat(32),
+    );
+    assert_unreadable_by(&w, &bob, "shop", "WECHAT_APPSECRET");
     w.ok(&bob, &["export", "shop"]);
 }
 
@@ -632,6 +651,18 @@ fn the_vault_reveals_structure_but_no_values_without_a_key() {
     w.ok(&outsider, &["history", "shop"]);
     let (code, _) = w.fails(&outsider, &["get", "shop", "WECHAT_APPSECRET"]);
     assert_eq!(code, exit::NOT_FOUND, "no identity at all");
+    // Someone with a key of their own who is no member: refused for that, and their key
+    // opens nothing in the file.
+    let eve = w.person("eve");
+    w.ok(&eve, &["app", "list"]);
+    refused_as(
+        &w,
+        &eve,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        exit::DENIED,
+        "is not a member of this vault",
+    );
+    assert_unreadable_by(&w, &eve, "shop", "WECHAT_APPSECRET");
 }
 
 #[test]

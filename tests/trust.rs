@@ -25,13 +25,21 @@ fn a_tester_who_makes_themselves_a_developer_by_hand_gains_nothing() {
         &["member", "add", "dave", "--key", &w.public_line(&carol)],
         says,
     );
-    w.fails(&carol, &["get", "shop", "WECHAT_APPSECRET"]);
+    // Her own key, outside mpvault, opens nothing of the file she edited.
+    assert_unreadable_by(&w, &carol, "shop", "WECHAT_APPSECRET");
 
-    // Restored from git, the next rotation is still out of carol's reach.
+    // Restored from git, the next rotation is still out of carol's reach. (An attacker who
+    // did hold the developer key: promises.rs, a revoked developer.)
     std::fs::write(w.vault_path(), original).unwrap();
     w.ok_stdin(&bob, &["rotate-secret", "shop", "--stdin"], &"b".repeat(32));
-    let (code, _) = w.fails(&carol, &["get", "shop", "WECHAT_APPSECRET"]);
-    assert_eq!(code, exit::DENIED);
+    refused_as(
+        &w,
+        &carol,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        exit::DENIED,
+        "carol cannot read developer-level values of 'shop'",
+    );
+    assert_unreadable_by(&w, &carol, "shop", "WECHAT_APPSECRET");
 }
 
 #[test]
@@ -179,13 +187,15 @@ fn an_edited_access_level_cannot_steer_a_rotation_to_a_wider_audience() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(exit::CORRUPT), "{err}");
+    assert!(out.stdout.is_empty());
     assert!(
         err.contains("stored at the team level, below its minimum, developer"),
         "{err}"
     );
     assert_eq!(w.vault_text(), before);
-    w.fails(&carol, &["get", "shop", "WECHAT_APPSECRET"]);
+    // carol holds the team key: had the rotation gone through, it would open for her.
+    assert_unreadable_by(&w, &carol, "shop", "WECHAT_APPSECRET");
 }
 
 #[test]
