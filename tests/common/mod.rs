@@ -147,7 +147,9 @@ impl World {
     }
 
     /// Runs mpvault under a pseudo-terminal (util-linux `script`) with `env` added, typing
-    /// `typed` (printf escapes) after a moment.
+    /// `typed` (lines; `\\n` ends one) one line per prompt: each line waits for a prompt on
+    /// the screen, and a hidden one (input hidden, a passphrase or PIN) also for the terminal's
+    /// echo to be off, so nothing is typed early however loaded the machine is.
     pub fn at_terminal(
         &self,
         person: &Person,
@@ -155,20 +157,60 @@ impl World {
         typed: &str,
         env: &[(&str, &str)],
     ) -> std::process::Output {
+        use std::io::{Read, Write};
         let mpvault = self.std_cmd(person);
-        let command = format!("'{}' {args}", mpvault.get_program().to_string_lossy());
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "(sleep 0.5; printf '{typed}') | script -qec \"$0\" /dev/null"
-            ))
-            .arg(command)
+        let dir = tempfile::tempdir().unwrap();
+        let tty_file = dir.path().join("tty");
+        let command = format!(
+            "tty > '{}'; exec '{}' {args}",
+            tty_file.display(),
+            mpvault.get_program().to_string_lossy()
+        );
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
             .current_dir(self.project())
             .env_clear()
             .envs(mpvault.get_envs().filter_map(|(k, v)| Some((k, v?))))
             .envs(env.iter().copied())
-            .output()
-            .unwrap()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("util-linux script is installed");
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let reader = {
+            let screen = screen.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = stdout.read(&mut buf) {
+                    screen.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            })
+        };
+        let mut stdin = child.stdin.take().unwrap();
+        let mut seen = 0;
+        for line in typed.split_terminator("\\n") {
+            let Some(prompt) = wait_for_prompt(&screen, seen, &reader) else {
+                break; // the command ended before asking again
+            };
+            if is_hidden(&prompt) {
+                wait_for_echo_off(&tty_file);
+            }
+            seen = screen.lock().unwrap().len();
+            if stdin.write_all(format!("{line}\n").as_bytes()).is_err() {
+                break;
+            }
+        }
+        drop(stdin);
+        let status = child.wait().unwrap();
+        reader.join().unwrap();
+        let stdout = std::mem::take(&mut *screen.lock().unwrap());
+        std::process::Output {
+            status,
+            stdout,
+            stderr: Vec::new(),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -409,4 +451,56 @@ pub fn commitment(w: &World, app: &str, level: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{app} has no {level} key"))
         .to_string()
+}
+
+/// How long a terminal test waits for the next prompt before it stops typing.
+const PROMPT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits until the screen shows, after its first `seen` bytes, a line awaiting input (text
+/// not ended by a newline) and returns that line; None when the command ended first.
+fn wait_for_prompt(
+    screen: &std::sync::Mutex<Vec<u8>>,
+    seen: usize,
+    reader: &std::thread::JoinHandle<()>,
+) -> Option<String> {
+    let start = std::time::Instant::now();
+    loop {
+        {
+            let screen = screen.lock().unwrap();
+            let new = &screen[seen.min(screen.len())..];
+            if !new.is_empty() && !new.ends_with(b"\n") {
+                let text = String::from_utf8_lossy(&screen);
+                return Some(text.rsplit('\n').next().unwrap_or("").to_string());
+            }
+        }
+        if reader.is_finished() || start.elapsed() > PROMPT_WAIT {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Whether a prompt reads its answer with the echo off.
+fn is_hidden(prompt: &str) -> bool {
+    let lower = prompt.to_lowercase();
+    lower.contains("input hidden") || lower.contains("passphrase") || prompt.contains("PIN")
+}
+
+/// Waits until the pseudo-terminal named in `tty_file` has its echo off.
+fn wait_for_echo_off(tty_file: &Path) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < PROMPT_WAIT {
+        if let Ok(tty) = std::fs::read_to_string(tty_file) {
+            let out = std::process::Command::new("stty")
+                .args(["-a", "-F", tty.trim()])
+                .output()
+                .unwrap();
+            let flags = String::from_utf8_lossy(&out.stdout);
+            if flags.split_whitespace().any(|f| f == "-echo") {
+                return;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the terminal's echo never went off for a hidden prompt");
 }
