@@ -304,9 +304,8 @@ fn outside_a_git_repository_there_is_no_guard() {
     let w = World::new();
     let alice = owner_with_upload_key(&w);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    let inside = std::process::Command::new("git")
+    let inside = git_command(&w.project(), &alice.home, "alice")
         .args(["rev-parse", "--is-inside-work-tree"])
-        .current_dir(w.project())
         .output()
         .unwrap();
     assert!(

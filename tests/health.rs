@@ -176,10 +176,9 @@ fn an_appsecret_past_its_maximum_age_is_due() {
     let w = World::new();
     let alice = healthy(&w);
     w.ok_stdin(&alice, &["add-secret", "shop", "--stdin"], APPSECRET);
-    // Judged 200 days after today, the AppSecret is past the default 180 days.
-    let later = (time::OffsetDateTime::now_utc() + time::Duration::days(200))
-        .date()
-        .to_string();
+    // Judged 200 days after the day it was stored (read from the file, so a midnight between
+    // storing and judging changes nothing), the AppSecret is past the default 180 days.
+    let later = (stored_on(&w) + time::Duration::days(200)).to_string();
     w.ok(
         &alice,
         &["app", "set", "shop", "--verified-until", "2099-01-01"],
@@ -231,7 +230,8 @@ fn a_departure_makes_a_rotation_due_until_it_is_rotated() {
     let bob = w.person("bob");
     w.join(&alice, &bob, &["developer"]);
     w.ok(&alice, &["member", "remove", "bob", "--yes"]);
-    let now = time::OffsetDateTime::now_utc().date().to_string();
+    // The day the AppSecret was stored, from the file: the clock is not read again.
+    let now = stored_on(&w).to_string();
     let out = w
         .cmd(&alice)
         .args(["status", "--as-of", &now, "--json"])
@@ -558,4 +558,18 @@ fn a_damaged_value_is_broken_and_named() {
         problems(&report),
         ["broken: the value at config/API_BASE of 'shop' does not carry a valid signature of 'alice', its stated writer"]
     );
+}
+
+/// The day shop's newest AppSecret was stored, read from the file.
+fn stored_on(w: &World) -> time::Date {
+    let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    let set_at = vault["apps"]["shop"]["secrets"]["WECHAT_APPSECRET"]["versions"][0]["set_at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    time::Date::parse(
+        &set_at[..10],
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap()
 }

@@ -362,16 +362,9 @@ fn status_plain_and_json() {
 fn audit_log_and_json() {
     let f = Fixed::new();
     let git = |args: &[&str]| {
-        let status = std::process::Command::new("git")
+        let status = git_command(&f.w.project(), &f.w.project(), "Alice")
             .args(args)
-            .current_dir(f.w.project())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", f.w.project())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Alice")
             .env("GIT_AUTHOR_EMAIL", "alice@example.com")
-            .env("GIT_COMMITTER_NAME", "Alice")
             .env("GIT_COMMITTER_EMAIL", "alice@example.com")
             .env("GIT_AUTHOR_DATE", "2026-11-28T03:00:00Z")
             .env("GIT_COMMITTER_DATE", "2026-11-28T03:00:00Z")

@@ -219,9 +219,9 @@ impl World {
 
     /// Runs git in the project folder, as a committer named t, and expects success.
     pub fn git(&self, args: &[&str]) {
-        let out = std::process::Command::new("git")
-            .current_dir(self.project())
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        let home = self.root.path().join("git-home");
+        std::fs::create_dir_all(&home).unwrap();
+        let out = git_command(&self.project(), &home, "t")
             .args(args)
             .output()
             .expect("git is installed");
@@ -503,4 +503,23 @@ fn wait_for_echo_off(tty_file: &Path) {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     panic!("the terminal's echo never went off for a hidden prompt");
+}
+
+/// git in `dir`, isolated from the host: nothing of the tester's environment (no inherited
+/// `GIT_*`, HOME or system config), `home` as HOME and its `.gitconfig` as the global config,
+/// and `name` as author and committer. Every test runs git through this.
+pub fn git_command(dir: &Path, home: &Path, name: &str) -> std::process::Command {
+    let mut git = std::process::Command::new("git");
+    git.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", format!("{name}@example.com"))
+        .env("GIT_COMMITTER_NAME", name)
+        .env("GIT_COMMITTER_EMAIL", format!("{name}@example.com"));
+    git
 }

@@ -17,19 +17,9 @@ pub struct Clone<'w> {
 }
 
 pub fn git_cmd(_w: &World, who: &Person, dir: &Path) -> std::process::Command {
-    let mut git = std::process::Command::new("git");
-    git.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &who.home)
-        .env("XDG_CONFIG_HOME", who.home.join(".config"))
-        .env("XDG_DATA_HOME", who.home.join(".local/share"))
-        .env("USER", &who.name)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", &who.name)
-        .env("GIT_AUTHOR_EMAIL", format!("{}@example.com", who.name))
-        .env("GIT_COMMITTER_NAME", &who.name)
-        .env("GIT_COMMITTER_EMAIL", format!("{}@example.com", who.name));
+    let mut git = git_command(dir, &who.home, &who.name);
+    git.env("XDG_DATA_HOME", who.home.join(".local/share"))
+        .env("USER", &who.name);
     git
 }
 
@@ -121,11 +111,9 @@ impl Team {
         let w = World::new();
         let root = w.project().parent().unwrap().to_path_buf();
         let origin = root.join("origin.git");
-        let status = std::process::Command::new("git")
+        let status = git_command(&root, &root, "origin")
             .args(["init", "-q", "--bare", "-b", "main"])
             .arg(&origin)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", &root)
             .status()
             .unwrap();
         assert!(status.success());
