@@ -186,12 +186,15 @@ fn every_answer_has_a_sentence_and_an_exit_code() {
 #[test]
 fn no_answer_is_exit_9() {
     let (w, alice) = world_with_secret();
-    // A port nothing listens on: bind one, then close it.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port from the OS, kept bound for the whole test (so no parallel stub can take it),
+    // where every connection is closed before anything is answered.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            drop(conn);
+        }
+    });
     let out = w
         .cmd(&alice)
         .args(["verify", "shop"])
