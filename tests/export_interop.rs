@@ -911,6 +911,13 @@ fn node_model_reads_as_dotenv(docs: &[String]) {
         "import --dialect node: {compared} of {} files read exactly as dotenv 16 reads them",
         docs.len()
     );
+    // Positive control: a model that refused every file would compare nothing and pass.
+    assert_eq!(
+        compared,
+        docs.len(),
+        "the node model refused files that dotenv 16 reads"
+    );
+    assert!(compared > 500, "too few files compared to mean anything");
 }
 
 /// expand: every accepted value is what every reader reads; refusals counted by reason.
