@@ -82,6 +82,8 @@ fn sync_version_names_and_fixes_a_package_left_at_another_version() {
         "npm/mpvault/package.json",
         "npm/mpvault/lib/platforms.js",
         "npm/platform/package.json",
+        "examples/github-actions.yml",
+        "README.md",
     ] {
         std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
         std::fs::copy(repo().join(file), root.join(file)).unwrap();
@@ -91,21 +93,42 @@ fn sync_version_names_and_fixes_a_package_left_at_another_version() {
         "[package]\nname = \"mpvault\"\nversion = \"9.8.7\"\n\n[dependencies]\nage = { version = \"0.11\" }\n",
     )
     .unwrap();
+    let example = root.join("examples/github-actions.yml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    std::fs::write(
+        &example,
+        text.replace(
+            &format!("mpvault@{}", env!("CARGO_PKG_VERSION")),
+            "mpvault@0.0.1",
+        ),
+    )
+    .unwrap();
     let stale = sync(root, &["--check"]);
     assert_eq!(stale.status.code(), Some(1));
     let said = String::from_utf8_lossy(&stale.stderr);
     assert!(said.contains("npm/mpvault/package.json"), "{said}");
     assert!(said.contains("npm/platform/package.json"), "{said}");
+    assert!(said.contains("examples/github-actions.yml"), "{said}");
+    assert!(said.contains("README.md"), "{said}");
     assert!(said.contains("9.8.7"), "{said}");
 
     succeeded(sync(root, &[]));
     succeeded(sync(root, &["--check"]));
     let main = json(&root.join("npm/mpvault/package.json"));
     assert_eq!(main["version"], "9.8.7");
-    assert_eq!(json(&root.join("npm/platform/package.json"))["version"], "9.8.7");
+    assert_eq!(
+        json(&root.join("npm/platform/package.json"))["version"],
+        "9.8.7"
+    );
     let deps = main["optionalDependencies"].as_object().unwrap();
     assert_eq!(deps.len(), 6);
     assert!(deps.values().all(|v| v == "9.8.7"), "{main}");
+    let text = std::fs::read_to_string(&example).unwrap();
+    assert!(
+        text.contains("npx --yes mpvault@9.8.7 git verify"),
+        "{text}"
+    );
+    assert!(!text.contains("mpvault@0.0.1"), "{text}");
 }
 
 /// The launcher's platform table and its messages, as `node --test` runs them.
@@ -125,6 +148,42 @@ fn the_launcher_platform_table_passes_its_unit_tests() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The release workflow builds each platform of the launcher's table for its Rust target,
+/// attaches the archives `cargo binstall` looks for, and publishes the platform packages with
+/// provenance before the launcher that depends on them.
+#[test]
+fn the_release_workflow_builds_each_platform_and_publishes_the_launcher_last() {
+    let read = |path: &str| std::fs::read_to_string(repo().join(path)).unwrap();
+    let workflow = read(".github/workflows/release.yml");
+    let table = read("npm/mpvault/lib/platforms.js");
+    for (platform, target) in [
+        ("linux-x64-gnu", "x86_64-unknown-linux-gnu"),
+        ("linux-arm64-gnu", "aarch64-unknown-linux-gnu"),
+        ("linux-x64-musl", "x86_64-unknown-linux-musl"),
+        ("darwin-x64", "x86_64-apple-darwin"),
+        ("darwin-arm64", "aarch64-apple-darwin"),
+        ("win32-x64-msvc", "x86_64-pc-windows-msvc"),
+    ] {
+        let entry = format!("- platform: {platform}\n            target: {target}\n");
+        assert!(workflow.contains(&entry), "release.yml lacks {entry:?}");
+        assert!(
+            table.contains(&format!("key: '{platform}'"))
+                && table.contains(&format!("target: '{target}'")),
+            "platforms.js lacks {platform}"
+        );
+    }
+    let cargo = read("Cargo.toml");
+    assert!(cargo.contains("/releases/download/v{ version }/mpvault-{ target }.tar.gz\""));
+    assert!(cargo.contains("bin-dir = \"mpvault-{ target }/{ bin }{ binary-ext }\""));
+    assert!(workflow.contains("name=\"mpvault-${{ matrix.target }}\""));
+    assert!(workflow.contains("tar czf \"$name.tar.gz\" \"$name\""));
+    assert!(workflow.contains("npm publish \"$1\" --provenance --access public"));
+    assert!(workflow.contains("id-token: write"));
+    let platforms = workflow.find("for tarball in dist/npm/*.tgz").unwrap();
+    let launcher = workflow.find("publish dist/launcher/mpvault-").unwrap();
+    assert!(platforms < launcher, "the launcher is published first");
 }
 
 /// npm and npx, kept to `scratch` (cache, no user config) and off the network.
@@ -163,7 +222,13 @@ fn pack(person: &Person, scratch: &Path) -> (PathBuf, PathBuf) {
 
 /// The files a tarball holds, sorted.
 fn tarball_files(tarball: &Path) -> Vec<String> {
-    let out = succeeded(Command::new("tar").arg("tzf").arg(tarball).output().unwrap());
+    let out = succeeded(
+        Command::new("tar")
+            .arg("tzf")
+            .arg(tarball)
+            .output()
+            .unwrap(),
+    );
     let mut files: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -240,6 +305,32 @@ impl Ways<'_> {
     }
 }
 
+/// Nothing but the launcher, and nothing but the binary: no source, no tests.
+fn only_what_users_run(main: &Path, platform: &Path) {
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        main.file_name().unwrap(),
+        &*format!("mpvault-{version}.tgz")
+    );
+    assert_eq!(
+        tarball_files(main),
+        [
+            "package/README.md",
+            "package/bin/mpvault.js",
+            "package/lib/platforms.js",
+            "package/package.json"
+        ]
+    );
+    assert_eq!(
+        tarball_files(platform),
+        [
+            "package/README.md",
+            "package/bin/mpvault",
+            "package/package.json"
+        ]
+    );
+}
+
 #[test]
 fn npm_install_of_the_packed_tarballs_runs_mpvault_as_the_binary_runs() {
     if !installed("npm", "the npm install test") {
@@ -250,26 +341,8 @@ fn npm_install_of_the_packed_tarballs_runs_mpvault_as_the_binary_runs() {
     let alice = w.person("alice");
     let (main, platform) = pack(&alice, scratch.path());
 
-    // Nothing but the launcher, and nothing but the binary: no source, no tests.
+    only_what_users_run(&main, &platform);
     let version = env!("CARGO_PKG_VERSION");
-    assert_eq!(main.file_name().unwrap(), &*format!("mpvault-{version}.tgz"));
-    assert_eq!(
-        tarball_files(&main),
-        [
-            "package/README.md",
-            "package/bin/mpvault.js",
-            "package/lib/platforms.js",
-            "package/package.json"
-        ]
-    );
-    assert_eq!(
-        tarball_files(&platform),
-        [
-            "package/README.md",
-            "package/bin/mpvault",
-            "package/package.json"
-        ]
-    );
 
     // An empty front-end project installs both, as a team would from the registry.
     std::fs::write(
@@ -300,13 +373,22 @@ fn npm_install_of_the_packed_tarballs_runs_mpvault_as_the_binary_runs() {
 
     succeeded(ways.binary(&["init", "--owner", "alice"], None));
     succeeded(ways.binary(&["app", "add", "shop", "--appid", APPID], None));
-    succeeded(ways.binary(&["config", "set", "shop", "API_BASE=https://api.example.com"], None));
+    succeeded(ways.binary(
+        &["config", "set", "shop", "API_BASE=https://api.example.com"],
+        None,
+    ));
     // Standard input reaches the binary: a secret stored through the launcher.
     let stored = ways.launcher(&["add-secret", "shop", "--stdin"], Some(APPSECRET));
     assert!(stored.status.success(), "{stored:?}");
-    let stored = ways.npx(&["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"], Some(PEM));
+    let stored = ways.npx(
+        &["add-secret", "shop", "WECHAT_UPLOAD_KEY", "--stdin"],
+        Some(PEM),
+    );
     assert!(stored.status.success(), "{stored:?}");
-    assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
+    assert_eq!(
+        w.ok(&alice, &["get", "shop", "WECHAT_APPSECRET"]),
+        APPSECRET
+    );
     assert_eq!(w.ok(&alice, &["get", "shop", "WECHAT_UPLOAD_KEY"]), PEM);
 
     // A real export, and failures with their own codes.
