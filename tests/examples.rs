@@ -125,7 +125,7 @@ fn each_ci_example_verifies_pull_requests_with_full_history() {
     for expected in [
         "pull_request:",
         "fetch-depth: 0",
-        "mpvault git verify --base \"origin/$GITHUB_BASE_REF\"",
+        "git verify --base \"origin/$GITHUB_BASE_REF\"",
         "MPVAULT_TRUSTED_OWNERS: ${{ vars.MPVAULT_TRUSTED_OWNERS }}",
     ] {
         assert!(
@@ -155,4 +155,35 @@ fn each_ci_example_verifies_pull_requests_with_full_history() {
             "{name} has a shallow clone"
         );
     }
+}
+
+/// Issue 24: the GitHub example installs mpvault's prebuilt binary from npm, at this version,
+/// instead of vendoring the source and compiling it with Rust on every run.
+#[test]
+fn the_github_example_runs_mpvault_from_npm_not_from_vendored_source() {
+    let github = ci_steps("github-actions.yml");
+    let pinned = format!("npx --yes mpvault@{} git verify", env!("CARGO_PKG_VERSION"));
+    assert!(
+        github.contains(&pinned),
+        "github-actions.yml lacks {pinned:?}"
+    );
+    assert!(
+        github.contains("run: npm ci"),
+        "github-actions.yml lacks npm ci"
+    );
+    assert!(github.contains("npx mpvault export shop --format github"));
+    for vendored in ["cargo install", "tools/mpvault", "rust-toolchain"] {
+        assert!(
+            !github.contains(vendored),
+            "github-actions.yml still builds mpvault: {vendored:?}"
+        );
+    }
+    let taro: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("examples/taro-project/package.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        taro["devDependencies"]["mpvault"].is_string(),
+        "the Taro example's package.json does not install mpvault"
+    );
 }
