@@ -10,7 +10,7 @@ use crate::wechat::{self, Level, Role};
 
 mod values;
 
-pub use values::{MaxAge, UploadKeyFile};
+pub use values::{AppRole, MaxAge, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +57,9 @@ pub enum Command {
     /// The people and their keys
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Ask to join a vault with the invitation code an owner gave you (creates your identity
+    /// if you have none); commit and push the vault, then an owner approves
+    Join(JoinArgs),
     /// Console roles per app
     #[command(subcommand)]
     Role(RoleCommand),
@@ -605,6 +608,42 @@ pub enum MemberCommand {
     List(MemberListArgs),
     /// Remove a person; the data keys they could read are replaced (asks first on a terminal)
     Remove(MemberRemoveArgs),
+    /// Invite a person through git: prints a one-time code to give them (owners)
+    Invite(MemberInviteArgs),
+    /// Add a person whose join request proves their invitation code (owners)
+    Approve(MemberApproveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MemberInviteArgs {
+    /// The handle they will have (lowercase letters, digits, '.', '_', '-')
+    pub handle: String,
+    /// A role they get on an app when approved, as APP=ROLE (repeat for more)
+    #[arg(long = "role", value_name = "APP=ROLE", value_parser = values::app_role)]
+    pub roles: Vec<values::AppRole>,
+    /// How long the code may be used, in days (7d), hours (12h) or minutes (30m)
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = values::duration)]
+    pub expires: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberApproveArgs {
+    /// The person who asked to join
+    pub handle: String,
+    /// Approve a request that does not prove the code, after comparing this fingerprint
+    /// (`mpvault join` printed it for them) with the person
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub fingerprint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The handle you were invited as
+    pub handle: String,
+    /// The one-time code the owner gave you (mpv-XXXX-XXXX-XXXX-XXXX; case, spaces and dashes
+    /// do not matter)
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
 }
 
 #[derive(Debug, Args)]

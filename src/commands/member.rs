@@ -19,6 +19,8 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
         MemberCommand::Add(args) => add(ctx, args),
         MemberCommand::List(args) => list(ctx, args),
         MemberCommand::Remove(args) => remove(ctx, args),
+        MemberCommand::Invite(args) => super::join::invite(ctx, args),
+        MemberCommand::Approve(args) => super::join::approve(ctx, args),
     }
 }
 
@@ -34,6 +36,7 @@ fn add(
     let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
     let (key, signing_key) = key::parse_public_line(key)?;
+    let print = crate::vault::invite::fingerprint(&key, signing_key.as_deref());
     let hardware = key::is_plugin_key(&key);
     if owner && hardware {
         return Err(Error::invalid(
@@ -88,7 +91,10 @@ fn add(
         "Next: `mpvault role grant` to give them roles."
     };
     let back = back.map(|b| format!("\n{b}")).unwrap_or_default();
-    done(ctx, &format!("Added '{handle}'. {next}{back}"));
+    done(
+        ctx,
+        &format!("Added '{handle}' (fingerprint {print}). {next}\nCompare it with the fingerprint `mpvault identity show` prints on their machine, in person or on a call; if it differs, remove them.{back}"),
+    );
     Ok(())
 }
 

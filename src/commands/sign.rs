@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::trust::{self, Memory, Seen};
 use crate::vault::policy::{self, Change, Policy};
-use crate::vault::{offboarding, Keyring, Vault, FORMAT, WRITABLE};
+use crate::vault::{offboarding, Keyring, Vault, WRITABLE};
 use crate::{output, store};
 
 pub fn run(ctx: &Context, SignArgs { yes, yes_owners }: SignArgs) -> Result<()> {
@@ -147,7 +147,7 @@ fn signed_copy(
             keyring.sync_readers(&mut vault, app, replace)?;
         }
     }
-    vault.format = FORMAT;
+    vault.format = vault.format_to_write();
     trust::record_floors(&mut vault, keyring.guard());
     trust::sign_change(
         &mut vault,

@@ -64,6 +64,29 @@ pub struct Merged {
     pub contested: Vec<Contested>,
 }
 
+/// Invitations and join requests combine: an invitation either side used is used (never
+/// reopened), and a request either side holds stays until an approval drops it.
+fn merge_invitations(vault: &mut Vault, theirs: &Vault) {
+    for inv in &theirs.invitations {
+        match vault.invitations.iter_mut().find(|i| i.id == inv.id) {
+            Some(mine) => mine.used |= inv.used,
+            None => vault.invitations.push(inv.clone()),
+        }
+    }
+    for req in &theirs.requests {
+        if !vault.requests.contains(req) {
+            vault.requests.push(req.clone());
+        }
+    }
+    let used: Vec<String> = vault
+        .invitations
+        .iter()
+        .filter(|i| i.used)
+        .map(|i| i.id.clone())
+        .collect();
+    vault.requests.retain(|r| !used.contains(&r.invitation));
+}
+
 /// Merges `ours` and `theirs`, which both descend from `base` (an empty vault when git has no
 /// common ancestor).
 pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
@@ -99,6 +122,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.returns.push(r.clone());
         }
     }
+    merge_invitations(&mut vault, theirs);
     let mut contested = Vec::new();
     vault.apps = merge_map(
         "apps",

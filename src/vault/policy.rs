@@ -11,7 +11,9 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::{App, Departure, Member, PolicySignature, Return, Vault, WrappedKey};
+use super::model::{
+    App, Departure, Invitation, Member, PolicySignature, Return, Vault, WrappedKey,
+};
 use crate::key::decode_signing_key;
 use crate::wechat::{Level, Role};
 
@@ -36,6 +38,9 @@ pub struct Policy {
     /// Left out of the signed bytes while default, so format-2 signatures still verify.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
     pub rules: super::rules::Rules,
+    /// Format 5; left out while empty, so format-4 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitations: Option<Vec<Invitation>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +118,7 @@ impl Policy {
                 })
                 .collect(),
             rules: vault.rules.clone(),
+            invitations: (!vault.invitations.is_empty()).then(|| vault.invitations.clone()),
         }
     }
 
@@ -127,6 +133,10 @@ impl Policy {
 
     pub fn returns(&self) -> &[Return] {
         self.returns.as_deref().unwrap_or_default()
+    }
+
+    pub fn invitations(&self) -> &[Invitation] {
+        self.invitations.as_deref().unwrap_or_default()
     }
 
     pub fn departures(&self) -> &[Departure] {
@@ -192,7 +202,7 @@ impl Serialize for PolicyView<'_> {
         use serde::ser::SerializeStruct;
         let vault = self.0;
         let v3 = vault.format >= 3;
-        let mut st = s.serialize_struct("Policy", 8)?;
+        let mut st = s.serialize_struct("Policy", 9)?;
         st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
         st.serialize_field("vault_id", &vault.vault_id)?;
         if v3 {
@@ -216,6 +226,11 @@ impl Serialize for PolicyView<'_> {
             st.skip_field("rules")?;
         } else {
             st.serialize_field("rules", &vault.rules)?;
+        }
+        if vault.invitations.is_empty() {
+            st.skip_field("invitations")?;
+        } else {
+            st.serialize_field("invitations", &vault.invitations)?;
         }
         st.end()
     }
@@ -363,6 +378,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     }
     departure_changes(old, new, &mut out);
     return_changes(old, new, &mut out);
+    invitation_changes(old, new, &mut out);
     rule_changes(&old.rules, &new.rules, &mut out);
     // Stable: owner changes first, everything else in the order above.
     out.sort_by_key(|c| c.owner_change.is_none());
@@ -617,6 +633,48 @@ fn return_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
             ))
             .detail(format!(", by {}{when}, key {}", r.by, show_key(&r.key))),
         );
+    }
+}
+
+fn invitation_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    let find = |p: &'_ Policy, id: &str| p.invitations().iter().find(|i| i.id == id).cloned();
+    for i in new.invitations() {
+        let roles: Vec<String> = i
+            .roles
+            .iter()
+            .map(|(app, r)| format!("{app}: {}", roles(r)))
+            .collect();
+        match find(old, &i.id) {
+            None => out.push(
+                Change::new(format!("'{}' was invited by {}", i.handle, i.by)).detail(format!(
+                    " (roles: {}; expires {}; inviter fingerprint {})",
+                    if roles.is_empty() {
+                        "none".to_string()
+                    } else {
+                        roles.join("; ")
+                    },
+                    i.expires,
+                    crate::key::fingerprint(&i.by_key)
+                )),
+            ),
+            Some(o) if o != *i => {
+                let what = if i.used && !o.used {
+                    format!("the invitation of '{}' was used", i.handle)
+                } else {
+                    format!("the invitation of '{}' was changed", i.handle)
+                };
+                out.push(Change::new(what));
+            }
+            Some(_) => {}
+        }
+    }
+    for i in old.invitations() {
+        if find(new, &i.id).is_none() {
+            out.push(Change::new(format!(
+                "the invitation of '{}' was withdrawn",
+                i.handle
+            )));
+        }
     }
 }
 
