@@ -325,3 +325,26 @@ fn member_add_prints_the_fingerprint_to_compare() {
     );
     assert!(said.contains("Compare it with the fingerprint"), "{said}");
 }
+
+/// `git textconv`, `status` and `audit` show what waits: the invitation and the request.
+#[test]
+fn textconv_status_and_audit_show_pending_requests() {
+    let w = World::new();
+    let alice = w.owner_with_app();
+    w.git_with_vault();
+    let code = invite(&w, &alice, "dave", &["--role", "shop=tester"]);
+    w.git(&["commit", "-qam", "invite dave"]);
+    let dave = w.person("dave");
+    w.ok(&dave, &["join", "dave", "--code", &code]);
+    w.git(&["commit", "-qam", "dave asks"]);
+    let text = w.ok(&alice, &["git", "textconv", "mpvault.json"]);
+    assert!(text.contains("invitations:\n  dave by alice"), "{text}");
+    assert!(text.contains("join requests (unsigned"), "{text}");
+    assert!(!text.contains(&code[4..]), "{text}");
+    let out = w.cmd(&alice).args(["status"]).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("pending: 'dave' asks to join"), "{err}");
+    let audit = w.ok(&alice, &["audit"]);
+    assert!(audit.contains("'dave' was invited by alice"), "{audit}");
+    assert!(audit.contains("a join request for 'dave'"), "{audit}");
+}
