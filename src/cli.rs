@@ -612,6 +612,26 @@ pub enum MemberCommand {
     Invite(MemberInviteArgs),
     /// Add a person whose join request proves their invitation code (owners)
     Approve(MemberApproveArgs),
+    /// Give a member a new key (a new laptop), keeping their roles; --lost if the old key
+    /// may be in someone else's hands (owners)
+    Key(MemberKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MemberKeyArgs {
+    /// The member
+    #[arg(add = ArgValueCandidates::new(complete::members))]
+    pub handle: String,
+    /// The public line `mpvault identity show` printed on their new machine
+    #[arg(long, value_name = "LINE")]
+    pub key: String,
+    /// The old key is lost or stolen: record it as departed, so what it could read is due for
+    /// rotation (as `member remove` does), while the member keeps their roles
+    #[arg(long)]
+    pub lost: bool,
+    /// Do not ask for confirmation of --lost (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -348,3 +348,104 @@ fn textconv_status_and_audit_show_pending_requests() {
     assert!(audit.contains("'dave' was invited by alice"), "{audit}");
     assert!(audit.contains("a join request for 'dave'"), "{audit}");
 }
+
+/// Issue 20, item 3: bob's new laptop. His new key reads, his old one opens nothing new, his
+/// roles stay, and no rotation is due.
+#[test]
+fn a_new_key_for_bob_keeps_him_reading_and_records_no_rotation_due() {
+    let w = World::new();
+    let (alice, bob, _carol) = team(&w);
+    w.ok(
+        &bob,
+        &["config", "set", "shop", "API_BASE=https://api.example.com"],
+    );
+    let laptop = w.person("bob-laptop");
+    let line = w.public_line(&laptop);
+    let out = w
+        .cmd(&alice)
+        .args(["member", "key", "bob", "--key", &line])
+        .output()
+        .unwrap();
+    let said = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Replaced 'bob's key"), "{said}");
+    assert_eq!(
+        w.ok(&laptop, &["get", "shop", "WECHAT_APPSECRET"]),
+        APPSECRET
+    );
+    assert_eq!(
+        w.ok(&laptop, &["get", "shop", "API_BASE"]),
+        "https://api.example.com",
+        "what bob signed with his old key stays readable"
+    );
+    assert!(rotations_due(&w, &alice).is_empty());
+    let roster = w.ok(&alice, &["roster", "shop"]);
+    assert!(
+        roster.contains("bob") && roster.contains("developer"),
+        "{roster}"
+    );
+    let v: Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert!(v.get("departures").is_none(), "no departure: {v}");
+    let (code, err) = w.fails(&bob, &["get", "shop", "WECHAT_APPSECRET"]);
+    assert_eq!(code, exit::DENIED, "{err}");
+    // The new key writes too.
+    w.ok_stdin(
+        &laptop,
+        &["rotate-secret", "shop", "--stdin"],
+        &APPSECRET.replace('0', "1"),
+    );
+}
+
+/// `--lost`: the old key is treated as departed, so what it could read is due for rotation;
+/// bob keeps his roles and reads with the new key.
+#[test]
+fn a_lost_key_makes_rotations_due_and_keeps_the_roles() {
+    let w = World::new();
+    let (alice, _bob, _carol) = team(&w);
+    let laptop = w.person("bob-laptop");
+    let line = w.public_line(&laptop);
+    w.ok(
+        &alice,
+        &["member", "key", "bob", "--key", &line, "--lost", "--yes"],
+    );
+    assert_eq!(rotations_due(&w, &alice), vec!["WECHAT_APPSECRET"]);
+    assert_eq!(
+        w.ok(&laptop, &["get", "shop", "WECHAT_APPSECRET"]),
+        APPSECRET
+    );
+    let roster = w.ok(&alice, &["roster", "shop"]);
+    assert!(
+        roster.contains("bob") && roster.contains("developer"),
+        "{roster}"
+    );
+}
+
+#[test]
+fn member_key_is_refused_to_others_and_for_a_taken_key() {
+    let w = World::new();
+    let (alice, bob, carol) = team(&w);
+    let carol_line = w.public_line(&carol);
+    refused_as(
+        &w,
+        &alice,
+        &["member", "key", "bob", "--key", &carol_line],
+        exit::EXISTS,
+        "that key already belongs to 'carol'",
+    );
+    let laptop = w.person("bob-laptop");
+    let line = w.public_line(&laptop);
+    refused_as(
+        &w,
+        &bob,
+        &["member", "key", "bob", "--key", &line],
+        exit::DENIED,
+        "only a vault owner can change members' keys",
+    );
+    refused_as(
+        &w,
+        &alice,
+        &["member", "key", "alice", "--key", &line],
+        exit::USAGE,
+        "you cannot replace your own key",
+    );
+}
