@@ -429,8 +429,10 @@ pub enum AppCommand {
     Show(AppShowArgs),
     /// Remove an app and everything stored for it (asks first on a terminal)
     Remove(AppRemoveArgs),
-    /// Title and compliance dates
+    /// Title, compliance dates, and the AppID (owners, confirmed)
     Set(AppSetArgs),
+    /// Give an app a new name, keeping every value, version, role and contact (owners)
+    Rename(AppRenameArgs),
     /// The administrator's contacts (encrypted; prompts for what is omitted)
     Contact(AppContactArgs),
 }
@@ -488,6 +490,24 @@ pub struct AppSetArgs {
     /// The ICP filing (备案) number
     #[arg(long, value_name = "NUMBER")]
     pub icp: Option<String>,
+    /// Correct the AppID (owners; signed with the roster): wx and 16 hex digits
+    #[arg(long, value_name = "APPID", value_parser = values::appid)]
+    pub appid: Option<String>,
+    /// Confirm changing the AppID (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppRenameArgs {
+    /// The app's current name
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub old: String,
+    /// Its new name (lowercase letters, digits, '.', '_', '-')
+    pub new: String,
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -766,3 +786,38 @@ pub enum DialectArg {
 }
 
 pub use crate::preset::Preset as PresetArg;
+
+/// Subcommands that delete: clap's "similar subcommands" tip never offers one for a typo.
+const DESTRUCTIVE: [&str; 2] = ["remove", "remove-secret"];
+
+/// `error` without a tip that offers a destructive subcommand; the others it offers stay.
+pub fn safe_suggestions(error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand {
+        return error;
+    }
+    let Some(ContextValue::Strings(offered)) = error.get(ContextKind::SuggestedSubcommand) else {
+        return error;
+    };
+    if !offered.iter().any(|s| DESTRUCTIVE.contains(&s.as_str())) {
+        return error;
+    }
+    let kept: Vec<String> = offered
+        .iter()
+        .filter(|s| !DESTRUCTIVE.contains(&s.as_str()))
+        .cloned()
+        .collect();
+    let mut safe = clap::Error::new(ErrorKind::InvalidSubcommand);
+    for kind in [ContextKind::InvalidSubcommand, ContextKind::Usage] {
+        if let Some(value) = error.get(kind) {
+            safe.insert(kind, value.clone());
+        }
+    }
+    if !kept.is_empty() {
+        safe.insert(
+            ContextKind::SuggestedSubcommand,
+            ContextValue::Strings(kept),
+        );
+    }
+    safe
+}

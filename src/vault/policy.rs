@@ -358,6 +358,11 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     for (name, app) in &new.apps {
         match old.apps.get(name) {
             Some(o) => describe_app_changes(name, o, app, &mut out),
+            None if renamed_from(old, new, app).is_some() => {
+                let (was, o) = renamed_from(old, new, app).expect("just found");
+                out.push(Change::new(format!("app '{was}' was renamed to '{name}'")));
+                describe_app_changes(name, o, app, &mut out);
+            }
             None => {
                 out.push(
                     Change::new(format!("app '{name}' was added"))
@@ -373,8 +378,10 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
             }
         }
     }
-    for name in old.apps.keys().filter(|n| !new.apps.contains_key(*n)) {
-        out.push(Change::new(format!("app '{name}' was removed")));
+    for (name, app) in old.apps.iter().filter(|(n, _)| !new.apps.contains_key(*n)) {
+        if !new.apps.values().any(|a| a.appid == app.appid) {
+            out.push(Change::new(format!("app '{name}' was removed")));
+        }
     }
     departure_changes(old, new, &mut out);
     return_changes(old, new, &mut out);
@@ -383,6 +390,18 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     // Stable: owner changes first, everything else in the order above.
     out.sort_by_key(|c| c.owner_change.is_none());
     out
+}
+
+/// The app of `old` that `app` (new in `new`) was renamed from: gone from `new`, same AppID.
+fn renamed_from<'p>(
+    old: &'p Policy,
+    new: &Policy,
+    app: &PolicyApp,
+) -> Option<(&'p str, &'p PolicyApp)> {
+    old.apps
+        .iter()
+        .find(|(n, o)| o.appid == app.appid && !new.apps.contains_key(*n))
+        .map(|(n, o)| (n.as_str(), o))
 }
 
 fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
