@@ -324,6 +324,10 @@ pub struct StatusArgs {
     /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
     #[arg(long, value_name = "DATE", value_parser = values::date)]
     pub as_of: Option<time::Date>,
+    /// Judge only what this identity can read: an encrypted fact it cannot open (an earlier
+    /// vault's verification expiry or ICP number) is left out instead of being a problem
+    #[arg(long)]
+    pub readable_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -754,14 +758,14 @@ pub struct RoleArgs {
 pub const ROLES_HELP: &str = "Roles (成员管理), and what they read in the vault:
   admin                 管理员      every level of the app
   developer             开发者      team and developer levels (AppSecret, upload key)
-  operator              运营者      team level (reads config; writes dates, contacts)
+  operator              运营者      team level (reads config; writes the title, contacts)
   data-analyst          数据分析者  team level
   transactions-analyst  交易分析者  team level
   tester                体验者      team level
 
 Config (base and per mode) is read at the team level but written only by developers, admins
-and owners of the app, because it steers builds; title, dates and contacts are written by the
-whole team.";
+and owners of the app, because it steers builds; the title and contacts are written by the
+whole team, the public verification expiry and ICP number by owners.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {

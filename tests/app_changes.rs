@@ -165,3 +165,113 @@ fn an_unknown_subcommand_is_never_answered_with_a_destructive_one() {
     let (_, err) = w.fails(&alice, &["remove-secre", "shop", "X"]);
     assert!(!err.contains("'remove-secret'"), "{err}");
 }
+
+/// Issue 20, item 4: the verification expiry and ICP number are public, signed facts, so
+/// `status` exits the same for the owner, a CI identity with no team-level access and a
+/// reviewer with no key at all, on the same vault and date.
+#[test]
+fn status_exits_the_same_for_owner_ci_and_a_reviewer_without_a_key() {
+    let w = World::new();
+    let (alice, bob, _carol) = team(&w);
+    w.ok(
+        &alice,
+        &[
+            "app",
+            "set",
+            "shop",
+            "--verified-until",
+            "2099-01-01",
+            "--icp",
+            "沪ICP备2020000000号-1X",
+        ],
+    );
+    w.ok(
+        &alice,
+        &[
+            "app",
+            "contact",
+            "shop",
+            "--name",
+            "Wang",
+            "--wechat",
+            "wxid_admin1",
+        ],
+    );
+    let ci = w.person("ci");
+    w.join(&alice, &ci, &[]);
+    let reviewer = w.stranger("reviewer");
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let exits = |expected: i32| {
+        for who in [&alice, &ci, &reviewer] {
+            let out = w
+                .cmd(who)
+                .args(["status", "--as-of", &today])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(expected),
+                "{}: {}{}",
+                who.name,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    };
+    exits(0);
+    w.ok(&alice, &["member", "remove", "bob", "--yes"]);
+    exits(exit::DUE);
+    let _ = bob;
+    let v: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+    assert_eq!(v["apps"]["shop"]["public"]["verified_until"], "2099-01-01");
+    assert_eq!(v["format"], 5);
+}
+
+/// Public facts are signed with the policy: only an owner sets them, and an edit by hand
+/// breaks the signature.
+#[test]
+fn public_facts_are_set_by_owners_and_signed() {
+    let w = World::new();
+    let (alice, bob, _carol) = team(&w);
+    refused_as(
+        &w,
+        &bob,
+        &["app", "set", "shop", "--icp", "京ICP备00000000号"],
+        exit::DENIED,
+        "only a vault owner can set an app's public verification expiry or ICP number",
+    );
+    w.ok(
+        &alice,
+        &["app", "set", "shop", "--icp", "京ICP备00000000号"],
+    );
+    edit(&w, |v| {
+        v["apps"]["shop"]["public"]["icp"] = "京ICP备99999999号".into()
+    });
+    let (code, err) = w.fails(&bob, &["app", "list"]);
+    assert_eq!(code, exit::CORRUPT, "{err}");
+}
+
+/// An earlier vault keeps the dates encrypted: a runner that cannot open them is told so (a
+/// problem, exit 7) unless it asks to judge only what it can read.
+#[test]
+fn an_encrypted_fact_the_runner_cannot_read_is_a_problem_unless_readable_only() {
+    let w = World::new();
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/format-1");
+    std::fs::copy(vectors.join("mpvault.json"), w.vault_path()).unwrap();
+    let nobody = w.stranger("nobody");
+    let report = |extra: &[&str]| -> String {
+        let out = w
+            .cmd(&nobody)
+            .args(["status", "shop", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let judged = report(&[]);
+    assert!(
+        judged.contains("its verification (认证) expiry is encrypted, so it cannot be judged"),
+        "{judged}"
+    );
+    assert!(!report(&["--readable-only"]).contains("cannot be judged"));
+}

@@ -212,9 +212,12 @@ fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
                 .collect(),
         };
         for (field, _) in INFO {
-            details
-                .info
-                .insert(field.into(), read(Field::Info(field.into()))?);
+            // Public facts (format 5) need no key; earlier vaults kept them encrypted.
+            let value = match app.public.get(field) {
+                Some(v) => Some(v.clone()),
+                None => read(Field::Info(field.into()))?,
+            };
+            details.info.insert(field.into(), value);
         }
         for (field, _) in CONTACT {
             details
@@ -358,9 +361,41 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
             "pass --title, --verified-until, --icp or --appid",
         ));
     }
-    let labels = set_fields(ctx, name, &changes, Field::Info, &INFO)?;
+    let (public, private): (Vec<_>, Vec<_>) = changes
+        .into_iter()
+        .partition(|(k, _)| crate::vault::model::PUBLIC.contains(k));
+    let mut labels = set_public(ctx, name, &public)?;
+    if !private.is_empty() {
+        labels.extend(set_fields(ctx, name, &private, Field::Info, &INFO)?);
+    }
+    let order = |l: &&str| INFO.iter().position(|(_, label)| label == l);
+    labels.sort_by_key(order);
     done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
     Ok(())
+}
+
+/// The verification expiry and ICP number are public facts (WeChat shows both): kept
+/// unencrypted in the signed policy, so an owner sets them, and every reader judges them.
+fn set_public<'t>(ctx: &Context, app: &str, values: &[(&str, String)]) -> Result<Vec<&'t str>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(
+            vault,
+            "set an app's public verification expiry or ICP number",
+        )?;
+        let a = vault.app_mut(app)?;
+        for (field, value) in values {
+            a.public.insert((*field).to_string(), value.clone());
+            a.info.remove(*field);
+        }
+        Ok(())
+    })?;
+    Ok(values
+        .iter()
+        .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .collect())
 }
 
 /// Corrects an app's AppID: a policy change, so an owner's, confirmed and signed. No value is

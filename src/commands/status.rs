@@ -15,7 +15,15 @@ use crate::health::{self, AppHealth, Finding, Known, Severity};
 use crate::output;
 use crate::wechat::Role;
 
-pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result<Outcome> {
+pub fn run(
+    ctx: &Context,
+    StatusArgs {
+        app,
+        json,
+        as_of,
+        readable_only,
+    }: StatusArgs,
+) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
     let (general, apps, pending) = ctx.read_optional(|vault, mut keyring| {
@@ -26,7 +34,9 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
             .apps
             .iter()
             .filter(|(name, _)| app.is_none_or(|want| want == name.as_str()))
-            .map(|(name, a)| health::app_health(vault, keyring.as_mut(), name, a, now))
+            .map(|(name, a)| {
+                health::app_health(vault, keyring.as_mut(), name, a, now, readable_only)
+            })
             .collect();
         let pending = health::pending(vault, &super::now());
         Ok((health::vault_findings(vault), apps, pending))

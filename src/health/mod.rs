@@ -193,6 +193,7 @@ pub fn app_health(
     name: &str,
     app: &App,
     now: OffsetDateTime,
+    readable_only: bool,
 ) -> AppHealth {
     let rules = &vault.rules;
     let mut problems = Vec::new();
@@ -219,6 +220,19 @@ pub fn app_health(
     let icp = reader.info("icp");
     let admin_contact = reader.has_contact();
     reader.check_integrity();
+    if !readable_only {
+        for (fact, known) in [
+            ("verification (认证) expiry", &verification),
+            ("ICP number", &icp),
+        ] {
+            if *known == Known::Unknown {
+                problems.push(Finding::due(
+                    format!("its {fact} is encrypted, so it cannot be judged without a team-level key"),
+                    "an owner runs `mpvault sign` to make it public, or pass --readable-only to judge only what you can read",
+                ));
+            }
+        }
+    }
     let verification = verification_state(name, verification, rules, now.date(), &mut problems);
     if icp == Known::Missing && rules.icp_required() {
         problems.push(Finding::due(
@@ -432,12 +446,39 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
         }
     }
 
+    /// A public fact (format 5) as the file shows it, else the encrypted one an earlier
+    /// vault kept, which only a team-level reader can judge.
     fn info(&mut self, field: &str) -> Known<String> {
+        let public = self
+            .vault
+            .app(self.app)
+            .ok()
+            .and_then(|a| a.public.get(field));
+        if let Some(value) = public {
+            return Known::Set(value.clone());
+        }
+        let stored = self
+            .vault
+            .app(self.app)
+            .is_ok_and(|a| a.info.contains_key(field));
+        if !stored {
+            return Known::Missing;
+        }
         self.read(&Field::Info(field.to_string()))
     }
 
     /// Whether any way to reach the administrator is recorded.
     fn has_contact(&mut self) -> Known<bool> {
+        // Which contact fields are set shows without a key: a runner without one judges that.
+        if self.keyring.is_none() {
+            let app = self.vault.app(self.app).ok();
+            let set = app.is_some_and(|a| {
+                ["wechat", "phone", "email"]
+                    .iter()
+                    .any(|f| a.contact.contains_key(*f))
+            });
+            return Known::Set(set);
+        }
         let mut any = Known::Set(false);
         for field in ["wechat", "phone", "email"] {
             match self.read(&Field::Contact(field.to_string())) {

@@ -232,6 +232,7 @@ fn same_app(a: &App, b: &App) -> bool {
         && a.added_at == b.added_at
         && a.roster == b.roster
         && a.floors == b.floors
+        && a.public == b.public
         && values(&a.info, &b.info)
         && values(&a.contact, &b.contact)
         && values(&a.config, &b.config)
@@ -277,6 +278,15 @@ fn merge_app(
         conflicts,
     );
     app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
+    app.public = merge_map(
+        &format!("{path}/public"),
+        &b.public,
+        &ours.public,
+        &theirs.public,
+        |a, b| a == b,
+        conflicts,
+        |_, _, _, _, _| None,
+    );
     // Floors only protect: where both sides moved one, the higher stands.
     app.floors = merge_map(
         &format!("{path}/floors"),

@@ -181,7 +181,11 @@ pub struct App {
     /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub floors: BTreeMap<String, Level>,
-    /// Title, verification expiry and ICP number (`team` level).
+    /// Public facts WeChat itself shows (format 5): `verified_until` (YYYY-MM-DD) and `icp`,
+    /// unencrypted and signed with the policy, so every reader judges the app the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub public: BTreeMap<String, String>,
+    /// Title, and (before format 5) the verification expiry and ICP number (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub info: BTreeMap<String, Sealed>,
     /// The administrator's contacts (`team` level).
@@ -389,9 +393,11 @@ impl Vault {
         }
     }
 
-    /// The format to write: 5 while the vault holds an invitation or a join request, else 4.
+    /// The format to write: 5 while the vault holds an invitation, a join request or an app's
+    /// public facts, else 4.
     pub fn format_to_write(&self) -> u32 {
-        if self.invitations.is_empty() && self.requests.is_empty() {
+        let public = self.apps.values().any(|a| !a.public.is_empty());
+        if self.invitations.is_empty() && self.requests.is_empty() && !public {
             FORMAT
         } else {
             NEWEST
@@ -486,6 +492,7 @@ impl Vault {
                     ));
                 }
             }
+            check_public(name, &app.public)?;
             check_modes(name, &app.modes)?;
             check_modes(name, &app.build_modes)?;
             check_kinds(name, app)?;
@@ -581,6 +588,7 @@ impl App {
             roster: BTreeMap::new(),
             data_keys: BTreeMap::new(),
             floors: BTreeMap::new(),
+            public: BTreeMap::new(),
             info: BTreeMap::new(),
             contact: BTreeMap::new(),
             config: BTreeMap::new(),
@@ -801,6 +809,23 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.
+/// The public facts an app may carry, and their form.
+pub const PUBLIC: [&str; 2] = ["verified_until", "icp"];
+
+fn check_public(app: &str, public: &BTreeMap<String, String>) -> std::result::Result<(), String> {
+    for (key, value) in public {
+        let bad = !PUBLIC.contains(&key.as_str())
+            || value.trim().is_empty()
+            || value.chars().count() > 200
+            || value.chars().any(char::is_control)
+            || (key == "verified_until" && crate::date::parse_date(value).is_err());
+        if bad {
+            return Err(format!("app '{app}' has a malformed public {key}"));
+        }
+    }
+    Ok(())
+}
+
 pub fn is_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     let first_ok = bytes

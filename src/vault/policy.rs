@@ -58,6 +58,9 @@ pub struct PolicyApp {
     pub data_keys: BTreeMap<Level, PolicyKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floors: Option<BTreeMap<String, Level>>,
+    /// Format 5; left out while empty, so format-4 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +116,7 @@ impl Policy {
                             roster: a.roster.clone(),
                             data_keys,
                             floors: v3.then(|| a.floors.clone()),
+                            public: (!a.public.is_empty()).then(|| a.public.clone()),
                         },
                     )
                 })
@@ -267,7 +271,7 @@ impl Serialize for AppView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let AppView(app, v3) = *self;
-        let mut st = s.serialize_struct("PolicyApp", 4)?;
+        let mut st = s.serialize_struct("PolicyApp", 5)?;
         st.serialize_field("appid", &app.appid)?;
         st.serialize_field("roster", &app.roster)?;
         st.serialize_field("keys", &Map(&app.data_keys, key_view))?;
@@ -275,6 +279,11 @@ impl Serialize for AppView<'_> {
             st.serialize_field("floors", &app.floors)?;
         } else {
             st.skip_field("floors")?;
+        }
+        if app.public.is_empty() {
+            st.skip_field("public")?;
+        } else {
+            st.serialize_field("public", &app.public)?;
         }
         st.end()
     }
@@ -373,6 +382,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
                     roster: BTreeMap::new(),
                     data_keys: BTreeMap::new(),
                     floors: None,
+                    public: None,
                 };
                 describe_app_changes(name, &empty, app, &mut out);
             }
@@ -541,6 +551,26 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
         .filter(|l| !app.data_keys.contains_key(*l))
     {
         out.push(Change::new(format!("{name}'s {level} key was removed")));
+    }
+    let (was, now) = (
+        o.public.clone().unwrap_or_default(),
+        app.public.clone().unwrap_or_default(),
+    );
+    for key in was
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (was.get(key), now.get(key)) {
+            (before, Some(value)) if before != Some(value) => out.push(
+                Change::new(format!("the public {key} of {name} is {value}"))
+                    .detail(before.map_or(String::new(), |b| format!(" (was {b})"))),
+            ),
+            (Some(_), None) => out.push(Change::new(format!(
+                "the public {key} of {name} was removed"
+            ))),
+            _ => {}
+        }
     }
     let (was, now) = (
         o.floors.clone().unwrap_or_default(),
