@@ -245,7 +245,7 @@ fn public_facts_are_set_by_owners_and_signed() {
         &["app", "set", "shop", "--icp", "京ICP备00000000号"],
     );
     edit(&w, |v| {
-        v["apps"]["shop"]["public"]["icp"] = "京ICP备99999999号".into()
+        v["apps"]["shop"]["public"]["icp"] = "京ICP备99999999号".into();
     });
     let (code, err) = w.fails(&bob, &["app", "list"]);
     assert_eq!(code, exit::CORRUPT, "{err}");

@@ -221,17 +221,7 @@ pub fn app_health(
     let admin_contact = reader.has_contact();
     reader.check_integrity();
     if !readable_only {
-        for (fact, known) in [
-            ("verification (认证) expiry", &verification),
-            ("ICP number", &icp),
-        ] {
-            if *known == Known::Unknown {
-                problems.push(Finding::due(
-                    format!("its {fact} is encrypted, so it cannot be judged without a team-level key"),
-                    "an owner runs `mpvault sign` to make it public, or pass --readable-only to judge only what you can read",
-                ));
-            }
-        }
+        unjudged(&verification, &icp, &mut problems);
     }
     let verification = verification_state(name, verification, rules, now.date(), &mut problems);
     if icp == Known::Missing && rules.icp_required() {
@@ -276,6 +266,22 @@ pub fn app_health(
         people: people(vault, app),
         rotations_due,
         problems,
+    }
+}
+
+/// A fact an earlier vault keeps encrypted, which this runner cannot open: `status` would judge
+/// the app differently for different readers, so it says so.
+fn unjudged(verification: &Known<String>, icp: &Known<String>, problems: &mut Vec<Finding>) {
+    for (fact, known) in [
+        ("verification (认证) expiry", verification),
+        ("ICP number", icp),
+    ] {
+        if *known == Known::Unknown {
+            problems.push(Finding::due(
+                format!("its {fact} is encrypted, so it cannot be judged without a team-level key"),
+                "an owner runs `mpvault sign` to make it public, or pass --readable-only to judge only what you can read",
+            ));
+        }
     }
 }
 

@@ -492,8 +492,7 @@ impl Vault {
                     ));
                 }
             }
-            check_public(name, &app.public)?;
-            check_modes(name, &app.modes)?;
+            check_public(name, &app.public).and_then(|()| check_modes(name, &app.modes))?;
             check_modes(name, &app.build_modes)?;
             check_kinds(name, app)?;
             for (secret, s) in &app.secrets {

@@ -366,11 +366,15 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     member_changes(old, new, &mut out);
     for (name, app) in &new.apps {
         match old.apps.get(name) {
-            Some(o) => describe_app_changes(name, o, app, &mut out),
+            Some(o) => {
+                describe_app_changes(name, o, app, &mut out);
+                public_changes(name, o, app, &mut out);
+            }
             None if renamed_from(old, new, app).is_some() => {
                 let (was, o) = renamed_from(old, new, app).expect("just found");
                 out.push(Change::new(format!("app '{was}' was renamed to '{name}'")));
                 describe_app_changes(name, o, app, &mut out);
+                public_changes(name, o, app, &mut out);
             }
             None => {
                 out.push(
@@ -385,6 +389,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
                     public: None,
                 };
                 describe_app_changes(name, &empty, app, &mut out);
+                public_changes(name, &empty, app, &mut out);
             }
         }
     }
@@ -553,26 +558,6 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
         out.push(Change::new(format!("{name}'s {level} key was removed")));
     }
     let (was, now) = (
-        o.public.clone().unwrap_or_default(),
-        app.public.clone().unwrap_or_default(),
-    );
-    for key in was
-        .keys()
-        .chain(now.keys())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        match (was.get(key), now.get(key)) {
-            (before, Some(value)) if before != Some(value) => out.push(
-                Change::new(format!("the public {key} of {name} is {value}"))
-                    .detail(before.map_or(String::new(), |b| format!(" (was {b})"))),
-            ),
-            (Some(_), None) => out.push(Change::new(format!(
-                "the public {key} of {name} was removed"
-            ))),
-            _ => {}
-        }
-    }
-    let (was, now) = (
         o.floors.clone().unwrap_or_default(),
         app.floors.clone().unwrap_or_default(),
     );
@@ -591,6 +576,30 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
         out.push(Change::new(format!(
             "{secret} of {name} no longer has a minimum level"
         )));
+    }
+}
+
+/// Each public fact (format 5) set, changed or removed.
+fn public_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
+    let (was, now) = (
+        o.public.clone().unwrap_or_default(),
+        app.public.clone().unwrap_or_default(),
+    );
+    for key in was
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (was.get(key), now.get(key)) {
+            (before, Some(value)) if before != Some(value) => out.push(
+                Change::new(format!("the public {key} of {name} is {value}"))
+                    .detail(before.map_or(String::new(), |b| format!(" (was {b})"))),
+            ),
+            (Some(_), None) => out.push(Change::new(format!(
+                "the public {key} of {name} was removed"
+            ))),
+            _ => {}
+        }
     }
 }
 
