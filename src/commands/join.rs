@@ -209,7 +209,7 @@ pub fn join(ctx: &Context, JoinArgs { handle, code }: JoinArgs) -> Result<()> {
     done(
         ctx,
         &format!(
-            "{created}Asked to join as '{handle}'. The code matches {inviter}'s invitation, so this clone trusts the vault's owners.\nYour fingerprint: {print} (read it out if an owner asks).\nNext: commit and push mpvault.json (or open a pull request), then ask an owner to run `mpvault member approve {handle}`."
+            "{created}Asked to join as '{handle}'. The code matches the invitation from {inviter}, so this clone trusts the vault's owners.\nYour fingerprint: {print} (read it out if an owner asks).\nNext: commit and push mpvault.json (or open a pull request), then ask an owner to run `mpvault member approve {handle}`."
         ),
     );
     Ok(())
