@@ -10,7 +10,7 @@ use crate::wechat::{self, Level, Role};
 
 mod values;
 
-pub use values::{MaxAge, UploadKeyFile};
+pub use values::{AppRole, MaxAge, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +57,9 @@ pub enum Command {
     /// The people and their keys
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Ask to join a vault with the invitation code an owner gave you (creates your identity
+    /// if you have none); commit and push the vault, then an owner approves
+    Join(JoinArgs),
     /// Console roles per app
     #[command(subcommand)]
     Role(RoleCommand),
@@ -321,6 +324,10 @@ pub struct StatusArgs {
     /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
     #[arg(long, value_name = "DATE", value_parser = values::date)]
     pub as_of: Option<time::Date>,
+    /// Judge only what this identity can read: an encrypted fact it cannot open (an earlier
+    /// vault's verification expiry or ICP number) is left out instead of being a problem
+    #[arg(long)]
+    pub readable_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -426,8 +433,10 @@ pub enum AppCommand {
     Show(AppShowArgs),
     /// Remove an app and everything stored for it (asks first on a terminal)
     Remove(AppRemoveArgs),
-    /// Title and compliance dates
+    /// Title, compliance dates, and the AppID (owners, confirmed)
     Set(AppSetArgs),
+    /// Give an app a new name, keeping every value, version, role and contact (owners)
+    Rename(AppRenameArgs),
     /// The administrator's contacts (encrypted; prompts for what is omitted)
     Contact(AppContactArgs),
 }
@@ -485,6 +494,24 @@ pub struct AppSetArgs {
     /// The ICP filing (备案) number
     #[arg(long, value_name = "NUMBER")]
     pub icp: Option<String>,
+    /// Correct the AppID (owners; signed with the roster): wx and 16 hex digits
+    #[arg(long, value_name = "APPID", value_parser = values::appid)]
+    pub appid: Option<String>,
+    /// Confirm changing the AppID (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AppRenameArgs {
+    /// The app's current name
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub old: String,
+    /// Its new name (lowercase letters, digits, '.', '_', '-')
+    pub new: String,
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -605,6 +632,62 @@ pub enum MemberCommand {
     List(MemberListArgs),
     /// Remove a person; the data keys they could read are replaced (asks first on a terminal)
     Remove(MemberRemoveArgs),
+    /// Invite a person through git: prints a one-time code to give them (owners)
+    Invite(MemberInviteArgs),
+    /// Add a person whose join request proves their invitation code (owners)
+    Approve(MemberApproveArgs),
+    /// Give a member a new key (a new laptop), keeping their roles; --lost if the old key
+    /// may be in someone else's hands (owners)
+    Key(MemberKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MemberKeyArgs {
+    /// The member
+    #[arg(add = ArgValueCandidates::new(complete::members))]
+    pub handle: String,
+    /// The public line `mpvault identity show` printed on their new machine
+    #[arg(long, value_name = "LINE")]
+    pub key: String,
+    /// The old key is lost or stolen: record it as departed, so what it could read is due for
+    /// rotation (as `member remove` does), while the member keeps their roles
+    #[arg(long)]
+    pub lost: bool,
+    /// Do not ask for confirmation of --lost (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberInviteArgs {
+    /// The handle they will have (lowercase letters, digits, '.', '_', '-')
+    pub handle: String,
+    /// A role they get on an app when approved, as APP=ROLE (repeat for more)
+    #[arg(long = "role", value_name = "APP=ROLE", value_parser = values::app_role)]
+    pub roles: Vec<values::AppRole>,
+    /// How long the code may be used, in days (7d), hours (12h) or minutes (30m)
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = values::duration)]
+    pub expires: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberApproveArgs {
+    /// The person who asked to join
+    pub handle: String,
+    /// Approve a request that does not prove the code, after comparing this fingerprint
+    /// (`mpvault join` printed it for them) with the person
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub fingerprint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The handle you were invited as
+    pub handle: String,
+    /// The one-time code the owner gave you (mpv-XXXX-XXXX-XXXX-XXXX; case, spaces and dashes
+    /// do not matter)
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
 }
 
 #[derive(Debug, Args)]
@@ -675,14 +758,14 @@ pub struct RoleArgs {
 pub const ROLES_HELP: &str = "Roles (成员管理), and what they read in the vault:
   admin                 管理员      every level of the app
   developer             开发者      team and developer levels (AppSecret, upload key)
-  operator              运营者      team level (reads config; writes dates, contacts)
+  operator              运营者      team level (reads config; writes the title, contacts)
   data-analyst          数据分析者  team level
   transactions-analyst  交易分析者  team level
   tester                体验者      team level
 
 Config (base and per mode) is read at the team level but written only by developers, admins
-and owners of the app, because it steers builds; title, dates and contacts are written by the
-whole team.";
+and owners of the app, because it steers builds; the title and contacts are written by the
+whole team, the public verification expiry and ICP number by owners.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -707,3 +790,38 @@ pub enum DialectArg {
 }
 
 pub use crate::preset::Preset as PresetArg;
+
+/// Subcommands that delete: clap's "similar subcommands" tip never offers one for a typo.
+const DESTRUCTIVE: [&str; 2] = ["remove", "remove-secret"];
+
+/// `error` without a tip that offers a destructive subcommand; the others it offers stay.
+pub fn safe_suggestions(error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::InvalidSubcommand {
+        return error;
+    }
+    let Some(ContextValue::Strings(offered)) = error.get(ContextKind::SuggestedSubcommand) else {
+        return error;
+    };
+    if !offered.iter().any(|s| DESTRUCTIVE.contains(&s.as_str())) {
+        return error;
+    }
+    let kept: Vec<String> = offered
+        .iter()
+        .filter(|s| !DESTRUCTIVE.contains(&s.as_str()))
+        .cloned()
+        .collect();
+    let mut safe = clap::Error::new(ErrorKind::InvalidSubcommand);
+    for kind in [ContextKind::InvalidSubcommand, ContextKind::Usage] {
+        if let Some(value) = error.get(kind) {
+            safe.insert(kind, value.clone());
+        }
+    }
+    if !kept.is_empty() {
+        safe.insert(
+            ContextKind::SuggestedSubcommand,
+            ContextValue::Strings(kept),
+        );
+    }
+    safe
+}

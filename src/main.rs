@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
+            let e = mpvault::cli::safe_suggestions(e);
             if !e.use_stderr() {
                 let _ = e.print();
                 return ExitCode::SUCCESS;

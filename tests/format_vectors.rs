@@ -161,7 +161,13 @@ fn takes_new_writes(format: u32) {
         "fedcba9876543210fedcba9876543210"
     );
     let written: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
-    assert_eq!(written["format"], 4, "every write is in format 4");
+    // Issue 20: adopting moves the encrypted verification expiry and ICP number to public
+    // facts, which format 5 holds; a member's write to format 3 moves nothing.
+    let expected = if format < 3 { 5 } else { 4 };
+    assert_eq!(
+        written["format"], expected,
+        "every write is in the current format"
+    );
 }
 
 /// A format-3 vault takes writes from any member, not only an owner: its first write makes it
@@ -285,7 +291,11 @@ fn a_format_1_vault_is_adopted_by_an_owners_sign() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("adopt this format-1 vault"));
     let vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
-    assert_eq!(vault["format"], 4, "adopted into the current format");
+    assert_eq!(vault["format"], 5, "adopted into the current format");
+    assert!(
+        vault["apps"]["shop"]["public"]["verified_until"].is_string(),
+        "adoption makes the verification expiry public (issue 20)"
+    );
     assert_eq!(vault["revision"], 1);
     assert_eq!(vault["signature"]["signer"], "alice");
     assert!(vault["members"]["alice"]["signing_key"]

@@ -381,7 +381,7 @@ fn only_limits_an_export() {
 }
 
 #[test]
-fn contacts_and_compliance_dates_are_encrypted() {
+fn contacts_are_encrypted_and_compliance_dates_public() {
     let w = World::new();
     let alice = w.owner_with_app();
     w.ok(
@@ -413,15 +413,13 @@ fn contacts_and_compliance_dates_are_encrypted() {
         ],
     );
     let text = w.vault_text();
-    for plain in [
-        "王小明",
-        "wxid_admin1",
-        "admin@example.com",
-        "138",
-        "2027-03-31",
-        "粤ICP",
-    ] {
+    for plain in ["王小明", "wxid_admin1", "admin@example.com", "138"] {
         assert!(!text.contains(plain), "{plain} is visible in the vault");
+    }
+    // Issue 20: the verification expiry and ICP number are public facts (WeChat shows both),
+    // signed with the policy rather than encrypted.
+    for public in ["2027-03-31", "粤ICP"] {
+        assert!(text.contains(public), "{public} is not public");
     }
     let show: serde_json::Value =
         serde_json::from_str(&w.ok(&alice, &["app", "show", "shop", "--json"])).unwrap();

@@ -143,3 +143,58 @@ mod tests {
         );
     }
 }
+
+/// `member invite --role APP=ROLE`.
+#[derive(Clone, Debug)]
+pub struct AppRole {
+    pub app: String,
+    pub role: crate::wechat::Role,
+}
+
+/// Parses `APP=ROLE` (a role in English or Chinese).
+pub fn app_role(text: &str) -> Result<AppRole> {
+    let (app, role) = text.split_once('=').ok_or_else(|| {
+        Error::invalid(
+            format!("'{}' is not APP=ROLE", crate::display::escape(text)),
+            "write it like shop=developer",
+        )
+    })?;
+    crate::vault::model::check_name("app", app)?;
+    Ok(AppRole {
+        app: app.to_string(),
+        role: role.parse()?,
+    })
+}
+
+/// The longest an invitation may stay open.
+const MAX_INVITATION_DAYS: u64 = 90;
+
+/// A duration: a whole number followed by d, h, m or s (`7d`, `12h`).
+pub fn duration(text: &str) -> Result<std::time::Duration> {
+    let bad = || {
+        Error::invalid(
+            format!(
+                "'{}' is not a duration of at most {MAX_INVITATION_DAYS} days",
+                crate::display::escape(text)
+            ),
+            "write it like 7d, 12h or 30m",
+        )
+    };
+    let text = text.trim();
+    let (split, _) = text.char_indices().last().ok_or_else(bad)?;
+    let (number, unit) = text.split_at(split);
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(bad()),
+    };
+    let total = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds))
+        .filter(|t| (1..=MAX_INVITATION_DAYS * 86_400).contains(t))
+        .ok_or_else(bad)?;
+    Ok(std::time::Duration::from_secs(total))
+}

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
 use crate::cli::{
-    AppAddArgs, AppCommand, AppContactArgs, AppListArgs, AppRemoveArgs, AppSetArgs, AppShowArgs,
+    AppAddArgs, AppCommand, AppContactArgs, AppListArgs, AppRemoveArgs, AppRenameArgs, AppSetArgs,
+    AppShowArgs,
 };
 use crate::error::{Error, Result};
 use crate::output;
@@ -34,6 +35,7 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<()> {
         AppCommand::Show(args) => show(ctx, args),
         AppCommand::Remove(args) => remove(ctx, args),
         AppCommand::Set(args) => set(ctx, args),
+        AppCommand::Rename(args) => rename(ctx, args),
         AppCommand::Contact(args) => contact(ctx, args),
     }
 }
@@ -210,9 +212,12 @@ fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
                 .collect(),
         };
         for (field, _) in INFO {
-            details
-                .info
-                .insert(field.into(), read(Field::Info(field.into()))?);
+            // Public facts (format 5) need no key; earlier vaults kept them encrypted.
+            let value = match app.public.get(field) {
+                Some(v) => Some(v.clone()),
+                None => read(Field::Info(field.into()))?,
+            };
+            details.info.insert(field.into(), value);
         }
         for (field, _) in CONTACT {
             details
@@ -326,8 +331,16 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
         title,
         verified_until,
         icp,
+        appid,
+        yes,
     } = args;
     let name = app.as_str();
+    if let Some(appid) = appid {
+        set_appid(ctx, name, &appid, yes)?;
+        if title.is_none() && verified_until.is_none() && icp.is_none() {
+            return Ok(());
+        }
+    }
     let verified_until = verified_until.map(|date| date.to_string());
     for (label, value) in [("title", &title), ("ICP number", &icp)] {
         if let Some(v) = value {
@@ -345,11 +358,111 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
     if changes.is_empty() {
         return Err(Error::invalid(
             "nothing to set",
-            "pass --title, --verified-until or --icp",
+            "pass --title, --verified-until, --icp or --appid",
         ));
     }
-    let labels = set_fields(ctx, name, &changes, Field::Info, &INFO)?;
+    let (public, private): (Vec<_>, Vec<_>) = changes
+        .into_iter()
+        .partition(|(k, _)| crate::vault::model::PUBLIC.contains(k));
+    let mut labels = set_public(ctx, name, &public)?;
+    if !private.is_empty() {
+        labels.extend(set_fields(ctx, name, &private, Field::Info, &INFO)?);
+    }
+    let order = |l: &&str| INFO.iter().position(|(_, label)| label == l);
+    labels.sort_by_key(order);
     done(ctx, &format!("Updated '{name}': {}.", labels.join(", ")));
+    Ok(())
+}
+
+/// The verification expiry and ICP number are public facts (WeChat shows both): kept
+/// unencrypted in the signed policy, so an owner sets them, and every reader judges them.
+fn set_public<'t>(ctx: &Context, app: &str, values: &[(&str, String)]) -> Result<Vec<&'t str>> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(
+            vault,
+            "set an app's public verification expiry or ICP number",
+        )?;
+        let a = vault.app_mut(app)?;
+        for (field, value) in values {
+            a.public.insert((*field).to_string(), value.clone());
+            a.info.remove(*field);
+        }
+        Ok(())
+    })?;
+    Ok(values
+        .iter()
+        .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .collect())
+}
+
+/// Corrects an app's AppID: a policy change, so an owner's, confirmed and signed. No value is
+/// bound to the AppID, so every value, version and role stays as it is.
+fn set_appid(ctx: &Context, name: &str, appid: &str, yes: bool) -> Result<()> {
+    let was = ctx.read(|vault, keyring| {
+        keyring.require_owner(vault, "change an AppID")?;
+        appid_free(vault, name, appid)?;
+        Ok(vault.app(name)?.appid.clone())
+    })?;
+    confirm(
+        &format!("Change the AppID of '{name}' from {was} to {appid}"),
+        yes,
+    )?;
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "change an AppID")?;
+        appid_free(vault, name, appid)?;
+        vault.app_mut(name)?.appid = appid.to_string();
+        Ok(())
+    })?;
+    done(ctx, &format!("The AppID of '{name}' is now {appid} (was {was}); every value, version and role is kept."));
+    Ok(())
+}
+
+fn appid_free(vault: &Vault, name: &str, appid: &str) -> Result<()> {
+    if vault.app(name)?.appid == appid {
+        return Err(Error::invalid(
+            format!("'{name}' already has the AppID {appid}"),
+            "there is nothing to change",
+        ));
+    }
+    if let Some((other, _)) = vault.apps.iter().find(|(_, a)| a.appid == appid) {
+        return Err(Error::exists(
+            format!("AppID {appid} is already in the vault as '{other}'"),
+            "check the AppID",
+        ));
+    }
+    Ok(())
+}
+
+fn rename(ctx: &Context, AppRenameArgs { old, new, yes }: AppRenameArgs) -> Result<()> {
+    let (old, new) = (old.as_str(), new.as_str());
+    check_name("app", new)?;
+    ctx.read(|vault, keyring| renamable(vault, keyring, old, new))?;
+    confirm(
+        &format!("Rename app '{old}' to '{new}' (every value is re-sealed under the new name)"),
+        yes,
+    )?;
+    ctx.write(|vault, keyring| {
+        renamable(vault, keyring, old, new)?;
+        keyring.rename_app(vault, old, new)?;
+        crate::vault::offboarding::rename_app(vault, old, new);
+        Ok(())
+    })?;
+    done(ctx, &format!("Renamed '{old}' to '{new}'; every value, version, role and contact is kept. Builds and scripts that name '{old}' need the new name."));
+    Ok(())
+}
+
+fn renamable(vault: &Vault, keyring: &Keyring, old: &str, new: &str) -> Result<()> {
+    keyring.require_owner(vault, "rename apps")?;
+    vault.app(old)?;
+    if vault.apps.contains_key(new) {
+        return Err(Error::exists(
+            format!("app '{new}' already exists"),
+            "pick another name",
+        ));
+    }
     Ok(())
 }
 

@@ -337,6 +337,7 @@ fn audit_commit(
                 .changes
                 .extend(policy::describe_changes(&Policy::of(p), &policy));
             entry.changes.extend(value_changes(p, vault));
+            entry.changes.extend(request_changes(p, vault));
         }
         None => entry.changes.push(format!(
             "vault {} with {} member(s) and {} app(s)",
@@ -378,6 +379,22 @@ fn new_policy(
         ));
     }
     problems
+}
+
+/// Join requests written into the file (unsigned: whoever could push wrote them).
+fn request_changes(before: &Vault, after: &Vault) -> Vec<String> {
+    after
+        .requests
+        .iter()
+        .filter(|r| !before.requests.contains(r))
+        .map(|r| {
+            format!(
+                "a join request for '{}' (fingerprint {}), unsigned, waiting for an owner",
+                clean(&r.handle),
+                crate::vault::invite::fingerprint(&r.key, r.signing_key.as_deref())
+            )
+        })
+        .collect()
 }
 
 /// Values set, rotated or removed, by whom (never the values).

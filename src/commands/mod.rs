@@ -9,6 +9,7 @@ mod git;
 mod identity;
 mod import;
 mod init;
+mod join;
 mod member;
 mod outcome;
 mod policy;
@@ -190,7 +191,7 @@ impl Context {
                 .unwrap_or_else(|| signed_policy(vault));
             let result = act(vault, &mut keyring, checked)?;
             // Format 3 reads as format 4 does; what this build writes is format 4.
-            vault.format = crate::vault::FORMAT;
+            vault.format = vault.format_to_write();
             if keyring.is_owner(vault) {
                 crate::trust::record_floors(vault, keyring.guard());
             }
@@ -284,6 +285,7 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::History(args) => secret::history(&ctx, args)?.into(),
         Command::RemoveSecret(args) => secret::remove(&ctx, args)?.into(),
         Command::Member(cmd) => member::run(&ctx, cmd)?.into(),
+        Command::Join(args) => join::join(&ctx, args)?.into(),
         Command::Role(cmd) => member::role(&ctx, cmd)?.into(),
         Command::Roster(args) => member::roster(&ctx, args)?.into(),
         Command::Rekey(args) => member::rekey(&ctx, args)?.into(),

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::trust::{self, Memory, Seen};
 use crate::vault::policy::{self, Change, Policy};
-use crate::vault::{offboarding, Keyring, Vault, FORMAT, WRITABLE};
+use crate::vault::{offboarding, Keyring, Vault, WRITABLE};
 use crate::{output, store};
 
 pub fn run(ctx: &Context, SignArgs { yes, yes_owners }: SignArgs) -> Result<()> {
@@ -99,6 +99,24 @@ fn refuse_non_owner(vault: &Vault, identity: &Identity, seen: Option<&Seen>) -> 
     ))
 }
 
+/// Format 5: the verification expiry and ICP number an earlier vault kept encrypted become
+/// public facts in the signed policy (the review lists each), so every reader judges them.
+fn make_public(vault: &mut Vault, keyring: &mut Keyring) -> Result<()> {
+    let apps: Vec<String> = vault.apps.keys().cloned().collect();
+    for app in apps {
+        for field in crate::vault::model::PUBLIC {
+            let info = crate::vault::Field::Info(field.to_string());
+            let Some(value) = keyring.read(vault, &app, &info, 0)? else {
+                continue;
+            };
+            let a = vault.app_mut(&app)?;
+            a.public.insert(field.to_string(), value.to_string());
+            a.info.remove(field);
+        }
+    }
+    Ok(())
+}
+
 /// The vault as signing would leave it: adopted or with every level re-wrapped to its readers
 /// (and replaced where a reader's key changed since the trusted policy, as the data key is
 /// still wrapped to their old key), floors recorded, and signed at the next revision.
@@ -147,7 +165,8 @@ fn signed_copy(
             keyring.sync_readers(&mut vault, app, replace)?;
         }
     }
-    vault.format = FORMAT;
+    make_public(&mut vault, &mut keyring)?;
+    vault.format = vault.format_to_write();
     trust::record_floors(&mut vault, keyring.guard());
     trust::sign_change(
         &mut vault,

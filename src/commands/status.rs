@@ -15,10 +15,18 @@ use crate::health::{self, AppHealth, Finding, Known, Severity};
 use crate::output;
 use crate::wechat::Role;
 
-pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result<Outcome> {
+pub fn run(
+    ctx: &Context,
+    StatusArgs {
+        app,
+        json,
+        as_of,
+        readable_only,
+    }: StatusArgs,
+) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps) = ctx.read_optional(|vault, mut keyring| {
+    let (general, apps, pending) = ctx.read_optional(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }
@@ -26,9 +34,12 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
             .apps
             .iter()
             .filter(|(name, _)| app.is_none_or(|want| want == name.as_str()))
-            .map(|(name, a)| health::app_health(vault, keyring.as_mut(), name, a, now))
+            .map(|(name, a)| {
+                health::app_health(vault, keyring.as_mut(), name, a, now, readable_only)
+            })
             .collect();
-        Ok((health::vault_findings(vault), apps))
+        let pending = health::pending(vault, &super::now());
+        Ok((health::vault_findings(vault), apps, pending))
     })?;
     let worst = general
         .iter()
@@ -45,6 +56,7 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
             apps: &apps,
             state: worst,
             vault_problems: &general,
+            pending: &pending,
         })?;
     } else {
         let style = Style::detect();
@@ -53,6 +65,9 @@ pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result
             None => overview(&general, apps, &style),
         };
         output::write(text.as_bytes())?;
+        for line in &pending {
+            output::note(&format!("pending: {line}"));
+        }
     }
     if damaged {
         // Values that do not open are most often a line merge without mpvault's driver.
@@ -67,6 +82,9 @@ struct Report<'h> {
     apps: &'h [AppHealth],
     state: Severity,
     vault_problems: &'h [Finding],
+    /// Open invitations and join requests: onboarding in progress, never a problem.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pending: &'h [String],
 }
 
 /// How to print: the width to fit and whether to colour.

@@ -142,6 +142,50 @@ pub fn vault_findings(vault: &Vault) -> Vec<Finding> {
     out
 }
 
+/// Invitations still open and join requests waiting for an owner, one line each. They are
+/// not problems: onboarding is everyday work.
+pub fn pending(vault: &Vault, now: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for inv in vault.invitations.iter().filter(|i| !i.used) {
+        let asked = vault.requests.iter().any(|r| r.invitation == inv.id);
+        if asked {
+            out.push(format!(
+                "'{}' asks to join (invited by {}): an owner checks it with `mpvault member approve {}`",
+                inv.handle, inv.by, inv.handle
+            ));
+        } else if crate::vault::invite::expired(inv, now) {
+            out.push(format!(
+                "the invitation for '{}' expired at {} unanswered",
+                inv.handle, inv.expires
+            ));
+        } else {
+            out.push(format!(
+                "'{}' is invited by {} until {}, and has not asked to join yet",
+                inv.handle, inv.by, inv.expires
+            ));
+        }
+    }
+    let open: Vec<&str> = vault
+        .invitations
+        .iter()
+        .filter(|i| !i.used)
+        .map(|i| i.id.as_str())
+        .collect();
+    for r in vault
+        .requests
+        .iter()
+        .filter(|r| !open.contains(&r.invitation.as_str()))
+    {
+        out.push(format!(
+            "a join request for '{}' answers no open invitation; it grants nothing",
+            r.handle
+        ));
+    }
+    out.into_iter()
+        .map(|l| crate::display::escape(&l).into_owned())
+        .collect()
+}
+
 /// Examines one app as of `today`. `keyring` reads the team level when the reader may.
 pub fn app_health(
     vault: &Vault,
@@ -149,6 +193,7 @@ pub fn app_health(
     name: &str,
     app: &App,
     now: OffsetDateTime,
+    readable_only: bool,
 ) -> AppHealth {
     let rules = &vault.rules;
     let mut problems = Vec::new();
@@ -175,6 +220,9 @@ pub fn app_health(
     let icp = reader.info("icp");
     let admin_contact = reader.has_contact();
     reader.check_integrity();
+    if !readable_only {
+        unjudged(&verification, &icp, &mut problems);
+    }
     let verification = verification_state(name, verification, rules, now.date(), &mut problems);
     if icp == Known::Missing && rules.icp_required() {
         problems.push(Finding::due(
@@ -218,6 +266,22 @@ pub fn app_health(
         people: people(vault, app),
         rotations_due,
         problems,
+    }
+}
+
+/// A fact an earlier vault keeps encrypted, which this runner cannot open: `status` would judge
+/// the app differently for different readers, so it says so.
+fn unjudged(verification: &Known<String>, icp: &Known<String>, problems: &mut Vec<Finding>) {
+    for (fact, known) in [
+        ("verification (认证) expiry", verification),
+        ("ICP number", icp),
+    ] {
+        if *known == Known::Unknown {
+            problems.push(Finding::due(
+                format!("its {fact} is encrypted, so it cannot be judged without a team-level key"),
+                "an owner runs `mpvault sign` to make it public, or pass --readable-only to judge only what you can read",
+            ));
+        }
     }
 }
 
@@ -388,12 +452,39 @@ impl<'r, 'k, 'v> Reader<'r, 'k, 'v> {
         }
     }
 
+    /// A public fact (format 5) as the file shows it, else the encrypted one an earlier
+    /// vault kept, which only a team-level reader can judge.
     fn info(&mut self, field: &str) -> Known<String> {
+        let public = self
+            .vault
+            .app(self.app)
+            .ok()
+            .and_then(|a| a.public.get(field));
+        if let Some(value) = public {
+            return Known::Set(value.clone());
+        }
+        let stored = self
+            .vault
+            .app(self.app)
+            .is_ok_and(|a| a.info.contains_key(field));
+        if !stored {
+            return Known::Missing;
+        }
         self.read(&Field::Info(field.to_string()))
     }
 
     /// Whether any way to reach the administrator is recorded.
     fn has_contact(&mut self) -> Known<bool> {
+        // Which contact fields are set shows without a key: a runner without one judges that.
+        if self.keyring.is_none() {
+            let app = self.vault.app(self.app).ok();
+            let set = app.is_some_and(|a| {
+                ["wechat", "phone", "email"]
+                    .iter()
+                    .any(|f| a.contact.contains_key(*f))
+            });
+            return Known::Set(set);
+        }
         let mut any = Known::Set(false);
         for field in ["wechat", "phone", "email"] {
             match self.read(&Field::Contact(field.to_string())) {

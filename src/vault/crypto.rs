@@ -24,6 +24,15 @@ impl DataKey {
         Ok(DataKey(key))
     }
 
+    /// A key derived elsewhere (an invitation's MAC key), to wrap and unwrap like a data key.
+    pub(super) fn from_bytes(key: Zeroizing<[u8; 32]>) -> Self {
+        DataKey(key)
+    }
+
+    pub(super) fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(self.0.as_ref().into())
     }

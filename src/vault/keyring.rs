@@ -711,6 +711,33 @@ impl<'a> Keyring<'a> {
         Ok(())
     }
 
+    /// Renames an app. Its name is bound into every value's associated data and signature, so
+    /// each value (history included) is re-sealed at its new place under the same data key,
+    /// signed by the actor as its sealer, after its writer is checked at the old place.
+    pub fn rename_app(&mut self, vault: &mut Vault, old: &str, new: &str) -> Result<()> {
+        let signing = self.signing_key()?;
+        let mut work = vault.app(old)?.clone();
+        for level in Level::ALL {
+            for (field, sealed) in work.sealed_at_mut(level) {
+                let plain = self.open_sealed(vault, old, level, &field, sealed)?;
+                sealed.sealed_by = Some(self.actor.clone()).filter(|a| *a != sealed.set_by);
+                let path = field.path();
+                let place = Place::new(&vault.vault_id, new, level, &path);
+                let ad = authorship::associated_data(&place, sealed);
+                sealed.value = self.data_key(vault, old, level)?.seal(&ad, &plain)?;
+                authorship::sign(&place, sealed, &signing);
+            }
+        }
+        vault.apps.remove(old);
+        vault.apps.insert(new.to_string(), work);
+        for level in Level::ALL {
+            if let Some(key) = self.data_keys.remove(&(old.to_string(), level)) {
+                self.data_keys.insert((new.to_string(), level), key);
+            }
+        }
+        Ok(())
+    }
+
     /// Re-seals every value at (app, level) under `new_key`, signed by the actor as its sealer.
     /// Each value's writer is checked first, so re-sealing never launders a forged value.
     fn reseal(

@@ -195,6 +195,7 @@ pub fn check(vault: &Vault) -> Result<(), String> {
             MAX_APPS * 3,
         )?;
     }
+    check_invitations(vault)?;
     for (app_name, app) in &vault.apps {
         check_app(app_name, app)?;
     }
@@ -389,6 +390,55 @@ pub fn count_stanzas(age_file: &[u8]) -> usize {
         }
     }
     stanzas
+}
+
+/// Invitations and join requests (format 5): counted, and each text bounded, since anyone can
+/// write a request.
+fn check_invitations(vault: &Vault) -> Result<(), String> {
+    count(
+        || "invitations".into(),
+        vault.invitations.len(),
+        MAX_DEPARTURES,
+    )?;
+    for i in &vault.invitations {
+        handle(|| "an invitation's handle".into(), &i.handle)?;
+        handle(|| "an invitation's author".into(), &i.by)?;
+        timestamp(|| "an invitation's time".into(), &i.at)?;
+        timestamp(|| "an invitation's expiry".into(), &i.expires)?;
+        count(|| "apps in an invitation".into(), i.roles.len(), MAX_APPS)?;
+        count(
+            || "owners in an invitation".into(),
+            i.owners.len(),
+            MAX_MEMBERS,
+        )?;
+        if i.owners.iter().any(|k| k.len() > MAX_KEY_BYTES) {
+            return Err(format!("the invitation of '{}' is malformed", i.handle));
+        }
+        let texts = [&i.id, &i.by_key, &i.salt, &i.commitment];
+        if texts.iter().any(|t| t.len() > MAX_KEY_BYTES) || i.mac_key.len() > MAX_KEY_BYTES * 64 {
+            return Err(format!("the invitation of '{}' is malformed", i.handle));
+        }
+    }
+    count(
+        || "join requests".into(),
+        vault.requests.len(),
+        MAX_DEPARTURES,
+    )?;
+    for r in &vault.requests {
+        handle(|| "a join request's handle".into(), &r.handle)?;
+        timestamp(|| "a join request's time".into(), &r.at)?;
+        let texts = [
+            Some(&r.invitation),
+            Some(&r.key),
+            r.signing_key.as_ref(),
+            Some(&r.mac),
+        ];
+        let long = texts.iter().flatten().any(|t| t.len() > MAX_KEY_BYTES);
+        if long || r.key.chars().any(char::is_control) {
+            return Err(format!("the join request of '{}' is malformed", r.handle));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -64,6 +64,29 @@ pub struct Merged {
     pub contested: Vec<Contested>,
 }
 
+/// Invitations and join requests combine: an invitation either side used is used (never
+/// reopened), and a request either side holds stays until an approval drops it.
+fn merge_invitations(vault: &mut Vault, theirs: &Vault) {
+    for inv in &theirs.invitations {
+        match vault.invitations.iter_mut().find(|i| i.id == inv.id) {
+            Some(mine) => mine.used |= inv.used,
+            None => vault.invitations.push(inv.clone()),
+        }
+    }
+    for req in &theirs.requests {
+        if !vault.requests.contains(req) {
+            vault.requests.push(req.clone());
+        }
+    }
+    let used: Vec<String> = vault
+        .invitations
+        .iter()
+        .filter(|i| i.used)
+        .map(|i| i.id.clone())
+        .collect();
+    vault.requests.retain(|r| !used.contains(&r.invitation));
+}
+
 /// Merges `ours` and `theirs`, which both descend from `base` (an empty vault when git has no
 /// common ancestor).
 pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
@@ -99,6 +122,7 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.returns.push(r.clone());
         }
     }
+    merge_invitations(&mut vault, theirs);
     let mut contested = Vec::new();
     vault.apps = merge_map(
         "apps",
@@ -208,6 +232,7 @@ fn same_app(a: &App, b: &App) -> bool {
         && a.added_at == b.added_at
         && a.roster == b.roster
         && a.floors == b.floors
+        && a.public == b.public
         && values(&a.info, &b.info)
         && values(&a.contact, &b.contact)
         && values(&a.config, &b.config)
@@ -253,6 +278,15 @@ fn merge_app(
         conflicts,
     );
     app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
+    app.public = merge_map(
+        &format!("{path}/public"),
+        &b.public,
+        &ours.public,
+        &theirs.public,
+        |a, b| a == b,
+        conflicts,
+        |_, _, _, _, _| None,
+    );
     // Floors only protect: where both sides moved one, the higher stands.
     app.floors = merge_map(
         &format!("{path}/floors"),

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod authorship;
 pub mod crypto;
+pub mod invite;
 pub mod keyring;
 pub mod limits;
 pub mod merge;
@@ -15,7 +16,7 @@ pub mod transition;
 
 pub use keyring::Keyring;
 pub use model::{
-    App, Departure, DepartureKind, Field, Member, Return, Sealed, Secret, Vault, WrappedKey,
-    FORMAT, HISTORY, WRITABLE,
+    App, Departure, DepartureKind, Field, Invitation, JoinRequest, Member, Return, Sealed, Secret,
+    Vault, WrappedKey, FORMAT, HISTORY, NEWEST, WRITABLE,
 };
 pub use rules::Rules;

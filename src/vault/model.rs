@@ -11,6 +11,9 @@ use crate::wechat::{self, Level, Role};
 /// The format version this build writes. Formats 1 (no signed roster) and 2 (signed roster,
 /// unsigned values) are still read, and written only after an owner adopts them (`sign`).
 pub const FORMAT: u32 = 4;
+/// The newest format this build reads: format 5 is format 4 with invitations or join requests,
+/// written only while a vault holds one, so every other vault stays readable by earlier builds.
+pub const NEWEST: u32 = 5;
 /// The oldest format any member writes (format 3 becomes 4 on its first write, since its values
 /// and policy read the same); older ones wait for an owner to adopt them with `sign`.
 pub const WRITABLE: u32 = 3;
@@ -36,6 +39,14 @@ pub struct Vault {
     /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
     pub rules: super::rules::Rules,
+    /// Invitations owners made (format 5), signed with the policy; kept once used, so a
+    /// request cannot be approved twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invitations: Vec<Invitation>,
+    /// Join requests newcomers wrote (format 5). Unsigned: anyone can write one, and it grants
+    /// nothing until an owner approves it (`vault::invite`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<JoinRequest>,
     /// An owner's Ed25519 signature over the policy (see `vault::policy`); absent in format 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<PolicySignature>,
@@ -92,6 +103,52 @@ pub struct Return {
     pub regained: Vec<String>,
 }
 
+/// An owner's invitation to join under a handle (format 5), signed with the policy. It commits
+/// to a one-time code without holding it (see `vault::invite`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Invitation {
+    /// 32 random hex digits, bound into the code's keys and every request's MAC.
+    pub id: String,
+    pub handle: String,
+    /// The roles they get on approval, by app.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub roles: BTreeMap<String, Vec<Role>>,
+    pub by: String,
+    /// The inviting owner's signing key, bound into the code's keys: a newcomer with the code
+    /// pins the owners of the vault that carries it.
+    pub by_key: String,
+    /// The signing keys of the vault's owners when it was made, sorted, bound into the code's
+    /// keys: a newcomer accepts only a vault signed by one of them.
+    pub owners: Vec<String>,
+    pub at: String,
+    /// After this time (RFC 3339 UTC) it is neither joined nor approved.
+    pub expires: String,
+    /// base64 of 16 random bytes, the scrypt salt's own part.
+    pub salt: String,
+    /// base64 of SHA-256 over a domain tag and the first half of the code's scrypt output.
+    pub commitment: String,
+    /// The MAC key (the second half) as a binary age file to the owners at the time, base64.
+    pub mac_key: String,
+    /// Set once an owner approved a request answering it: it is never approved again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub used: bool,
+}
+
+/// A newcomer's request to join (format 5): unsigned data that anyone can write.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JoinRequest {
+    pub handle: String,
+    /// The id of the invitation it answers.
+    pub invitation: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+    pub at: String,
+    /// base64 HMAC-SHA256, under the code's MAC key, over the vault id, the invitation id, the
+    /// handle and both keys.
+    pub mac: String,
+}
+
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum DepartureKind {
@@ -124,7 +181,11 @@ pub struct App {
     /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub floors: BTreeMap<String, Level>,
-    /// Title, verification expiry and ICP number (`team` level).
+    /// Public facts WeChat itself shows (format 5): `verified_until` (YYYY-MM-DD) and `icp`,
+    /// unencrypted and signed with the policy, so every reader judges the app the same.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub public: BTreeMap<String, String>,
+    /// Title, and (before format 5) the verification expiry and ICP number (`team` level).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub info: BTreeMap<String, Sealed>,
     /// The administrator's contacts (`team` level).
@@ -297,9 +358,9 @@ fn check_format(format: Option<u64>) -> Result<()> {
             "this file is not an mpvault vault (it has no format version)",
             "point --vault at an mpvault.json, or run `mpvault init` to create one",
         )),
-        Some(v) if v > u64::from(FORMAT) => Err(Error::corrupt(
+        Some(v) if v > u64::from(NEWEST) => Err(Error::corrupt(
             format!(
-                "this vault uses format {v}, newer than this mpvault understands (format {FORMAT})"
+                "this vault uses format {v}, newer than this mpvault understands (format {NEWEST})"
             ),
             "upgrade mpvault to open it",
         )),
@@ -326,7 +387,20 @@ impl Vault {
             returns: Vec::new(),
             apps: BTreeMap::new(),
             rules: super::rules::Rules::default(),
+            invitations: Vec::new(),
+            requests: Vec::new(),
             signature: None,
+        }
+    }
+
+    /// The format to write: 5 while the vault holds an invitation, a join request or an app's
+    /// public facts, else 4.
+    pub fn format_to_write(&self) -> u32 {
+        let public = self.apps.values().any(|a| !a.public.is_empty());
+        if self.invitations.is_empty() && self.requests.is_empty() && !public {
+            FORMAT
+        } else {
+            NEWEST
         }
     }
 
@@ -371,6 +445,13 @@ impl Vault {
         {
             return Err("the vault has a malformed return record".to_string());
         }
+        let invited = self
+            .invitations
+            .iter()
+            .all(|i| is_name(&i.handle) && i.roles.keys().all(|a| is_name(a)));
+        if !invited || !self.requests.iter().all(|r| is_name(&r.handle)) {
+            return Err("the vault has a malformed invitation or join request".to_string());
+        }
         Ok(())
     }
 
@@ -411,7 +492,7 @@ impl Vault {
                     ));
                 }
             }
-            check_modes(name, &app.modes)?;
+            check_public(name, &app.public).and_then(|()| check_modes(name, &app.modes))?;
             check_modes(name, &app.build_modes)?;
             check_kinds(name, app)?;
             for (secret, s) in &app.secrets {
@@ -506,6 +587,7 @@ impl App {
             roster: BTreeMap::new(),
             data_keys: BTreeMap::new(),
             floors: BTreeMap::new(),
+            public: BTreeMap::new(),
             info: BTreeMap::new(),
             contact: BTreeMap::new(),
             config: BTreeMap::new(),
@@ -726,6 +808,23 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.
+/// The public facts an app may carry, and their form.
+pub const PUBLIC: [&str; 2] = ["verified_until", "icp"];
+
+fn check_public(app: &str, public: &BTreeMap<String, String>) -> std::result::Result<(), String> {
+    for (key, value) in public {
+        let bad = !PUBLIC.contains(&key.as_str())
+            || value.trim().is_empty()
+            || value.chars().count() > 200
+            || value.chars().any(char::is_control)
+            || (key == "verified_until" && crate::date::parse_date(value).is_err());
+        if bad {
+            return Err(format!("app '{app}' has a malformed public {key}"));
+        }
+    }
+    Ok(())
+}
+
 pub fn is_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     let first_ok = bytes

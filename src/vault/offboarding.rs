@@ -166,3 +166,41 @@ pub fn adopt_legacy_reminders(vault: &mut Vault, by: &str, now: &str) {
         lost,
     });
 }
+
+/// After an app is renamed, the departures and returns that name its places are recorded
+/// again under the new name (the old records stay, as every departure does), so what they
+/// made due stays due; open invitations give their roles on the new name.
+pub fn rename_app(vault: &mut Vault, old: &str, new: &str) {
+    let prefix = format!("{old}/");
+    let moved = |places: &[String]| -> Option<Vec<String>> {
+        places.iter().any(|p| p.starts_with(&prefix)).then(|| {
+            places
+                .iter()
+                .filter_map(|p| p.strip_prefix(&prefix))
+                .map(|level| format!("{new}/{level}"))
+                .collect()
+        })
+    };
+    let departures: Vec<Departure> = vault
+        .departures
+        .iter()
+        .filter_map(|d| moved(&d.lost).map(|lost| Departure { lost, ..d.clone() }))
+        .collect();
+    vault.departures.extend(departures);
+    let returns: Vec<super::Return> = vault
+        .returns
+        .iter()
+        .filter_map(|r| {
+            moved(&r.regained).map(|regained| super::Return {
+                regained,
+                ..r.clone()
+            })
+        })
+        .collect();
+    vault.returns.extend(returns);
+    for inv in vault.invitations.iter_mut().filter(|i| !i.used) {
+        if let Some(roles) = inv.roles.remove(old) {
+            inv.roles.insert(new.to_string(), roles);
+        }
+    }
+}

@@ -11,7 +11,9 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::{App, Departure, Member, PolicySignature, Return, Vault, WrappedKey};
+use super::model::{
+    App, Departure, Invitation, Member, PolicySignature, Return, Vault, WrappedKey,
+};
 use crate::key::decode_signing_key;
 use crate::wechat::{Level, Role};
 
@@ -36,6 +38,9 @@ pub struct Policy {
     /// Left out of the signed bytes while default, so format-2 signatures still verify.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
     pub rules: super::rules::Rules,
+    /// Format 5; left out while empty, so format-4 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitations: Option<Vec<Invitation>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,6 +58,9 @@ pub struct PolicyApp {
     pub data_keys: BTreeMap<Level, PolicyKey>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floors: Option<BTreeMap<String, Level>>,
+    /// Format 5; left out while empty, so format-4 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,11 +116,13 @@ impl Policy {
                             roster: a.roster.clone(),
                             data_keys,
                             floors: v3.then(|| a.floors.clone()),
+                            public: (!a.public.is_empty()).then(|| a.public.clone()),
                         },
                     )
                 })
                 .collect(),
             rules: vault.rules.clone(),
+            invitations: (!vault.invitations.is_empty()).then(|| vault.invitations.clone()),
         }
     }
 
@@ -127,6 +137,10 @@ impl Policy {
 
     pub fn returns(&self) -> &[Return] {
         self.returns.as_deref().unwrap_or_default()
+    }
+
+    pub fn invitations(&self) -> &[Invitation] {
+        self.invitations.as_deref().unwrap_or_default()
     }
 
     pub fn departures(&self) -> &[Departure] {
@@ -192,7 +206,7 @@ impl Serialize for PolicyView<'_> {
         use serde::ser::SerializeStruct;
         let vault = self.0;
         let v3 = vault.format >= 3;
-        let mut st = s.serialize_struct("Policy", 8)?;
+        let mut st = s.serialize_struct("Policy", 9)?;
         st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
         st.serialize_field("vault_id", &vault.vault_id)?;
         if v3 {
@@ -216,6 +230,11 @@ impl Serialize for PolicyView<'_> {
             st.skip_field("rules")?;
         } else {
             st.serialize_field("rules", &vault.rules)?;
+        }
+        if vault.invitations.is_empty() {
+            st.skip_field("invitations")?;
+        } else {
+            st.serialize_field("invitations", &vault.invitations)?;
         }
         st.end()
     }
@@ -252,7 +271,7 @@ impl Serialize for AppView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let AppView(app, v3) = *self;
-        let mut st = s.serialize_struct("PolicyApp", 4)?;
+        let mut st = s.serialize_struct("PolicyApp", 5)?;
         st.serialize_field("appid", &app.appid)?;
         st.serialize_field("roster", &app.roster)?;
         st.serialize_field("keys", &Map(&app.data_keys, key_view))?;
@@ -260,6 +279,11 @@ impl Serialize for AppView<'_> {
             st.serialize_field("floors", &app.floors)?;
         } else {
             st.skip_field("floors")?;
+        }
+        if app.public.is_empty() {
+            st.skip_field("public")?;
+        } else {
+            st.serialize_field("public", &app.public)?;
         }
         st.end()
     }
@@ -342,7 +366,16 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     member_changes(old, new, &mut out);
     for (name, app) in &new.apps {
         match old.apps.get(name) {
-            Some(o) => describe_app_changes(name, o, app, &mut out),
+            Some(o) => {
+                describe_app_changes(name, o, app, &mut out);
+                public_changes(name, o, app, &mut out);
+            }
+            None if renamed_from(old, new, app).is_some() => {
+                let (was, o) = renamed_from(old, new, app).expect("just found");
+                out.push(Change::new(format!("app '{was}' was renamed to '{name}'")));
+                describe_app_changes(name, o, app, &mut out);
+                public_changes(name, o, app, &mut out);
+            }
             None => {
                 out.push(
                     Change::new(format!("app '{name}' was added"))
@@ -353,20 +386,37 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
                     roster: BTreeMap::new(),
                     data_keys: BTreeMap::new(),
                     floors: None,
+                    public: None,
                 };
                 describe_app_changes(name, &empty, app, &mut out);
+                public_changes(name, &empty, app, &mut out);
             }
         }
     }
-    for name in old.apps.keys().filter(|n| !new.apps.contains_key(*n)) {
-        out.push(Change::new(format!("app '{name}' was removed")));
+    for (name, app) in old.apps.iter().filter(|(n, _)| !new.apps.contains_key(*n)) {
+        if !new.apps.values().any(|a| a.appid == app.appid) {
+            out.push(Change::new(format!("app '{name}' was removed")));
+        }
     }
     departure_changes(old, new, &mut out);
     return_changes(old, new, &mut out);
+    invitation_changes(old, new, &mut out);
     rule_changes(&old.rules, &new.rules, &mut out);
     // Stable: owner changes first, everything else in the order above.
     out.sort_by_key(|c| c.owner_change.is_none());
     out
+}
+
+/// The app of `old` that `app` (new in `new`) was renamed from: gone from `new`, same AppID.
+fn renamed_from<'p>(
+    old: &'p Policy,
+    new: &Policy,
+    app: &PolicyApp,
+) -> Option<(&'p str, &'p PolicyApp)> {
+    old.apps
+        .iter()
+        .find(|(n, o)| o.appid == app.appid && !new.apps.contains_key(*n))
+        .map(|(n, o)| (n.as_str(), o))
 }
 
 fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
@@ -529,6 +579,30 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
     }
 }
 
+/// Each public fact (format 5) set, changed or removed.
+fn public_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
+    let (was, now) = (
+        o.public.clone().unwrap_or_default(),
+        app.public.clone().unwrap_or_default(),
+    );
+    for key in was
+        .keys()
+        .chain(now.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        match (was.get(key), now.get(key)) {
+            (before, Some(value)) if before != Some(value) => out.push(
+                Change::new(format!("the public {key} of {name} is {value}"))
+                    .detail(before.map_or(String::new(), |b| format!(" (was {b})"))),
+            ),
+            (Some(_), None) => out.push(Change::new(format!(
+                "the public {key} of {name} was removed"
+            ))),
+            _ => {}
+        }
+    }
+}
+
 /// " (added: …; removed: …)" between two reader lists.
 fn reader_difference(was: &[String], now: &[String]) -> String {
     let added: Vec<&str> = now
@@ -617,6 +691,48 @@ fn return_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
             ))
             .detail(format!(", by {}{when}, key {}", r.by, show_key(&r.key))),
         );
+    }
+}
+
+fn invitation_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    let find = |p: &'_ Policy, id: &str| p.invitations().iter().find(|i| i.id == id).cloned();
+    for i in new.invitations() {
+        let roles: Vec<String> = i
+            .roles
+            .iter()
+            .map(|(app, r)| format!("{app}: {}", roles(r)))
+            .collect();
+        match find(old, &i.id) {
+            None => out.push(
+                Change::new(format!("'{}' was invited by {}", i.handle, i.by)).detail(format!(
+                    " (roles: {}; expires {}; inviter fingerprint {})",
+                    if roles.is_empty() {
+                        "none".to_string()
+                    } else {
+                        roles.join("; ")
+                    },
+                    i.expires,
+                    crate::key::fingerprint(&i.by_key)
+                )),
+            ),
+            Some(o) if o != *i => {
+                let what = if i.used && !o.used {
+                    format!("the invitation of '{}' was used", i.handle)
+                } else {
+                    format!("the invitation of '{}' was changed", i.handle)
+                };
+                out.push(Change::new(what));
+            }
+            Some(_) => {}
+        }
+    }
+    for i in old.invitations() {
+        if find(new, &i.id).is_none() {
+            out.push(Change::new(format!(
+                "the invitation of '{}' was withdrawn",
+                i.handle
+            )));
+        }
     }
 }
 

@@ -129,6 +129,7 @@ pub fn render(vault: &Vault) -> String {
     members(vault, &mut out);
     departures(vault, &mut out);
     returns(vault, &mut out);
+    invitations(vault, &mut out);
     for (name, app) in &vault.apps {
         render_app(name, app, &mut out);
     }
@@ -163,6 +164,50 @@ fn members(vault: &Vault, out: &mut Vec<String>) {
             short(&m.key),
             clean(&m.added_by),
             clean(&m.added_at)
+        ));
+    }
+}
+
+/// Invitations (signed) and join requests (unsigned), when there are any.
+fn invitations(vault: &Vault, out: &mut Vec<String>) {
+    if !vault.invitations.is_empty() {
+        out.push("invitations:".to_string());
+    }
+    for i in &vault.invitations {
+        let roles: Vec<String> = i
+            .roles
+            .iter()
+            .map(|(app, r)| {
+                let names: Vec<&str> = r.iter().map(|r| r.as_str()).collect();
+                format!("{app}: {}", names.join(", "))
+            })
+            .collect();
+        out.push(format!(
+            "  {} by {} at {}, until {}; roles {}{}",
+            clean(&i.handle),
+            clean(&i.by),
+            clean(&i.at),
+            clean(&i.expires),
+            clean(&if roles.is_empty() {
+                "none".to_string()
+            } else {
+                roles.join("; ")
+            }),
+            if i.used { "; used" } else { "" }
+        ));
+    }
+    if !vault.requests.is_empty() {
+        out.push(
+            "join requests (unsigned; they grant nothing until an owner approves):".to_string(),
+        );
+    }
+    for r in &vault.requests {
+        out.push(format!(
+            "  {} at {}, key {}, fingerprint {}",
+            clean(&r.handle),
+            clean(&r.at),
+            short(&r.key),
+            crate::vault::invite::fingerprint(&r.key, r.signing_key.as_deref())
         ));
     }
 }
