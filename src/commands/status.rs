@@ -18,7 +18,7 @@ use crate::wechat::Role;
 pub fn run(ctx: &Context, StatusArgs { app, json, as_of }: StatusArgs) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps) = ctx.read_optional(|vault, mut keyring| {
+    let (general, apps) = ctx.read_without_asking(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }
