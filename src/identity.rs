@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::key::{
-    decode_signing_key, derive_signing_key, encode_signing_key, missing_plugin,
-    parse_public_line, Holder, Identity, LocalKey,
+    decode_signing_key, derive_signing_key, encode_signing_key, missing_plugin, parse_public_line,
+    Holder, Identity, LocalKey,
 };
 use crate::prompt::TerminalPrompt;
 
@@ -141,7 +141,10 @@ fn protected(text: &str, source: String) -> Result<Identity> {
 
 /// The `# public key:` line of a protected file: the age key, the signing key, the whole line.
 fn public_comment(text: &str) -> Option<(String, ed25519_dalek::VerifyingKey, String)> {
-    let line = text.lines().find_map(|l| l.strip_prefix(PUBLIC_PREFIX))?.trim();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(PUBLIC_PREFIX))?
+        .trim();
     let (public, signing) = parse_public_line(line).ok()?;
     let signing = decode_signing_key(&signing?)?;
     Some((public, signing, line.to_string()))
@@ -244,7 +247,12 @@ fn parse_plugin(text: &str, line: &str, source: String) -> Result<Identity> {
         .to_string();
     let inner = age::plugin::IdentityPluginV1::new(&plugin, &[identity], TerminalPrompt)
         .map_err(|_| missing_plugin(&plugin, "reading with this identity"))?;
-    Ok(Identity::other(Box::new(inner), public, source, Some(plugin)))
+    Ok(Identity::other(
+        Box::new(inner),
+        public,
+        source,
+        Some(plugin),
+    ))
 }
 
 fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {

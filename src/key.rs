@@ -163,7 +163,8 @@ pub type Unlock = Box<dyn Fn(bool) -> Result<Box<dyn Holder>> + Send + Sync>;
 /// for it and never hands the key out.
 pub trait Holder: Send + Sync {
     /// age's `unwrap_stanzas`: the file key of a header that has a stanza for this key.
-    fn unwrap(&self, stanzas: &[Stanza]) -> Option<std::result::Result<FileKey, age::DecryptError>>;
+    fn unwrap(&self, stanzas: &[Stanza])
+        -> Option<std::result::Result<FileKey, age::DecryptError>>;
     /// An Ed25519 signature by the identity's signing key over a message of mpvault's.
     fn sign(&self, message: &[u8]) -> Result<Signature>;
 }
@@ -196,7 +197,10 @@ impl LocalKey {
 }
 
 impl Holder for LocalKey {
-    fn unwrap(&self, stanzas: &[Stanza]) -> Option<std::result::Result<FileKey, age::DecryptError>> {
+    fn unwrap(
+        &self,
+        stanzas: &[Stanza],
+    ) -> Option<std::result::Result<FileKey, age::DecryptError>> {
         age::Identity::unwrap_stanzas(&self.age, stanzas)
     }
     fn sign(&self, message: &[u8]) -> Result<Signature> {

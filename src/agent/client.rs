@@ -79,9 +79,8 @@ fn connect() -> std::result::Result<UnixStream, Absent> {
 /// A socket file nothing listens on (an agent that was killed) is removed when it is this
 /// user's, in this user's private folder (checked before connecting).
 fn remove_stale(path: &Path) {
-    let ours = std::fs::symlink_metadata(path).is_ok_and(|m| {
-        m.file_type().is_socket() && m.uid() == rustix::process::getuid().as_raw()
-    });
+    let ours = std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_socket() && m.uid() == rustix::process::getuid().as_raw());
     if ours {
         let _ = std::fs::remove_file(path);
     }
@@ -182,7 +181,10 @@ pub fn start(secret: &SecretString, idle: Duration) -> Result<String> {
         _ => {
             let _ = child.kill();
             let _ = child.wait();
-            let why = line.trim().strip_prefix("error ").unwrap_or("it ended at once");
+            let why = line
+                .trim()
+                .strip_prefix("error ")
+                .unwrap_or("it ended at once");
             Err(Error::denied(
                 format!("the agent did not start: {why}"),
                 "commands still work and ask for the passphrase; check the folder named, or set XDG_RUNTIME_DIR",
@@ -215,9 +217,8 @@ impl Holder for AgentKey {
                 "the mpvault agent stopped answering",
             ))
         };
-        let response = match ask(&request) {
-            Ok(response) => response,
-            Err(_) => return Some(Err(stopped())),
+        let Ok(response) = ask(&request) else {
+            return Some(Err(stopped()));
         };
         let encoded = response.file_key?;
         let bytes = zeroize::Zeroizing::new(B64.decode(encoded).unwrap_or_default());

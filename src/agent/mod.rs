@@ -103,10 +103,7 @@ pub enum Status {
 fn folder() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir.join("mpvault"),
-        _ => std::env::temp_dir().join(format!(
-            "mpvault-{}",
-            rustix::process::getuid().as_raw()
-        )),
+        _ => std::env::temp_dir().join(format!("mpvault-{}", rustix::process::getuid().as_raw())),
     }
 }
 

@@ -69,7 +69,10 @@ pub fn serve(idle: Duration) -> Result<()> {
         let peer = rustix::net::sockopt::socket_peercred(&stream).map(|c| c.uid);
         if peer.ok() != Some(me) {
             // Another user (the folder's mode was changed): told no, and nothing more.
-            answer(&stream, &refusal("this agent answers only the user who started it"));
+            answer(
+                &stream,
+                &refusal("this agent answers only the user who started it"),
+            );
             continue;
         }
         let _ = stream.set_read_timeout(Some(Duration::from_millis(REQUEST_TIMEOUT_MS)));
@@ -112,8 +115,8 @@ fn listen() -> std::result::Result<UnixListener, String> {
         return Err(format!("another agent listens on {}", path.display()));
     }
     let _ = std::fs::remove_file(&path);
-    let listener =
-        UnixListener::bind(&path).map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
+    let listener = UnixListener::bind(&path)
+        .map_err(|e| format!("cannot listen on {}: {e}", path.display()))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| format!("cannot protect {}: {e}", path.display()))?;
     Ok(listener)
@@ -226,7 +229,9 @@ fn sign(key: &LocalKey, message: &str) -> Response {
     let Ok(message) = B64.decode(message) else {
         return refusal("the message is not base64");
     };
-    let value = message.get(4..).is_some_and(|m| m.starts_with(b"mpvault value "));
+    let value = message
+        .get(4..)
+        .is_some_and(|m| m.starts_with(b"mpvault value "));
     let policy = message.starts_with(b"{\"domain\":\"mpvault policy ");
     if !value && !policy {
         return refusal("the agent signs only mpvault's values and policies");

@@ -9,7 +9,10 @@ use crate::output;
 pub fn unlock(ctx: &Context, args: &UnlockArgs) -> Result<()> {
     if !crate::agent::enabled() {
         return Err(Error::invalid(
-            format!("{}=off is set, so no command would use the agent", crate::agent::ENV),
+            format!(
+                "{}=off is set, so no command would use the agent",
+                crate::agent::ENV
+            ),
             format!("unset {} and run `mpvault unlock` again", crate::agent::ENV),
         ));
     }
@@ -68,9 +71,7 @@ pub fn lock() -> Result<()> {
 pub fn serve(cmd: &AgentCommand) -> Result<()> {
     match cmd {
         #[cfg(unix)]
-        AgentCommand::Serve { idle } => {
-            crate::agent::serve(std::time::Duration::from_secs(*idle))
-        }
+        AgentCommand::Serve { idle } => crate::agent::serve(std::time::Duration::from_secs(*idle)),
         #[cfg(not(unix))]
         AgentCommand::Serve { .. } => Err(no_agent()),
     }
@@ -93,9 +94,9 @@ pub fn status_note(protected: bool) -> Option<String> {
                 " (its memory could not be locked against swapping)"
             }
         )),
-        Status::NotRunning if protected => {
-            Some("agent: locked (`mpvault unlock` keeps the identity unlocked for a session)".into())
-        }
+        Status::NotRunning if protected => Some(
+            "agent: locked (`mpvault unlock` keeps the identity unlocked for a session)".into(),
+        ),
         Status::Off if protected => Some(format!(
             "agent: off ({}=off); every command asks for the passphrase",
             crate::agent::ENV

@@ -144,11 +144,7 @@ impl Policy {
 }
 
 /// Signs the vault's current policy as `signer`.
-pub fn sign(
-    vault: &mut Vault,
-    signer: &str,
-    key: &impl SignsMessages,
-) -> crate::error::Result<()> {
+pub fn sign(vault: &mut Vault, signer: &str, key: &impl SignsMessages) -> crate::error::Result<()> {
     let signature = key.sign_message(&signed_bytes(vault))?;
     vault.signature = Some(PolicySignature {
         signer: signer.to_string(),
