@@ -195,5 +195,5 @@ fn remove_member(b: Bencher, apps: usize) {
 
 fn sign(f: &Fixture, vault: &mut Vault, keys: &Keyring) {
     vault.revision += 1;
-    policy::sign(vault, &keys.actor, f.owner.signing.as_ref().unwrap());
+    policy::sign(vault, &keys.actor, f.owner.signing.as_ref().unwrap()).unwrap();
 }

@@ -36,6 +36,19 @@ pub enum Command {
     /// Create or show your identity
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// Keep your protected identity unlocked in an agent for this session (asks once)
+    ///
+    /// The agent is this program, left running in the background: it holds the key in memory,
+    /// answers only this user on a socket in a private folder under the runtime directory,
+    /// decrypts data keys and signs for the commands that ask, never hands the key out, and
+    /// ends after DURATION without use or at `mpvault lock`. Every command uses it when it
+    /// holds your identity; MPVAULT_AGENT=off makes commands ignore it.
+    Unlock(UnlockArgs),
+    /// Stop the agent, forgetting the unlocked identity
+    Lock,
+    /// The agent itself (started by `unlock`)
+    #[command(subcommand, hide = true)]
+    Agent(AgentCommand),
     /// Create mpvault.json here, with you as its first owner
     Init(InitArgs),
     /// Add, list, show, change or remove Mini Programs
@@ -106,6 +119,22 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page, or write one page per command into a folder
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// How long the agent stays unlocked without use: 90s, 30m, 8h, 1d (at most 7d)
+    #[arg(long = "for", value_name = "DURATION", default_value = "1h", value_parser = values::duration)]
+    pub duration: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Serve the key read from standard input until idle for SECONDS (what `unlock` runs)
+    Serve {
+        #[arg(long, value_name = "SECONDS")]
+        idle: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -666,7 +695,7 @@ pub struct MemberInviteArgs {
     #[arg(long = "role", value_name = "APP=ROLE", value_parser = values::app_role)]
     pub roles: Vec<values::AppRole>,
     /// How long the code may be used, in days (7d), hours (12h) or minutes (30m)
-    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = values::duration)]
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = values::invitation_duration)]
     pub expires: std::time::Duration,
 }
 

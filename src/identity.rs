@@ -13,7 +13,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::key::{
-    derive_signing_key, encode_signing_key, missing_plugin, parse_public_line, Identity,
+    decode_signing_key, derive_signing_key, encode_signing_key, missing_plugin, parse_public_line,
+    Holder, Identity, LocalKey,
 };
 use crate::prompt::TerminalPrompt;
 
@@ -91,8 +92,7 @@ fn not_an_identity(source: &str) -> Error {
 
 fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
     if text.contains(ARMOR_BEGIN) {
-        let plain = decrypt_protected(text, &source)?;
-        return parse(&plain, None, source);
+        return protected(text, source);
     }
     if text.contains("PRIVATE KEY-----") {
         return parse_ssh(text, path, source);
@@ -110,13 +110,117 @@ fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
         .ok_or_else(|| not_an_identity(&source))?;
     let identity = age::x25519::Identity::from_str(line).map_err(|_| not_an_identity(&source))?;
-    Ok(Identity {
-        public: identity.to_public().to_string(),
-        signing: Some(derive_signing_key(&identity)),
-        inner: Box::new(identity),
-        source,
-        plugin: None,
-    })
+    Ok(Identity::local(LocalKey::new(identity), source))
+}
+
+/// A protected identity: who it is comes from its public line, and its key is unlocked only
+/// when a command first decrypts or signs, from the agent when it holds this identity, else
+/// with the passphrase. A file without a public line is unlocked at once.
+fn protected(text: &str, source: String) -> Result<Identity> {
+    let Some((public, signing, line)) = public_comment(text) else {
+        let plain = decrypt_protected(text, &source)?;
+        return parse(&plain, None, source);
+    };
+    let text = text.to_string();
+    let from = source.clone();
+    let unlock = move |may_ask: bool| -> Result<Box<dyn Holder>> {
+        #[cfg(unix)]
+        if let Some(agent) = crate::agent::for_public_line(&line) {
+            return Ok(agent);
+        }
+        if !may_ask {
+            return Err(Error::denied(
+                format!("the identity {from} is locked"),
+                "run `mpvault unlock` to keep it unlocked for a session",
+            ));
+        }
+        Ok(Box::new(unlock_checked(&text, &from, &line)?))
+    };
+    Ok(Identity::mpvault(public, signing, source, Box::new(unlock)))
+}
+
+/// The `# public key:` line of a protected file: the age key, the signing key, the whole line.
+fn public_comment(text: &str) -> Option<(String, ed25519_dalek::VerifyingKey, String)> {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(PUBLIC_PREFIX))?
+        .trim();
+    let (public, signing) = parse_public_line(line).ok()?;
+    let signing = decode_signing_key(&signing?)?;
+    Some((public, signing, line.to_string()))
+}
+
+/// Unlocks a protected mpvault identity with its passphrase and checks that its key is the
+/// one its public line names (a line that names another key would make the clone act as
+/// someone else).
+fn unlock_checked(text: &str, source: &str, line: &str) -> Result<LocalKey> {
+    let plain = decrypt_protected(text, source)?;
+    let secret = plain
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .and_then(|l| age::x25519::Identity::from_str(l).ok())
+        .ok_or_else(|| not_an_identity(source))?;
+    let key = LocalKey::new(secret);
+    if key.public_line() != line {
+        return Err(Error::corrupt(
+            format!("the public line in {source} does not name the key it protects"),
+            "restore the identity file from your backup; do not edit its `# public key:` line",
+        ));
+    }
+    Ok(key)
+}
+
+/// The key of the protected identity a command would use, unlocked with its passphrase, for
+/// the agent to hold (`mpvault unlock`); with where it came from.
+pub fn unlock_for_agent(flag: Option<&Path>) -> Result<(LocalKey, String)> {
+    let path = match flag {
+        Some(p) => p.to_path_buf(),
+        None if std::env::var_os(ENV_TEXT).is_some() => {
+            return Err(not_protected(ENV_TEXT));
+        }
+        None => std::env::var_os(ENV_FILE)
+            .map(PathBuf::from)
+            .map_or_else(default_path, Ok)?,
+    };
+    let source = path.display().to_string();
+    let text = Zeroizing::new(fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::not_found(
+            format!("the identity file {source} does not exist"),
+            "check --identity / MPVAULT_IDENTITY_FILE, or run `mpvault identity new --passphrase`",
+        ),
+        _ => Error::io_at("read the identity", &path, e),
+    })?);
+    if !text.contains(ARMOR_BEGIN) {
+        return Err(not_protected(&source));
+    }
+    let Some((_, _, line)) = public_comment(&text) else {
+        return Err(Error::invalid(
+            format!("{source} does not say its public line, so the agent could not tell it is the one a command uses"),
+            "create it again with `mpvault identity new --passphrase` (then ask an owner to swap your key)",
+        ));
+    };
+    Ok((unlock_checked(&text, &source, &line)?, source))
+}
+
+fn not_protected(source: &str) -> Error {
+    Error::invalid(
+        format!("the identity from {source} is not protected with a passphrase, so there is nothing to unlock"),
+        "commands already use it without asking; the agent is for identities made with `mpvault identity new --passphrase`",
+    )
+}
+
+/// Whether the identity a command would use is a protected file (for `identity show`).
+pub fn is_protected(flag: Option<&Path>) -> bool {
+    let path = match flag {
+        Some(p) => Some(p.to_path_buf()),
+        None if std::env::var_os(ENV_TEXT).is_some() => None,
+        None => std::env::var_os(ENV_FILE)
+            .map(PathBuf::from)
+            .or_else(|| default_path().ok()),
+    };
+    path.and_then(|p| fs::read_to_string(p).ok())
+        .is_some_and(|t| t.contains(ARMOR_BEGIN))
 }
 
 const PLUGIN_IDENTITY_PREFIX: &str = "AGE-PLUGIN-";
@@ -143,13 +247,12 @@ fn parse_plugin(text: &str, line: &str, source: String) -> Result<Identity> {
         .to_string();
     let inner = age::plugin::IdentityPluginV1::new(&plugin, &[identity], TerminalPrompt)
         .map_err(|_| missing_plugin(&plugin, "reading with this identity"))?;
-    Ok(Identity {
-        inner: Box::new(inner),
+    Ok(Identity::other(
+        Box::new(inner),
         public,
-        signing: None,
         source,
-        plugin: Some(plugin),
-    })
+        Some(plugin),
+    ))
 }
 
 fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
@@ -175,13 +278,12 @@ fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity
                 "keep the public key as <key>.pub next to the private key (as ssh-keygen writes it)",
             )
         })?;
-    Ok(Identity {
-        public: parse_public_line(&public)?.0,
-        signing: None,
+    Ok(Identity::other(
         inner,
+        parse_public_line(&public)?.0,
         source,
-        plugin: None,
-    })
+        None,
+    ))
 }
 
 fn decrypt_protected(text: &str, source: &str) -> Result<Zeroizing<String>> {

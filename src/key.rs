@@ -8,14 +8,14 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::str::FromStr;
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use age_core::format::{FileKey, Stanza};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -26,22 +26,99 @@ use crate::prompt::TerminalPrompt;
 const SIGNING_PREFIX: &str = "ed25519:";
 
 /// A loaded identity: what decrypts, what signs, and the public key that names its member.
+/// An mpvault identity's secret half is unlocked only when a command first decrypts or signs
+/// (a protected file says who it is in its public line), so a command that needs only who
+/// you are never asks for a passphrase.
 pub struct Identity {
-    /// What decrypts; `identity` builds it from a file, the environment or a plugin.
-    pub(crate) inner: Box<dyn age::Identity>,
+    decrypts: Decrypts,
     /// The member key this identity answers to (normalized, see [`parse_public_line`]).
     pub public: String,
     /// Signs the vault's roster; SSH identities have none, so they cannot be owners.
-    pub signing: Option<SigningKey>,
+    pub signing: Option<Signing>,
     /// Where it came from, for messages.
     pub source: String,
     /// The age plugin that holds the key (a YubiKey, Secure Enclave or TPM), if any.
     pub plugin: Option<String>,
 }
 
+enum Decrypts {
+    /// An SSH or plugin key, which age decrypts with directly.
+    Other(Box<dyn age::Identity>),
+    /// An mpvault key, held by this process or an agent once unlocked.
+    Held(HeldAge),
+}
+
 impl Identity {
-    pub fn age(&self) -> &dyn age::Identity {
-        self.inner.as_ref()
+    /// An SSH or plugin identity, which age uses as it is.
+    pub fn other(
+        inner: Box<dyn age::Identity>,
+        public: String,
+        source: String,
+        plugin: Option<String>,
+    ) -> Self {
+        Identity {
+            decrypts: Decrypts::Other(inner),
+            public,
+            signing: None,
+            source,
+            plugin,
+        }
+    }
+
+    /// An mpvault identity whose secret `unlock` gives on first use; `public` and `signing`
+    /// are what its public line says, and `unlock` checks the key against them.
+    pub fn mpvault(public: String, signing: VerifyingKey, source: String, unlock: Unlock) -> Self {
+        Self::held(public, signing, source, OnceLock::new(), unlock)
+    }
+
+    /// An mpvault identity whose key this process already holds.
+    pub fn local(key: LocalKey, source: String) -> Self {
+        let public = key.age.to_public().to_string();
+        let signing = key.signing.verifying_key();
+        let holder = OnceLock::new();
+        let _ = holder.set(Box::new(key) as Box<dyn Holder>);
+        // Never called: the key is held from the start.
+        Self::held(public, signing, source, holder, Box::new(not_loaded))
+    }
+
+    fn held(
+        public: String,
+        signing: VerifyingKey,
+        source: String,
+        holder: OnceLock<Box<dyn Holder>>,
+        unlock: Unlock,
+    ) -> Self {
+        let secret = Arc::new(Secret { holder, unlock });
+        Identity {
+            decrypts: Decrypts::Held(HeldAge(Arc::clone(&secret))),
+            public,
+            signing: Some(Signing {
+                public: signing,
+                secret,
+            }),
+            source,
+            plugin: None,
+        }
+    }
+
+    /// What decrypts, unlocked first if it is not yet (which may ask for a passphrase).
+    pub fn age(&self) -> Result<&dyn age::Identity> {
+        match &self.decrypts {
+            Decrypts::Other(inner) => Ok(inner.as_ref()),
+            Decrypts::Held(held) => {
+                held.0.get()?;
+                Ok(held)
+            }
+        }
+    }
+
+    /// Whether this identity decrypts without asking anyone: its key is in this process or in
+    /// the agent (an SSH or plugin key is taken as it is, as before).
+    pub fn opens_without_asking(&self) -> bool {
+        match &self.decrypts {
+            Decrypts::Other(_) => true,
+            Decrypts::Held(held) => held.0.get_with(false).is_ok(),
+        }
     }
 
     /// Hardware-key identities read, but never write: every stored value is to carry its
@@ -67,6 +144,140 @@ impl Identity {
             ),
             None => self.public.clone(),
         }
+    }
+}
+
+/// `Identity::local` holds its key from the start; its unlock is never called.
+fn not_loaded(_: bool) -> Result<Box<dyn Holder>> {
+    Err(Error::invalid(
+        "the identity's key was not loaded",
+        "run the command again",
+    ))
+}
+
+/// How an identity's secret is unlocked on first use: from an agent that already holds it, or
+/// (when its argument, may ask, is true) with a passphrase.
+pub type Unlock = Box<dyn Fn(bool) -> Result<Box<dyn Holder>> + Send + Sync>;
+
+/// What holds an unlocked secret key: this process ([`LocalKey`]), or an agent that answers
+/// for it and never hands the key out.
+pub trait Holder: Send + Sync {
+    /// age's `unwrap_stanzas`: the file key of a header that has a stanza for this key.
+    fn unwrap(&self, stanzas: &[Stanza])
+        -> Option<std::result::Result<FileKey, age::DecryptError>>;
+    /// An Ed25519 signature by the identity's signing key over a message of mpvault's.
+    fn sign(&self, message: &[u8]) -> Result<Signature>;
+}
+
+/// An mpvault identity's age key and the signing key derived from it, in this process.
+pub struct LocalKey {
+    age: age::x25519::Identity,
+    signing: SigningKey,
+}
+
+impl LocalKey {
+    pub fn new(age: age::x25519::Identity) -> Self {
+        let signing = derive_signing_key(&age);
+        LocalKey { age, signing }
+    }
+
+    /// The secret key's text (`AGE-SECRET-KEY-1…`), for handing to the agent on a pipe.
+    pub fn secret(&self) -> secrecy::SecretString {
+        self.age.to_string()
+    }
+
+    /// The public line this key answers to (as `identity show` prints it).
+    pub fn public_line(&self) -> String {
+        format!(
+            "{} {}",
+            self.age.to_public(),
+            encode_signing_key(&self.signing.verifying_key())
+        )
+    }
+}
+
+impl Holder for LocalKey {
+    fn unwrap(
+        &self,
+        stanzas: &[Stanza],
+    ) -> Option<std::result::Result<FileKey, age::DecryptError>> {
+        age::Identity::unwrap_stanzas(&self.age, stanzas)
+    }
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        Ok(self.signing.sign(message))
+    }
+}
+
+/// The secret half of an mpvault identity, unlocked once, on first use.
+struct Secret {
+    holder: OnceLock<Box<dyn Holder>>,
+    unlock: Unlock,
+}
+
+impl Secret {
+    fn get(&self) -> Result<&dyn Holder> {
+        self.get_with(true)
+    }
+
+    fn get_with(&self, may_ask: bool) -> Result<&dyn Holder> {
+        if let Some(holder) = self.holder.get() {
+            return Ok(holder.as_ref());
+        }
+        let holder = (self.unlock)(may_ask)?;
+        Ok(self.holder.get_or_init(|| holder).as_ref())
+    }
+}
+
+/// age's view of an unlocked [`Secret`] ([`Identity::age`] unlocks it first).
+struct HeldAge(Arc<Secret>);
+
+impl age::Identity for HeldAge {
+    fn unwrap_stanza(
+        &self,
+        stanza: &Stanza,
+    ) -> Option<std::result::Result<FileKey, age::DecryptError>> {
+        self.unwrap_stanzas(std::slice::from_ref(stanza))
+    }
+    fn unwrap_stanzas(
+        &self,
+        stanzas: &[Stanza],
+    ) -> Option<std::result::Result<FileKey, age::DecryptError>> {
+        self.0.holder.get()?.unwrap(stanzas)
+    }
+}
+
+/// An identity's Ed25519 signing key: its public half known from the start, its secret half
+/// unlocked when something is first signed.
+pub struct Signing {
+    public: VerifyingKey,
+    secret: Arc<Secret>,
+}
+
+impl Signing {
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.public
+    }
+
+    /// Signs `message` (unlocking the identity first if it is not yet).
+    pub fn sign(&self, message: &[u8]) -> Result<Signature> {
+        self.secret.get()?.sign(message)
+    }
+}
+
+/// What signs a message of mpvault's: an identity's [`Signing`], or a bare key (tools, tests).
+pub trait SignsMessages {
+    fn sign_message(&self, message: &[u8]) -> Result<Signature>;
+}
+
+impl SignsMessages for Signing {
+    fn sign_message(&self, message: &[u8]) -> Result<Signature> {
+        self.sign(message)
+    }
+}
+
+impl SignsMessages for SigningKey {
+    fn sign_message(&self, message: &[u8]) -> Result<Signature> {
+        Ok(self.sign(message))
     }
 }
 

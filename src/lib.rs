@@ -6,6 +6,7 @@
 //! (`wechat`) and env-file writers (`export`). `docs/ARCHITECTURE.md` draws the map.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod complete;

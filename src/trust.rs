@@ -993,7 +993,7 @@ pub fn sign_change(
     for r in vault.returns.iter_mut().filter(|r| r.revision == 0) {
         r.revision = vault.revision;
     }
-    crate::vault::policy::sign(vault, &keyring.actor, key);
+    crate::vault::policy::sign(vault, &keyring.actor, key)?;
     Ok(())
 }
 

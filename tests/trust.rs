@@ -127,7 +127,7 @@ fn a_roster_re_signed_by_someone_who_is_not_a_pinned_owner_is_refused() {
             added_at: "2026-01-01T00:00:00Z".into(),
         },
     );
-    mpvault::vault::policy::sign(&mut vault, "mallory", &mallory_key);
+    mpvault::vault::policy::sign(&mut vault, "mallory", &mallory_key).unwrap();
     std::fs::write(w.vault_path(), vault.to_json()).unwrap();
     assert!(
         mpvault::vault::policy::verify(&vault).is_some(),

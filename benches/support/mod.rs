@@ -106,7 +106,7 @@ pub fn build_vault(dir: &Path, apps: usize, members: usize) -> Vault {
     }
     trust::record_floors(&mut vault, &Guard::default());
     vault.revision = 1;
-    policy::sign(&mut vault, "owner", owner.signing.as_ref().unwrap());
+    policy::sign(&mut vault, "owner", owner.signing.as_ref().unwrap()).unwrap();
     vault
 }
 

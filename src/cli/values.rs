@@ -31,6 +31,35 @@ pub fn mode(text: &str) -> Result<String> {
     Ok(text.to_string())
 }
 
+/// The longest `unlock --for` takes: a week; an agent is for a session, not for good.
+const MAX_UNLOCK_SECS: u64 = 7 * 24 * 3600;
+
+/// `unlock --for DURATION`: a number and a unit (s, m, h or d), from a second to a week.
+pub fn duration(text: &str) -> Result<std::time::Duration> {
+    let bad = || {
+        Error::invalid(
+            format!("'{}' is not a duration", crate::display::escape(text)),
+            "write it like 90s, 30m, 8h or 1d (at most 7d)",
+        )
+    };
+    let text = text.trim();
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => return Err(bad()),
+    };
+    let secs = text[..text.len() - 1]
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|s| (1..=MAX_UNLOCK_SECS).contains(s))
+        .ok_or_else(bad)?;
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 /// `policy set --max-age NAME=DAYS`: a secret's maximum age, or none.
 #[derive(Clone, Debug)]
 pub struct MaxAge {
@@ -169,8 +198,8 @@ pub fn app_role(text: &str) -> Result<AppRole> {
 /// The longest an invitation may stay open.
 const MAX_INVITATION_DAYS: u64 = 90;
 
-/// A duration: a whole number followed by d, h, m or s (`7d`, `12h`).
-pub fn duration(text: &str) -> Result<std::time::Duration> {
+/// `member invite --expires`: a whole number followed by d, h, m or s (`7d`, `12h`).
+pub fn invitation_duration(text: &str) -> Result<std::time::Duration> {
     let bad = || {
         Error::invalid(
             format!(

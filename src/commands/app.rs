@@ -117,7 +117,7 @@ impl output::Row<5> for AppRow<'_> {
 }
 
 fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
-    ctx.read_optional(|vault, mut keyring| {
+    ctx.read_without_asking(|vault, mut keyring| {
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
             rows.push(AppRow {

@@ -38,6 +38,8 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("MPVAULT_IDENTITY", "The identity's key text itself, for CI."),
     ("MPVAULT_IDENTITY_FILE", "A file holding the identity."),
     ("MPVAULT_PASSPHRASE", "The passphrase of a protected identity, instead of asking."),
+    ("MPVAULT_AGENT", "off: commands neither use nor look for the agent `mpvault unlock` starts."),
+    ("XDG_RUNTIME_DIR", "Where the agent's private folder is (else mpvault-<uid> in the temporary folder)."),
     ("MPVAULT_WECHAT_API", "The base URL of WeChat's API for verify (default https://api.weixin.qq.com); https, or http to this machine."),
     ("NO_COLOR", "When set and not empty, status prints no colour."),
     ("COLUMNS", "The width status fits when standard output is not a terminal (default 80)."),

@@ -28,6 +28,11 @@ pub fn run(ctx: &Context, cmd: &IdentityCommand) -> Result<()> {
                     crate::key::fingerprint(signing)
                 ));
             }
+            if let Some(note) =
+                super::agent::status_note(identity::is_protected(ctx.identity_flag.as_deref()))
+            {
+                output::note(&note);
+            }
             output::line(&line)?;
         }
     }

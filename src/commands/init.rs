@@ -40,7 +40,7 @@ pub fn run(ctx: &Context, InitArgs { owner }: InitArgs) -> Result<()> {
         added_at: now.clone(),
     };
     vault.members.insert(handle.clone(), member);
-    policy::sign(&mut vault, &handle, signing);
+    policy::sign(&mut vault, &handle, signing)?;
     store::create(&path, &vault)?;
     Memory::load()?.remember(&trust::location(&path), trust::pin_now(&vault, &now))?;
     output::note(&format!(

@@ -378,7 +378,7 @@ fn proving<'r>(
     requests: &[&'r JoinRequest],
 ) -> Result<Vec<&'r JoinRequest>> {
     let handle = &inv.handle;
-    let Some(mac_key) = invite::open_as_owner(inv, keyring.identity().age())? else {
+    let Some(mac_key) = invite::open_as_owner(inv, keyring.identity().age()?)? else {
         return Err(Error::denied(
             format!("the invitation for '{handle}' was made before you were an owner, so you cannot check its code"),
             format!("ask {} to approve, or compare fingerprints with {handle} and pass --fingerprint", inv.by),

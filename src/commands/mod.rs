@@ -1,5 +1,6 @@
 //! One module per command group. Each parses what the CLI gave it, validates, then acts.
 
+mod agent;
 mod app;
 mod audit;
 mod config;
@@ -101,6 +102,24 @@ impl Context {
         &self,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
+        self.read_optional_with(true, act)
+    }
+
+    /// `read_optional` for commands that show who and what (`app list`, `status`): never asks
+    /// for a passphrase. A protected identity that neither this process nor the agent has
+    /// unlocked gives no keyring, so what needs a key is left out rather than asked for.
+    pub fn read_without_asking<T>(
+        &self,
+        act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
+    ) -> Result<T> {
+        self.read_optional_with(false, act)
+    }
+
+    fn read_optional_with<T>(
+        &self,
+        may_ask: bool,
+        act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
+    ) -> Result<T> {
         let vault = self.load()?;
         let identity = match self.identity() {
             Ok(identity) => Some(identity),
@@ -112,7 +131,9 @@ impl Context {
             }
             Err(e) => return Err(e),
         };
-        let keyring = identity.and_then(|i| Keyring::open_to_read(&vault, i).ok());
+        let keyring = identity
+            .filter(|i| may_ask || i.opens_without_asking())
+            .and_then(|i| Keyring::open_to_read(&vault, i).ok());
         act(&vault, keyring)
     }
 
@@ -276,6 +297,9 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
     };
     Ok(match cli.command {
         Command::Identity(cmd) => identity::run(&ctx, &cmd)?.into(),
+        Command::Unlock(args) => agent::unlock(&ctx, &args)?.into(),
+        Command::Lock => agent::lock()?.into(),
+        Command::Agent(cmd) => agent::serve(&cmd)?.into(),
         Command::Init(args) => init::run(&ctx, args)?.into(),
         Command::App(cmd) => app::run(&ctx, cmd)?.into(),
         Command::Config(cmd) => config::run(&ctx, cmd)?.into(),

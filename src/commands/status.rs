@@ -26,7 +26,7 @@ pub fn run(
 ) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps, pending) = ctx.read_optional(|vault, mut keyring| {
+    let (general, apps, pending) = ctx.read_without_asking(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }

@@ -4,10 +4,11 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use ed25519_dalek::{Signature, Verifier};
 
 use super::model::Sealed;
-use crate::key::decode_signing_key;
+use crate::error::Result;
+use crate::key::{decode_signing_key, SignsMessages};
 use crate::wechat::Level;
 
 const DOMAIN: &str = "mpvault value v3";
@@ -98,10 +99,11 @@ fn described<'p>(
 }
 
 /// Signs a sealed value in place.
-pub fn sign(place: &Place, sealed: &mut Sealed, key: &SigningKey) {
+pub fn sign(place: &Place, sealed: &mut Sealed, key: &impl SignsMessages) -> Result<()> {
     sealed.sig = None;
-    let signature = key.sign(&message(place, sealed));
+    let signature = key.sign_message(&message(place, sealed))?;
     sealed.sig = Some(B64.encode(signature.to_bytes()));
+    Ok(())
 }
 
 /// Whether the value carries a valid signature by `signing_key` (`ed25519:<base64>`).
@@ -140,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_signature_holds_only_for_its_place_and_metadata() {
-        let key = SigningKey::from_bytes(&[7; 32]);
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
         let public = crate::key::encode_signing_key(&key.verifying_key());
         let place = Place {
             vault_id: "v",
@@ -149,7 +151,7 @@ mod tests {
             path: "secrets/A",
         };
         let mut s = sealed();
-        sign(&place, &mut s, &key);
+        sign(&place, &mut s, &key).unwrap();
         assert!(verify(&place, &s, &public));
         let moved = Place {
             path: "secrets/B",

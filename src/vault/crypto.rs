@@ -115,6 +115,13 @@ impl DataKey {
         let mut reader = match decryptor.decrypt(std::iter::once(identity)) {
             Ok(reader) => reader,
             Err(age::DecryptError::NoMatchingKeys) => return Ok(None),
+            // the agent holding the identity ended in the middle of the command
+            Err(age::DecryptError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionAborted => {
+                return Err(Error::denied(
+                    format!("the data key could not be unwrapped: {e}"),
+                    "run the command again: with no agent it asks for the passphrase (`mpvault unlock` starts the agent again)",
+                ))
+            }
             // a hardware key that is not plugged in, a wrong PIN, a plugin that failed
             Err(e @ (age::DecryptError::Plugin(_) | age::DecryptError::MissingPlugin { .. })) => {
                 return Err(Error::denied(

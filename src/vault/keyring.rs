@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ed25519_dalek::SigningKey;
 use zeroize::Zeroizing;
 
 use super::authorship::{self, Place};
@@ -11,7 +10,7 @@ use super::crypto::{associated_data, DataKey};
 use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
 use super::{access, offboarding};
 use crate::error::{Error, Result};
-use crate::key::{self, Identity};
+use crate::key::{self, Identity, Signing};
 use crate::wechat::{self, Level};
 
 /// What this clone remembers that a write must respect (built by `trust` from its memory).
@@ -148,8 +147,8 @@ impl<'a> Keyring<'a> {
         self.data_key(vault, app, level).map(|_| ())
     }
 
-    fn signing_key(&self) -> Result<SigningKey> {
-        self.identity.signing.clone().ok_or_else(|| {
+    fn signing_key(&self) -> Result<&'a Signing> {
+        self.identity.signing.as_ref().ok_or_else(|| {
             Error::denied(
                 "an SSH or plugin identity cannot sign values, and every value in the vault is signed by its writer",
                 "write with an mpvault identity (`mpvault identity new`, then ask an owner to add its public line)",
@@ -165,7 +164,7 @@ impl<'a> Keyring<'a> {
             let readers = entry.map_or(0, |k| k.readers.len());
             super::limits::recipients(app, level, readers, &age_file)
                 .map_err(|what| super::model::damaged(&what))?;
-            let key = DataKey::unwrap(&age_file, self.identity.age())?.ok_or_else(|| {
+            let key = DataKey::unwrap(&age_file, self.identity.age()?)?.ok_or_else(|| {
                 Error::denied(
                     format!("{} cannot read {level}-level values of '{app}'", self.actor),
                     format!("ask an owner for a role that reaches the {level} level (`mpvault role grant {} {app} …`)", self.actor),
@@ -400,7 +399,7 @@ impl<'a> Keyring<'a> {
         let place = Place::new(&vault.vault_id, app, level, &path);
         let ad = authorship::associated_data(&place, &sealed);
         sealed.value = self.data_key(vault, app, level)?.seal(&ad, value)?;
-        authorship::sign(&place, &mut sealed, &signing);
+        authorship::sign(&place, &mut sealed, signing)?;
         Ok(sealed)
     }
 
@@ -705,7 +704,7 @@ impl<'a> Keyring<'a> {
             let place = Place::new(&vault.vault_id, app, Level::Team, &path);
             let ad = authorship::associated_data(&place, sealed);
             sealed.value = self.data_key(vault, app, Level::Team)?.seal(&ad, &plain)?;
-            authorship::sign(&place, sealed, &signing);
+            authorship::sign(&place, sealed, signing)?;
         }
         *vault.app_mut(app)? = work;
         Ok(())
@@ -725,7 +724,7 @@ impl<'a> Keyring<'a> {
                 let place = Place::new(&vault.vault_id, new, level, &path);
                 let ad = authorship::associated_data(&place, sealed);
                 sealed.value = self.data_key(vault, old, level)?.seal(&ad, &plain)?;
-                authorship::sign(&place, sealed, &signing);
+                authorship::sign(&place, sealed, signing)?;
             }
         }
         vault.apps.remove(old);
@@ -755,7 +754,7 @@ impl<'a> Keyring<'a> {
             let path = field.path();
             let place = Place::new(&vault.vault_id, app, level, &path);
             sealed.value = new_key.seal(&authorship::associated_data(&place, sealed), &plain)?;
-            authorship::sign(&place, sealed, &signing);
+            authorship::sign(&place, sealed, signing)?;
         }
         *vault.app_mut(app)? = work;
         Ok(())

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use ed25519_dalek::{Signature, Verifier};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::model::{
     App, Departure, Invitation, Member, PolicySignature, Return, Vault, WrappedKey,
 };
-use crate::key::decode_signing_key;
+use crate::key::{decode_signing_key, SignsMessages};
 use crate::wechat::{Level, Role};
 
 /// Format 2 signed the policy under this domain; format 3 adds the revision, departures and
@@ -158,12 +158,13 @@ impl Policy {
 }
 
 /// Signs the vault's current policy as `signer`.
-pub fn sign(vault: &mut Vault, signer: &str, key: &SigningKey) {
-    let signature = key.sign(&signed_bytes(vault));
+pub fn sign(vault: &mut Vault, signer: &str, key: &impl SignsMessages) -> crate::error::Result<()> {
+    let signature = key.sign_message(&signed_bytes(vault))?;
     vault.signature = Some(PolicySignature {
         signer: signer.to_string(),
         ed25519: B64.encode(signature.to_bytes()),
     });
+    Ok(())
 }
 
 /// Whether the signature is an owner's, as the signed policy itself lists them, over exactly

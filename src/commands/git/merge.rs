@@ -112,7 +112,9 @@ fn read_sides(args: &GitMergeArgs) -> Result<(Vault, Vault, Vault)> {
 /// merge without keys.
 fn merging_identity(ctx: &Context) -> Result<Option<&Identity>> {
     match ctx.identity() {
-        Ok(identity) => Ok(Some(identity)),
+        // Unlocked now, as before identities unlocked lazily: one named that cannot be
+        // unlocked (no terminal, no agent) is an error, not a merge without keys.
+        Ok(identity) => identity.age().map(|_| Some(identity)),
         Err(Error::NotFound { .. }) if !crate::identity::named(ctx.identity_flag.as_deref()) => {
             Ok(None)
         }
