@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::key::{
-    derive_signing_key, encode_signing_key, missing_plugin, parse_public_line, Identity,
+    demo_vault, derive_signing_key, encode_signing_key, missing_plugin, parse_public_line, Identity,
 };
 use crate::prompt::TerminalPrompt;
 
@@ -89,7 +89,14 @@ fn not_an_identity(source: &str) -> Error {
     )
 }
 
+/// Parses an identity, remembering a demo identity's marker (outside a passphrase's armor too).
 fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
+    let mut identity = parse_key(text, path, source)?;
+    identity.demo_vault = identity.demo_vault.or_else(|| demo_vault(text));
+    Ok(identity)
+}
+
+fn parse_key(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
     if text.contains(ARMOR_BEGIN) {
         let plain = decrypt_protected(text, &source)?;
         return parse(&plain, None, source);
@@ -116,6 +123,7 @@ fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
         inner: Box::new(identity),
         source,
         plugin: None,
+        demo_vault: None,
     })
 }
 
@@ -149,6 +157,7 @@ fn parse_plugin(text: &str, line: &str, source: String) -> Result<Identity> {
         signing: None,
         source,
         plugin: Some(plugin),
+        demo_vault: None,
     })
 }
 
@@ -181,6 +190,7 @@ fn parse_ssh(text: &str, path: Option<&Path>, source: String) -> Result<Identity
         inner,
         source,
         plugin: None,
+        demo_vault: None,
     })
 }
 
