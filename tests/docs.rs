@@ -7,6 +7,7 @@
 //! `demo`, a page's blocks run in order in one clone of a fresh repository, as alice unless
 //! `as=` says otherwise, so each block continues from the ones above it, as a reader would.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -49,7 +50,7 @@ fn pages() -> Vec<String> {
     let mut docs: Vec<String> = std::fs::read_dir(root().join("docs"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".md"))
+        .filter(|n| Path::new(n).extension().is_some_and(|e| e == "md"))
         .map(|n| format!("docs/{n}"))
         .collect();
     docs.sort();
@@ -278,7 +279,6 @@ esac
     ] {
         let path = bin.join(name);
         std::fs::write(&path, script).unwrap();
-        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
