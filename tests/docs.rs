@@ -335,3 +335,13 @@ fn every_relative_link_leads_somewhere() {
     }
     assert!(broken.is_empty(), "broken links: {broken:?}");
 }
+
+/// The README is read in five minutes: at most 300 lines; the rest lives under docs/.
+#[test]
+fn the_readme_is_at_most_300_lines() {
+    let lines = std::fs::read_to_string(root().join("README.md"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(lines <= 300, "README.md has {lines} lines");
+}

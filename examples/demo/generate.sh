@@ -28,7 +28,7 @@ as() {
   local who=$1; shift
   "$mpvault" --identity "$work/people/$who.txt" "$@" >/dev/null 2>"$work/log" || { cat "$work/log" >&2; exit 1; }
 }
-key() { "$mpvault" --identity "$work/people/$1.txt" identity show; }
+key() { "$mpvault" --identity "$work/people/$1.txt" identity show 2>/dev/null; }
 
 as alice init --owner alice
 for who in bob carol dave erin frank grace; do
