@@ -14,7 +14,11 @@ const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(__dirname, 'mpvault', 'package.json');
 const TEMPLATE = path.join(__dirname, 'platform', 'package.json');
 // Text files whose `npx --yes mpvault@VERSION` names this release.
-const PINNED = [path.join(ROOT, 'README.md'), path.join(ROOT, 'examples', 'github-actions.yml')];
+const PINNED = [
+  path.join(ROOT, 'README.md'),
+  path.join(ROOT, 'docs', 'install.md'),
+  path.join(ROOT, 'examples', 'github-actions.yml'),
+];
 
 function cargoVersion() {
   const cargo = fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8');

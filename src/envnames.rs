@@ -9,7 +9,7 @@
 //! The rules go by family (a prefix or an ending) rather than by a list of names, because
 //! every tool adds its own `*_HOME`, `*_CONFIG` or `*_OPTIONS`. A bundle-prefixed name
 //! (`TARO_APP_…`, `VITE_…`, `VUE_APP_…`) is data compiled into the Mini Program, never read
-//! by a tool, and is allowed. README "Trust" → "Nothing leaks by the side" shows the table.
+//! by a tool, and is allowed. docs/security.md, "Nothing leaks by the side", shows the table.
 //!
 //! Sources: bash(1) and dash(1) (startup files and `ENV`), ld.so(8), dyld(1), node(1),
 //! python(1), perlrun(1), ruby(1), git(1), make(1), cargo's and go's environment references,

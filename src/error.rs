@@ -9,7 +9,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Exit codes: the one place each is decided and documented. [`Error::exit_code`] maps every
 /// error category to one of them; `status` and `verify` return `DUE`, `BROKEN` and
 /// `UNVERIFIED` themselves. The man page prints [`exit::MEANINGS`], and a test keeps the
-/// README's table equal to it.
+/// table in docs/commands.md equal to it.
 pub mod exit {
     /// Success; also when a reader such as `head` closes the pipe early.
     pub const SUCCESS: i32 = 0;
@@ -36,7 +36,7 @@ pub mod exit {
     /// WeChat busy, this IP not allowed).
     pub const UNVERIFIED: i32 = 9;
 
-    /// What each code means, as the man page's EXIT STATUS and the README's "Exit codes" say it.
+    /// What each code means, as the man page's EXIT STATUS and docs/commands.md's "Exit codes" say it.
     pub const MEANINGS: &[(i32, &str)] = &[
         (SUCCESS, "success; status: every app is healthy; verify: WeChat accepted the pair (also when a reader such as `head` closes the pipe early)"),
         (FAILURE, "the system failed: a file, a pipe, a program mpvault runs, or the random number generator"),
@@ -233,14 +233,14 @@ impl Error {
 mod tests {
     use super::exit;
 
-    /// The README's "Exit codes" table says what [`exit::MEANINGS`] says, code by code.
+    /// The "Exit codes" table of docs/commands.md says what [`exit::MEANINGS`] says, code by code.
     #[test]
-    fn the_readme_table_is_the_exit_module() {
-        let readme = include_str!("../README.md");
-        let table = readme
+    fn the_documented_table_is_the_exit_module() {
+        let page = include_str!("../docs/commands.md");
+        let table = page
             .split("## Exit codes")
             .nth(1)
-            .expect("README has an Exit codes section");
+            .expect("docs/commands.md has an Exit codes section");
         let rows: Vec<String> = table
             .lines()
             .skip_while(|l| !l.starts_with("|---"))

@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::key::{
-    decode_signing_key, derive_signing_key, encode_signing_key, missing_plugin, parse_public_line,
-    Holder, Identity, LocalKey,
+    decode_signing_key, demo_vault, derive_signing_key, encode_signing_key, missing_plugin,
+    parse_public_line, Holder, Identity, LocalKey,
 };
 use crate::prompt::TerminalPrompt;
 
@@ -90,7 +90,14 @@ fn not_an_identity(source: &str) -> Error {
     )
 }
 
+/// Parses an identity, remembering a demo identity's marker (outside a passphrase's armor too).
 fn parse(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
+    let mut identity = parse_key(text, path, source)?;
+    identity.demo_vault = identity.demo_vault.or_else(|| demo_vault(text));
+    Ok(identity)
+}
+
+fn parse_key(text: &str, path: Option<&Path>, source: String) -> Result<Identity> {
     if text.contains(ARMOR_BEGIN) {
         return protected(text, source);
     }

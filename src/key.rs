@@ -39,6 +39,25 @@ pub struct Identity {
     pub source: String,
     /// The age plugin that holds the key (a YubiKey, Secure Enclave or TPM), if any.
     pub plugin: Option<String>,
+    /// For a public demo identity (`examples/demo/`), the one vault id it may open.
+    pub demo_vault: Option<String>,
+}
+
+/// The first words of the line that marks a public demo identity; the vault id follows.
+pub const DEMO_MARKER: &str = "# mpvault demo identity for vault ";
+
+/// The vault id a demo identity's marker line names, if the text carries one.
+pub fn demo_vault(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let rest = l.trim().strip_prefix(DEMO_MARKER)?;
+        Some(
+            rest.split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        )
+    })
 }
 
 enum Decrypts {
@@ -62,6 +81,7 @@ impl Identity {
             signing: None,
             source,
             plugin,
+            demo_vault: None,
         }
     }
 
@@ -98,6 +118,7 @@ impl Identity {
             }),
             source,
             plugin: None,
+            demo_vault: None,
         }
     }
 
@@ -118,6 +139,18 @@ impl Identity {
         match &self.decrypts {
             Decrypts::Other(_) => true,
             Decrypts::Held(held) => held.0.get_with(false).is_ok(),
+        }
+    }
+
+    /// A demo identity's key is published with mpvault, so it protects nothing: it opens only
+    /// the demo vault, never a vault that someone made a demo key a member of.
+    pub fn require_not_demo(&self, vault_id: &str) -> Result<()> {
+        match &self.demo_vault {
+            Some(demo) if demo != vault_id => Err(Error::denied(
+                format!("the identity from {} is a public demo identity, which opens only the demo vault in examples/demo", self.source),
+                "use your own identity (`mpvault identity new`), and remove any member whose key is a demo key",
+            )),
+            _ => Ok(()),
         }
     }
 

@@ -94,6 +94,7 @@ impl<'a> Keyring<'a> {
 
     /// Finds the member whose key is this identity's.
     pub fn open(vault: &Vault, identity: &'a Identity, guard: Guard) -> Result<Self> {
+        identity.require_not_demo(&vault.vault_id)?;
         let actor = vault
             .members
             .iter()
