@@ -132,6 +132,7 @@ pub struct UnlockArgs {
 pub enum AgentCommand {
     /// Serve the key read from standard input until idle for SECONDS (what `unlock` runs)
     Serve {
+        /// End after this many seconds without a request
         #[arg(long, value_name = "SECONDS")]
         idle: u64,
     },

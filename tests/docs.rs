@@ -133,7 +133,7 @@ fn every_shell_block_is_runnable_or_listed_with_a_reason() {
         unmarked.is_empty(),
         "mark these ```sh run (or list them in NOT_RUN with why): {unmarked:?}"
     );
-    for (page, line) in NOT_RUN.iter() {
+    for (page, line) in NOT_RUN {
         assert!(
             blocks
                 .iter()

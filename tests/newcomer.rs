@@ -248,7 +248,8 @@ fn role_grant_help_lists_the_roles_with_their_chinese_names() {
 fn man_writes_one_page_per_command_with_exit_status_and_environment() {
     fn names(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
         let name = format!("{prefix}{}", cmd.get_name());
-        for sub in cmd.get_subcommands() {
+        // Hidden commands (the agent's server, which `unlock` starts) are not for people.
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
             names(sub, &format!("{name}-"), out);
         }
         out.push(format!("{name}.1"));

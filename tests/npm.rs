@@ -84,6 +84,7 @@ fn sync_version_names_and_fixes_a_package_left_at_another_version() {
         "npm/platform/package.json",
         "examples/github-actions.yml",
         "README.md",
+        "docs/install.md",
     ] {
         std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
         std::fs::copy(repo().join(file), root.join(file)).unwrap();
@@ -110,6 +111,7 @@ fn sync_version_names_and_fixes_a_package_left_at_another_version() {
     assert!(said.contains("npm/platform/package.json"), "{said}");
     assert!(said.contains("examples/github-actions.yml"), "{said}");
     assert!(said.contains("README.md"), "{said}");
+    assert!(said.contains("docs/install.md"), "{said}");
     assert!(said.contains("9.8.7"), "{said}");
 
     succeeded(sync(root, &[]));
