@@ -715,9 +715,10 @@ pub struct JoinArgs {
     /// The handle you were invited as
     pub handle: String,
     /// The one-time code the owner gave you (mpv-XXXX-XXXX-XXXX-XXXX; case, spaces and dashes
-    /// do not matter)
+    /// do not matter). Left out, it is asked for with a hidden prompt, or read from standard
+    /// input, so it never shows in the process list
     #[arg(long, value_name = "CODE")]
-    pub code: String,
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Args)]

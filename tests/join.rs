@@ -449,3 +449,25 @@ fn member_key_is_refused_to_others_and_for_a_taken_key() {
         "you cannot replace your own key",
     );
 }
+
+/// The code is a secret while it is open: left out of the command line, `join` reads it from
+/// standard input (or a hidden prompt), so it never shows in the process list.
+#[test]
+fn join_reads_the_code_from_standard_input_when_it_is_not_an_argument() {
+    let (w, alice, code) = invited();
+    let dave = w.person("dave");
+    w.ok_stdin(&dave, &["join", "dave"], &format!("{code}\n"));
+    w.ok(&alice, &["member", "approve", "dave"]);
+    assert_eq!(w.ok(&dave, &["get", "shop", "WECHAT_APPSECRET"]).trim(), APPSECRET);
+    // Nothing on standard input is no code, said in one sentence.
+    let erin = w.person("erin");
+    let code = invite(&w, &alice, "erin", &["--role", "shop=tester"]);
+    assert!(!code.is_empty());
+    refused_as(
+        &w,
+        &erin,
+        &["join", "erin"],
+        exit::USAGE,
+        "that is not an invitation code",
+    );
+}

@@ -2,6 +2,9 @@
 //! writes a request proving it) and `member approve` (an owner checks the proof and adds them).
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use zeroize::Zeroizing;
 
 use super::{check_name, done, now, Context};
 use crate::cli::{JoinArgs, MemberApproveArgs, MemberInviteArgs};
@@ -146,9 +149,27 @@ fn open_invitation<'v>(vault: &'v Vault, handle: &str, now: &str) -> Result<&'v 
     Ok(inv)
 }
 
+/// The invitation code from a hidden prompt at a terminal, else the first line of standard
+/// input (`--code` would put it in the process list while `join` runs).
+fn read_code() -> Result<Zeroizing<String>> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Invitation code (input hidden): ")
+            .map(Zeroizing::new)
+            .map_err(|e| Error::stdin("cannot read the invitation code", e));
+    }
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Error::stdin("cannot read the invitation code", e))?;
+    Ok(line)
+}
+
 pub fn join(ctx: &Context, JoinArgs { handle, code }: JoinArgs) -> Result<()> {
     check_name("member", &handle)?;
-    let code = Code::parse(&code)?;
+    let code = match code {
+        Some(text) => Code::parse(&text)?,
+        None => Code::parse(&read_code()?)?,
+    };
     let created = ensure_identity(ctx)?;
     let identity = ctx.identity()?;
     let (member_key, signing_key) = key::parse_public_line(&identity.public_line())?;
