@@ -458,7 +458,10 @@ fn join_reads_the_code_from_standard_input_when_it_is_not_an_argument() {
     let dave = w.person("dave");
     w.ok_stdin(&dave, &["join", "dave"], &format!("{code}\n"));
     w.ok(&alice, &["member", "approve", "dave"]);
-    assert_eq!(w.ok(&dave, &["get", "shop", "WECHAT_APPSECRET"]).trim(), APPSECRET);
+    assert_eq!(
+        w.ok(&dave, &["get", "shop", "WECHAT_APPSECRET"]).trim(),
+        APPSECRET
+    );
     // Nothing on standard input is no code, said in one sentence.
     let erin = w.person("erin");
     let code = invite(&w, &alice, "erin", &["--role", "shop=tester"]);
@@ -470,4 +473,40 @@ fn join_reads_the_code_from_standard_input_when_it_is_not_an_argument() {
         exit::USAGE,
         "that is not an invitation code",
     );
+}
+
+/// Regression: an owner invites dave again because the first code leaked; a branch made before
+/// that still carries the first invitation, and merging it put that one last, where `join` and
+/// `approve` took it as the open one. The newest invitation for a name is the open one.
+#[test]
+fn a_withdrawn_invitation_does_not_come_back_from_a_merge() {
+    let t = Team::new(&[("erin", &[], true)]);
+    let alice = t.clone_of("alice");
+    let leaked = alice.mp(&["member", "invite", "dave"]).trim().to_string();
+    alice.commit("invite dave");
+    alice.git(&["push", "-q"]);
+    // erin works on a branch that still has the first invitation.
+    let erin = t.join("erin", true);
+    erin.mp(&["config", "set", "shop", "API_BASE=https://api.example.com"]);
+    erin.commit("api base");
+    erin.git(&["push", "-q"]);
+    // Meanwhile alice withdraws the leaked code by inviting dave again, then merges erin's push.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let code = alice.mp(&["member", "invite", "dave"]).trim().to_string();
+    alice.commit("invite dave again");
+    alice.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    repo::no_markers(&alice);
+    alice.git(&["push", "-q"]);
+
+    let mallory_person = t.w.stranger("mallory");
+    let mallory = newcomer_clone(&t, &mallory_person);
+    let (status, said) = mallory.mp_fails(&["join", "dave", "--code", &leaked]);
+    assert_eq!(status, exit::DENIED, "{said}");
+    assert!(
+        said.contains("that code does not match the invitation for 'dave'"),
+        "{said}"
+    );
+    let dave_person = t.w.stranger("dave");
+    let dave = newcomer_clone(&t, &dave_person);
+    dave.mp(&["join", "dave", "--code", &code]);
 }

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{check_name, done, now, Context};
@@ -128,7 +130,7 @@ fn new_invitation(
 
 /// The invitation for `handle` that is still open: not used and not expired.
 fn open_invitation<'v>(vault: &'v Vault, handle: &str, now: &str) -> Result<&'v Invitation> {
-    let Some(inv) = vault.invitations.iter().rev().find(|i| i.handle == handle) else {
+    let Some(inv) = newest_invitation(vault, handle) else {
         return Err(Error::not_found(
             format!("nobody is invited as '{handle}' in this vault"),
             format!("check the name with whoever invited you, pull their commit, or invite them (`mpvault member invite {handle}`)"),
@@ -147,6 +149,19 @@ fn open_invitation<'v>(vault: &'v Vault, handle: &str, now: &str) -> Result<&'v 
         ));
     }
     Ok(inv)
+}
+
+/// The newest invitation for a name: inviting again withdraws the earlier code, and a merge
+/// with a branch made before that may bring it back, in any place of the list.
+fn newest_invitation<'v>(vault: &'v Vault, handle: &str) -> Option<&'v Invitation> {
+    let at = |i: &Invitation| OffsetDateTime::parse(&i.at, &Rfc3339).ok();
+    vault
+        .invitations
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.handle == handle)
+        .max_by_key(|(n, i)| (at(i), *n))
+        .map(|(_, i)| i)
 }
 
 /// The invitation code from a hidden prompt at a terminal, else the first line of standard
