@@ -510,3 +510,46 @@ fn a_withdrawn_invitation_does_not_come_back_from_a_merge() {
     let dave = newcomer_clone(&t, &dave_person);
     dave.mp(&["join", "dave", "--code", &code]);
 }
+
+/// mallory, who can push, copies alice's signed invitation into a look-alike vault that she
+/// owns and signs, hoping dave (who trusts nothing yet) joins it and pins her as the owner. The
+/// code binds the owners alice had, so dave's mpvault refuses it and writes nothing.
+#[test]
+fn a_look_alike_vault_carrying_a_real_invitation_is_refused_at_join() {
+    let (w, _alice, code) = invited();
+    let mallory_key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let mallory = w.person("mallory");
+    let line = w.public_line(&mallory);
+    let mut vault = mpvault::vault::Vault::parse(w.vault_text().as_bytes()).unwrap();
+    for member in vault.members.values_mut() {
+        member.owner = false;
+    }
+    vault.members.insert(
+        "mallory".into(),
+        mpvault::vault::Member {
+            key: line.split_whitespace().next().unwrap().into(),
+            signing_key: Some(mpvault::key::encode_signing_key(
+                &mallory_key.verifying_key(),
+            )),
+            owner: true,
+            added_by: "mallory".into(),
+            added_at: "2026-01-01T00:00:00Z".into(),
+        },
+    );
+    mpvault::vault::policy::sign(&mut vault, "mallory", &mallory_key).unwrap();
+    std::fs::write(w.vault_path(), vault.to_json()).unwrap();
+    assert!(
+        mpvault::vault::policy::verify(&vault).is_some(),
+        "the look-alike is self-consistent"
+    );
+
+    let dave = w.stranger("dave");
+    refused_as(
+        &w,
+        &dave,
+        &["join", "dave", "--code", &code],
+        exit::CORRUPT,
+        "the vault is not signed by an owner alice vouched for when inviting you",
+    );
+    assert!(requests(&w).is_empty());
+}
