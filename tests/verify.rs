@@ -389,3 +389,84 @@ fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
     );
     assert_eq!(stub.requests().len(), 1);
 }
+
+/// A stub that accepts connections and never answers, holding them open: `verify` gives up
+/// after its 10-second limit with exit 9 and says so, instead of hanging.
+#[test]
+fn an_api_that_never_answers_times_out_with_exit_9() {
+    let (w, alice) = world_with_secret();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let before = w.vault_text();
+    let start = std::time::Instant::now();
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &url)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
+    assert!(
+        err.contains(&format!("{url} did not answer within 10 seconds")),
+        "{err}"
+    );
+    assert!(took >= std::time::Duration::from_secs(10), "{took:?}");
+    assert!(!err.contains(APPSECRET), "{err}");
+    assert_eq!(w.vault_text(), before);
+}
+
+/// With an https:// API, the first bytes on the wire are a TLS handshake, never the request:
+/// no path, no AppSecret in plain text. (The stub speaks no TLS, so the handshake fails and
+/// verify says it cannot reach the API.)
+#[test]
+fn an_https_api_gets_a_tls_handshake_and_no_plaintext() {
+    let (w, alice) = world_with_secret();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("https://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            log.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &api)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
+    assert!(err.contains(&format!("cannot reach {api}")), "{err}");
+    let bytes = seen.lock().unwrap().clone();
+    // A TLS record of type handshake (22), version 3.x: a ClientHello.
+    assert!(
+        bytes.len() > 5 && bytes[0] == 0x16 && bytes[1] == 0x03,
+        "not a TLS handshake: {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains(APPSECRET),
+        "the AppSecret went out in plain text"
+    );
+    assert!(
+        !text.contains("stable_token"),
+        "the request went out in plain text"
+    );
+}
