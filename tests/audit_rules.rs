@@ -169,7 +169,8 @@ fn audit_flags_a_policy_signed_by_someone_who_was_not_an_owner() {
 }
 
 /// The AppSecret's newest version relabelled as carol's (a tester): she cannot read the
-/// developer level, so no value of it can be hers.
+/// developer level, so no value of it can be hers. (Her key does not verify alice's signature
+/// either; the test after this one isolates the reader half of the rule.)
 #[test]
 fn audit_flags_a_value_not_signed_by_a_reader_of_its_level() {
     let t = Team::new(&[]);
@@ -188,5 +189,36 @@ fn audit_flags_a_value_not_signed_by_a_reader_of_its_level() {
         &alice,
         &forged,
         "secrets/WECHAT_APPSECRET of 'shop' is not signed by 'carol' as a reader of its developer level",
+    );
+}
+
+/// bob's API_TOKEN, validly signed by bob while he was a developer, put back after alice
+/// revoked his role: the signature verifies, but bob no longer reads the developer level, so
+/// the reader rule (not the signature check) is what flags it.
+#[test]
+fn audit_flags_a_value_put_back_from_a_writer_who_no_longer_reads_its_level() {
+    let t = Team::new(&[]);
+    let alice = t.clone_of("alice");
+    let bob = t.join("bob", true);
+    bob.mp_in(
+        &["add-secret", "shop", "API_TOKEN", "--stdin"],
+        Some("tok-1"),
+    );
+    bob.commit("bob's token");
+    bob.git(&["push", "-q"]);
+    let bobs = bob.json()["apps"]["shop"]["secrets"]["API_TOKEN"].clone();
+    alice.git(&["pull", "-q", "--no-rebase"]);
+    alice.mp(&["role", "revoke", "bob", "shop", "developer", "--yes"]);
+    alice.commit("bob is no developer");
+    honest(&alice);
+    let mut v = alice.json();
+    v["apps"]["shop"]["secrets"]["API_TOKEN"] = bobs;
+    write_json(&alice, &v);
+    alice.commit("bob's token back");
+    let put_back = head(&alice);
+    flagged(
+        &alice,
+        &put_back,
+        "secrets/API_TOKEN of 'shop' is not signed by 'bob' as a reader of its developer level",
     );
 }
