@@ -339,16 +339,42 @@ fn node_candidates(v: &str) -> Vec<String> {
 }
 
 /// Assert that no candidate spelling of any refused value reads back through
-/// plain dotenv: the refusal was necessary.
-fn justify_node_refusals(values: &[&str]) {
+/// plain dotenv: the refusal was necessary. The same search must find a spelling for tricky
+/// accepted values (`controls`), or a search that finds nothing would prove every refusal.
+fn justify_node_refusals(values: &[&str], controls: &[&str]) {
     let values: Vec<&str> = values
         .iter()
         .copied()
         .filter(|v| !v.contains('\0'))
         .collect();
-    if values.is_empty() {
-        return;
+    let controls: Vec<&str> = controls
+        .iter()
+        .copied()
+        .filter(|v| v.contains(['\'', '"', '`', '#', '\n', '\r', ' ']))
+        .take(40)
+        .collect();
+    assert!(controls.len() >= 20, "too few tricky accepted values");
+    let all: Vec<&str> = values.iter().chain(&controls).copied().collect();
+    let (works, docs) = node_spellings(&all);
+    for (c, works) in controls.iter().zip(&works[values.len()..]) {
+        assert!(
+            works.is_some(),
+            "positive control: the search finds no spelling for the accepted value {c:?}"
+        );
     }
+    for (v, works) in values.iter().zip(&works) {
+        if let Some(form) = works {
+            panic!(
+                "over-refusal: {v:?} was refused but spelling {:?} reads back with dotenv",
+                docs[*form]
+            );
+        }
+    }
+}
+
+/// For each value, the index (in the docs returned beside) of a candidate spelling that reads
+/// back with dotenv 16, and leaves the rest intact, in every context; None when none does.
+fn node_spellings(values: &[&str]) -> (Vec<Option<usize>>, Vec<String>) {
     let docs: Vec<String> = values.iter().flat_map(|v| node_candidates(v)).collect();
     let dir = scratch_dir();
     let f = dir.path().join("docs.json");
@@ -357,23 +383,24 @@ fn justify_node_refusals(values: &[&str]) {
     let results = out.as_array().unwrap();
     let per = results.len() / values.len();
     let n = CONTEXTS.len();
-    for (i, v) in values.iter().enumerate() {
-        let mine = &results[i * per..(i + 1) * per];
-        for form in 0..per / n {
-            // a spelling works if it reads back, and leaves the rest intact, in every context
-            let works = mine[form * n..(form + 1) * n].iter().all(|r| {
-                r["VITE_T"] == **v
-                    && r["Z1"].as_str().is_some_and(|z| z.ends_with('1'))
-                    && r["Z2"].as_str().is_some_and(|z| z.ends_with('2'))
-                    && r["Z3"].as_str().is_some_and(|z| z.ends_with('3'))
-            });
-            assert!(
-                !works,
-                "over-refusal: {v:?} was refused but spelling {:?} reads back with dotenv",
-                docs[i * per + form * n]
-            );
-        }
-    }
+    let works = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mine = &results[i * per..(i + 1) * per];
+            (0..per / n)
+                .find(|form| {
+                    mine[form * n..(form + 1) * n].iter().all(|r| {
+                        r["VITE_T"] == **v
+                            && r["Z1"].as_str().is_some_and(|z| z.ends_with('1'))
+                            && r["Z2"].as_str().is_some_and(|z| z.ends_with('2'))
+                            && r["Z3"].as_str().is_some_and(|z| z.ends_with('3'))
+                    })
+                })
+                .map(|form| i * per + form * n)
+        })
+        .collect();
+    (works, docs)
 }
 
 // -------------------------------------------------------------- tests ---
@@ -394,7 +421,8 @@ fn dotenv_node_reads_back() {
         "dotenv saw extra keys: {got:?}"
     );
     let refused: Vec<&str> = s.refused.iter().map(|r| r.1.as_str()).collect();
-    justify_node_refusals(&refused);
+    let accepted: Vec<&str> = s.accepted.iter().map(|a| a.1.as_str()).collect();
+    justify_node_refusals(&refused, &accepted);
     report("dotenv --dialect node (dotenv 16.4.7)", values.len(), &s);
 }
 

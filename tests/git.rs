@@ -370,6 +370,54 @@ fn the_pre_commit_guard_catches_a_staged_env_file() {
     bob.git(&["commit", "-q", "-m", "only the example"]);
 }
 
+/// Identity files staged by mistake: bob's own mpvault identity, a passphrase-protected one,
+/// and an SSH private key (whose `.pub` is public and passes). Each is named, no key text is
+/// shown, and the commit goes through once they are unstaged.
+#[test]
+fn the_pre_commit_guard_catches_staged_identity_files() {
+    let t = Team::new(&[]);
+    let bob = t.join("bob", true);
+    bob.mp(&["git", "setup", "--hook"]);
+    let identity = std::fs::read_to_string(identity_file(bob.who)).unwrap();
+    std::fs::write(bob.dir.join("bob-identity.txt"), &identity).unwrap();
+    std::fs::write(
+        bob.dir.join("identity.age"),
+        "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCg==\n-----END AGE ENCRYPTED FILE-----\n",
+    )
+    .unwrap();
+    let key = ssh_key(bob.who);
+    std::fs::copy(&key, bob.dir.join("deploy_key")).unwrap();
+    std::fs::copy(key.with_extension("pub"), bob.dir.join("deploy_key.pub")).unwrap();
+    bob.git(&["add", "-A"]);
+    let out = bob.git_output(&["commit", "-q", "-m", "oops"]);
+    assert!(!out.status.success(), "the commit went through");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("bob-identity.txt: an mpvault (age) identity"),
+        "{said}"
+    );
+    assert!(
+        said.contains("identity.age: an mpvault (age) identity"),
+        "{said}"
+    );
+    assert!(
+        said.contains("deploy_key: an SSH private key (an identity)"),
+        "{said}"
+    );
+    assert!(!said.contains("deploy_key.pub"), "{said}");
+    assert!(!said.contains("AGE-SECRET-KEY-1"), "{said}");
+    assert!(!said.contains("PRIVATE KEY-----"), "{said}");
+    assert_eq!(bob.git(&["rev-list", "--count", "HEAD"]).trim(), "1");
+    bob.git(&[
+        "restore",
+        "--staged",
+        "bob-identity.txt",
+        "identity.age",
+        "deploy_key",
+    ]);
+    bob.git(&["commit", "-q", "-m", "only the public key"]);
+}
+
 /// On a case-insensitive file system (macOS, Windows) dotenv loaders open `.ENV.production` as
 /// `.env.production`, and an upload key may be saved as `private.…KEY`: the guard compares
 /// names without case.

@@ -389,3 +389,154 @@ fn verify_all_names_a_damaged_appsecret_and_checks_the_rest() {
     );
     assert_eq!(stub.requests().len(), 1);
 }
+
+/// A stub that accepts connections and never answers, holding them open: `verify` gives up
+/// after its 10-second limit with exit 9 and says so, instead of hanging.
+#[test]
+fn an_api_that_never_answers_times_out_with_exit_9() {
+    let (w, alice) = world_with_secret();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let before = w.vault_text();
+    let start = std::time::Instant::now();
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &url)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let took = start.elapsed();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
+    assert!(
+        err.contains(&format!("{url} did not answer within 10 seconds")),
+        "{err}"
+    );
+    assert!(took >= std::time::Duration::from_secs(10), "{took:?}");
+    assert!(!err.contains(APPSECRET), "{err}");
+    assert_eq!(w.vault_text(), before);
+}
+
+/// With an https:// API, the first bytes on the wire are a TLS handshake, never the request:
+/// no path, no AppSecret in plain text. (The stub speaks no TLS, so the handshake fails and
+/// verify says it cannot reach the API.)
+#[test]
+fn an_https_api_gets_a_tls_handshake_and_no_plaintext() {
+    let (w, alice) = world_with_secret();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("https://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+                .unwrap();
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            log.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &api)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
+    assert!(err.contains(&format!("cannot reach {api}")), "{err}");
+    let bytes = seen.lock().unwrap().clone();
+    // A TLS record of type handshake (22), version 3.x: a ClientHello.
+    assert!(
+        bytes.len() > 5 && bytes[0] == 0x16 && bytes[1] == 0x03,
+        "not a TLS handshake: {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains(APPSECRET),
+        "the AppSecret went out in plain text"
+    );
+    assert!(
+        !text.contains("stable_token"),
+        "the request went out in plain text"
+    );
+}
+
+/// A real TLS server (openssl s_server) with a self-signed certificate for 127.0.0.1: the
+/// certificate is not trusted, so verify stops at the handshake (exit 9, naming the
+/// certificate) and the AppSecret is never sent.
+#[test]
+fn an_https_api_with_an_untrusted_certificate_is_refused() {
+    let (w, alice) = world_with_secret();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        // A server certificate (not a CA's), so the only thing wrong with it is its issuer.
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(made.status.success());
+    // Port 0: the OS picks a free one and s_server says which, so no other test can take it.
+    let mut server = std::process::Command::new("openssl")
+        .args(["s_server", "-accept", "0", "-www", "-cert"])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let port = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| Some(l.strip_prefix("ACCEPT")?.rsplit(':').next()?.to_string()))
+        .expect("s_server says where it listens");
+    let api = format!("https://127.0.0.1:{port}");
+    let out = w
+        .cmd(&alice)
+        .args(["verify", "shop"])
+        .env("MPVAULT_WECHAT_API", &api)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // What s_server printed after it listened: a request that got through would be there.
+    let served: Vec<String> = lines.map_while(Result::ok).collect();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(exit::UNVERIFIED), "{err}");
+    assert!(err.contains(&format!("cannot reach {api}")), "{err}");
+    assert!(
+        err.contains("invalid peer certificate: UnknownIssuer"),
+        "{err}"
+    );
+    assert!(!err.contains(APPSECRET), "{err}");
+    assert!(
+        !served.iter().any(|l| l.contains("stable_token")),
+        "a request reached the server: {served:?}"
+    );
+}
