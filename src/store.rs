@@ -239,6 +239,9 @@ fn lock(path: &Path) -> Result<(File, Vec<u8>)> {
         if !same_file(&file, path)? {
             continue;
         }
+        // The lock makes this the only writer of the vault: a temporary file beside it is
+        // what a writer killed mid-write left.
+        remove_leftovers(path);
         let bytes = read_bounded(&file, path)?;
         return Ok((file, bytes));
     }
@@ -272,13 +275,50 @@ fn write_temp(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile> {
 /// A temporary file beside the vault, with the vault's permissions, to be renamed over it.
 fn temp_file(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = parent(path);
+    let prefix = temp_prefix(path);
     let temp = tempfile::Builder::new()
-        .prefix(".mpvault.")
-        .suffix(".tmp")
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM)
         .tempfile_in(dir)
         .map_err(|e| Error::io_at("create a temporary file in", dir, e))?;
     keep_permissions(path, temp.as_file());
     Ok(temp)
+}
+
+const TEMP_SUFFIX: &str = ".tmp";
+const TEMP_RANDOM: usize = 6;
+
+/// The temporary files of a write to `path` are `.<its name>.mpvault-XXXXXX.tmp` beside it, so a
+/// leftover says which file it belonged to, and one of an export is an `.env…` file to the
+/// pre-commit guard.
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let dot = if name.starts_with('.') { "" } else { "." };
+    format!("{dot}{name}.mpvault-")
+}
+
+/// Removes the temporary files a writer of `path` killed mid-write left (a partial vault, or
+/// a partial export with secrets); the caller is the only writer of `path` now.
+fn remove_leftovers(path: &Path) {
+    let prefix = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(parent(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(random) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+        else {
+            continue;
+        };
+        let ours = random.len() == TEMP_RANDOM && random.bytes().all(|b| b.is_ascii_alphanumeric());
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A vault holds no plaintext, so it keeps whatever mode the team gave it (tempfile makes 0600).
@@ -492,8 +532,12 @@ pub fn write_private(path: &Path, contents: &[u8], force: bool) -> Result<()> {
             "pass --force to overwrite it, or choose another path with -o",
         ));
     }
+    remove_leftovers(path);
+    let prefix = temp_prefix(path);
     let mut temp = tempfile::Builder::new()
-        .prefix(".mpvault.")
+        .prefix(&prefix)
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM)
         .tempfile_in(parent(path))
         .map_err(|e| Error::io_at("create a temporary file beside", path, e))?;
     temp.write_all(contents)
@@ -519,6 +563,31 @@ mod tests {
         let path = dir.join(FILE_NAME);
         fs::write(&path, text).unwrap();
         path
+    }
+
+    /// Regression: an export killed mid-write left its plaintext temporary file for good.
+    #[test]
+    fn a_killed_writers_temporary_file_is_removed_by_the_next_write_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env.production");
+        for name in [
+            ".env.production.mpvault-AbC123.tmp",
+            ".env.production.backup.tmp",
+            ".env.production.mpvault-AbC123.tmp.keep",
+            ".env.mpvault-AbC123.tmp",
+        ] {
+            fs::write(dir.path().join(name), "SECRET=1").unwrap();
+        }
+        write_private(&path, b"A=1\n", false).unwrap();
+        assert_eq!(
+            names_in(dir.path()),
+            [
+                ".env.mpvault-AbC123.tmp",
+                ".env.production",
+                ".env.production.backup.tmp",
+                ".env.production.mpvault-AbC123.tmp.keep",
+            ]
+        );
     }
 
     fn names_in(dir: &Path) -> Vec<String> {

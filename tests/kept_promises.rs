@@ -167,11 +167,9 @@ fn a_writer_killed_mid_write_leaves_the_old_vault() {
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), new);
 }
 
-/// BUG (ignored until fixed in `store.rs`): the temporary file of a writer killed mid-write
-/// stays beside the vault for good (`.mpvault.XXXXXX.tmp`, a partial vault that `git add -A`
-/// would commit); no later write removes it.
+/// Regression: the temporary file of a writer killed mid-write stayed beside the vault for
+/// good (a partial vault that `git add -A` would commit); the next writer removes it.
 #[test]
-#[ignore = "bug: a SIGKILLed writer's .mpvault.*.tmp is never removed (store.rs)"]
 fn a_writer_killed_mid_write_leaves_no_temporary_file_behind() {
     let w = World::new();
     let (alice, _, _) = team(&w);
