@@ -8,7 +8,9 @@
 #   BIN=path/to/mpvault bash bench/compare.sh …   times another build (an earlier one) instead
 #
 # Needs hyperfine (apt-get install hyperfine), rage (cargo install rage) and GNU time
-# (apt-get install time). Prints medians, ratios to `rage -d`, and peak memory (max RSS).
+# (apt-get install time). Prints medians, ratios to `rage -d`, and peak memory (max RSS); then
+# the owner's key protected with a passphrase (owner/c/mpvault/protected.txt), without and
+# with the agent, against the same owner's unprotected identity.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sizes=("$@")
@@ -19,7 +21,8 @@ for tool in hyperfine rage rage-keygen /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "bench/compare.sh needs $tool (see the top of this script)" >&2; exit 2; }
 done
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# An agent still running (the script stopped early) is locked before its folder goes.
+trap 'for d in "$work"/v*/; do [ -S "$d/owner/run/mpvault/agent.sock" ] && owner "$d" "$bin" lock >/dev/null 2>&1; done; rm -rf "$work"' EXIT
 
 cargo build -q --release --manifest-path "$root/Cargo.toml" --bin mpvault --example bench_vault
 bin=${BIN:-"$root/target/release/mpvault"}
@@ -27,7 +30,9 @@ gen="$root/target/release/examples/bench_vault"
 
 # owner DIR CMD…: runs CMD as the vault's owner (their identity and this clone's trust memory);
 # the binary is exec'd directly, with no `env` or shell in between, as is `rage`.
-owner() { local d=$1; shift; HOME="$d/owner" XDG_CONFIG_HOME="$d/owner/c" XDG_DATA_HOME="$d/owner/d" "$@"; }
+# Its agent, if any, lives in DIR/owner/run.
+owner() { local d=$1; shift; HOME="$d/owner" XDG_CONFIG_HOME="$d/owner/c" XDG_DATA_HOME="$d/owner/d" XDG_RUNTIME_DIR="$d/owner/run" "$@"; }
+pass=$(sed -n 's/^pub const PASSPHRASE: &str = "\(.*\)";$/\1/p' "$root/benches/support/mod.rs")
 
 # summary LABEL… < hyperfine json: one line per command after the first, as a ratio to the first.
 summary() {
@@ -42,6 +47,30 @@ for label, r in zip(labels, results):
 PY
 }
 
+# protected_lines DIR APP: the owner with a protected identity beside the same owner without,
+# first with no agent, then through the agent (`mpvault unlock`). Each pair is one hyperfine run.
+protected_lines() {
+  local dir=$1 app=$2
+  local mp="$bin --vault $dir/mpvault.json"
+  local prot="$mp --identity $dir/owner/c/mpvault/protected.txt"
+  echo "  a protected identity (passphrase), against the same owner unprotected:"
+  owner "$dir" hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" \
+    "$mp app list" "$prot app list" >/dev/null
+  summary "app list" "app list (protected, no agent)"
+  MPVAULT_PASSPHRASE=$pass owner "$dir" hyperfine -N --warmup 1 --runs "$((runs / 3 + 1))" \
+    --export-json "$work/h.json" "$mp get $app WECHAT_APPSECRET" "$prot get $app WECHAT_APPSECRET" >/dev/null
+  summary "get $app WECHAT_APPSECRET" "get (protected, no agent: the passphrase)"
+  MPVAULT_PASSPHRASE=$pass owner "$dir" $prot unlock --for 30m >/dev/null 2>&1
+  [ "$(owner "$dir" $prot get "$app" WECHAT_APPSECRET </dev/null 2>/dev/null)" = "$(owner "$dir" $mp get "$app" WECHAT_APPSECRET)" ] \
+    || { echo "the agent does not serve the protected identity" >&2; exit 1; }
+  owner "$dir" hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" \
+    "$mp get $app WECHAT_APPSECRET" "$prot get $app WECHAT_APPSECRET" >/dev/null
+  summary "get $app WECHAT_APPSECRET" "get (protected, through the agent)"
+  owner "$dir" hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/h.json" \
+    "$mp app list" "$prot app list" >/dev/null
+  summary "app list" "app list (protected, through the agent)"
+  owner "$dir" $prot lock >/dev/null 2>&1
+}
 
 rage-keygen -o "$work/floor.key" 2>/dev/null
 floor_key=$(grep -o 'age1[0-9a-z]*' "$work/floor.key")
@@ -50,6 +79,7 @@ for size in "${sizes[@]}"; do
   apps=${size%%:*} members=${size##*:}
   dir="$work/v$apps"
   "$gen" "$dir" "$apps" "$members" >/dev/null
+  mkdir -m 700 "$dir/owner/run"
   bytes=$(wc -c <"$dir/mpvault.json")
   head -c "$bytes" /dev/urandom | rage -r "$floor_key" -o "$dir/floor.age"
   floor="rage -d -i $work/floor.key -o /dev/null $dir/floor.age"
@@ -97,6 +127,9 @@ for size in "${sizes[@]}"; do
     owner "$dir" /usr/bin/time -f '%M' -o "$work/rss" $c >/dev/null 2>&1
     printf '    %-50s %6.1f MiB\n' "${c##*/mpvault.json }" "$(python3 -c "print($(cat "$work/rss")/1024)")"
   done
+
+  eval "$restore"
+  protected_lines "$dir" "$mid"
 done
 
 if [ -f "$work/rotate1" ]; then

@@ -1,5 +1,6 @@
 //! Writes a generated vault for `bench/compare.sh`: `bench_vault DIR APPS MEMBERS`.
-//! See `benches/support/mod.rs` for what it holds and where the members' identities go.
+//! See `benches/support/mod.rs` for what it holds and where the members' identities go; the
+//! owner's key also goes, protected with a passphrase, to `owner/c/mpvault/protected.txt`.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -17,5 +18,6 @@ fn main() {
     let dir = std::path::Path::new(dir);
     std::fs::create_dir_all(dir).expect("create the folder");
     let path = support::write_vault(dir, apps, members);
+    support::protect_copy(dir, "owner");
     println!("{}", path.display());
 }

@@ -294,3 +294,61 @@ fn which(tool: &str) -> Option<PathBuf> {
             .find(|p| p.exists())
     })
 }
+
+/// The format-1 vector's owner, whose identity file is now protected: that vault keeps the
+/// verification date and ICP number encrypted, so `status` needs the key to judge them.
+fn protected_format_1_owner(w: &World) -> (Person, PathBuf) {
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/format-1");
+    std::fs::copy(vectors.join("mpvault.json"), w.vault_path()).unwrap();
+    let alice = w.stranger("alice");
+    let runtime = alice.home.join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let key = std::fs::read_to_string(vectors.join("alice.key")).unwrap();
+    let file = alice.home.join(".config/mpvault/identity.txt");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, &key).unwrap();
+    let public = w.ok(&alice, &["identity", "show"]);
+    std::fs::write(
+        &file,
+        format!("# public key: {}\n{}", public.trim(), protect(&key)),
+    )
+    .unwrap();
+    (alice, runtime)
+}
+
+/// `key` encrypted with PASS, armored, as `identity new --passphrase` writes it.
+fn protect(key: &str) -> String {
+    use std::io::Write;
+    let mut out = Vec::new();
+    let armor =
+        age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor).unwrap();
+    let mut writer = age::Encryptor::with_user_passphrase(PASS.into())
+        .wrap_output(armor)
+        .unwrap();
+    writer.write_all(key.as_bytes()).unwrap();
+    writer.finish().unwrap().finish().unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn issue_21_status_says_a_locked_identity_is_locked_not_that_it_cannot_read() {
+    let w = World::new();
+    let (alice, runtime) = protected_format_1_owner(&w);
+    let locked = run(&w, &alice, &runtime, &["status"], &[]);
+    let said = String::from_utf8_lossy(&locked.stdout);
+    assert!(!asks_for_passphrase(&locked), "{}", stderr(&locked));
+    assert!(said.contains("? = your identity is locked"), "{said}");
+    assert!(said.contains("`mpvault unlock`"), "{said}");
+    assert!(!said.contains("cannot read that app's"), "{said}");
+    // Unlocked, the owner reads the encrypted facts: no `?`, no legend.
+    unlock(&w, &alice, &runtime, "5m");
+    let unlocked = run(&w, &alice, &runtime, &["status"], &[]);
+    let said = String::from_utf8_lossy(&unlocked.stdout);
+    lock(&w, &alice, &runtime);
+    assert!(!said.contains("? ="), "{said}\n{}", stderr(&unlocked));
+}

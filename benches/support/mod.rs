@@ -34,6 +34,39 @@ pub fn identity_path(dir: &Path, who: &str) -> PathBuf {
         .join("identity.txt")
 }
 
+/// The passphrase of the protected copies `protect_copy` writes.
+pub const PASSPHRASE: &str = "bench passphrase";
+
+/// Writes `protected.txt` beside member `who`'s identity: the same key, protected with
+/// PASSPHRASE as `identity new --passphrase` would (its public line in the clear, the key
+/// armored and scrypt-encrypted), so the benchmarks can time a careful owner.
+pub fn protect_copy(dir: &Path, who: &str) -> PathBuf {
+    use std::io::Write;
+    let plain = std::fs::read_to_string(identity_path(dir, who)).unwrap();
+    let public = plain
+        .lines()
+        .find(|l| l.starts_with("# public key: "))
+        .expect("a generated identity has a public line");
+    let mut armored = Vec::new();
+    let armor =
+        age::armor::ArmoredWriter::wrap_output(&mut armored, age::armor::Format::AsciiArmor)
+            .unwrap();
+    let mut writer = age::Encryptor::with_user_passphrase(PASSPHRASE.into())
+        .wrap_output(armor)
+        .unwrap();
+    writer.write_all(plain.as_bytes()).unwrap();
+    writer.finish().unwrap().finish().unwrap();
+    let path = identity_path(dir, who).with_file_name("protected.txt");
+    let text = format!(
+        "# mpvault identity, protected with a passphrase\n{public}\n{}",
+        String::from_utf8(armored).unwrap()
+    );
+    std::fs::write(&path, text).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    path
+}
+
 fn new_identity(dir: &Path, who: &str, now: &str) -> Identity {
     let path = identity_path(dir, who);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -62,7 +62,7 @@ pub fn run(
         let style = Style::detect();
         let text = match app {
             Some(_) => detail(&general, &apps, &style),
-            None => overview(&general, apps, &style),
+            None => overview(&general, apps, &style, || locked(ctx)),
         };
         output::write(text.as_bytes())?;
         for line in &pending {
@@ -133,8 +133,19 @@ impl Style {
     }
 }
 
-/// The problems, worst first, then one row per app.
-fn overview(general: &[Finding], mut apps: Vec<AppHealth>, style: &Style) -> String {
+/// Whether this user's identity is protected and neither unlocked here nor held by the agent,
+/// so nothing at the team level was read without asking.
+fn locked(ctx: &Context) -> bool {
+    ctx.identity().is_ok_and(|i| !i.opens_without_asking())
+}
+
+/// The problems, worst first, then one row per app. `locked` tells why a `?` shows.
+fn overview(
+    general: &[Finding],
+    mut apps: Vec<AppHealth>,
+    style: &Style,
+    locked: impl FnOnce() -> bool,
+) -> String {
     apps.sort_by(|a, b| b.state.cmp(&a.state).then_with(|| a.app.cmp(&b.app)));
     let mut problems: Vec<(Option<&str>, &Finding)> = general.iter().map(|f| (None, f)).collect();
     for a in &apps {
@@ -177,11 +188,12 @@ fn overview(general: &[Finding], mut apps: Vec<AppHealth>, style: &Style) -> Str
         .iter()
         .any(|a| matches!(a.verification, Known::Unknown))
     {
-        out.push_str(&table::wrap(
-            "? = your identity cannot read that app's team-level values.",
-            style.width,
-            0,
-        ));
+        let legend = if locked() {
+            "? = your identity is locked, so that app's team-level values were not read; `mpvault unlock` opens it for this session."
+        } else {
+            "? = your identity cannot read that app's team-level values."
+        };
+        out.push_str(&table::wrap(legend, style.width, 0));
         out.push('\n');
     }
     out
