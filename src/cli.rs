@@ -524,6 +524,9 @@ pub struct AppSetArgs {
     /// The ICP filing (备案) number
     #[arg(long, value_name = "NUMBER")]
     pub icp: Option<String>,
+    /// The client company the app is run for (owners; signed, not encrypted); "" clears it
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
     /// Correct the AppID (owners; signed with the roster): wx and 16 hex digits
     #[arg(long, value_name = "APPID", value_parser = values::appid)]
     pub appid: Option<String>,

@@ -275,3 +275,42 @@ fn an_encrypted_fact_the_runner_cannot_read_is_a_problem_unless_readable_only() 
     );
     assert!(!report(&["--readable-only"]).contains("cannot be judged"));
 }
+
+/// Issue 25, item 1: an agency groups apps by client. The client is a signed public fact: an
+/// owner sets and clears it, anyone reads it without a key, a writer cannot set it, and an
+/// edit to the file is caught by the policy signature.
+#[test]
+fn an_owner_sets_and_clears_an_apps_client_and_nobody_else_can() {
+    let w = World::new();
+    let (alice, bob, _carol) = team(&w);
+    w.ok(&alice, &["app", "set", "shop", "--client", "acme"]);
+    let shown = w.ok(&bob, &["app", "show", "shop", "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["client"], "acme", "{shown}");
+    assert!(w
+        .ok(&bob, &["app", "show", "shop"])
+        .contains("Client: acme"));
+    refused_as(
+        &w,
+        &alice,
+        &["app", "set", "shop", "--client", "Acme Co"],
+        exit::USAGE,
+        "'Acme Co' is not a valid client name",
+    );
+    refused_as(
+        &w,
+        &bob,
+        &["app", "set", "shop", "--client", "other"],
+        exit::DENIED,
+        "only a vault owner can set an app's client",
+    );
+    let signed = w.vault_text();
+    edit(&w, |v| {
+        v["apps"]["shop"]["public"]["client"] = "mallory-corp".into();
+    });
+    let (code, err) = w.fails(&bob, &["app", "list"]);
+    assert_eq!(code, exit::CORRUPT, "{err}");
+    std::fs::write(w.vault_path(), signed).unwrap();
+    w.ok(&alice, &["app", "set", "shop", "--client", ""]);
+    assert!(!w.ok(&bob, &["app", "show", "shop"]).contains("Client:"));
+}

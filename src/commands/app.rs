@@ -152,6 +152,9 @@ struct AppDetails<'v> {
     build: Values,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     build_modes: BTreeMap<&'v str, Values>,
+    /// The client the app is run for (a signed public fact), shown only when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<&'v str>,
     config: Values,
     contact: Values,
     info: Values,
@@ -193,6 +196,7 @@ fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
             appid: &app.appid,
             build: Values::new(),
             build_modes: BTreeMap::new(),
+            client: app.public.get("client").map(String::as_str),
             config: Values::new(),
             contact: Values::new(),
             info: Values::new(),
@@ -267,6 +271,9 @@ fn print_details(details: &AppDetails) -> Result<()> {
     for (field, label) in INFO {
         lines.push(format!("  {label}: {}", value(&details.info, field)));
     }
+    if let Some(client) = &details.client {
+        lines.push(format!("  Client: {client}"));
+    }
     lines.push("Administrator".into());
     for (field, label) in CONTACT {
         lines.push(format!("  {label}: {}", value(&details.contact, field)));
@@ -331,13 +338,17 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
         title,
         verified_until,
         icp,
+        client,
         appid,
         yes,
     } = args;
     let name = app.as_str();
+    if let Some(client) = client.as_deref().filter(|c| !c.is_empty()) {
+        check_name("client", client)?;
+    }
     if let Some(appid) = appid {
         set_appid(ctx, name, &appid, yes)?;
-        if title.is_none() && verified_until.is_none() && icp.is_none() {
+        if title.is_none() && verified_until.is_none() && icp.is_none() && client.is_none() {
             return Ok(());
         }
     }
@@ -351,6 +362,7 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
         ("title", title),
         ("verified_until", verified_until),
         ("icp", icp),
+        ("client", client),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -358,7 +370,7 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
     if changes.is_empty() {
         return Err(Error::invalid(
             "nothing to set",
-            "pass --title, --verified-until, --icp or --appid",
+            "pass --title, --verified-until, --icp, --client or --appid",
         ));
     }
     let (public, private): (Vec<_>, Vec<_>) = changes
@@ -374,27 +386,39 @@ fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {
     Ok(())
 }
 
-/// The verification expiry and ICP number are public facts (WeChat shows both): kept
-/// unencrypted in the signed policy, so an owner sets them, and every reader judges them.
+/// The verification expiry and ICP number are public facts (WeChat shows both), and so is
+/// the client an agency runs the app for: kept unencrypted in the signed policy, so an owner
+/// sets them, and every reader judges and groups by them. An empty client clears it.
 fn set_public<'t>(ctx: &Context, app: &str, values: &[(&str, String)]) -> Result<Vec<&'t str>> {
     if values.is_empty() {
         return Ok(Vec::new());
     }
+    let action = if values.iter().any(|(field, _)| *field == "client") {
+        "set an app's client"
+    } else {
+        "set an app's public verification expiry or ICP number"
+    };
     ctx.write(|vault, keyring| {
-        keyring.require_owner(
-            vault,
-            "set an app's public verification expiry or ICP number",
-        )?;
+        keyring.require_owner(vault, action)?;
         let a = vault.app_mut(app)?;
         for (field, value) in values {
-            a.public.insert((*field).to_string(), value.clone());
+            if value.is_empty() {
+                a.public.remove(*field);
+            } else {
+                a.public.insert((*field).to_string(), value.clone());
+            }
             a.info.remove(*field);
         }
         Ok(())
     })?;
     Ok(values
         .iter()
-        .filter_map(|(field, _)| INFO.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+        .filter_map(|(field, _)| {
+            INFO.iter()
+                .chain(&[("client", "Client")])
+                .find(|(f, _)| f == field)
+                .map(|(_, l)| *l)
+        })
         .collect())
 }
 

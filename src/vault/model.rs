@@ -181,8 +181,9 @@ pub struct App {
     /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub floors: BTreeMap<String, Level>,
-    /// Public facts WeChat itself shows (format 5): `verified_until` (YYYY-MM-DD) and `icp`,
-    /// unencrypted and signed with the policy, so every reader judges the app the same.
+    /// Public facts (format 5): `verified_until` (YYYY-MM-DD) and `icp`, which WeChat itself
+    /// shows, and `client`, the client company an agency runs the app for; unencrypted and
+    /// signed with the policy, so every reader judges and groups the app the same.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub public: BTreeMap<String, String>,
     /// Title, and (before format 5) the verification expiry and ICP number (`team` level).
@@ -809,7 +810,7 @@ fn is_zero(n: &u64) -> bool {
 
 /// Member handles and app names: lowercase letters, digits, `.`, `_` and `-`, up to 40.
 /// The public facts an app may carry, and their form.
-pub const PUBLIC: [&str; 2] = ["verified_until", "icp"];
+pub const PUBLIC: [&str; 3] = ["verified_until", "icp", "client"];
 
 fn check_public(app: &str, public: &BTreeMap<String, String>) -> std::result::Result<(), String> {
     for (key, value) in public {
@@ -817,7 +818,8 @@ fn check_public(app: &str, public: &BTreeMap<String, String>) -> std::result::Re
             || value.trim().is_empty()
             || value.chars().count() > 200
             || value.chars().any(char::is_control)
-            || (key == "verified_until" && crate::date::parse_date(value).is_err());
+            || (key == "verified_until" && crate::date::parse_date(value).is_err())
+            || (key == "client" && !is_name(value));
         if bad {
             return Err(format!("app '{app}' has a malformed public {key}"));
         }
