@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::complete;
-use crate::wechat::{self, Level, Role};
+use crate::wechat::{self, Level};
 
 mod values;
 
@@ -759,13 +759,13 @@ pub struct MemberRemoveArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
-    /// Give roles on an app
+    /// Give roles on an app, or on several (--apps, --client) in one signed revision
     #[command(after_help = ROLES_HELP)]
     Grant(RoleArgs),
-    /// Take roles away
+    /// Take roles away on an app, or on several (--apps, --client) in one signed revision
     #[command(after_help = ROLES_HELP)]
     Revoke(RoleArgs),
-    /// Replace a member's roles on an app with these
+    /// Replace a member's roles on an app (or on several: --apps, --client) with these
     #[command(after_help = ROLES_HELP)]
     Set(RoleArgs),
 }
@@ -776,14 +776,18 @@ pub struct RoleArgs {
     /// The member
     #[arg(add = ArgValueCandidates::new(complete::members))]
     pub handle: String,
-    /// The app
-    #[arg(add = ArgValueCandidates::new(complete::apps))]
-    pub app: String,
-    /// One or more console roles, in English or Chinese (see below)
-    #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
-    pub roles: Vec<Role>,
-    /// Confirm giving back levels the member lost earlier (needed when standard input is not a
-    /// terminal)
+    /// The app, then one or more console roles in English or Chinese (see below); with
+    /// --apps or --client, only the roles
+    #[arg(required = true, value_name = "APP ROLE", add = ArgValueCandidates::new(complete::apps_and_roles))]
+    pub words: Vec<String>,
+    /// Change the roles on several apps at once, in one signed revision (comma-separated)
+    #[arg(long, value_name = "APP,APP", value_delimiter = ',', conflicts_with = "client", add = ArgValueCandidates::new(complete::apps))]
+    pub apps: Vec<String>,
+    /// Change the roles on every app of this client (`app set APP --client NAME`)
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Confirm a change to several apps, or giving back levels the member lost earlier (needed
+    /// when standard input is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{check_name, confirm, done, now, Context};
 use crate::cli::{
     MemberAddArgs, MemberCommand, MemberKeyArgs, MemberListArgs, MemberRemoveArgs, RekeyArgs,
-    RoleArgs, RoleCommand, RosterArgs,
+    RosterArgs,
 };
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
@@ -193,7 +193,7 @@ fn short_key(key: &str) -> String {
 }
 
 /// Which secrets must now be reset in the console: those the departure made due.
-fn report_lost(handle: &str, vault: &Vault) -> String {
+pub(super) fn report_lost(handle: &str, vault: &Vault) -> String {
     let mine = format!("{handle} could read it until");
     let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for due in offboarding::rotations_due(vault) {
@@ -375,109 +375,10 @@ fn removable(vault: &Vault, keyring: &Keyring, handle: &str) -> Result<()> {
     Ok(())
 }
 
-/// What a role command does to a member's roles.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RoleChange {
-    Grant,
-    Revoke,
-    Set,
-}
-
-pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
-    let (change, args) = match cmd {
-        RoleCommand::Grant(args) => (RoleChange::Grant, args),
-        RoleCommand::Revoke(args) => (RoleChange::Revoke, args),
-        RoleCommand::Set(args) => (RoleChange::Set, args),
-    };
-    let RoleArgs {
-        handle,
-        app,
-        roles,
-        yes,
-    } = args;
-    let (back, lost) = ctx.write(|vault, keyring| {
-        keyring.require_owner(vault, "change roles")?;
-        let key = vault.member(&handle)?.key.clone();
-        let next = next_roles(vault, &handle, &app, change, &roles)?;
-        let before = offboarding::readable(vault, &handle);
-        let gained = Level::ALL
-            .into_iter()
-            .filter(|l| next.iter().any(|r| r.level() >= *l))
-            .map(|l| format!("{app}/{l}"))
-            .filter(|place| !before.contains(place))
-            .collect();
-        let back = confirm_return(vault, keyring, &handle, &key, &gained, yes)?;
-        let a = vault.app_mut(&app)?;
-        if next.is_empty() {
-            a.roster.remove(&handle);
-        } else {
-            a.roster.insert(handle.clone(), next);
-        }
-        keyring.sync_readers(vault, &app, false)?;
-        offboarding::record(
-            vault,
-            &handle,
-            &key,
-            DepartureKind::Revoked,
-            &before,
-            &keyring.actor,
-            &now(),
-        );
-        let took = !before.is_subset(&offboarding::readable(vault, &handle));
-        let lost = (took || change == RoleChange::Revoke).then(|| report_lost(&handle, vault));
-        Ok((back, lost))
-    })?;
-    let list = roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let said = match change {
-        RoleChange::Grant => format!("Granted {handle} {list} on '{app}'."),
-        RoleChange::Revoke => format!("Revoked {list} from {handle} on '{app}'."),
-        RoleChange::Set => format!("{handle}'s roles on '{app}' are now {list}."),
-    };
-    let message: Vec<String> = [Some(said), lost, back].into_iter().flatten().collect();
-    done(ctx, &message.join("\n"));
-    Ok(())
-}
-
-/// The member's roles on the app after the change; revoking a role they do not hold is refused.
-fn next_roles(
-    vault: &Vault,
-    handle: &str,
-    app: &str,
-    change: RoleChange,
-    roles: &[Role],
-) -> Result<Vec<Role>> {
-    let mut held = vault
-        .app(app)?
-        .roster
-        .get(handle)
-        .cloned()
-        .unwrap_or_default();
-    match change {
-        RoleChange::Grant => held.extend(roles),
-        RoleChange::Set => held = roles.to_vec(),
-        RoleChange::Revoke => {
-            if let Some(missing) = roles.iter().find(|r| !held.contains(r)) {
-                return Err(Error::not_found(
-                    format!("'{handle}' does not hold the {missing} role on '{app}'"),
-                    format!("see the roles with `mpvault roster {app}`"),
-                ));
-            }
-            held.retain(|r| !roles.contains(r));
-        }
-    }
-    held.sort();
-    held.dedup();
-    Ok(held)
-}
-
 /// Giving someone back a level they lost is an owner's choice, made knowingly: it is named,
 /// confirmed, and recorded as a signed return. The departure stays, and so do the rotations it
 /// made due. Returns what to tell once it is done.
-fn confirm_return(
+pub(super) fn confirm_return(
     vault: &mut Vault,
     keyring: &Keyring,
     handle: &str,

@@ -14,6 +14,7 @@ mod join;
 mod member;
 mod outcome;
 mod policy;
+mod role;
 mod secret;
 mod sign;
 mod status;
@@ -310,7 +311,7 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::RemoveSecret(args) => secret::remove(&ctx, args)?.into(),
         Command::Member(cmd) => member::run(&ctx, cmd)?.into(),
         Command::Join(args) => join::join(&ctx, args)?.into(),
-        Command::Role(cmd) => member::role(&ctx, cmd)?.into(),
+        Command::Role(cmd) => role::role(&ctx, cmd)?.into(),
         Command::Roster(args) => member::roster(&ctx, args)?.into(),
         Command::Rekey(args) => member::rekey(&ctx, args)?.into(),
         Command::Export(args) => export::export(&ctx, &args)?.into(),

@@ -572,6 +572,15 @@ impl Vault {
         })
     }
 
+    /// The apps whose signed public client is `client` (`app set APP --client NAME`).
+    pub fn apps_of_client(&self, client: &str) -> Vec<String> {
+        self.apps
+            .iter()
+            .filter(|(_, a)| a.public.get("client").is_some_and(|c| c == client))
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
     pub fn owners(&self) -> impl Iterator<Item = &str> {
         self.members
             .iter()
