@@ -76,6 +76,9 @@ pub enum Command {
     /// Console roles per app
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Rotations due: accept one instead of resetting the secret (owners)
+    #[command(subcommand)]
+    Rotation(RotationCommand),
     /// Who holds which console role on an app
     Roster(RosterArgs),
     /// Replace data keys and re-encrypt, for one app or all
@@ -758,6 +761,26 @@ pub struct MemberRemoveArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RotationCommand {
+    /// Record a signed waiver for secrets due for rotation, instead of resetting them (owners).
+    /// It covers what is due now; a later departure makes them due again
+    Waive(RotationWaiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotationWaiveArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The secret (default: every secret of the app that is due)
+    #[arg(add = ArgValueCandidates::new(complete::secrets))]
+    pub name: Option<String>,
+    /// Why the risk is accepted (public: anyone with the file reads it)
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RoleCommand {
     /// Give roles on an app, or on several (--apps, --client) in one signed revision
     #[command(after_help = ROLES_HELP)]
@@ -786,6 +809,13 @@ pub struct RoleArgs {
     /// Change the roles on every app of this client (`app set APP --client NAME`)
     #[arg(long, value_name = "NAME")]
     pub client: Option<String>,
+    /// Record a signed waiver instead of rotations due: the member stays on the team, and an
+    /// owner accepts that they could read the secrets they lose (revoke and set; needs --reason)
+    #[arg(long, requires = "reason")]
+    pub keep_secrets: bool,
+    /// Why the secrets are kept, for the waiver (public: anyone with the file reads it)
+    #[arg(long, value_name = "TEXT", requires = "keep_secrets")]
+    pub reason: Option<String>,
     /// Confirm a change to several apps, or giving back levels the member lost earlier (needed
     /// when standard input is not a terminal)
     #[arg(long, short = 'y')]

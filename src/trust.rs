@@ -986,12 +986,16 @@ pub fn sign_change(
         ));
     }
     vault.revision = next_revision(vault.revision, seen)?;
-    // Departures and returns recorded by this change carry the revision that signs them.
+    // Departures, returns and waivers recorded by this change carry the revision that signs
+    // them.
     for d in vault.departures.iter_mut().filter(|d| d.revision == 0) {
         d.revision = vault.revision;
     }
     for r in vault.returns.iter_mut().filter(|r| r.revision == 0) {
         r.revision = vault.revision;
+    }
+    for w in vault.waivers.iter_mut().filter(|w| w.revision == 0) {
+        w.revision = vault.revision;
     }
     crate::vault::policy::sign(vault, &keyring.actor, key)?;
     Ok(())

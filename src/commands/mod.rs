@@ -20,6 +20,7 @@ mod sign;
 mod status;
 mod trust;
 mod verify;
+mod waive;
 
 pub use outcome::Outcome;
 
@@ -312,6 +313,7 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Member(cmd) => member::run(&ctx, cmd)?.into(),
         Command::Join(args) => join::join(&ctx, args)?.into(),
         Command::Role(cmd) => role::role(&ctx, cmd)?.into(),
+        Command::Rotation(cmd) => waive::run(&ctx, cmd)?.into(),
         Command::Roster(args) => member::roster(&ctx, args)?.into(),
         Command::Rekey(args) => member::rekey(&ctx, args)?.into(),
         Command::Export(args) => export::export(&ctx, &args)?.into(),

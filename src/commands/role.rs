@@ -59,12 +59,72 @@ pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
         words,
         apps,
         client,
+        keep_secrets,
+        reason,
         yes,
     } = args;
     let (targets, roles) = parse(change, &handle, words, apps, client)?;
+    let keep = kept(change, keep_secrets, reason)?;
+    let how = How {
+        change,
+        keep: keep.as_deref(),
+        yes,
+    };
     match targets {
-        Targets::One(app) => one_app(ctx, change, &handle, &app, &roles, yes),
-        targets => many_apps(ctx, change, &handle, &targets, &roles, yes),
+        Targets::One(app) => one_app(ctx, how, &handle, &app, &roles),
+        targets => many_apps(ctx, how, &handle, &targets, &roles),
+    }
+}
+
+/// How the roles change, and what is done about what the member loses.
+#[derive(Clone, Copy)]
+struct How<'a> {
+    change: RoleChange,
+    /// `--keep-secrets`: the waiver's reason.
+    keep: Option<&'a str>,
+    yes: bool,
+}
+
+/// `--keep-secrets --reason TEXT`, checked: only a change that can take something away.
+fn kept(change: RoleChange, keep: bool, reason: Option<String>) -> Result<Option<String>> {
+    if !keep {
+        return Ok(None);
+    }
+    if change == RoleChange::Grant {
+        return Err(Error::invalid(
+            "role grant takes nothing away, so there are no secrets to keep",
+            "use --keep-secrets with `role revoke` or `role set`",
+        ));
+    }
+    let reason = reason.unwrap_or_default();
+    offboarding::check_reason(&reason)?;
+    Ok(Some(reason))
+}
+
+/// After a change that took levels: a waiver of what it made due (`--keep-secrets`), or the
+/// list of secrets to reset. Returns what to tell.
+fn after_loss(vault: &mut Vault, handle: &str, keep: Option<&str>, by: &str) -> String {
+    let kept = keep.map(|reason| offboarding::waive_departure(vault, handle, reason, by, &now()));
+    let still_due = report_lost(handle, vault);
+    match kept {
+        None => still_due,
+        Some(kept) if kept.is_empty() => {
+            format!("{handle} could read no secret that is now due, so no waiver was needed.")
+        }
+        Some(kept) => {
+            let mut said = format!(
+                "Kept {} (a signed waiver by {by}: {handle} stays on the team); `mpvault status` lists them as waived, not due.",
+                kept.join(", ")
+            );
+            if offboarding::rotations_due(vault).iter().any(|d| {
+                d.reason
+                    .starts_with(&format!("{handle} could read it until"))
+            }) {
+                said.push('\n');
+                said.push_str(&still_due);
+            }
+            said
+        }
     }
 }
 
@@ -145,14 +205,8 @@ fn several_apps_hint(
 }
 
 /// One app, as `role` always worked: no question unless it gives back a level someone lost.
-fn one_app(
-    ctx: &Context,
-    change: RoleChange,
-    handle: &str,
-    app: &str,
-    roles: &[Role],
-    yes: bool,
-) -> Result<()> {
+fn one_app(ctx: &Context, how: How, handle: &str, app: &str, roles: &[Role]) -> Result<()> {
+    let How { change, keep, yes } = how;
     let (back, lost) = ctx.write(|vault, keyring| {
         keyring.require_owner(vault, "change roles")?;
         let key = vault.member(handle)?.key.clone();
@@ -177,7 +231,8 @@ fn one_app(
             &now(),
         );
         let took = !before.is_subset(&offboarding::readable(vault, handle));
-        let lost = (took || change == RoleChange::Revoke).then(|| report_lost(handle, vault));
+        let lost = (took || change == RoleChange::Revoke)
+            .then(|| after_loss(vault, handle, keep, &keyring.actor));
         Ok((back, lost))
     })?;
     let list = roles
@@ -200,18 +255,18 @@ fn one_app(
 /// only if the plan is what was confirmed, so nothing is applied that was not shown.
 fn many_apps(
     ctx: &Context,
-    change: RoleChange,
+    how: How,
     handle: &str,
     targets: &Targets,
     roles: &[Role],
-    yes: bool,
 ) -> Result<()> {
+    let How { change, keep, yes } = how;
     let (planned, plan_text) = ctx.read(|vault, keyring| {
         keyring.require_owner(vault, "change roles")?;
         let plan = plan(vault, handle, change, roles, targets)?;
         let key = &vault.member(handle)?.key;
         let back = offboarding::given_back(vault, key, &gained(vault, handle, &plan));
-        let text = described(handle, &plan, &back);
+        let text = described(handle, &plan, &back, keep.is_some());
         Ok((plan, text))
     })?;
     if !yes {
@@ -248,7 +303,8 @@ fn many_apps(
             &now(),
         );
         let after = offboarding::readable(vault, handle);
-        let lost = (!before.is_subset(&after)).then(|| report_lost(handle, vault));
+        let lost =
+            (!before.is_subset(&after)).then(|| after_loss(vault, handle, keep, &keyring.actor));
         Ok((before, after, back, lost))
     })?;
     let mut lines = vec![format!(
@@ -353,7 +409,7 @@ fn levels_of(roles: &[Role]) -> Vec<Level> {
 
 /// What a bulk change will do, shown before its one question: every app, what it gives and
 /// takes, and what it gives back to someone who lost it.
-fn described(handle: &str, plan: &[AppChange], back: &[(String, u64)]) -> String {
+fn described(handle: &str, plan: &[AppChange], back: &[(String, u64)], keep: bool) -> String {
     let mut lines = vec![format!("Change {handle}'s roles on {} app(s):", plan.len())];
     lines.extend(plan.iter().map(|c| {
         let (gains, losses) = role_difference(c);
@@ -378,6 +434,11 @@ fn described(handle: &str, plan: &[AppChange], back: &[(String, u64)]) -> String
         lines.push(format!(
             "  this gives {handle} back {}; what they could read before stays due for rotation",
             places.join(", ")
+        ));
+    }
+    if keep {
+        lines.push(format!(
+            "  the secrets {handle} loses are kept: a signed waiver instead of rotations due"
         ));
     }
     lines.join("\n")

@@ -122,6 +122,12 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.returns.push(r.clone());
         }
     }
+    vault.waivers.clone_from(&ours.waivers);
+    for w in &theirs.waivers {
+        if !vault.waivers.contains(w) {
+            vault.waivers.push(w.clone());
+        }
+    }
     merge_invitations(&mut vault, theirs);
     let mut contested = Vec::new();
     vault.apps = merge_map(

@@ -11,9 +11,12 @@ use crate::wechat::{self, Level, Role};
 /// The format version this build writes. Formats 1 (no signed roster) and 2 (signed roster,
 /// unsigned values) are still read, and written only after an owner adopts them (`sign`).
 pub const FORMAT: u32 = 4;
-/// The newest format this build reads: format 5 is format 4 with invitations or join requests,
-/// written only while a vault holds one, so every other vault stays readable by earlier builds.
-pub const NEWEST: u32 = 5;
+/// Format 5 is format 4 with invitations, join requests or apps' public facts, written only
+/// while a vault holds one, so every other vault stays readable by earlier builds.
+pub const WITH_INVITATIONS: u32 = 5;
+/// The newest format this build reads: format 6 adds rotation waivers, written only while a
+/// vault holds one. An earlier build refuses it as newer rather than misreading its policy.
+pub const NEWEST: u32 = 6;
 /// The oldest format any member writes (format 3 becomes 4 on its first write, since its values
 /// and policy read the same); older ones wait for an owner to adopt them with `sign`.
 pub const WRITABLE: u32 = 3;
@@ -39,6 +42,9 @@ pub struct Vault {
     /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
     pub rules: super::rules::Rules,
+    /// Rotations an owner accepted not to do (format 6), signed with the policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<Waiver>,
     /// Invitations owners made (format 5), signed with the policy; kept once used, so a
     /// request cannot be approved twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +107,26 @@ pub struct Return {
     pub revision: u64,
     /// What they may read again, as `app/level`.
     pub regained: Vec<String>,
+}
+
+/// An owner's signed decision that a secret a departure made due need not be reset (format 6):
+/// who decided, when, why, at which policy revision. It covers the departures signed at or
+/// before its revision (only `departed`'s, when named), so a later departure makes the secret
+/// due again; a new value makes it moot.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Waiver {
+    pub app: String,
+    pub secret: String,
+    /// The member whose departures it covers (`role revoke --keep-secrets`); every departure
+    /// up to its revision when absent (`rotation waive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departed: Option<String>,
+    /// Why the owner accepted the risk, in their words (public, like every policy field).
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+    /// The policy revision that signed it.
+    pub revision: u64,
 }
 
 /// An owner's invitation to join under a handle (format 5), signed with the policy. It commits
@@ -386,6 +412,7 @@ impl Vault {
             members: BTreeMap::new(),
             departures: Vec::new(),
             returns: Vec::new(),
+            waivers: Vec::new(),
             apps: BTreeMap::new(),
             rules: super::rules::Rules::default(),
             invitations: Vec::new(),
@@ -394,14 +421,16 @@ impl Vault {
         }
     }
 
-    /// The format to write: 5 while the vault holds an invitation, a join request or an app's
-    /// public facts, else 4.
+    /// The format to write: 6 while the vault holds a waiver; 5 while it holds an invitation,
+    /// a join request or an app's public facts; else 4.
     pub fn format_to_write(&self) -> u32 {
         let public = self.apps.values().any(|a| !a.public.is_empty());
-        if self.invitations.is_empty() && self.requests.is_empty() && !public {
+        if !self.waivers.is_empty() {
+            NEWEST
+        } else if self.invitations.is_empty() && self.requests.is_empty() && !public {
             FORMAT
         } else {
-            NEWEST
+            WITH_INVITATIONS
         }
     }
 
@@ -445,6 +474,12 @@ impl Vault {
             .all(|r| well_formed(&r.handle, &r.regained))
         {
             return Err("the vault has a malformed return record".to_string());
+        }
+        let waived = self.waivers.iter().all(|w| {
+            is_name(&w.app) && w.departed.as_deref().is_none_or(is_name) && is_name(&w.by)
+        });
+        if !waived {
+            return Err("the vault has a malformed waiver".to_string());
         }
         let invited = self
             .invitations

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    App, Departure, Invitation, Member, PolicySignature, Return, Vault, WrappedKey,
+    App, Departure, Invitation, Member, PolicySignature, Return, Vault, Waiver, WrappedKey,
 };
 use crate::key::{decode_signing_key, SignsMessages};
 use crate::wechat::{Level, Role};
@@ -41,6 +41,9 @@ pub struct Policy {
     /// Format 5; left out while empty, so format-4 signatures still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitations: Option<Vec<Invitation>>,
+    /// Format 6; left out while empty, so format-5 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<Vec<Waiver>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -123,6 +126,7 @@ impl Policy {
                 .collect(),
             rules: vault.rules.clone(),
             invitations: (!vault.invitations.is_empty()).then(|| vault.invitations.clone()),
+            waivers: (!vault.waivers.is_empty()).then(|| vault.waivers.clone()),
         }
     }
 
@@ -141,6 +145,10 @@ impl Policy {
 
     pub fn invitations(&self) -> &[Invitation] {
         self.invitations.as_deref().unwrap_or_default()
+    }
+
+    pub fn waivers(&self) -> &[Waiver] {
+        self.waivers.as_deref().unwrap_or_default()
     }
 
     pub fn departures(&self) -> &[Departure] {
@@ -207,7 +215,7 @@ impl Serialize for PolicyView<'_> {
         use serde::ser::SerializeStruct;
         let vault = self.0;
         let v3 = vault.format >= 3;
-        let mut st = s.serialize_struct("Policy", 9)?;
+        let mut st = s.serialize_struct("Policy", 10)?;
         st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
         st.serialize_field("vault_id", &vault.vault_id)?;
         if v3 {
@@ -236,6 +244,11 @@ impl Serialize for PolicyView<'_> {
             st.skip_field("invitations")?;
         } else {
             st.serialize_field("invitations", &vault.invitations)?;
+        }
+        if vault.waivers.is_empty() {
+            st.skip_field("waivers")?;
+        } else {
+            st.serialize_field("waivers", &vault.waivers)?;
         }
         st.end()
     }
@@ -401,6 +414,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     }
     departure_changes(old, new, &mut out);
     return_changes(old, new, &mut out);
+    waiver_changes(old, new, &mut out);
     invitation_changes(old, new, &mut out);
     rule_changes(&old.rules, &new.rules, &mut out);
     // Stable: owner changes first, everything else in the order above.
@@ -691,6 +705,35 @@ fn return_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
                 r.regained.join(", ")
             ))
             .detail(format!(", by {}{when}, key {}", r.by, show_key(&r.key))),
+        );
+    }
+}
+
+fn waiver_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for w in old.waivers().iter().filter(|w| !new.waivers().contains(w)) {
+        out.push(Change::new(format!(
+            "the waiver of {} of '{}' by {} in revision {} was erased",
+            w.secret, w.app, w.by, w.revision
+        )));
+    }
+    for w in new.waivers().iter().filter(|w| !old.waivers().contains(w)) {
+        out.push(
+            Change::new(format!(
+                "{} waived the rotation of {} of '{}'{}: \"{}\"",
+                w.by,
+                w.secret,
+                w.app,
+                w.departed
+                    .as_ref()
+                    .map(|h| format!(" after {h}'s departure"))
+                    .unwrap_or_default(),
+                crate::display::escape(&w.reason)
+            ))
+            .detail(if w.revision == 0 {
+                format!(", at {}", w.at)
+            } else {
+                format!(", at {} in revision {}", w.at, w.revision)
+            }),
         );
     }
 }

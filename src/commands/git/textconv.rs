@@ -129,6 +129,7 @@ pub fn render(vault: &Vault) -> String {
     members(vault, &mut out);
     departures(vault, &mut out);
     returns(vault, &mut out);
+    waivers(vault, &mut out);
     invitations(vault, &mut out);
     for (name, app) in &vault.apps {
         render_app(name, app, &mut out);
@@ -226,6 +227,30 @@ fn returns(vault: &Vault, out: &mut Vec<String>) {
             clean(&r.at),
             clean(&r.by),
             r.revision
+        ));
+    }
+}
+
+/// The signed waivers, when there are any: who accepted not to reset what, and why.
+fn waivers(vault: &Vault, out: &mut Vec<String>) {
+    if vault.waivers.is_empty() {
+        return;
+    }
+    out.push("waivers:".to_string());
+    for w in &vault.waivers {
+        let after = w
+            .departed
+            .as_deref()
+            .map(|h| format!(" after {}'s departure", clean(h)))
+            .unwrap_or_default();
+        out.push(format!(
+            "  {} of {}{after} waived by {} at {} in revision {}: {}",
+            clean(&w.secret),
+            clean(&w.app),
+            clean(&w.by),
+            clean(&w.at),
+            w.revision,
+            clean(&w.reason)
         ));
     }
 }
