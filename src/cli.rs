@@ -10,7 +10,7 @@ use crate::wechat::{self, Level};
 
 mod values;
 
-pub use values::{AppRole, MaxAge, UploadKeyFile};
+pub use values::{AppRole, MaxAge, NameLevel, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -737,6 +737,18 @@ pub struct MemberAddArgs {
     /// Make them an owner (reads everything, changes the roster)
     #[arg(long)]
     pub owner: bool,
+    /// A service member (CI, a bot): reads what --read and --client give it, without a console
+    /// role; never an owner, never writes
+    #[arg(long)]
+    pub service: bool,
+    /// What a service member reads, as APP=LEVEL (team, developer or admin; the levels below
+    /// come with it); comma-separated or repeated
+    #[arg(long = "read", value_name = "APP=LEVEL", value_delimiter = ',', requires = "service", value_parser = values::app_level)]
+    pub reads: Vec<values::NameLevel>,
+    /// A service member reads every app this client has now, as NAME or NAME=LEVEL (developer
+    /// when left out)
+    #[arg(long = "client", value_name = "NAME[=LEVEL]", value_delimiter = ',', requires = "service", value_parser = values::client_level)]
+    pub clients: Vec<values::NameLevel>,
     /// Confirm giving back levels this key lost earlier (needed when standard input is not a
     /// terminal)
     #[arg(long, short = 'y')]

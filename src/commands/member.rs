@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
 use crate::cli::{
-    MemberAddArgs, MemberCommand, MemberKeyArgs, MemberListArgs, MemberRemoveArgs, RekeyArgs,
-    RosterArgs,
+    MemberAddArgs, MemberCommand, MemberKeyArgs, MemberListArgs, MemberRemoveArgs, NameLevel,
+    RekeyArgs, RosterArgs,
 };
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
@@ -31,11 +31,15 @@ fn add(
         handle,
         key,
         owner,
+        service,
+        reads,
+        clients,
         yes,
     }: MemberAddArgs,
 ) -> Result<()> {
     let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
+    check_service(owner, service, &reads, &clients)?;
     let (key, signing_key) = key::parse_public_line(key)?;
     let print = crate::vault::invite::fingerprint(&key, signing_key.as_deref());
     let hardware = key::is_plugin_key(&key);
@@ -65,8 +69,12 @@ fn add(
                 "each person needs their own identity",
             ));
         }
+        let service_reads = service_reads(vault, &reads, &clients)?;
         let back = if owner {
             let places = everything(vault);
+            confirm_return(vault, keyring, handle, &key, &places, yes)?
+        } else if service {
+            let places = places_of(&service_reads);
             confirm_return(vault, keyring, handle, &key, &places, yes)?
         } else {
             None
@@ -77,14 +85,24 @@ fn add(
                 key,
                 signing_key,
                 owner,
+                service,
                 added_by: keyring.actor.clone(),
                 added_at: now(),
             },
         );
+        for (app, level) in &service_reads {
+            vault
+                .app_mut(app)?
+                .services
+                .insert(handle.to_string(), *level);
+        }
         sync_all(vault, keyring)?;
-        Ok(back)
+        Ok((back, service_reads))
     })?;
-    let next = if owner {
+    let (back, service_reads) = back;
+    let next = if service {
+        &service_note(&service_reads)
+    } else if owner {
         "They can read every app."
     } else if hardware {
         "Next: `mpvault role grant` to give them roles. A hardware key reads but never writes, and whoever re-keys an app needs its age plugin installed to encrypt to it."
@@ -97,6 +115,84 @@ fn add(
         &format!("Added '{handle}' (fingerprint {print}). {next}\nCompare it with the fingerprint `mpvault identity show` prints on their machine, in person or on a call; if it differs, remove them.{back}"),
     );
     Ok(())
+}
+
+fn service_note(reads: &BTreeMap<String, Level>) -> String {
+    let reads: Vec<String> = reads
+        .iter()
+        .map(|(app, level)| format!("{app} ({level})"))
+        .collect();
+    format!(
+        "It reads {}; it holds no console role, is never an owner and never writes.",
+        reads.join(", ")
+    )
+}
+
+/// A service member reads and nothing else: never an owner, and it must be given something to
+/// read; --read and --client are for service members only (clap requires --service).
+fn check_service(
+    owner: bool,
+    service: bool,
+    reads: &[NameLevel],
+    clients: &[NameLevel],
+) -> Result<()> {
+    if service && owner {
+        return Err(Error::invalid(
+            "a service member reads but never signs, so it cannot be an owner",
+            "add it with --service alone; owners are people with an mpvault identity",
+        ));
+    }
+    if service && reads.is_empty() && clients.is_empty() {
+        return Err(Error::invalid(
+            "a service member reads only what it is given, and nothing was given",
+            "name what it reads with --read shop=developer or --client acme",
+        ));
+    }
+    Ok(())
+}
+
+/// The apps and levels a new service member reads: each `--read` app, and every app each
+/// `--client` has now; where two name the same app, the higher level.
+fn service_reads(
+    vault: &Vault,
+    reads: &[NameLevel],
+    clients: &[NameLevel],
+) -> Result<BTreeMap<String, Level>> {
+    let mut out: BTreeMap<String, Level> = BTreeMap::new();
+    let mut give = |app: String, level: Level| {
+        let slot = out.entry(app).or_insert(level);
+        *slot = (*slot).max(level);
+    };
+    for r in reads {
+        vault.app(&r.name)?;
+        give(r.name.clone(), r.level);
+    }
+    for c in clients {
+        let apps = vault.apps_of_client(&c.name);
+        if apps.is_empty() {
+            return Err(Error::not_found(
+                format!("no app has the client '{}'", c.name),
+                "set an app's client with `mpvault app set APP --client NAME`; `mpvault app list` shows the apps",
+            ));
+        }
+        for app in apps {
+            give(app, c.level);
+        }
+    }
+    Ok(out)
+}
+
+/// The `app/level` places a service member's reads reach.
+fn places_of(reads: &BTreeMap<String, Level>) -> BTreeSet<String> {
+    reads
+        .iter()
+        .flat_map(|(app, top)| {
+            Level::ALL
+                .into_iter()
+                .filter(move |l| l <= top)
+                .map(move |l| format!("{app}/{l}"))
+        })
+        .collect()
 }
 
 /// Every `app/level` place of the vault: what an owner reads.
@@ -124,7 +220,38 @@ struct MemberRow<'v> {
     handle: &'v str,
     key: &'v str,
     owner: bool,
+    /// A service member's reads, by app (`--json` only; the table lists services apart).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    reads: BTreeMap<&'v str, Level>,
     roles: BTreeMap<&'v str, &'v Vec<Role>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    service: bool,
+}
+
+/// A row of `member list`'s second table: a service member and what it reads.
+struct ServiceRow<'r, 'v>(&'r MemberRow<'v>);
+
+impl Serialize for ServiceRow<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl output::Row<3> for ServiceRow<'_, '_> {
+    const HEADER: [&'static str; 3] = ["SERVICE", "READS", "KEY"];
+    fn cells(&self) -> [String; 3] {
+        let reads: Vec<String> = self
+            .0
+            .reads
+            .iter()
+            .map(|(app, level)| format!("{app}: {level}"))
+            .collect();
+        [
+            self.0.handle.to_string(),
+            reads.join("\n"),
+            short_key(self.0.key),
+        ]
+    }
 }
 
 impl output::Row<4> for MemberRow<'_> {
@@ -159,14 +286,32 @@ fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
                 handle,
                 key: &m.key,
                 owner: m.owner,
+                reads: vault
+                    .apps
+                    .iter()
+                    .filter_map(|(name, a)| a.services.get(handle).map(|l| (name.as_str(), *l)))
+                    .collect(),
                 roles: vault
                     .apps
                     .iter()
                     .filter_map(|(name, a)| a.roster.get(handle).map(|r| (name.as_str(), r)))
                     .collect(),
+                service: m.service,
             })
             .collect();
-        output::rows(&rows, json)
+        if json {
+            return output::rows(&rows, true);
+        }
+        // People and services apart: a service holds no console role.
+        let (services, people): (Vec<MemberRow>, Vec<MemberRow>) =
+            rows.into_iter().partition(|r| r.service);
+        output::rows(&people, false)?;
+        if !services.is_empty() {
+            output::line("Service members (read without a console role, never write):")?;
+            let services: Vec<ServiceRow> = services.iter().map(ServiceRow).collect();
+            output::rows(&services, false)?;
+        }
+        Ok(())
     })
 }
 
@@ -233,6 +378,7 @@ fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> 
         vault.members.remove(handle);
         for app in vault.apps.values_mut() {
             app.roster.remove(handle);
+            app.services.remove(handle);
         }
         sync_all(vault, keyring)?;
         let now = now();
@@ -416,6 +562,9 @@ struct RosterRow<'v> {
     owner: bool,
     reads: Vec<Level>,
     roles: Vec<Role>,
+    /// A service member: reads without a console role (listed apart in the table).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    service: bool,
 }
 
 impl output::Row<3> for RosterRow<'_> {
@@ -440,7 +589,7 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
         let mut rows = Vec::new();
         for (handle, member) in &vault.members {
             let roles = a.roster.get(handle).cloned().unwrap_or_default();
-            if roles.is_empty() && !member.owner {
+            if (roles.is_empty() && !member.owner) || member.service {
                 continue;
             }
             rows.push(RosterRow {
@@ -451,10 +600,49 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
                     .filter(|l| access::can_read(vault, app, *l, handle))
                     .collect(),
                 roles,
+                service: false,
             });
         }
-        output::rows(&rows, json)
+        let services: Vec<RosterRow> = a
+            .services
+            .iter()
+            .filter(|(handle, _)| vault.is_service(handle))
+            .map(|(handle, top)| RosterRow {
+                handle,
+                owner: false,
+                reads: Level::ALL.into_iter().filter(|l| l <= top).collect(),
+                roles: Vec::new(),
+                service: true,
+            })
+            .collect();
+        if json {
+            rows.extend(services);
+            return output::rows(&rows, true);
+        }
+        output::rows(&rows, false)?;
+        if !services.is_empty() {
+            output::line("Service members (no console role; they read, never write):")?;
+            let services: Vec<ServiceReads> = services.iter().map(ServiceReads).collect();
+            output::rows(&services, false)?;
+        }
+        Ok(())
     })
+}
+
+/// A service member in `roster`'s second table.
+struct ServiceReads<'r, 'v>(&'r RosterRow<'v>);
+
+impl Serialize for ServiceReads<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl output::Row<2> for ServiceReads<'_, '_> {
+    const HEADER: [&'static str; 2] = ["SERVICE", "READS"];
+    fn cells(&self) -> [String; 2] {
+        [self.0.handle.to_string(), join(&self.0.reads)]
+    }
 }
 
 pub fn rekey(ctx: &Context, RekeyArgs { app }: RekeyArgs) -> Result<()> {

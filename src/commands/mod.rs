@@ -206,6 +206,7 @@ impl Context {
                     (keyring, checked)
                 }
             };
+            keyring.require_not_service(vault)?;
             // The policy is compared by its signed bytes, serialized from the vault, never
             // built or cloned (hashing them instead would cost more time than it saves memory).
             let before = verdict

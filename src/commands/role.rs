@@ -209,6 +209,7 @@ fn one_app(ctx: &Context, how: How, handle: &str, app: &str, roles: &[Role]) -> 
     let How { change, keep, yes } = how;
     let (back, lost) = ctx.write(|vault, keyring| {
         keyring.require_owner(vault, "change roles")?;
+        refuse_service(vault, handle)?;
         let key = vault.member(handle)?.key.clone();
         let next = next_roles(vault, handle, app, change, roles)?;
         let before = offboarding::readable(vault, handle);
@@ -328,6 +329,7 @@ fn plan(
     targets: &Targets,
 ) -> Result<Vec<AppChange>> {
     vault.member(handle)?;
+    refuse_service(vault, handle)?;
     let apps = target_apps(vault, targets)?;
     let mut plan = Vec::with_capacity(apps.len());
     for app in apps {
@@ -358,6 +360,17 @@ fn plan(
         ));
     }
     Ok(plan)
+}
+
+/// Console roles are for people: a service member is never a console role holder.
+fn refuse_service(vault: &Vault, handle: &str) -> Result<()> {
+    if vault.is_service(handle) {
+        return Err(Error::invalid(
+            format!("'{handle}' is a service member, which holds no console role"),
+            "it reads what `member add --service --read` gave it; to change that, remove it and add it again",
+        ));
+    }
+    Ok(())
 }
 
 fn target_apps(vault: &Vault, targets: &Targets) -> Result<Vec<String>> {

@@ -284,6 +284,15 @@ fn merge_app(
         conflicts,
     );
     app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
+    app.services = merge_map(
+        &format!("{path}/services"),
+        &b.services,
+        &ours.services,
+        &theirs.services,
+        |a, b| a == b,
+        conflicts,
+        |_, _, _, _, _| None,
+    );
     app.public = merge_map(
         &format!("{path}/public"),
         &b.public,
@@ -879,6 +888,7 @@ mod tests {
             key: "age1carol".into(),
             signing_key: None,
             owner: false,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         };
@@ -941,6 +951,7 @@ mod tests {
             key: "age1carol".into(),
             signing_key: None,
             owner: false,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         };
@@ -986,6 +997,7 @@ mod tests {
             key: key.into(),
             signing_key: None,
             owner: false,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         };

@@ -74,6 +74,10 @@ pub struct Member {
     pub signing_key: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub owner: bool,
+    /// A service member (format 6): CI, a deploy bot. It reads the levels each app's
+    /// `services` gives it, holds no console role, is never an owner and never writes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub service: bool,
     pub added_by: String,
     pub added_at: String,
 }
@@ -200,6 +204,10 @@ pub struct App {
     /// Console roles by member handle, sorted.
     #[serde(default)]
     pub roster: BTreeMap<String, Vec<Role>>,
+    /// Service members and the highest level of this app each reads (format 6): readers
+    /// without a console role.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, Level>,
     /// One data key per access level, wrapped to exactly the members who may read that level.
     #[serde(rename = "keys")]
     pub data_keys: BTreeMap<Level, WrappedKey>,
@@ -421,11 +429,11 @@ impl Vault {
         }
     }
 
-    /// The format to write: 6 while the vault holds a waiver; 5 while it holds an invitation,
-    /// a join request or an app's public facts; else 4.
+    /// The format to write: 6 while the vault holds a waiver or a service member; 5 while it
+    /// holds an invitation, a join request or an app's public facts; else 4.
     pub fn format_to_write(&self) -> u32 {
         let public = self.apps.values().any(|a| !a.public.is_empty());
-        if !self.waivers.is_empty() {
+        if !self.waivers.is_empty() || self.members.values().any(|m| m.service) {
             NEWEST
         } else if self.invitations.is_empty() && self.requests.is_empty() && !public {
             FORMAT
@@ -481,12 +489,34 @@ impl Vault {
         if !waived {
             return Err("the vault has a malformed waiver".to_string());
         }
+        self.check_services()?;
         let invited = self
             .invitations
             .iter()
             .all(|i| is_name(&i.handle) && i.roles.keys().all(|a| is_name(a)));
         if !invited || !self.requests.iter().all(|r| is_name(&r.handle)) {
             return Err("the vault has a malformed invitation or join request".to_string());
+        }
+        Ok(())
+    }
+
+    /// A service member is never an owner and holds no console role; an app's services are
+    /// service members. Signed or not, a file that breaks this is damaged.
+    fn check_services(&self) -> std::result::Result<(), String> {
+        if let Some((h, _)) = self.members.iter().find(|(_, m)| m.service && m.owner) {
+            return Err(format!("service member '{h}' is marked as an owner"));
+        }
+        for (name, app) in &self.apps {
+            if let Some(h) = app.roster.keys().find(|h| self.is_service(h)) {
+                return Err(format!(
+                    "service member '{h}' holds a console role on '{name}'"
+                ));
+            }
+            if let Some(h) = app.services.keys().find(|h| !self.is_service(h)) {
+                return Err(format!(
+                    "'{h}' reads '{name}' as a service but is not a service member"
+                ));
+            }
         }
         Ok(())
     }
@@ -616,6 +646,11 @@ impl Vault {
             .collect()
     }
 
+    /// Whether `handle` is a service member (reads, holds no role, never writes).
+    pub fn is_service(&self, handle: &str) -> bool {
+        self.members.get(handle).is_some_and(|m| m.service)
+    }
+
     pub fn owners(&self) -> impl Iterator<Item = &str> {
         self.members
             .iter()
@@ -630,6 +665,7 @@ impl App {
             appid,
             added_at,
             roster: BTreeMap::new(),
+            services: BTreeMap::new(),
             data_keys: BTreeMap::new(),
             floors: BTreeMap::new(),
             public: BTreeMap::new(),

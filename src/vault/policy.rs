@@ -51,6 +51,9 @@ pub struct PolicyMember {
     pub key: String,
     pub signing_key: Option<String>,
     pub owner: bool,
+    /// Format 6; left out while false, so earlier signatures still verify.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub service: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,6 +67,9 @@ pub struct PolicyApp {
     /// Format 5; left out while empty, so format-4 signatures still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<BTreeMap<String, String>>,
+    /// Format 6; left out while empty, so format-5 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<BTreeMap<String, Level>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,6 +97,7 @@ impl Policy {
                             key: m.key.clone(),
                             signing_key: m.signing_key.clone(),
                             owner: m.owner,
+                            service: m.service,
                         },
                     )
                 })
@@ -120,6 +127,7 @@ impl Policy {
                             data_keys,
                             floors: v3.then(|| a.floors.clone()),
                             public: (!a.public.is_empty()).then(|| a.public.clone()),
+                            services: (!a.services.is_empty()).then(|| a.services.clone()),
                         },
                     )
                 })
@@ -269,6 +277,8 @@ struct MemberView<'a> {
     key: &'a str,
     signing_key: &'a Option<String>,
     owner: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    service: bool,
 }
 
 fn member_view(m: &Member) -> MemberView<'_> {
@@ -276,6 +286,7 @@ fn member_view(m: &Member) -> MemberView<'_> {
         key: &m.key,
         signing_key: &m.signing_key,
         owner: m.owner,
+        service: m.service,
     }
 }
 
@@ -285,7 +296,7 @@ impl Serialize for AppView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let AppView(app, v3) = *self;
-        let mut st = s.serialize_struct("PolicyApp", 5)?;
+        let mut st = s.serialize_struct("PolicyApp", 6)?;
         st.serialize_field("appid", &app.appid)?;
         st.serialize_field("roster", &app.roster)?;
         st.serialize_field("keys", &Map(&app.data_keys, key_view))?;
@@ -298,6 +309,11 @@ impl Serialize for AppView<'_> {
             st.skip_field("public")?;
         } else {
             st.serialize_field("public", &app.public)?;
+        }
+        if app.services.is_empty() {
+            st.skip_field("services")?;
+        } else {
+            st.serialize_field("services", &app.services)?;
         }
         st.end()
     }
@@ -401,6 +417,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
                     data_keys: BTreeMap::new(),
                     floors: None,
                     public: None,
+                    services: None,
                 };
                 describe_app_changes(name, &empty, app, &mut out);
                 public_changes(name, &empty, app, &mut out);
@@ -518,6 +535,12 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
                 .detail(format!(" (was {})", o.appid)),
         );
     }
+    roster_changes(name, o, app, out);
+    service_changes(name, o, app, out);
+    key_changes(name, o, app, out);
+}
+
+fn roster_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
     let handles: std::collections::BTreeSet<&String> =
         app.roster.keys().chain(o.roster.keys()).collect();
     for handle in handles {
@@ -542,6 +565,9 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
             _ => {}
         }
     }
+}
+
+fn key_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
     for (level, key) in &app.data_keys {
         let Some(ok) = o.data_keys.get(level) else {
             out.push(Change::new(format!(
@@ -706,6 +732,24 @@ fn return_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
             ))
             .detail(format!(", by {}{when}, key {}", r.by, show_key(&r.key))),
         );
+    }
+}
+
+fn service_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
+    let empty = BTreeMap::new();
+    let (was, now) = (
+        o.services.as_ref().unwrap_or(&empty),
+        app.services.as_ref().unwrap_or(&empty),
+    );
+    for (handle, level) in now.iter().filter(|(h, l)| was.get(*h) != Some(*l)) {
+        out.push(Change::new(format!(
+            "service member {handle} reads {name} up to the {level} level"
+        )));
+    }
+    for handle in was.keys().filter(|h| !now.contains_key(*h)) {
+        out.push(Change::new(format!(
+            "service member {handle} no longer reads {name}"
+        )));
     }
 }
 
