@@ -331,6 +331,10 @@ pub struct AuditArgs {
     /// Only show changes from this policy revision on (every commit is still verified)
     #[arg(long, value_name = "REV")]
     pub since: Option<u64>,
+    /// Print who could read this app at which level, and when, from the git history (a
+    /// removed app too, with its signed record of removal)
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
     /// Print JSON instead of a log
     #[arg(long)]
     pub json: bool,

@@ -997,6 +997,9 @@ pub fn sign_change(
     for w in vault.waivers.iter_mut().filter(|w| w.revision == 0) {
         w.revision = vault.revision;
     }
+    for t in vault.tombstones.iter_mut().filter(|t| t.revision == 0) {
+        t.revision = vault.revision;
+    }
     crate::vault::policy::sign(vault, &keyring.actor, key)?;
     Ok(())
 }

@@ -4,6 +4,7 @@ mod agent;
 mod app;
 mod audit;
 mod config;
+mod contract;
 mod docs;
 mod export;
 mod git;

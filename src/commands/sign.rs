@@ -272,6 +272,7 @@ fn nothing(policy: &Policy) -> Policy {
         apps: BTreeMap::default(),
         departures: Some(Vec::new()),
         waivers: None,
+        tombstones: None,
         rules: crate::vault::rules::Rules::default(),
         ..policy.clone()
     }

@@ -196,6 +196,7 @@ pub fn check(vault: &Vault) -> Result<(), String> {
         )?;
     }
     check_waivers(vault)?;
+    check_tombstones(vault)?;
     check_invitations(vault)?;
     for (app_name, app) in &vault.apps {
         check_app(app_name, app)?;
@@ -287,6 +288,32 @@ fn check_waivers(vault: &Vault) -> Result<(), String> {
                 "a waiver of {} of '{}' claims policy revision {}, past the vault's {}",
                 w.secret, w.app, w.revision, vault.revision
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Tombstones are signed with the policy; these bounds keep a hostile file's from costing
+/// anything.
+fn check_tombstones(vault: &Vault) -> Result<(), String> {
+    count(
+        || "tombstones".into(),
+        vault.tombstones.len(),
+        MAX_DEPARTURES,
+    )?;
+    for t in &vault.tombstones {
+        text(|| "a tombstone's AppID".into(), &t.appid)?;
+        handle(|| "a tombstone's author".into(), &t.by)?;
+        timestamp(|| "a tombstone's time".into(), &t.removed_at)?;
+        revision(|| "the policy revision of a tombstone".into(), t.revision)?;
+        count(
+            || "readers in a tombstone".into(),
+            t.readers.len(),
+            MAX_MEMBERS,
+        )?;
+        for r in &t.readers {
+            handle(|| "a tombstone's reader".into(), &r.handle)?;
+            timestamp(|| "a tombstone reader's time".into(), &r.since)?;
         }
     }
     Ok(())

@@ -128,6 +128,12 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.waivers.push(w.clone());
         }
     }
+    vault.tombstones.clone_from(&ours.tombstones);
+    for t in &theirs.tombstones {
+        if !vault.tombstones.contains(t) {
+            vault.tombstones.push(t.clone());
+        }
+    }
     merge_invitations(&mut vault, theirs);
     let mut contested = Vec::new();
     vault.apps = merge_map(

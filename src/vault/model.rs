@@ -45,6 +45,10 @@ pub struct Vault {
     /// Rotations an owner accepted not to do (format 6), signed with the policy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<Waiver>,
+    /// Apps removed at the end of a contract (format 6), signed with the policy: what the
+    /// access history of a removed app rests on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tombstones: Vec<Tombstone>,
     /// Invitations owners made (format 5), signed with the policy; kept once used, so a
     /// request cannot be approved twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -131,6 +135,32 @@ pub struct Waiver {
     pub at: String,
     /// The policy revision that signed it.
     pub revision: u64,
+}
+
+/// A removed app (format 6): which Mini Program it was, whose it was, who could read which
+/// level until it went, and who removed it when, at which policy revision.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tombstone {
+    pub app: String,
+    pub appid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Everyone who could read the app when it was removed, at the highest level they read.
+    pub readers: Vec<FormerReader>,
+    pub removed_at: String,
+    pub by: String,
+    /// The policy revision that signed the removal.
+    pub revision: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FormerReader {
+    pub handle: String,
+    pub level: Level,
+    /// Since when, as far as the vault knows: the first commit of the vault's git history from
+    /// which they read this level without a break, else the later of when they were added
+    /// and when the app was.
+    pub since: String,
 }
 
 /// An owner's invitation to join under a handle (format 5), signed with the policy. It commits
@@ -421,6 +451,7 @@ impl Vault {
             departures: Vec::new(),
             returns: Vec::new(),
             waivers: Vec::new(),
+            tombstones: Vec::new(),
             apps: BTreeMap::new(),
             rules: super::rules::Rules::default(),
             invitations: Vec::new(),
@@ -429,11 +460,12 @@ impl Vault {
         }
     }
 
-    /// The format to write: 6 while the vault holds a waiver or a service member; 5 while it
+    /// The format to write: 6 while the vault holds a waiver, a tombstone or a service member; 5 while it
     /// holds an invitation, a join request or an app's public facts; else 4.
     pub fn format_to_write(&self) -> u32 {
         let public = self.apps.values().any(|a| !a.public.is_empty());
-        if !self.waivers.is_empty() || self.members.values().any(|m| m.service) {
+        let newest = !self.waivers.is_empty() || !self.tombstones.is_empty();
+        if newest || self.members.values().any(|m| m.service) {
             NEWEST
         } else if self.invitations.is_empty() && self.requests.is_empty() && !public {
             FORMAT
@@ -488,6 +520,15 @@ impl Vault {
         });
         if !waived {
             return Err("the vault has a malformed waiver".to_string());
+        }
+        let buried = self.tombstones.iter().all(|t| {
+            is_name(&t.app)
+                && is_name(&t.by)
+                && t.client.as_deref().is_none_or(is_name)
+                && t.readers.iter().all(|r| is_name(&r.handle))
+        });
+        if !buried {
+            return Err("the vault has a malformed tombstone".to_string());
         }
         self.check_services()?;
         let invited = self

@@ -374,6 +374,53 @@ pub fn rename_app(vault: &mut Vault, old: &str, new: &str) {
     }
 }
 
+/// The signed record an app leaves when it is removed: its AppID and client, and everyone who
+/// could read it then, at the highest level, since when (`since`: by handle and level, from the
+/// vault's git history; else the later of when the member and the app were added).
+pub fn tombstone(
+    vault: &Vault,
+    app: &str,
+    since: &std::collections::BTreeMap<(String, Level), String>,
+    by: &str,
+    now: &str,
+) -> Option<super::Tombstone> {
+    let a = vault.apps.get(app)?;
+    let mut readers: Vec<super::FormerReader> = Vec::new();
+    for handle in vault.members.keys() {
+        let Some(level) = Level::ALL
+            .into_iter()
+            .rev()
+            .find(|l| access::can_read(vault, app, *l, handle))
+        else {
+            continue;
+        };
+        let added = vault.members[handle].added_at.clone();
+        let fallback = if added > a.added_at {
+            added
+        } else {
+            a.added_at.clone()
+        };
+        let since = since
+            .get(&(handle.clone(), level))
+            .cloned()
+            .unwrap_or(fallback);
+        readers.push(super::FormerReader {
+            handle: handle.clone(),
+            level,
+            since,
+        });
+    }
+    Some(super::Tombstone {
+        app: app.to_string(),
+        appid: a.appid.clone(),
+        client: a.public.get("client").cloned(),
+        readers,
+        removed_at: now.to_string(),
+        by: by.to_string(),
+        revision: 0,
+    })
+}
+
 /// A waiver's reason: said in words, on one line, short enough to read in a review. It is
 /// public (the policy is readable without a key), which the hint says.
 pub fn check_reason(reason: &str) -> crate::error::Result<()> {

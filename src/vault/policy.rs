@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    App, Departure, Invitation, Member, PolicySignature, Return, Vault, Waiver, WrappedKey,
+    App, Departure, Invitation, Member, PolicySignature, Return, Tombstone, Vault, Waiver,
+    WrappedKey,
 };
 use crate::key::{decode_signing_key, SignsMessages};
 use crate::wechat::{Level, Role};
@@ -44,6 +45,9 @@ pub struct Policy {
     /// Format 6; left out while empty, so format-5 signatures still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waivers: Option<Vec<Waiver>>,
+    /// Format 6; left out while empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstones: Option<Vec<Tombstone>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,6 +139,7 @@ impl Policy {
             rules: vault.rules.clone(),
             invitations: (!vault.invitations.is_empty()).then(|| vault.invitations.clone()),
             waivers: (!vault.waivers.is_empty()).then(|| vault.waivers.clone()),
+            tombstones: (!vault.tombstones.is_empty()).then(|| vault.tombstones.clone()),
         }
     }
 
@@ -153,6 +158,10 @@ impl Policy {
 
     pub fn invitations(&self) -> &[Invitation] {
         self.invitations.as_deref().unwrap_or_default()
+    }
+
+    pub fn tombstones(&self) -> &[Tombstone] {
+        self.tombstones.as_deref().unwrap_or_default()
     }
 
     pub fn waivers(&self) -> &[Waiver] {
@@ -223,7 +232,7 @@ impl Serialize for PolicyView<'_> {
         use serde::ser::SerializeStruct;
         let vault = self.0;
         let v3 = vault.format >= 3;
-        let mut st = s.serialize_struct("Policy", 10)?;
+        let mut st = s.serialize_struct("Policy", 11)?;
         st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
         st.serialize_field("vault_id", &vault.vault_id)?;
         if v3 {
@@ -257,6 +266,11 @@ impl Serialize for PolicyView<'_> {
             st.skip_field("waivers")?;
         } else {
             st.serialize_field("waivers", &vault.waivers)?;
+        }
+        if vault.tombstones.is_empty() {
+            st.skip_field("tombstones")?;
+        } else {
+            st.serialize_field("tombstones", &vault.tombstones)?;
         }
         st.end()
     }
@@ -432,6 +446,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     departure_changes(old, new, &mut out);
     return_changes(old, new, &mut out);
     waiver_changes(old, new, &mut out);
+    tombstone_changes(old, new, &mut out);
     invitation_changes(old, new, &mut out);
     rule_changes(&old.rules, &new.rules, &mut out);
     // Stable: owner changes first, everything else in the order above.
@@ -750,6 +765,45 @@ fn service_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Cha
         out.push(Change::new(format!(
             "service member {handle} no longer reads {name}"
         )));
+    }
+}
+
+fn tombstone_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for t in old
+        .tombstones()
+        .iter()
+        .filter(|t| !new.tombstones().contains(t))
+    {
+        out.push(Change::new(format!(
+            "the record that app '{}' ({}) was removed in revision {} was erased",
+            t.app, t.appid, t.revision
+        )));
+    }
+    for t in new
+        .tombstones()
+        .iter()
+        .filter(|t| !old.tombstones().contains(t))
+    {
+        let readers: Vec<String> = t
+            .readers
+            .iter()
+            .map(|r| format!("{} {}", r.handle, r.level))
+            .collect();
+        out.push(
+            Change::new(format!(
+                "app '{}' ({}) is recorded as removed by {}",
+                t.app, t.appid, t.by
+            ))
+            .detail(format!(
+                " at {}; readers then: {}",
+                t.removed_at,
+                if readers.is_empty() {
+                    "none".to_string()
+                } else {
+                    readers.join(", ")
+                }
+            )),
+        );
     }
 }
 

@@ -130,6 +130,7 @@ pub fn render(vault: &Vault) -> String {
     departures(vault, &mut out);
     returns(vault, &mut out);
     waivers(vault, &mut out);
+    tombstones(vault, &mut out);
     invitations(vault, &mut out);
     for (name, app) in &vault.apps {
         render_app(name, app, &mut out);
@@ -251,6 +252,38 @@ fn waivers(vault: &Vault, out: &mut Vec<String>) {
             clean(&w.at),
             w.revision,
             clean(&w.reason)
+        ));
+    }
+}
+
+/// The signed records of removed apps, when there are any.
+fn tombstones(vault: &Vault, out: &mut Vec<String>) {
+    if vault.tombstones.is_empty() {
+        return;
+    }
+    out.push("removed apps:".to_string());
+    for t in &vault.tombstones {
+        let readers: Vec<String> = t
+            .readers
+            .iter()
+            .map(|r| format!("{} {} since {}", clean(&r.handle), r.level, clean(&r.since)))
+            .collect();
+        out.push(format!(
+            "  {} ({}{}) removed at {} by {} in revision {}; readers then: {}",
+            clean(&t.app),
+            clean(&t.appid),
+            t.client
+                .as_deref()
+                .map(|c| format!(", client {}", clean(c)))
+                .unwrap_or_default(),
+            clean(&t.removed_at),
+            clean(&t.by),
+            t.revision,
+            if readers.is_empty() {
+                "nobody".to_string()
+            } else {
+                readers.join("; ")
+            }
         ));
     }
 }
