@@ -522,3 +522,33 @@ fn the_merge_driver_keeps_the_waivers_of_both_sides() {
         .sum();
     assert_eq!(due, 0, "{status}");
 }
+
+/// Keeping the secrets on one revocation does not excuse an earlier one: what the first
+/// revocation made due stays due, even after the role was given back and taken again.
+#[test]
+fn keep_secrets_covers_only_the_revocation_it_was_given_with() {
+    let w = World::new();
+    let (alice, _bob, _carol) = clean_team(&w);
+    w.ok(&alice, &["role", "revoke", "bob", "shop", "developer"]);
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
+    w.ok(
+        &alice,
+        &["role", "grant", "bob", "shop", "developer", "--yes"],
+    );
+    let said = stderr_of(
+        &w,
+        &alice,
+        &[
+            "role",
+            "revoke",
+            "bob",
+            "shop",
+            "developer",
+            "--keep-secrets",
+            "--reason",
+            MOVED,
+        ],
+    );
+    assert!(said.contains("reset each where it says"), "{said}");
+    assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
+}

@@ -119,14 +119,14 @@ pub struct Return {
 
 /// An owner's signed decision that a secret a departure made due need not be reset (format 6):
 /// who decided, when, why, at which policy revision. It covers the departures signed at or
-/// before its revision (only `departed`'s, when named), so a later departure makes the secret
-/// due again; a new value makes it moot.
+/// before its revision, or, naming a member, only that member's departure signed with it; a
+/// later departure makes the secret due again, and a new value makes it moot.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Waiver {
     pub app: String,
     pub secret: String,
-    /// The member whose departures it covers (`role revoke --keep-secrets`); every departure
-    /// up to its revision when absent (`rotation waive`).
+    /// The member whose departure, signed with it, it covers (`role revoke --keep-secrets`);
+    /// every departure up to its revision when absent (`rotation waive`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departed: Option<String>,
     /// Why the owner accepted the risk, in their words (public, like every policy field).

@@ -222,17 +222,20 @@ fn waivers_of<'v>(
         .collect()
 }
 
-/// Whether waiver `w` covers departure `d`: `d` was signed no later than `w` (a later departure
-/// makes the secret due again), and is the named member's when `w` names one. Both carry
-/// revision 0 only while the write that records them is not yet signed: a waiver being made
-/// covers every departure, one already signed none still to come.
+/// Whether waiver `w` covers departure `d`. A waiver naming a member (`--keep-secrets`) covers
+/// that member's departure signed with it, nothing earlier (what an earlier revocation made due
+/// stays due, as after a return) and nothing later; one naming no one (`rotation waive`) covers
+/// every departure signed no later than it. Both carry revision 0 only while the write that
+/// records them is not yet signed.
 fn covers(w: &Waiver, d: &Departure) -> bool {
-    let in_time = match (w.revision, d.revision) {
-        (0, _) => true,
-        (_, 0) => false,
-        (w, d) => d <= w,
-    };
-    in_time && w.departed.as_deref().is_none_or(|h| h == d.handle)
+    match &w.departed {
+        Some(handle) => *handle == d.handle && w.revision == d.revision,
+        None => match (w.revision, d.revision) {
+            (0, _) => true,
+            (_, 0) => false,
+            (w, d) => d <= w,
+        },
+    }
 }
 
 /// Records waivers of every secret that is due now because of `handle`'s departures (the one
