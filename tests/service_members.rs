@@ -93,6 +93,63 @@ fn ci_reads_its_clients_apps_without_a_console_role() {
     assert_eq!(vault["members"]["ci"]["service"], true);
     assert_eq!(vault["apps"]["acme-shop"]["services"]["ci"], "developer");
     assert_eq!(vault["apps"]["acme-shop"]["roster"].get("ci"), None);
+    // What `git diff` shows without a key names it as a service, apart from the roles.
+    let text = w.ok(&ci, &["git", "textconv", "mpvault.json"]);
+    assert!(text.contains("  ci (service): age key"), "{text}");
+    assert!(
+        text.contains("  service ci: reads up to developer"),
+        "{text}"
+    );
+}
+
+/// Two owners add service readers on two branches; the merge driver keeps both.
+#[test]
+fn the_merge_driver_keeps_both_sides_service_readers() {
+    use common::repo::Team;
+    let t = Team::new(&[("dave", &[], true)]);
+    let alice = t.clone_of("alice");
+    alice.mp(&["app", "add", "blog", "--appid", BLOG_APPID]);
+    alice.commit("blog");
+    alice.git(&["push", "-q"]);
+    let dave = t.join("dave", true);
+    let ci = t.w.person("ci");
+    let bot = t.w.person("bot");
+    dave.git(&["checkout", "-q", "-b", "ci"]);
+    dave.mp(&[
+        "member",
+        "add",
+        "ci",
+        "--key",
+        &t.w.public_line(&ci),
+        "--service",
+        "--read",
+        "shop=developer",
+    ]);
+    dave.commit("ci reads shop");
+    dave.git(&["push", "-q", "-u", "origin", "ci"]);
+    alice.mp(&[
+        "member",
+        "add",
+        "bot",
+        "--key",
+        &t.w.public_line(&bot),
+        "--service",
+        "--read",
+        "blog=team",
+    ]);
+    alice.commit("bot reads blog");
+    alice.git(&["fetch", "-q"]);
+    let out = alice.git_output(&["merge", "--no-edit", "origin/ci"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = alice.json();
+    assert_eq!(merged["apps"]["shop"]["services"]["ci"], "developer");
+    assert_eq!(merged["apps"]["blog"]["services"]["bot"], "team");
+    assert_eq!(merged["signature"]["signer"], "alice");
+    assert_eq!(alice.get("WECHAT_APPSECRET"), APPSECRET);
 }
 
 #[test]

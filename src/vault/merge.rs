@@ -243,6 +243,7 @@ fn same_app(a: &App, b: &App) -> bool {
     a.appid == b.appid
         && a.added_at == b.added_at
         && a.roster == b.roster
+        && a.services == b.services
         && a.floors == b.floors
         && a.public == b.public
         && values(&a.info, &b.info)

@@ -471,7 +471,13 @@ fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
         let Some(o) = old.members.get(handle) else {
             let mut added = Change::new(format!(
                 "member '{handle}' was added{}",
-                if m.owner { " as an owner" } else { "" }
+                if m.owner {
+                    " as an owner"
+                } else if m.service {
+                    " as a service member"
+                } else {
+                    ""
+                }
             ))
             .detail(format!(
                 ": key {}, signing key {}",
@@ -510,6 +516,13 @@ fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
             } else {
                 Change::new(format!("{handle} was removed as an owner"))
             });
+        }
+        if o.service != m.service {
+            out.push(Change::new(if m.service {
+                format!("{handle} was made a service member")
+            } else {
+                format!("{handle} is no longer a service member")
+            }));
         }
     }
     for handle in old.members.keys().filter(|h| !new.members.contains_key(*h)) {
@@ -972,6 +985,36 @@ mod tests {
             key.commitment = None;
         }
         app.roster.clear();
+        same(&v);
+        // Format 6: waivers, tombstones and service members.
+        let (handle, member) = v.members.iter_mut().next().unwrap();
+        let handle = handle.clone();
+        member.owner = false;
+        member.service = true;
+        let app = v.apps.values_mut().next().unwrap();
+        app.services.insert(handle.clone(), Level::Developer);
+        v.waivers.push(Waiver {
+            app: "shop".into(),
+            secret: "WECHAT_APPSECRET".into(),
+            departed: Some("dora".into()),
+            reason: "moved teams".into(),
+            by: "alice".into(),
+            at: "2026-01-02T00:00:00Z".into(),
+            revision: 4,
+        });
+        v.tombstones.push(Tombstone {
+            app: "old".into(),
+            appid: "wx0000000000000000".into(),
+            client: Some("acme".into()),
+            readers: vec![super::super::model::FormerReader {
+                handle,
+                level: Level::Admin,
+                since: "2026-01-01T00:00:00Z".into(),
+            }],
+            removed_at: "2026-01-03T00:00:00Z".into(),
+            by: "alice".into(),
+            revision: 5,
+        });
         same(&v);
         v.members.values_mut().for_each(|m| m.signing_key = None);
         v.format = 2;

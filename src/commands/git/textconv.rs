@@ -161,7 +161,13 @@ fn members(vault: &Vault, out: &mut Vec<String>) {
         out.push(format!(
             "  {}{}: {} key {}, {signing}; added by {} at {}",
             clean(handle),
-            if m.owner { " (owner)" } else { "" },
+            if m.owner {
+                " (owner)"
+            } else if m.service {
+                " (service)"
+            } else {
+                ""
+            },
             clean(kind),
             short(&m.key),
             clean(&m.added_by),
@@ -322,6 +328,9 @@ fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
     for (handle, roles) in &app.roster {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         out.push(format!("  role {}: {}", clean(handle), roles.join(", ")));
+    }
+    for (handle, level) in &app.services {
+        out.push(format!("  service {}: reads up to {level}", clean(handle)));
     }
     for (level, key) in &app.data_keys {
         out.push(format!(
