@@ -168,14 +168,7 @@ fn service_reads(
         give(r.name.clone(), r.level);
     }
     for c in clients {
-        let apps = vault.apps_of_client(&c.name);
-        if apps.is_empty() {
-            return Err(Error::not_found(
-                format!("no app has the client '{}'", c.name),
-                "set an app's client with `mpvault app set APP --client NAME`; `mpvault app list` shows the apps",
-            ));
-        }
-        for app in apps {
+        for app in vault.apps_of_client(&c.name)? {
             give(app, c.level);
         }
     }

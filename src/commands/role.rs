@@ -387,16 +387,7 @@ fn target_apps(vault: &Vault, targets: &Targets) -> Result<Vec<String>> {
             }
             Ok(out)
         }
-        Targets::Client(client) => {
-            let apps = vault.apps_of_client(client);
-            if apps.is_empty() {
-                return Err(Error::not_found(
-                    format!("no app has the client '{client}'"),
-                    "set an app's client with `mpvault app set APP --client NAME`; `mpvault app list` shows the apps",
-                ));
-            }
-            Ok(apps)
-        }
+        Targets::Client(client) => vault.apps_of_client(client),
     }
 }
 

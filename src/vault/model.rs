@@ -678,13 +678,22 @@ impl Vault {
         })
     }
 
-    /// The apps whose signed public client is `client` (`app set APP --client NAME`).
-    pub fn apps_of_client(&self, client: &str) -> Vec<String> {
-        self.apps
+    /// The apps whose signed public client is `client` (`app set APP --client NAME`); none is
+    /// an error, since a command that names a client means to act on its apps.
+    pub fn apps_of_client(&self, client: &str) -> Result<Vec<String>> {
+        let apps: Vec<String> = self
+            .apps
             .iter()
             .filter(|(_, a)| a.public.get("client").is_some_and(|c| c == client))
             .map(|(name, _)| name.clone())
-            .collect()
+            .collect();
+        if apps.is_empty() {
+            return Err(Error::not_found(
+                format!("no app has the client '{client}'"),
+                "set an app's client with `mpvault app set APP --client NAME`; `mpvault app list` shows the apps",
+            ));
+        }
+        Ok(apps)
     }
 
     /// Whether `handle` is a service member (reads, holds no role, never writes).
