@@ -6,11 +6,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::complete;
-use crate::wechat::{self, Level, Role};
+use crate::wechat::{self, Level};
 
 mod values;
 
-pub use values::{AppRole, MaxAge, UploadKeyFile};
+pub use values::{AppRole, MaxAge, NameLevel, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,6 +76,9 @@ pub enum Command {
     /// Console roles per app
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Rotations due: accept one instead of resetting the secret (owners)
+    #[command(subcommand)]
+    Rotation(RotationCommand),
     /// Who holds which console role on an app
     Roster(RosterArgs),
     /// Replace data keys and re-encrypt, for one app or all
@@ -328,6 +331,10 @@ pub struct AuditArgs {
     /// Only show changes from this policy revision on (every commit is still verified)
     #[arg(long, value_name = "REV")]
     pub since: Option<u64>,
+    /// Print who could read this app at which level, and when, from the git history (a
+    /// removed app too, with its signed record of removal)
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
     /// Print JSON instead of a log
     #[arg(long)]
     pub json: bool,
@@ -734,6 +741,18 @@ pub struct MemberAddArgs {
     /// Make them an owner (reads everything, changes the roster)
     #[arg(long)]
     pub owner: bool,
+    /// A service member (CI, a bot): reads what --read and --client give it, without a console
+    /// role; never an owner, never writes
+    #[arg(long)]
+    pub service: bool,
+    /// What a service member reads, as APP=LEVEL (team, developer or admin; the levels below
+    /// come with it); comma-separated or repeated
+    #[arg(long = "read", value_name = "APP=LEVEL", value_delimiter = ',', requires = "service", value_parser = values::app_level)]
+    pub reads: Vec<values::NameLevel>,
+    /// A service member reads every app this client has now, as NAME or NAME=LEVEL (developer
+    /// when left out)
+    #[arg(long = "client", value_name = "NAME[=LEVEL]", value_delimiter = ',', requires = "service", value_parser = values::client_level)]
+    pub clients: Vec<values::NameLevel>,
     /// Confirm giving back levels this key lost earlier (needed when standard input is not a
     /// terminal)
     #[arg(long, short = 'y')]
@@ -758,14 +777,34 @@ pub struct MemberRemoveArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RotationCommand {
+    /// Record a signed waiver for secrets due for rotation, instead of resetting them (owners).
+    /// It covers what is due now; a later departure makes them due again
+    Waive(RotationWaiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotationWaiveArgs {
+    /// The app
+    #[arg(add = ArgValueCandidates::new(complete::apps))]
+    pub app: String,
+    /// The secret (default: every secret of the app that is due)
+    #[arg(add = ArgValueCandidates::new(complete::secrets))]
+    pub name: Option<String>,
+    /// Why the risk is accepted (public: anyone with the file reads it)
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RoleCommand {
-    /// Give roles on an app
+    /// Give roles on an app, or on several (--apps, --client) in one signed revision
     #[command(after_help = ROLES_HELP)]
     Grant(RoleArgs),
-    /// Take roles away
+    /// Take roles away on an app, or on several (--apps, --client) in one signed revision
     #[command(after_help = ROLES_HELP)]
     Revoke(RoleArgs),
-    /// Replace a member's roles on an app with these
+    /// Replace a member's roles on an app (or on several: --apps, --client) with these
     #[command(after_help = ROLES_HELP)]
     Set(RoleArgs),
 }
@@ -776,14 +815,25 @@ pub struct RoleArgs {
     /// The member
     #[arg(add = ArgValueCandidates::new(complete::members))]
     pub handle: String,
-    /// The app
-    #[arg(add = ArgValueCandidates::new(complete::apps))]
-    pub app: String,
-    /// One or more console roles, in English or Chinese (see below)
-    #[arg(required = true, value_name = "ROLE", add = ArgValueCandidates::new(complete::roles))]
-    pub roles: Vec<Role>,
-    /// Confirm giving back levels the member lost earlier (needed when standard input is not a
-    /// terminal)
+    /// The app, then one or more console roles in English or Chinese (see below); with
+    /// --apps or --client, only the roles
+    #[arg(required = true, value_name = "APP ROLE", add = ArgValueCandidates::new(complete::apps_and_roles))]
+    pub words: Vec<String>,
+    /// Change the roles on several apps at once, in one signed revision (comma-separated)
+    #[arg(long, value_name = "APP,APP", value_delimiter = ',', conflicts_with = "client", add = ArgValueCandidates::new(complete::apps))]
+    pub apps: Vec<String>,
+    /// Change the roles on every app of this client (`app set APP --client NAME`)
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Record a signed waiver instead of rotations due: the member stays on the team, and an
+    /// owner accepts that they could read the secrets they lose (revoke and set; needs --reason)
+    #[arg(long, requires = "reason")]
+    pub keep_secrets: bool,
+    /// Why the secrets are kept, for the waiver (public: anyone with the file reads it)
+    #[arg(long, value_name = "TEXT", requires = "keep_secrets")]
+    pub reason: Option<String>,
+    /// Confirm a change to several apps, or giving back levels the member lost earlier (needed
+    /// when standard input is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
 }

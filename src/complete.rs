@@ -60,3 +60,15 @@ pub fn members() -> Vec<CompletionCandidate> {
 pub fn roles() -> Vec<CompletionCandidate> {
     candidates(Role::ALL.iter().map(|r| r.as_str().to_string()))
 }
+
+/// `role grant HANDLE APP ROLE…`: the first word is an app, or a role with `--apps`; completion
+/// does not see which, so it offers both.
+pub fn apps_and_roles() -> Vec<CompletionCandidate> {
+    let apps = vault()
+        .map(|v| v.apps.into_keys().collect::<Vec<_>>())
+        .unwrap_or_default();
+    candidates(
+        apps.into_iter()
+            .chain(Role::ALL.iter().map(|r| r.as_str().to_string())),
+    )
+}

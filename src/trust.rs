@@ -986,12 +986,19 @@ pub fn sign_change(
         ));
     }
     vault.revision = next_revision(vault.revision, seen)?;
-    // Departures and returns recorded by this change carry the revision that signs them.
+    // Departures, returns and waivers recorded by this change carry the revision that signs
+    // them.
     for d in vault.departures.iter_mut().filter(|d| d.revision == 0) {
         d.revision = vault.revision;
     }
     for r in vault.returns.iter_mut().filter(|r| r.revision == 0) {
         r.revision = vault.revision;
+    }
+    for w in vault.waivers.iter_mut().filter(|w| w.revision == 0) {
+        w.revision = vault.revision;
+    }
+    for t in vault.tombstones.iter_mut().filter(|t| t.revision == 0) {
+        t.revision = vault.revision;
     }
     crate::vault::policy::sign(vault, &keyring.actor, key)?;
     Ok(())

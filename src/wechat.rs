@@ -251,6 +251,20 @@ pub fn reset_where(name: &str) -> &'static str {
     }
 }
 
+/// What the client's 管理员 does so that a secret anyone here could read no longer works, in
+/// the console's own words: where to reset it.
+pub fn reset_step(name: &str) -> &'static str {
+    if name == APPSECRET {
+        "reset the AppSecret at 开发管理 → 开发设置 in the WeChat console"
+    } else if name == "WECHAT_UPLOAD_KEY" {
+        "regenerate the code upload key at 开发管理 → 开发设置 → 小程序代码上传 in the WeChat console"
+    } else if name.starts_with("WECHAT_PAY_") {
+        "reset it on the WeChat Pay merchant platform (商户平台 → 账户中心 → API安全)"
+    } else {
+        "reset it where it was issued (the BaaS or service console)"
+    }
+}
+
 /// The lowest level a secret may ever be stored at, whatever the file says: what WeChat issues
 /// for builds is for developers, and WeChat Pay's keys are for admins.
 pub fn minimum_level(name: &str) -> Level {

@@ -273,12 +273,12 @@ fn cases() -> Vec<Case> {
             )
         },
         Case {
-            damage: Some(|t| t.replacen("\"format\": 4", "\"format\": 6", 1)),
+            damage: Some(|t| t.replacen("\"format\": 4", "\"format\": 7", 1)),
             ..case(
                 "newer-format vault",
                 &["config", "set", "shop", "A=1"],
                 exit::CORRUPT,
-                "uses format 6, newer than",
+                "uses format 7, newer than",
             )
         },
         Case {

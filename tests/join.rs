@@ -532,6 +532,7 @@ fn a_look_alike_vault_carrying_a_real_invitation_is_refused_at_join() {
                 &mallory_key.verifying_key(),
             )),
             owner: true,
+            service: false,
             added_by: "mallory".into(),
             added_at: "2026-01-01T00:00:00Z".into(),
         },

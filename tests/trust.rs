@@ -123,6 +123,7 @@ fn a_roster_re_signed_by_someone_who_is_not_a_pinned_owner_is_refused() {
                 &mallory_key.verifying_key(),
             )),
             owner: true,
+            service: false,
             added_by: "mallory".into(),
             added_at: "2026-01-01T00:00:00Z".into(),
         },

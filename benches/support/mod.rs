@@ -82,6 +82,7 @@ fn member(identity: &Identity, owner: bool, now: &str) -> Member {
             .as_ref()
             .map(|s| mpvault::key::encode_signing_key(&s.verifying_key())),
         owner,
+        service: false,
         added_by: "owner".into(),
         added_at: now.into(),
     }

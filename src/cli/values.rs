@@ -195,6 +195,43 @@ pub fn app_role(text: &str) -> Result<AppRole> {
     })
 }
 
+/// `member add --service --read APP=LEVEL` / `--client NAME[=LEVEL]`: a name and the highest
+/// level a service member reads there.
+#[derive(Clone, Debug)]
+pub struct NameLevel {
+    pub name: String,
+    pub level: crate::wechat::Level,
+}
+
+/// Parses `APP=LEVEL`.
+pub fn app_level(text: &str) -> Result<NameLevel> {
+    let (app, level) = text.split_once('=').ok_or_else(|| {
+        Error::invalid(
+            format!("'{}' is not APP=LEVEL", crate::display::escape(text)),
+            "write it like shop=developer (team, developer or admin)",
+        )
+    })?;
+    crate::vault::model::check_name("app", app)?;
+    Ok(NameLevel {
+        name: app.to_string(),
+        level: level.parse()?,
+    })
+}
+
+/// Parses `NAME` or `NAME=LEVEL`; the developer level (AppSecret, upload key) when left out,
+/// which is what a build needs.
+pub fn client_level(text: &str) -> Result<NameLevel> {
+    let (name, level) = match text.split_once('=') {
+        Some((name, level)) => (name, level.parse()?),
+        None => (text, crate::wechat::Level::Developer),
+    };
+    crate::vault::model::check_name("client", name)?;
+    Ok(NameLevel {
+        name: name.to_string(),
+        level,
+    })
+}
+
 /// The longest an invitation may stay open.
 const MAX_INVITATION_DAYS: u64 = 90;
 

@@ -8,8 +8,7 @@ use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
 use crate::cli::{
-    AppAddArgs, AppCommand, AppContactArgs, AppListArgs, AppRemoveArgs, AppRenameArgs, AppSetArgs,
-    AppShowArgs,
+    AppAddArgs, AppCommand, AppContactArgs, AppListArgs, AppRenameArgs, AppSetArgs, AppShowArgs,
 };
 use crate::error::{Error, Result};
 use crate::output;
@@ -33,7 +32,7 @@ pub fn run(ctx: &Context, cmd: AppCommand) -> Result<()> {
         AppCommand::Add(args) => add(ctx, args),
         AppCommand::List(args) => list(ctx, args),
         AppCommand::Show(args) => show(ctx, args),
-        AppCommand::Remove(args) => remove(ctx, args),
+        AppCommand::Remove(args) => super::contract::remove(ctx, args),
         AppCommand::Set(args) => set(ctx, args),
         AppCommand::Rename(args) => rename(ctx, args),
         AppCommand::Contact(args) => contact(ctx, args),
@@ -310,26 +309,6 @@ fn print_details(details: &AppDetails) -> Result<()> {
         output::table(["MODE", "BUILD CONFIG", "VALUE"], rows)?;
     }
     output::rows(&details.secrets, false)
-}
-
-fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()> {
-    let name = app.as_str();
-    ctx.read(|vault, keyring| {
-        keyring.require_owner(vault, "remove apps")?;
-        vault.app(name).map(|_| ())
-    })?;
-    confirm(
-        &format!("Remove app '{name}' and every value stored for it"),
-        yes,
-    )?;
-    ctx.write(|vault, keyring| {
-        keyring.require_owner(vault, "remove apps")?;
-        vault.app(name)?;
-        vault.apps.remove(name);
-        Ok(())
-    })?;
-    done(ctx, &format!("Removed '{name}'. Its values stay in git history: reset its AppSecret if the vault was shared."));
-    Ok(())
 }
 
 fn set(ctx: &Context, args: AppSetArgs) -> Result<()> {

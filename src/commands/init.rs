@@ -36,6 +36,7 @@ pub fn run(ctx: &Context, InitArgs { owner }: InitArgs) -> Result<()> {
         key: identity.public.clone(),
         signing_key: Some(crate::key::encode_signing_key(&signing.verifying_key())),
         owner: true,
+        service: false,
         added_by: handle.clone(),
         added_at: now.clone(),
     };

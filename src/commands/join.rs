@@ -462,6 +462,7 @@ fn admit(
             key: req.key.clone(),
             signing_key: req.signing_key.clone(),
             owner: false,
+            service: false,
             added_by: keyring.actor.clone(),
             added_at: now(),
         },

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{check_name, confirm, done, now, Context};
 use crate::cli::{
-    MemberAddArgs, MemberCommand, MemberKeyArgs, MemberListArgs, MemberRemoveArgs, RekeyArgs,
-    RoleArgs, RoleCommand, RosterArgs,
+    MemberAddArgs, MemberCommand, MemberKeyArgs, MemberListArgs, MemberRemoveArgs, NameLevel,
+    RekeyArgs, RosterArgs,
 };
 use crate::error::{Error, Result};
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
@@ -31,11 +31,15 @@ fn add(
         handle,
         key,
         owner,
+        service,
+        reads,
+        clients,
         yes,
     }: MemberAddArgs,
 ) -> Result<()> {
     let (handle, key) = (handle.as_str(), key.as_str());
     check_name("member", handle)?;
+    check_service(owner, service, &reads, &clients)?;
     let (key, signing_key) = key::parse_public_line(key)?;
     let print = crate::vault::invite::fingerprint(&key, signing_key.as_deref());
     let hardware = key::is_plugin_key(&key);
@@ -65,8 +69,12 @@ fn add(
                 "each person needs their own identity",
             ));
         }
+        let service_reads = service_reads(vault, &reads, &clients)?;
         let back = if owner {
             let places = everything(vault);
+            confirm_return(vault, keyring, handle, &key, &places, yes)?
+        } else if service {
+            let places = places_of(&service_reads);
             confirm_return(vault, keyring, handle, &key, &places, yes)?
         } else {
             None
@@ -77,14 +85,24 @@ fn add(
                 key,
                 signing_key,
                 owner,
+                service,
                 added_by: keyring.actor.clone(),
                 added_at: now(),
             },
         );
+        for (app, level) in &service_reads {
+            vault
+                .app_mut(app)?
+                .services
+                .insert(handle.to_string(), *level);
+        }
         sync_all(vault, keyring)?;
-        Ok(back)
+        Ok((back, service_reads))
     })?;
-    let next = if owner {
+    let (back, service_reads) = back;
+    let next = if service {
+        &service_note(&service_reads)
+    } else if owner {
         "They can read every app."
     } else if hardware {
         "Next: `mpvault role grant` to give them roles. A hardware key reads but never writes, and whoever re-keys an app needs its age plugin installed to encrypt to it."
@@ -97,6 +115,77 @@ fn add(
         &format!("Added '{handle}' (fingerprint {print}). {next}\nCompare it with the fingerprint `mpvault identity show` prints on their machine, in person or on a call; if it differs, remove them.{back}"),
     );
     Ok(())
+}
+
+fn service_note(reads: &BTreeMap<String, Level>) -> String {
+    let reads: Vec<String> = reads
+        .iter()
+        .map(|(app, level)| format!("{app} ({level})"))
+        .collect();
+    format!(
+        "It reads {}; it holds no console role, is never an owner and never writes.",
+        reads.join(", ")
+    )
+}
+
+/// A service member reads and nothing else: never an owner, and it must be given something to
+/// read; --read and --client are for service members only (clap requires --service).
+fn check_service(
+    owner: bool,
+    service: bool,
+    reads: &[NameLevel],
+    clients: &[NameLevel],
+) -> Result<()> {
+    if service && owner {
+        return Err(Error::invalid(
+            "a service member reads but never signs, so it cannot be an owner",
+            "add it with --service alone; owners are people with an mpvault identity",
+        ));
+    }
+    if service && reads.is_empty() && clients.is_empty() {
+        return Err(Error::invalid(
+            "a service member reads only what it is given, and nothing was given",
+            "name what it reads with --read shop=developer or --client acme",
+        ));
+    }
+    Ok(())
+}
+
+/// The apps and levels a new service member reads: each `--read` app, and every app each
+/// `--client` has now; where two name the same app, the higher level.
+fn service_reads(
+    vault: &Vault,
+    reads: &[NameLevel],
+    clients: &[NameLevel],
+) -> Result<BTreeMap<String, Level>> {
+    let mut out: BTreeMap<String, Level> = BTreeMap::new();
+    let mut give = |app: String, level: Level| {
+        let slot = out.entry(app).or_insert(level);
+        *slot = (*slot).max(level);
+    };
+    for r in reads {
+        vault.app(&r.name)?;
+        give(r.name.clone(), r.level);
+    }
+    for c in clients {
+        for app in vault.apps_of_client(&c.name)? {
+            give(app, c.level);
+        }
+    }
+    Ok(out)
+}
+
+/// The `app/level` places a service member's reads reach.
+fn places_of(reads: &BTreeMap<String, Level>) -> BTreeSet<String> {
+    reads
+        .iter()
+        .flat_map(|(app, top)| {
+            Level::ALL
+                .into_iter()
+                .filter(move |l| l <= top)
+                .map(move |l| format!("{app}/{l}"))
+        })
+        .collect()
 }
 
 /// Every `app/level` place of the vault: what an owner reads.
@@ -124,7 +213,38 @@ struct MemberRow<'v> {
     handle: &'v str,
     key: &'v str,
     owner: bool,
+    /// A service member's reads, by app (`--json` only; the table lists services apart).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    reads: BTreeMap<&'v str, Level>,
     roles: BTreeMap<&'v str, &'v Vec<Role>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    service: bool,
+}
+
+/// A row of `member list`'s second table: a service member and what it reads.
+struct ServiceRow<'r, 'v>(&'r MemberRow<'v>);
+
+impl Serialize for ServiceRow<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl output::Row<3> for ServiceRow<'_, '_> {
+    const HEADER: [&'static str; 3] = ["SERVICE", "READS", "KEY"];
+    fn cells(&self) -> [String; 3] {
+        let reads: Vec<String> = self
+            .0
+            .reads
+            .iter()
+            .map(|(app, level)| format!("{app}: {level}"))
+            .collect();
+        [
+            self.0.handle.to_string(),
+            reads.join("\n"),
+            short_key(self.0.key),
+        ]
+    }
 }
 
 impl output::Row<4> for MemberRow<'_> {
@@ -159,14 +279,32 @@ fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
                 handle,
                 key: &m.key,
                 owner: m.owner,
+                reads: vault
+                    .apps
+                    .iter()
+                    .filter_map(|(name, a)| a.services.get(handle).map(|l| (name.as_str(), *l)))
+                    .collect(),
                 roles: vault
                     .apps
                     .iter()
                     .filter_map(|(name, a)| a.roster.get(handle).map(|r| (name.as_str(), r)))
                     .collect(),
+                service: m.service,
             })
             .collect();
-        output::rows(&rows, json)
+        if json {
+            return output::rows(&rows, true);
+        }
+        // People and services apart: a service holds no console role.
+        let (services, people): (Vec<MemberRow>, Vec<MemberRow>) =
+            rows.into_iter().partition(|r| r.service);
+        output::rows(&people, false)?;
+        if !services.is_empty() {
+            output::line("Service members (read without a console role, never write):")?;
+            let services: Vec<ServiceRow> = services.iter().map(ServiceRow).collect();
+            output::rows(&services, false)?;
+        }
+        Ok(())
     })
 }
 
@@ -193,7 +331,7 @@ fn short_key(key: &str) -> String {
 }
 
 /// Which secrets must now be reset in the console: those the departure made due.
-fn report_lost(handle: &str, vault: &Vault) -> String {
+pub(super) fn report_lost(handle: &str, vault: &Vault) -> String {
     let mine = format!("{handle} could read it until");
     let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for due in offboarding::rotations_due(vault) {
@@ -233,6 +371,7 @@ fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> 
         vault.members.remove(handle);
         for app in vault.apps.values_mut() {
             app.roster.remove(handle);
+            app.services.remove(handle);
         }
         sync_all(vault, keyring)?;
         let now = now();
@@ -375,109 +514,10 @@ fn removable(vault: &Vault, keyring: &Keyring, handle: &str) -> Result<()> {
     Ok(())
 }
 
-/// What a role command does to a member's roles.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RoleChange {
-    Grant,
-    Revoke,
-    Set,
-}
-
-pub fn role(ctx: &Context, cmd: RoleCommand) -> Result<()> {
-    let (change, args) = match cmd {
-        RoleCommand::Grant(args) => (RoleChange::Grant, args),
-        RoleCommand::Revoke(args) => (RoleChange::Revoke, args),
-        RoleCommand::Set(args) => (RoleChange::Set, args),
-    };
-    let RoleArgs {
-        handle,
-        app,
-        roles,
-        yes,
-    } = args;
-    let (back, lost) = ctx.write(|vault, keyring| {
-        keyring.require_owner(vault, "change roles")?;
-        let key = vault.member(&handle)?.key.clone();
-        let next = next_roles(vault, &handle, &app, change, &roles)?;
-        let before = offboarding::readable(vault, &handle);
-        let gained = Level::ALL
-            .into_iter()
-            .filter(|l| next.iter().any(|r| r.level() >= *l))
-            .map(|l| format!("{app}/{l}"))
-            .filter(|place| !before.contains(place))
-            .collect();
-        let back = confirm_return(vault, keyring, &handle, &key, &gained, yes)?;
-        let a = vault.app_mut(&app)?;
-        if next.is_empty() {
-            a.roster.remove(&handle);
-        } else {
-            a.roster.insert(handle.clone(), next);
-        }
-        keyring.sync_readers(vault, &app, false)?;
-        offboarding::record(
-            vault,
-            &handle,
-            &key,
-            DepartureKind::Revoked,
-            &before,
-            &keyring.actor,
-            &now(),
-        );
-        let took = !before.is_subset(&offboarding::readable(vault, &handle));
-        let lost = (took || change == RoleChange::Revoke).then(|| report_lost(&handle, vault));
-        Ok((back, lost))
-    })?;
-    let list = roles
-        .iter()
-        .map(|r| r.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let said = match change {
-        RoleChange::Grant => format!("Granted {handle} {list} on '{app}'."),
-        RoleChange::Revoke => format!("Revoked {list} from {handle} on '{app}'."),
-        RoleChange::Set => format!("{handle}'s roles on '{app}' are now {list}."),
-    };
-    let message: Vec<String> = [Some(said), lost, back].into_iter().flatten().collect();
-    done(ctx, &message.join("\n"));
-    Ok(())
-}
-
-/// The member's roles on the app after the change; revoking a role they do not hold is refused.
-fn next_roles(
-    vault: &Vault,
-    handle: &str,
-    app: &str,
-    change: RoleChange,
-    roles: &[Role],
-) -> Result<Vec<Role>> {
-    let mut held = vault
-        .app(app)?
-        .roster
-        .get(handle)
-        .cloned()
-        .unwrap_or_default();
-    match change {
-        RoleChange::Grant => held.extend(roles),
-        RoleChange::Set => held = roles.to_vec(),
-        RoleChange::Revoke => {
-            if let Some(missing) = roles.iter().find(|r| !held.contains(r)) {
-                return Err(Error::not_found(
-                    format!("'{handle}' does not hold the {missing} role on '{app}'"),
-                    format!("see the roles with `mpvault roster {app}`"),
-                ));
-            }
-            held.retain(|r| !roles.contains(r));
-        }
-    }
-    held.sort();
-    held.dedup();
-    Ok(held)
-}
-
 /// Giving someone back a level they lost is an owner's choice, made knowingly: it is named,
 /// confirmed, and recorded as a signed return. The departure stays, and so do the rotations it
 /// made due. Returns what to tell once it is done.
-fn confirm_return(
+pub(super) fn confirm_return(
     vault: &mut Vault,
     keyring: &Keyring,
     handle: &str,
@@ -515,6 +555,9 @@ struct RosterRow<'v> {
     owner: bool,
     reads: Vec<Level>,
     roles: Vec<Role>,
+    /// A service member: reads without a console role (listed apart in the table).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    service: bool,
 }
 
 impl output::Row<3> for RosterRow<'_> {
@@ -539,7 +582,7 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
         let mut rows = Vec::new();
         for (handle, member) in &vault.members {
             let roles = a.roster.get(handle).cloned().unwrap_or_default();
-            if roles.is_empty() && !member.owner {
+            if (roles.is_empty() && !member.owner) || member.service {
                 continue;
             }
             rows.push(RosterRow {
@@ -550,10 +593,49 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
                     .filter(|l| access::can_read(vault, app, *l, handle))
                     .collect(),
                 roles,
+                service: false,
             });
         }
-        output::rows(&rows, json)
+        let services: Vec<RosterRow> = a
+            .services
+            .iter()
+            .filter(|(handle, _)| vault.is_service(handle))
+            .map(|(handle, top)| RosterRow {
+                handle,
+                owner: false,
+                reads: Level::ALL.into_iter().filter(|l| l <= top).collect(),
+                roles: Vec::new(),
+                service: true,
+            })
+            .collect();
+        if json {
+            rows.extend(services);
+            return output::rows(&rows, true);
+        }
+        output::rows(&rows, false)?;
+        if !services.is_empty() {
+            output::line("Service members (no console role; they read, never write):")?;
+            let services: Vec<ServiceReads> = services.iter().map(ServiceReads).collect();
+            output::rows(&services, false)?;
+        }
+        Ok(())
     })
+}
+
+/// A service member in `roster`'s second table.
+struct ServiceReads<'r, 'v>(&'r RosterRow<'v>);
+
+impl Serialize for ServiceReads<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl output::Row<2> for ServiceReads<'_, '_> {
+    const HEADER: [&'static str; 2] = ["SERVICE", "READS"];
+    fn cells(&self) -> [String; 2] {
+        [self.0.handle.to_string(), join(&self.0.reads)]
+    }
 }
 
 pub fn rekey(ctx: &Context, RekeyArgs { app }: RekeyArgs) -> Result<()> {

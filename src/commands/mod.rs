@@ -4,6 +4,7 @@ mod agent;
 mod app;
 mod audit;
 mod config;
+mod contract;
 mod docs;
 mod export;
 mod git;
@@ -14,11 +15,13 @@ mod join;
 mod member;
 mod outcome;
 mod policy;
+mod role;
 mod secret;
 mod sign;
 mod status;
 mod trust;
 mod verify;
+mod waive;
 
 pub use outcome::Outcome;
 
@@ -204,6 +207,7 @@ impl Context {
                     (keyring, checked)
                 }
             };
+            keyring.require_not_service(vault)?;
             // The policy is compared by its signed bytes, serialized from the vault, never
             // built or cloned (hashing them instead would cost more time than it saves memory).
             let before = verdict
@@ -310,7 +314,8 @@ fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::RemoveSecret(args) => secret::remove(&ctx, args)?.into(),
         Command::Member(cmd) => member::run(&ctx, cmd)?.into(),
         Command::Join(args) => join::join(&ctx, args)?.into(),
-        Command::Role(cmd) => member::role(&ctx, cmd)?.into(),
+        Command::Role(cmd) => role::role(&ctx, cmd)?.into(),
+        Command::Rotation(cmd) => waive::run(&ctx, cmd)?.into(),
         Command::Roster(args) => member::roster(&ctx, args)?.into(),
         Command::Rekey(args) => member::rekey(&ctx, args)?.into(),
         Command::Export(args) => export::export(&ctx, &args)?.into(),

@@ -271,6 +271,8 @@ fn nothing(policy: &Policy) -> Policy {
         members: BTreeMap::default(),
         apps: BTreeMap::default(),
         departures: Some(Vec::new()),
+        waivers: None,
+        tombstones: None,
         rules: crate::vault::rules::Rules::default(),
         ..policy.clone()
     }

@@ -161,6 +161,7 @@ fn overview(
             out.push_str(&problem_line(*app, finding, style));
         }
     }
+    out.push_str(&waived(&apps, style));
     if apps.is_empty() {
         out.push_str("No apps yet: add one with `mpvault app add NAME --appid wx…`.\n");
         return out;
@@ -197,6 +198,29 @@ fn overview(
         out.push('\n');
     }
     out
+}
+
+/// Rotations owners waived, apart from the problems: accepted, so never a reason to fail.
+fn waived(apps: &[AppHealth], style: &Style) -> String {
+    let lines: Vec<String> = apps
+        .iter()
+        .flat_map(|a| a.rotations_waived.iter().map(move |w| (a, w)))
+        .map(|(a, w)| {
+            let text = format!("{}: {}", a.app, w.line());
+            format!(
+                "  waived  {}\n",
+                table::wrap(&text, style.width.max(30), 10)
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{} rotation(s) waived by an owner (not due):\n{}",
+        lines.len(),
+        lines.concat()
+    )
 }
 
 fn problem_line(app: Option<&str>, finding: &Finding, style: &Style) -> String {
@@ -366,6 +390,18 @@ fn detail(general: &[Finding], apps: &[AppHealth], style: &Style) -> String {
         out.push_str("Problems:\n");
         for f in problems {
             out.push_str(&problem_line(None, f, style));
+        }
+    }
+    out.push_str(&waived_of_one(a, style));
+    out
+}
+
+fn waived_of_one(a: &AppHealth, style: &Style) -> String {
+    let mut out = String::new();
+    if !a.rotations_waived.is_empty() {
+        out.push_str("Waived (not due):\n");
+        for w in &a.rotations_waived {
+            let _ = writeln!(out, "  {}", table::wrap(&w.line(), style.width.max(30), 2));
         }
     }
     out

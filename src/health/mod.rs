@@ -118,6 +118,9 @@ pub struct AppHealth {
     pub admin_contact: Known<bool>,
     pub people: People,
     pub rotations_due: Vec<RotationDue>,
+    /// Rotations an owner waived: shown apart, never a problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rotations_waived: Vec<RotationWaived>,
     pub problems: Vec<Finding>,
 }
 
@@ -125,6 +128,46 @@ pub struct AppHealth {
 pub struct RotationDue {
     pub name: String,
     pub reason: String,
+}
+
+/// A secret that would be due but for an owner's signed waiver.
+#[derive(Clone, Debug, Serialize)]
+pub struct RotationWaived {
+    pub name: String,
+    /// Who could read it and lost access.
+    pub departed: Vec<String>,
+    pub waivers: Vec<WaiverShown>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WaiverShown {
+    pub by: String,
+    pub at: String,
+    pub revision: u64,
+    pub reason: String,
+}
+
+impl RotationWaived {
+    /// One line: what, after whom, by whom, when and why.
+    pub fn line(&self) -> String {
+        let why: Vec<String> = self
+            .waivers
+            .iter()
+            .map(|w| {
+                format!(
+                    "by {} at {} (revision {}): {}",
+                    w.by, w.at, w.revision, w.reason
+                )
+            })
+            .collect();
+        crate::display::escape(&format!(
+            "{} kept after {} lost access; waived {}",
+            self.name,
+            self.departed.join(", "),
+            why.join("; ")
+        ))
+        .into_owned()
+    }
 }
 
 /// Findings about the whole vault rather than one app.
@@ -265,6 +308,7 @@ pub fn app_health(
         admin_contact,
         people: people(vault, app),
         rotations_due,
+        rotations_waived: rotations_waived(vault, name),
         problems,
     }
 }
@@ -294,6 +338,28 @@ pub fn rotations_due(vault: &Vault, app: &str) -> Vec<RotationDue> {
         .map(|d| RotationDue {
             name: d.secret,
             reason: d.reason,
+        })
+        .collect()
+}
+
+/// Secrets whose rotation an owner waived, with who, when and why.
+pub fn rotations_waived(vault: &Vault, app: &str) -> Vec<RotationWaived> {
+    crate::vault::offboarding::rotations_waived(vault)
+        .into_iter()
+        .filter(|w| w.app == app)
+        .map(|w| RotationWaived {
+            name: w.secret,
+            departed: w.departed.iter().map(ToString::to_string).collect(),
+            waivers: w
+                .waivers
+                .iter()
+                .map(|x| WaiverShown {
+                    by: x.by.clone(),
+                    at: x.at.clone(),
+                    revision: x.revision,
+                    reason: x.reason.clone(),
+                })
+                .collect(),
         })
         .collect()
 }

@@ -24,6 +24,11 @@ pub fn readers(vault: &Vault, app: &str, level: Level) -> BTreeSet<String> {
                 readers.insert(handle.clone());
             }
         }
+        for (handle, reads) in &app.services {
+            if *reads >= level && vault.is_service(handle) {
+                readers.insert(handle.clone());
+            }
+        }
     }
     readers
 }
@@ -31,11 +36,22 @@ pub fn readers(vault: &Vault, app: &str, level: Level) -> BTreeSet<String> {
 /// Whether `handle` is among `readers(vault, app, level)`, without building the set: tables
 /// ask it for every app.
 pub fn can_read(vault: &Vault, app: &str, level: Level, handle: &str) -> bool {
-    vault.members.get(handle).is_some_and(|m| m.owner)
-        || vault
-            .apps
-            .get(app)
-            .and_then(|a| a.roster.get(handle))
+    let Some(member) = vault.members.get(handle) else {
+        return false;
+    };
+    let Some(app) = vault.apps.get(app) else {
+        return member.owner;
+    };
+    if member.service {
+        return app
+            .services
+            .get(handle)
+            .is_some_and(|reads| *reads >= level);
+    }
+    member.owner
+        || app
+            .roster
+            .get(handle)
             .is_some_and(|roles| roles.iter().any(|r| r.level() >= level))
 }
 
@@ -51,6 +67,7 @@ mod tests {
             key: "k".into(),
             signing_key: None,
             owner,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         }

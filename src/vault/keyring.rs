@@ -57,9 +57,11 @@ impl Authors {
     fn of(vault: &Vault) -> Self {
         Authors {
             revision: vault.revision,
+            // A service member never writes, so no value may be signed by one.
             signing_keys: vault
                 .members
                 .iter()
+                .filter(|(_, m)| !m.service)
                 .filter_map(|(h, m)| Some((h.clone(), m.signing_key.clone()?)))
                 .collect(),
             readers: vault
@@ -123,6 +125,20 @@ impl<'a> Keyring<'a> {
 
     pub fn is_owner(&self, vault: &Vault) -> bool {
         vault.members.get(&self.actor).is_some_and(|m| m.owner)
+    }
+
+    /// Service members read; every change is someone else's.
+    pub fn require_not_service(&self, vault: &Vault) -> Result<()> {
+        if vault.is_service(&self.actor) {
+            return Err(Error::denied(
+                format!(
+                    "'{}' is a service member, which reads but never changes the vault",
+                    self.actor
+                ),
+                "ask an owner, or a person with a role on the app, to make the change",
+            ));
+        }
+        Ok(())
     }
 
     pub fn require_owner(&self, vault: &Vault, action: &str) -> Result<()> {

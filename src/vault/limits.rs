@@ -195,6 +195,8 @@ pub fn check(vault: &Vault) -> Result<(), String> {
             MAX_APPS * 3,
         )?;
     }
+    check_waivers(vault)?;
+    check_tombstones(vault)?;
     check_invitations(vault)?;
     for (app_name, app) in &vault.apps {
         check_app(app_name, app)?;
@@ -260,6 +262,59 @@ fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
             name,
         )?;
         text(|| place(&format!("rotation reason of {name}")), reason)?;
+    }
+    Ok(())
+}
+
+/// Waivers are signed with the policy, so a well-formed one is an owner's; these bounds keep a
+/// hostile file's from costing anything. A waiver claiming a revision the policy has not
+/// reached would cover departures still to come: refused.
+fn check_waivers(vault: &Vault) -> Result<(), String> {
+    count(|| "waivers".into(), vault.waivers.len(), MAX_DEPARTURES)?;
+    for w in &vault.waivers {
+        handle(|| "a waiver's author".into(), &w.by)?;
+        if let Some(departed) = &w.departed {
+            handle(|| "a waiver's member".into(), departed)?;
+        }
+        env_name(
+            || format!("a waiver of '{}' names a malformed secret", w.app),
+            &w.secret,
+        )?;
+        timestamp(|| "a waiver's time".into(), &w.at)?;
+        text(|| "a waiver's reason".into(), &w.reason)?;
+        revision(|| "the policy revision of a waiver".into(), w.revision)?;
+        if w.revision > vault.revision {
+            return Err(format!(
+                "a waiver of {} of '{}' claims policy revision {}, past the vault's {}",
+                w.secret, w.app, w.revision, vault.revision
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Tombstones are signed with the policy; these bounds keep a hostile file's from costing
+/// anything.
+fn check_tombstones(vault: &Vault) -> Result<(), String> {
+    count(
+        || "tombstones".into(),
+        vault.tombstones.len(),
+        MAX_DEPARTURES,
+    )?;
+    for t in &vault.tombstones {
+        text(|| "a tombstone's AppID".into(), &t.appid)?;
+        handle(|| "a tombstone's author".into(), &t.by)?;
+        timestamp(|| "a tombstone's time".into(), &t.removed_at)?;
+        revision(|| "the policy revision of a tombstone".into(), t.revision)?;
+        count(
+            || "readers in a tombstone".into(),
+            t.readers.len(),
+            MAX_MEMBERS,
+        )?;
+        for r in &t.readers {
+            handle(|| "a tombstone's reader".into(), &r.handle)?;
+            timestamp(|| "a tombstone reader's time".into(), &r.since)?;
+        }
     }
     Ok(())
 }

@@ -122,6 +122,18 @@ pub fn three_way(base: &Vault, ours: &Vault, theirs: &Vault) -> Merged {
             vault.returns.push(r.clone());
         }
     }
+    vault.waivers.clone_from(&ours.waivers);
+    for w in &theirs.waivers {
+        if !vault.waivers.contains(w) {
+            vault.waivers.push(w.clone());
+        }
+    }
+    vault.tombstones.clone_from(&ours.tombstones);
+    for t in &theirs.tombstones {
+        if !vault.tombstones.contains(t) {
+            vault.tombstones.push(t.clone());
+        }
+    }
     merge_invitations(&mut vault, theirs);
     let mut contested = Vec::new();
     vault.apps = merge_map(
@@ -231,6 +243,7 @@ fn same_app(a: &App, b: &App) -> bool {
     a.appid == b.appid
         && a.added_at == b.added_at
         && a.roster == b.roster
+        && a.services == b.services
         && a.floors == b.floors
         && a.public == b.public
         && values(&a.info, &b.info)
@@ -278,6 +291,15 @@ fn merge_app(
         conflicts,
     );
     app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
+    app.services = merge_map(
+        &format!("{path}/services"),
+        &b.services,
+        &ours.services,
+        &theirs.services,
+        |a, b| a == b,
+        conflicts,
+        |_, _, _, _, _| None,
+    );
     app.public = merge_map(
         &format!("{path}/public"),
         &b.public,
@@ -873,6 +895,7 @@ mod tests {
             key: "age1carol".into(),
             signing_key: None,
             owner: false,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         };
@@ -935,6 +958,7 @@ mod tests {
             key: "age1carol".into(),
             signing_key: None,
             owner: false,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         };
@@ -980,6 +1004,7 @@ mod tests {
             key: key.into(),
             signing_key: None,
             owner: false,
+            service: false,
             added_by: "a".into(),
             added_at: "t".into(),
         };

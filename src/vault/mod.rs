@@ -16,7 +16,7 @@ pub mod transition;
 
 pub use keyring::Keyring;
 pub use model::{
-    App, Departure, DepartureKind, Field, Invitation, JoinRequest, Member, Return, Sealed, Secret,
-    Vault, WrappedKey, FORMAT, HISTORY, NEWEST, WRITABLE,
+    App, Departure, DepartureKind, Field, FormerReader, Invitation, JoinRequest, Member, Return,
+    Sealed, Secret, Tombstone, Vault, WrappedKey, FORMAT, HISTORY, NEWEST, WRITABLE,
 };
 pub use rules::Rules;

@@ -11,9 +11,12 @@ use crate::wechat::{self, Level, Role};
 /// The format version this build writes. Formats 1 (no signed roster) and 2 (signed roster,
 /// unsigned values) are still read, and written only after an owner adopts them (`sign`).
 pub const FORMAT: u32 = 4;
-/// The newest format this build reads: format 5 is format 4 with invitations or join requests,
-/// written only while a vault holds one, so every other vault stays readable by earlier builds.
-pub const NEWEST: u32 = 5;
+/// Format 5 is format 4 with invitations, join requests or apps' public facts, written only
+/// while a vault holds one, so every other vault stays readable by earlier builds.
+pub const WITH_INVITATIONS: u32 = 5;
+/// The newest format this build reads: format 6 adds rotation waivers, written only while a
+/// vault holds one. An earlier build refuses it as newer rather than misreading its policy.
+pub const NEWEST: u32 = 6;
 /// The oldest format any member writes (format 3 becomes 4 on its first write, since its values
 /// and policy read the same); older ones wait for an owner to adopt them with `sign`.
 pub const WRITABLE: u32 = 3;
@@ -39,6 +42,13 @@ pub struct Vault {
     /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
     pub rules: super::rules::Rules,
+    /// Rotations an owner accepted not to do (format 6), signed with the policy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<Waiver>,
+    /// Apps removed at the end of a contract (format 6), signed with the policy: what the
+    /// access history of a removed app rests on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tombstones: Vec<Tombstone>,
     /// Invitations owners made (format 5), signed with the policy; kept once used, so a
     /// request cannot be approved twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -68,6 +78,10 @@ pub struct Member {
     pub signing_key: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub owner: bool,
+    /// A service member (format 6): CI, a deploy bot. It reads the levels each app's
+    /// `services` gives it, holds no console role, is never an owner and never writes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub service: bool,
     pub added_by: String,
     pub added_at: String,
 }
@@ -101,6 +115,52 @@ pub struct Return {
     pub revision: u64,
     /// What they may read again, as `app/level`.
     pub regained: Vec<String>,
+}
+
+/// An owner's signed decision that a secret a departure made due need not be reset (format 6):
+/// who decided, when, why, at which policy revision. It covers the departures signed at or
+/// before its revision, or, naming a member, only that member's departure signed with it; a
+/// later departure makes the secret due again, and a new value makes it moot.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Waiver {
+    pub app: String,
+    pub secret: String,
+    /// The member whose departure, signed with it, it covers (`role revoke --keep-secrets`);
+    /// every departure up to its revision when absent (`rotation waive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departed: Option<String>,
+    /// Why the owner accepted the risk, in their words (public, like every policy field).
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+    /// The policy revision that signed it.
+    pub revision: u64,
+}
+
+/// A removed app (format 6): which Mini Program it was, whose it was, who could read which
+/// level until it went, and who removed it when, at which policy revision.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tombstone {
+    pub app: String,
+    pub appid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Everyone who could read the app when it was removed, at the highest level they read.
+    pub readers: Vec<FormerReader>,
+    pub removed_at: String,
+    pub by: String,
+    /// The policy revision that signed the removal.
+    pub revision: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FormerReader {
+    pub handle: String,
+    pub level: Level,
+    /// Since when, as far as the vault knows: the first commit of the vault's git history from
+    /// which they read this level without a break, else the later of when they were added
+    /// and when the app was.
+    pub since: String,
 }
 
 /// An owner's invitation to join under a handle (format 5), signed with the policy. It commits
@@ -174,6 +234,10 @@ pub struct App {
     /// Console roles by member handle, sorted.
     #[serde(default)]
     pub roster: BTreeMap<String, Vec<Role>>,
+    /// Service members and the highest level of this app each reads (format 6): readers
+    /// without a console role.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, Level>,
     /// One data key per access level, wrapped to exactly the members who may read that level.
     #[serde(rename = "keys")]
     pub data_keys: BTreeMap<Level, WrappedKey>,
@@ -386,6 +450,8 @@ impl Vault {
             members: BTreeMap::new(),
             departures: Vec::new(),
             returns: Vec::new(),
+            waivers: Vec::new(),
+            tombstones: Vec::new(),
             apps: BTreeMap::new(),
             rules: super::rules::Rules::default(),
             invitations: Vec::new(),
@@ -394,14 +460,17 @@ impl Vault {
         }
     }
 
-    /// The format to write: 5 while the vault holds an invitation, a join request or an app's
-    /// public facts, else 4.
+    /// The format to write: 6 while the vault holds a waiver, a tombstone or a service member; 5 while it
+    /// holds an invitation, a join request or an app's public facts; else 4.
     pub fn format_to_write(&self) -> u32 {
         let public = self.apps.values().any(|a| !a.public.is_empty());
-        if self.invitations.is_empty() && self.requests.is_empty() && !public {
+        let newest = !self.waivers.is_empty() || !self.tombstones.is_empty();
+        if newest || self.members.values().any(|m| m.service) {
+            NEWEST
+        } else if self.invitations.is_empty() && self.requests.is_empty() && !public {
             FORMAT
         } else {
-            NEWEST
+            WITH_INVITATIONS
         }
     }
 
@@ -446,12 +515,49 @@ impl Vault {
         {
             return Err("the vault has a malformed return record".to_string());
         }
+        let waived = self.waivers.iter().all(|w| {
+            is_name(&w.app) && w.departed.as_deref().is_none_or(is_name) && is_name(&w.by)
+        });
+        if !waived {
+            return Err("the vault has a malformed waiver".to_string());
+        }
+        let buried = self.tombstones.iter().all(|t| {
+            is_name(&t.app)
+                && is_name(&t.by)
+                && t.client.as_deref().is_none_or(is_name)
+                && t.readers.iter().all(|r| is_name(&r.handle))
+        });
+        if !buried {
+            return Err("the vault has a malformed tombstone".to_string());
+        }
+        self.check_services()?;
         let invited = self
             .invitations
             .iter()
             .all(|i| is_name(&i.handle) && i.roles.keys().all(|a| is_name(a)));
         if !invited || !self.requests.iter().all(|r| is_name(&r.handle)) {
             return Err("the vault has a malformed invitation or join request".to_string());
+        }
+        Ok(())
+    }
+
+    /// A service member is never an owner and holds no console role; an app's services are
+    /// service members. Signed or not, a file that breaks this is damaged.
+    fn check_services(&self) -> std::result::Result<(), String> {
+        if let Some((h, _)) = self.members.iter().find(|(_, m)| m.service && m.owner) {
+            return Err(format!("service member '{h}' is marked as an owner"));
+        }
+        for (name, app) in &self.apps {
+            if let Some(h) = app.roster.keys().find(|h| self.is_service(h)) {
+                return Err(format!(
+                    "service member '{h}' holds a console role on '{name}'"
+                ));
+            }
+            if let Some(h) = app.services.keys().find(|h| !self.is_service(h)) {
+                return Err(format!(
+                    "'{h}' reads '{name}' as a service but is not a service member"
+                ));
+            }
         }
         Ok(())
     }
@@ -572,6 +678,29 @@ impl Vault {
         })
     }
 
+    /// The apps whose signed public client is `client` (`app set APP --client NAME`); none is
+    /// an error, since a command that names a client means to act on its apps.
+    pub fn apps_of_client(&self, client: &str) -> Result<Vec<String>> {
+        let apps: Vec<String> = self
+            .apps
+            .iter()
+            .filter(|(_, a)| a.public.get("client").is_some_and(|c| c == client))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if apps.is_empty() {
+            return Err(Error::not_found(
+                format!("no app has the client '{client}'"),
+                "set an app's client with `mpvault app set APP --client NAME`; `mpvault app list` shows the apps",
+            ));
+        }
+        Ok(apps)
+    }
+
+    /// Whether `handle` is a service member (reads, holds no role, never writes).
+    pub fn is_service(&self, handle: &str) -> bool {
+        self.members.get(handle).is_some_and(|m| m.service)
+    }
+
     pub fn owners(&self) -> impl Iterator<Item = &str> {
         self.members
             .iter()
@@ -586,6 +715,7 @@ impl App {
             appid,
             added_at,
             roster: BTreeMap::new(),
+            services: BTreeMap::new(),
             data_keys: BTreeMap::new(),
             floors: BTreeMap::new(),
             public: BTreeMap::new(),

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::access;
-use super::model::{Departure, DepartureKind, Sealed, Vault};
+use super::model::{Departure, DepartureKind, Sealed, Vault, Waiver};
 use super::transition::writers_time;
 use crate::wechat::Level;
 
@@ -114,7 +114,7 @@ fn written_before(value: &Sealed, d: &Departure) -> bool {
     }
 }
 
-/// Every secret whose current value someone who left could read.
+/// Every secret whose current value someone who left could read, unless an owner waived it.
 pub fn rotations_due(vault: &Vault) -> Vec<Due> {
     let mut due = Vec::new();
     for (app_name, app) in &vault.apps {
@@ -125,17 +125,178 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
                 reason: reason.clone(),
             });
         }
-        for (name, secret) in &app.secrets {
-            let reason = left_since(vault, app_name, secret.access, &secret.versions[0])
-                .map(|d| format!("{} could read it until {}", d.handle, d.at));
-            if let Some(reason) = reason {
+        for name in app.secrets.keys() {
+            let (open, _) = standing(vault, app_name, name);
+            if let Some(d) = open.last() {
                 due.push(Due {
                     app: app_name.clone(),
                     secret: name.clone(),
-                    reason,
+                    reason: format!("{} could read it until {}", d.handle, d.at),
                 });
             }
         }
+    }
+    due
+}
+
+/// A secret that would be due but for an owner's waiver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waived<'v> {
+    pub app: String,
+    pub secret: String,
+    /// Who left, whose reading the waiver accepts.
+    pub departed: Vec<&'v str>,
+    pub waivers: Vec<&'v Waiver>,
+}
+
+/// Every secret whose rotation only waivers keep from being due.
+pub fn rotations_waived(vault: &Vault) -> Vec<Waived<'_>> {
+    let mut out = Vec::new();
+    for (app_name, app) in &vault.apps {
+        for name in app.secrets.keys() {
+            let (open, covered) = standing(vault, app_name, name);
+            if !open.is_empty() || covered.is_empty() {
+                continue;
+            }
+            let mut departed: Vec<&str> = covered.iter().map(|d| d.handle.as_str()).collect();
+            departed.sort_unstable();
+            departed.dedup();
+            out.push(Waived {
+                app: app_name.clone(),
+                secret: name.clone(),
+                departed,
+                waivers: waivers_of(vault, app_name, name, &covered),
+            });
+        }
+    }
+    out
+}
+
+/// The departures after which `secret`'s current value was not replaced, in the order they
+/// were recorded: those no waiver covers, and those one does.
+fn standing<'v>(
+    vault: &'v Vault,
+    app: &str,
+    secret: &str,
+) -> (Vec<&'v Departure>, Vec<&'v Departure>) {
+    let Some(s) = vault.apps.get(app).and_then(|a| a.secrets.get(secret)) else {
+        return (Vec::new(), Vec::new());
+    };
+    let place = format!("{app}/{}", s.access);
+    vault
+        .departures
+        .iter()
+        .filter(|d| d.lost.contains(&place) && written_before(&s.versions[0], d))
+        .partition(|d| waivers_of(vault, app, secret, &[d]).is_empty())
+}
+
+/// A waiver for a member who stays lapses when they leave (`member remove`, or `member key
+/// --lost`): what it kept was kept because they still work here.
+fn lapsed(vault: &Vault, w: &Waiver) -> bool {
+    let Some(handle) = &w.departed else {
+        return false;
+    };
+    vault.departures.iter().any(|d| {
+        d.handle == *handle
+            && d.kind == DepartureKind::Removed
+            && match (w.revision, d.revision) {
+                (0, _) => false,
+                (_, 0) => true,
+                (w, d) => d > w,
+            }
+    })
+}
+
+/// The waivers of `secret` that cover one of `departures`.
+fn waivers_of<'v>(
+    vault: &'v Vault,
+    app: &str,
+    secret: &str,
+    departures: &[&Departure],
+) -> Vec<&'v Waiver> {
+    vault
+        .waivers
+        .iter()
+        .filter(|w| w.app == app && w.secret == secret && !lapsed(vault, w))
+        .filter(|w| departures.iter().any(|d| covers(w, d)))
+        .collect()
+}
+
+/// Whether waiver `w` covers departure `d`. A waiver naming a member (`--keep-secrets`) covers
+/// that member's departure signed with it, nothing earlier (what an earlier revocation made due
+/// stays due, as after a return) and nothing later; one naming no one (`rotation waive`) covers
+/// every departure signed no later than it. Both carry revision 0 only while the write that
+/// records them is not yet signed.
+fn covers(w: &Waiver, d: &Departure) -> bool {
+    match &w.departed {
+        Some(handle) => *handle == d.handle && w.revision == d.revision,
+        None => match (w.revision, d.revision) {
+            (0, _) => true,
+            (_, 0) => false,
+            (w, d) => d <= w,
+        },
+    }
+}
+
+/// Records waivers of every secret that is due now because of `handle`'s departures (the one
+/// this write records among them): the member stays, and an owner accepts that they could
+/// read these values. Returns `app/secret` of each.
+pub fn waive_departure(
+    vault: &mut Vault,
+    handle: &str,
+    reason: &str,
+    by: &str,
+    at: &str,
+) -> Vec<String> {
+    let mut made = Vec::new();
+    for due in rotations_due(vault) {
+        let (open, _) = standing(vault, &due.app, &due.secret);
+        if open.iter().any(|d| d.handle == handle && d.revision == 0) {
+            made.push(Waiver {
+                app: due.app,
+                secret: due.secret,
+                departed: Some(handle.to_string()),
+                reason: reason.to_string(),
+                by: by.to_string(),
+                at: at.to_string(),
+                revision: 0,
+            });
+        }
+    }
+    let names = made
+        .iter()
+        .map(|w| format!("{} of '{}'", w.secret, w.app))
+        .collect();
+    vault.waivers.extend(made);
+    names
+}
+
+/// Records a waiver of each of `secrets` of `app` (every secret due there when `None`) that is
+/// due now. Returns the names waived; none is an error for the caller to name.
+pub fn waive(
+    vault: &mut Vault,
+    app: &str,
+    secrets: Option<&str>,
+    reason: &str,
+    by: &str,
+    at: &str,
+) -> Vec<String> {
+    let due: Vec<String> = rotations_due(vault)
+        .into_iter()
+        .filter(|d| d.app == app && secrets.is_none_or(|s| s == d.secret))
+        .filter(|d| !standing(vault, app, &d.secret).0.is_empty())
+        .map(|d| d.secret)
+        .collect();
+    for secret in &due {
+        vault.waivers.push(Waiver {
+            app: app.to_string(),
+            secret: secret.clone(),
+            departed: None,
+            reason: reason.to_string(),
+            by: by.to_string(),
+            at: at.to_string(),
+            revision: 0,
+        });
     }
     due
 }
@@ -167,9 +328,10 @@ pub fn adopt_legacy_reminders(vault: &mut Vault, by: &str, now: &str) {
     });
 }
 
-/// After an app is renamed, the departures and returns that name its places are recorded
+/// After an app is renamed, the departures, returns and waivers that name it are recorded
 /// again under the new name (the old records stay, as every departure does), so what they
-/// made due stays due; open invitations give their roles on the new name.
+/// made due stays due and what was waived stays waived; open invitations give their roles on
+/// the new name.
 pub fn rename_app(vault: &mut Vault, old: &str, new: &str) {
     let prefix = format!("{old}/");
     let moved = |places: &[String]| -> Option<Vec<String>> {
@@ -198,9 +360,82 @@ pub fn rename_app(vault: &mut Vault, old: &str, new: &str) {
         })
         .collect();
     vault.returns.extend(returns);
+    let waivers: Vec<Waiver> = vault
+        .waivers
+        .iter()
+        .filter(|w| w.app == old)
+        .map(|w| Waiver {
+            app: new.to_string(),
+            ..w.clone()
+        })
+        .collect();
+    vault.waivers.extend(waivers);
     for inv in vault.invitations.iter_mut().filter(|i| !i.used) {
         if let Some(roles) = inv.roles.remove(old) {
             inv.roles.insert(new.to_string(), roles);
         }
     }
+}
+
+/// The signed record an app leaves when it is removed: its AppID and client, and everyone who
+/// could read it then, at the highest level, since when (`since`: by handle and level, from the
+/// vault's git history; else the later of when the member and the app were added).
+pub fn tombstone(
+    vault: &Vault,
+    app: &str,
+    since: &std::collections::BTreeMap<(String, Level), String>,
+    by: &str,
+    now: &str,
+) -> Option<super::Tombstone> {
+    let a = vault.apps.get(app)?;
+    let mut readers: Vec<super::FormerReader> = Vec::new();
+    for handle in vault.members.keys() {
+        let Some(level) = Level::ALL
+            .into_iter()
+            .rev()
+            .find(|l| access::can_read(vault, app, *l, handle))
+        else {
+            continue;
+        };
+        let added = vault.members[handle].added_at.clone();
+        let fallback = if added > a.added_at {
+            added
+        } else {
+            a.added_at.clone()
+        };
+        let since = since
+            .get(&(handle.clone(), level))
+            .cloned()
+            .unwrap_or(fallback);
+        readers.push(super::FormerReader {
+            handle: handle.clone(),
+            level,
+            since,
+        });
+    }
+    Some(super::Tombstone {
+        app: app.to_string(),
+        appid: a.appid.clone(),
+        client: a.public.get("client").cloned(),
+        readers,
+        removed_at: now.to_string(),
+        by: by.to_string(),
+        revision: 0,
+    })
+}
+
+/// A waiver's reason: said in words, on one line, short enough to read in a review. It is
+/// public (the policy is readable without a key), which the hint says.
+pub fn check_reason(reason: &str) -> crate::error::Result<()> {
+    let max = super::limits::MAX_TEXT_CHARS;
+    let bad = reason.trim().is_empty()
+        || reason.chars().any(char::is_control)
+        || reason.chars().count() > max;
+    if bad {
+        return Err(crate::error::Error::invalid(
+            format!("a waiver needs a reason of one line, at most {max} characters"),
+            "say why the risk is accepted, such as --reason \"moved to another client's team, still employed\" (anyone with the file reads it)",
+        ));
+    }
+    Ok(())
 }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    App, Departure, Invitation, Member, PolicySignature, Return, Vault, WrappedKey,
+    App, Departure, Invitation, Member, PolicySignature, Return, Tombstone, Vault, Waiver,
+    WrappedKey,
 };
 use crate::key::{decode_signing_key, SignsMessages};
 use crate::wechat::{Level, Role};
@@ -41,6 +42,12 @@ pub struct Policy {
     /// Format 5; left out while empty, so format-4 signatures still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitations: Option<Vec<Invitation>>,
+    /// Format 6; left out while empty, so format-5 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<Vec<Waiver>>,
+    /// Format 6; left out while empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstones: Option<Vec<Tombstone>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +55,9 @@ pub struct PolicyMember {
     pub key: String,
     pub signing_key: Option<String>,
     pub owner: bool,
+    /// Format 6; left out while false, so earlier signatures still verify.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub service: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,6 +71,9 @@ pub struct PolicyApp {
     /// Format 5; left out while empty, so format-4 signatures still verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public: Option<BTreeMap<String, String>>,
+    /// Format 6; left out while empty, so format-5 signatures still verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<BTreeMap<String, Level>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +101,7 @@ impl Policy {
                             key: m.key.clone(),
                             signing_key: m.signing_key.clone(),
                             owner: m.owner,
+                            service: m.service,
                         },
                     )
                 })
@@ -117,12 +131,15 @@ impl Policy {
                             data_keys,
                             floors: v3.then(|| a.floors.clone()),
                             public: (!a.public.is_empty()).then(|| a.public.clone()),
+                            services: (!a.services.is_empty()).then(|| a.services.clone()),
                         },
                     )
                 })
                 .collect(),
             rules: vault.rules.clone(),
             invitations: (!vault.invitations.is_empty()).then(|| vault.invitations.clone()),
+            waivers: (!vault.waivers.is_empty()).then(|| vault.waivers.clone()),
+            tombstones: (!vault.tombstones.is_empty()).then(|| vault.tombstones.clone()),
         }
     }
 
@@ -141,6 +158,14 @@ impl Policy {
 
     pub fn invitations(&self) -> &[Invitation] {
         self.invitations.as_deref().unwrap_or_default()
+    }
+
+    pub fn tombstones(&self) -> &[Tombstone] {
+        self.tombstones.as_deref().unwrap_or_default()
+    }
+
+    pub fn waivers(&self) -> &[Waiver] {
+        self.waivers.as_deref().unwrap_or_default()
     }
 
     pub fn departures(&self) -> &[Departure] {
@@ -207,7 +232,7 @@ impl Serialize for PolicyView<'_> {
         use serde::ser::SerializeStruct;
         let vault = self.0;
         let v3 = vault.format >= 3;
-        let mut st = s.serialize_struct("Policy", 9)?;
+        let mut st = s.serialize_struct("Policy", 11)?;
         st.serialize_field("domain", if v3 { DOMAIN_V3 } else { DOMAIN_V2 })?;
         st.serialize_field("vault_id", &vault.vault_id)?;
         if v3 {
@@ -237,6 +262,16 @@ impl Serialize for PolicyView<'_> {
         } else {
             st.serialize_field("invitations", &vault.invitations)?;
         }
+        if vault.waivers.is_empty() {
+            st.skip_field("waivers")?;
+        } else {
+            st.serialize_field("waivers", &vault.waivers)?;
+        }
+        if vault.tombstones.is_empty() {
+            st.skip_field("tombstones")?;
+        } else {
+            st.serialize_field("tombstones", &vault.tombstones)?;
+        }
         st.end()
     }
 }
@@ -256,6 +291,8 @@ struct MemberView<'a> {
     key: &'a str,
     signing_key: &'a Option<String>,
     owner: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    service: bool,
 }
 
 fn member_view(m: &Member) -> MemberView<'_> {
@@ -263,6 +300,7 @@ fn member_view(m: &Member) -> MemberView<'_> {
         key: &m.key,
         signing_key: &m.signing_key,
         owner: m.owner,
+        service: m.service,
     }
 }
 
@@ -272,7 +310,7 @@ impl Serialize for AppView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let AppView(app, v3) = *self;
-        let mut st = s.serialize_struct("PolicyApp", 5)?;
+        let mut st = s.serialize_struct("PolicyApp", 6)?;
         st.serialize_field("appid", &app.appid)?;
         st.serialize_field("roster", &app.roster)?;
         st.serialize_field("keys", &Map(&app.data_keys, key_view))?;
@@ -285,6 +323,11 @@ impl Serialize for AppView<'_> {
             st.skip_field("public")?;
         } else {
             st.serialize_field("public", &app.public)?;
+        }
+        if app.services.is_empty() {
+            st.skip_field("services")?;
+        } else {
+            st.serialize_field("services", &app.services)?;
         }
         st.end()
     }
@@ -388,6 +431,7 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
                     data_keys: BTreeMap::new(),
                     floors: None,
                     public: None,
+                    services: None,
                 };
                 describe_app_changes(name, &empty, app, &mut out);
                 public_changes(name, &empty, app, &mut out);
@@ -401,6 +445,8 @@ pub fn changes(old: &Policy, new: &Policy) -> Vec<Change> {
     }
     departure_changes(old, new, &mut out);
     return_changes(old, new, &mut out);
+    waiver_changes(old, new, &mut out);
+    tombstone_changes(old, new, &mut out);
     invitation_changes(old, new, &mut out);
     rule_changes(&old.rules, &new.rules, &mut out);
     // Stable: owner changes first, everything else in the order above.
@@ -425,7 +471,13 @@ fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
         let Some(o) = old.members.get(handle) else {
             let mut added = Change::new(format!(
                 "member '{handle}' was added{}",
-                if m.owner { " as an owner" } else { "" }
+                if m.owner {
+                    " as an owner"
+                } else if m.service {
+                    " as a service member"
+                } else {
+                    ""
+                }
             ))
             .detail(format!(
                 ": key {}, signing key {}",
@@ -464,6 +516,13 @@ fn member_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
             } else {
                 Change::new(format!("{handle} was removed as an owner"))
             });
+        }
+        if o.service != m.service {
+            out.push(Change::new(if m.service {
+                format!("{handle} was made a service member")
+            } else {
+                format!("{handle} is no longer a service member")
+            }));
         }
     }
     for handle in old.members.keys().filter(|h| !new.members.contains_key(*h)) {
@@ -504,6 +563,12 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
                 .detail(format!(" (was {})", o.appid)),
         );
     }
+    roster_changes(name, o, app, out);
+    service_changes(name, o, app, out);
+    key_changes(name, o, app, out);
+}
+
+fn roster_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
     let handles: std::collections::BTreeSet<&String> =
         app.roster.keys().chain(o.roster.keys()).collect();
     for handle in handles {
@@ -528,6 +593,9 @@ fn describe_app_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Ve
             _ => {}
         }
     }
+}
+
+fn key_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
     for (level, key) in &app.data_keys {
         let Some(ok) = o.data_keys.get(level) else {
             out.push(Change::new(format!(
@@ -695,6 +763,92 @@ fn return_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
     }
 }
 
+fn service_changes(name: &str, o: &PolicyApp, app: &PolicyApp, out: &mut Vec<Change>) {
+    let empty = BTreeMap::new();
+    let (was, now) = (
+        o.services.as_ref().unwrap_or(&empty),
+        app.services.as_ref().unwrap_or(&empty),
+    );
+    for (handle, level) in now.iter().filter(|(h, l)| was.get(*h) != Some(*l)) {
+        out.push(Change::new(format!(
+            "service member {handle} reads {name} up to the {level} level"
+        )));
+    }
+    for handle in was.keys().filter(|h| !now.contains_key(*h)) {
+        out.push(Change::new(format!(
+            "service member {handle} no longer reads {name}"
+        )));
+    }
+}
+
+fn tombstone_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for t in old
+        .tombstones()
+        .iter()
+        .filter(|t| !new.tombstones().contains(t))
+    {
+        out.push(Change::new(format!(
+            "the record that app '{}' ({}) was removed in revision {} was erased",
+            t.app, t.appid, t.revision
+        )));
+    }
+    for t in new
+        .tombstones()
+        .iter()
+        .filter(|t| !old.tombstones().contains(t))
+    {
+        let readers: Vec<String> = t
+            .readers
+            .iter()
+            .map(|r| format!("{} {}", r.handle, r.level))
+            .collect();
+        out.push(
+            Change::new(format!(
+                "app '{}' ({}) is recorded as removed by {}",
+                t.app, t.appid, t.by
+            ))
+            .detail(format!(
+                " at {}; readers then: {}",
+                t.removed_at,
+                if readers.is_empty() {
+                    "none".to_string()
+                } else {
+                    readers.join(", ")
+                }
+            )),
+        );
+    }
+}
+
+fn waiver_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
+    for w in old.waivers().iter().filter(|w| !new.waivers().contains(w)) {
+        out.push(Change::new(format!(
+            "the waiver of {} of '{}' by {} in revision {} was erased",
+            w.secret, w.app, w.by, w.revision
+        )));
+    }
+    for w in new.waivers().iter().filter(|w| !old.waivers().contains(w)) {
+        out.push(
+            Change::new(format!(
+                "{} waived the rotation of {} of '{}'{}: \"{}\"",
+                w.by,
+                w.secret,
+                w.app,
+                w.departed
+                    .as_ref()
+                    .map(|h| format!(" after {h}'s departure"))
+                    .unwrap_or_default(),
+                crate::display::escape(&w.reason)
+            ))
+            .detail(if w.revision == 0 {
+                format!(", at {}", w.at)
+            } else {
+                format!(", at {} in revision {}", w.at, w.revision)
+            }),
+        );
+    }
+}
+
 fn invitation_changes(old: &Policy, new: &Policy, out: &mut Vec<Change>) {
     let find = |p: &'_ Policy, id: &str| p.invitations().iter().find(|i| i.id == id).cloned();
     for i in new.invitations() {
@@ -831,6 +985,36 @@ mod tests {
             key.commitment = None;
         }
         app.roster.clear();
+        same(&v);
+        // Format 6: waivers, tombstones and service members.
+        let (handle, member) = v.members.iter_mut().next().unwrap();
+        let handle = handle.clone();
+        member.owner = false;
+        member.service = true;
+        let app = v.apps.values_mut().next().unwrap();
+        app.services.insert(handle.clone(), Level::Developer);
+        v.waivers.push(Waiver {
+            app: "shop".into(),
+            secret: "WECHAT_APPSECRET".into(),
+            departed: Some("dora".into()),
+            reason: "moved teams".into(),
+            by: "alice".into(),
+            at: "2026-01-02T00:00:00Z".into(),
+            revision: 4,
+        });
+        v.tombstones.push(Tombstone {
+            app: "old".into(),
+            appid: "wx0000000000000000".into(),
+            client: Some("acme".into()),
+            readers: vec![super::super::model::FormerReader {
+                handle,
+                level: Level::Admin,
+                since: "2026-01-01T00:00:00Z".into(),
+            }],
+            removed_at: "2026-01-03T00:00:00Z".into(),
+            by: "alice".into(),
+            revision: 5,
+        });
         same(&v);
         v.members.values_mut().for_each(|m| m.signing_key = None);
         v.format = 2;

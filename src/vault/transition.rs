@@ -169,9 +169,11 @@ pub fn unauthorized_after(vault: &Vault, parents: &[&Vault]) -> Vec<String> {
             let path = field.path();
             let place = Place::new(&vault.vault_id, app_name, level, &path);
             let signer = sealed.signer();
+            // A service member never writes: no key of theirs vouches for a value.
             let key = vault
                 .members
                 .get(signer)
+                .filter(|m| !m.service)
                 .and_then(|m| m.signing_key.as_deref());
             let at = format!("{level}/{path}/{i}");
             let seen = checked

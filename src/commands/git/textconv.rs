@@ -129,6 +129,8 @@ pub fn render(vault: &Vault) -> String {
     members(vault, &mut out);
     departures(vault, &mut out);
     returns(vault, &mut out);
+    waivers(vault, &mut out);
+    tombstones(vault, &mut out);
     invitations(vault, &mut out);
     for (name, app) in &vault.apps {
         render_app(name, app, &mut out);
@@ -159,7 +161,13 @@ fn members(vault: &Vault, out: &mut Vec<String>) {
         out.push(format!(
             "  {}{}: {} key {}, {signing}; added by {} at {}",
             clean(handle),
-            if m.owner { " (owner)" } else { "" },
+            if m.owner {
+                " (owner)"
+            } else if m.service {
+                " (service)"
+            } else {
+                ""
+            },
             clean(kind),
             short(&m.key),
             clean(&m.added_by),
@@ -230,6 +238,62 @@ fn returns(vault: &Vault, out: &mut Vec<String>) {
     }
 }
 
+/// The signed waivers, when there are any: who accepted not to reset what, and why.
+fn waivers(vault: &Vault, out: &mut Vec<String>) {
+    if vault.waivers.is_empty() {
+        return;
+    }
+    out.push("waivers:".to_string());
+    for w in &vault.waivers {
+        let after = w
+            .departed
+            .as_deref()
+            .map(|h| format!(" after {}'s departure", clean(h)))
+            .unwrap_or_default();
+        out.push(format!(
+            "  {} of {}{after} waived by {} at {} in revision {}: {}",
+            clean(&w.secret),
+            clean(&w.app),
+            clean(&w.by),
+            clean(&w.at),
+            w.revision,
+            clean(&w.reason)
+        ));
+    }
+}
+
+/// The signed records of removed apps, when there are any.
+fn tombstones(vault: &Vault, out: &mut Vec<String>) {
+    if vault.tombstones.is_empty() {
+        return;
+    }
+    out.push("removed apps:".to_string());
+    for t in &vault.tombstones {
+        let readers: Vec<String> = t
+            .readers
+            .iter()
+            .map(|r| format!("{} {} since {}", clean(&r.handle), r.level, clean(&r.since)))
+            .collect();
+        out.push(format!(
+            "  {} ({}{}) removed at {} by {} in revision {}; readers then: {}",
+            clean(&t.app),
+            clean(&t.appid),
+            t.client
+                .as_deref()
+                .map(|c| format!(", client {}", clean(c)))
+                .unwrap_or_default(),
+            clean(&t.removed_at),
+            clean(&t.by),
+            t.revision,
+            if readers.is_empty() {
+                "nobody".to_string()
+            } else {
+                readers.join("; ")
+            }
+        ));
+    }
+}
+
 /// The signed departures, when there are any.
 fn departures(vault: &Vault, out: &mut Vec<String>) {
     if vault.departures.is_empty() {
@@ -264,6 +328,9 @@ fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
     for (handle, roles) in &app.roster {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         out.push(format!("  role {}: {}", clean(handle), roles.join(", ")));
+    }
+    for (handle, level) in &app.services {
+        out.push(format!("  service {}: reads up to {level}", clean(handle)));
     }
     for (level, key) in &app.data_keys {
         out.push(format!(
