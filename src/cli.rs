@@ -225,9 +225,12 @@ pub struct RemoveSecretArgs {
 
 #[derive(Debug, Args)]
 pub struct RosterArgs {
-    /// The app
-    #[arg(add = ArgValueCandidates::new(complete::apps))]
-    pub app: String,
+    /// The app (or every app of --client)
+    #[arg(required_unless_present = "client", add = ArgValueCandidates::new(complete::apps))]
+    pub app: Option<String>,
+    /// Every app run for this client, one roster after the other
+    #[arg(long, value_name = "NAME", conflicts_with = "app")]
+    pub client: Option<String>,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -348,9 +351,19 @@ pub struct StatusArgs {
     /// Only this app, in detail
     #[arg(add = ArgValueCandidates::new(complete::apps))]
     pub app: Option<String>,
-    /// Print JSON instead of a table (same exit codes)
-    #[arg(long)]
+    /// Print JSON instead of a table (same exit codes); the same as --format json
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// The report's format (markdown has no tables: it pastes into WeCom and DingTalk)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+    /// Only the apps run for this client
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Print the hand-off for each client's 管理员: what to reset and whom to remove from
+    /// 成员管理 in the console, per app, with its AppID and the 管理员's contacts
+    #[arg(long)]
+    pub due: bool,
     /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
     #[arg(long, value_name = "DATE", value_parser = values::date)]
     pub as_of: Option<time::Date>,
@@ -488,6 +501,9 @@ pub struct AppListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Only the apps run for this client
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -745,6 +761,9 @@ pub struct MemberListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Only the people with a console role on an app run for this client (and the owners)
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -755,6 +774,19 @@ pub struct MemberRemoveArgs {
     /// Do not ask for confirmation (needed when standard input is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Also print the hand-off for each client's 管理员 (AppIDs, contacts, console steps)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+}
+
+/// How a report or a hand-off is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    // No doc comments here: clap would list them one per line in every --help.
+    Text,
+    // Markdown: no tables or box-drawing, so it pastes into WeCom and DingTalk.
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -97,6 +97,8 @@ fn team_value(
 #[derive(Serialize)]
 struct AppRow<'v> {
     appid: &'v str,
+    /// The client the app is run for; `null` when none is recorded.
+    client: Option<&'v str>,
     members: usize,
     name: &'v str,
     secrets: Vec<&'v str>,
@@ -116,19 +118,37 @@ impl output::Row<5> for AppRow<'_> {
     }
 }
 
-fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
+fn list(ctx: &Context, AppListArgs { json, client }: AppListArgs) -> Result<()> {
     ctx.read_without_asking(|vault, mut keyring| {
+        let of_client = client.map(|c| vault.client_apps(&c)).transpose()?;
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
+            if of_client.as_ref().is_some_and(|set| !set.contains(name)) {
+                continue;
+            }
             rows.push(AppRow {
                 appid: &app.appid,
+                client: app.public.get("client").map(String::as_str),
                 members: app.roster.len(),
                 name,
                 secrets: app.secrets.keys().map(String::as_str).collect(),
                 title: team_value(vault, &mut keyring, name, &Field::Info("title".into()))?,
             });
         }
-        output::rows(&rows, json)
+        // Grouped by client, the apps with no client last (a stable sort keeps names in order).
+        rows.sort_by_key(|r| (r.client.is_none(), r.client));
+        if json || rows.iter().all(|r| r.client.is_none()) {
+            return output::rows(&rows, json);
+        }
+        for group in rows.chunk_by(|a, b| a.client == b.client) {
+            let heading = match group[0].client {
+                Some(client) => format!("Client {client}"),
+                None => "No client".to_string(),
+            };
+            output::line(&heading)?;
+            output::rows(group, false)?;
+        }
+        Ok(())
     })
 }
 

@@ -4,6 +4,7 @@
 //! This module only finds things; `commands::status` shows them. Every finding says what is
 //! wrong and what to do, and has a severity that decides `status`'s exit code.
 
+pub mod handoff;
 pub mod table;
 
 use std::collections::BTreeMap;

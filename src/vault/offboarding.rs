@@ -19,6 +19,8 @@ pub struct Due {
     pub secret: String,
     /// Why, in words: who could read it until when.
     pub reason: String,
+    /// The departure that made it due: who left and how (none for a format 1 or 2 reminder).
+    pub departed: Option<(String, DepartureKind)>,
 }
 
 /// The `app/level` places `handle` can read now.
@@ -123,16 +125,16 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
                 app: app_name.clone(),
                 secret: name.clone(),
                 reason: reason.clone(),
+                departed: None,
             });
         }
         for (name, secret) in &app.secrets {
-            let reason = left_since(vault, app_name, secret.access, &secret.versions[0])
-                .map(|d| format!("{} could read it until {}", d.handle, d.at));
-            if let Some(reason) = reason {
+            if let Some(d) = left_since(vault, app_name, secret.access, &secret.versions[0]) {
                 due.push(Due {
                     app: app_name.clone(),
                     secret: name.clone(),
-                    reason,
+                    reason: format!("{} could read it until {}", d.handle, d.at),
+                    departed: Some((d.handle.clone(), d.kind)),
                 });
             }
         }
