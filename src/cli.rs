@@ -480,7 +480,7 @@ pub enum AppCommand {
     Set(AppSetArgs),
     /// Give an app a new name, keeping every value, version, role and contact (owners)
     Rename(AppRenameArgs),
-    /// The administrator's contacts (encrypted; prompts for what is omitted)
+    /// The administrator's contacts (encrypted; prompts for what is omitted; "" clears a field)
     Contact(AppContactArgs),
 }
 
@@ -580,6 +580,9 @@ pub struct AppContactArgs {
     /// The administrator's phone number
     #[arg(long)]
     pub phone: Option<String>,
+    /// A new administrator: set exactly the fields given and clear the others (never asks)
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -543,6 +543,12 @@ fn check_text(label: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// What `app contact` does to one field.
+enum ContactChange {
+    Set(String),
+    Clear,
+}
+
 fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
     let AppContactArgs {
         app,
@@ -550,42 +556,82 @@ fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
         wechat,
         email,
         phone,
+        replace,
     } = args;
     let name = app.as_str();
     let given = [admin, wechat, email, phone];
-    let interactive = std::io::stdin().is_terminal();
-    let mut values = Vec::new();
+    // --replace says the whole contact: nothing is asked, so nothing left out survives.
+    let interactive = !replace && std::io::stdin().is_terminal();
+    let mut changes = Vec::new();
     for ((field, label), value) in CONTACT.iter().zip(given) {
-        let value = match value {
-            Some(v) => Some(v),
+        let change = match value {
+            Some(v) if v.trim().is_empty() => Some(ContactChange::Clear),
+            Some(v) => Some(ContactChange::Set(v)),
+            None if replace => Some(ContactChange::Clear),
             None if interactive => ask(label)?,
             None => None,
         };
-        if let Some(v) = value {
-            check_contact(field, &v)?;
-            values.push((*field, v));
+        if let Some(ContactChange::Set(v)) = &change {
+            check_contact(field, v)?;
+        }
+        if let Some(change) = change {
+            changes.push((*field, change));
         }
     }
-    if values.is_empty() {
+    if changes.is_empty() {
         return Err(Error::invalid(
             "no contact details given",
-            "pass --name, --wechat, --email or --phone, or run it in a terminal to be asked",
+            "pass --name, --wechat, --email or --phone (\"\" clears one, --replace sets them all), or run it in a terminal to be asked",
         ));
     }
-    let labels = set_fields(ctx, name, &values, Field::Contact, &CONTACT)?;
+    ctx.write(|vault, keyring| {
+        vault.app(name)?;
+        for (field, change) in &changes {
+            let place = Field::Contact((*field).to_string());
+            match change {
+                ContactChange::Set(v) => keyring.set_plain_field(vault, name, place, v, &now())?,
+                ContactChange::Clear => {
+                    // Clearing is writing: only who could set the field may clear it.
+                    keyring.check_may_write(vault, name, &place)?;
+                    keyring.unlock(vault, name, Level::Team)?;
+                    vault.app_mut(name)?.contact.remove(*field);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let labels = |clear: bool| -> Vec<&str> {
+        changes
+            .iter()
+            .filter(|(_, c)| matches!(c, ContactChange::Clear) == clear)
+            .filter_map(|(field, _)| CONTACT.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+            .collect()
+    };
+    let mut said = Vec::new();
+    if !labels(false).is_empty() {
+        said.push(labels(false).join(", "));
+    }
+    if !labels(true).is_empty() {
+        said.push(format!("cleared {}", labels(true).join(", ")));
+    }
     done(
         ctx,
         &format!(
             "Updated the administrator's contact for '{name}': {}.",
-            labels.join(", ")
+            said.join("; ")
         ),
     );
     Ok(())
 }
 
-fn ask(label: &str) -> Result<Option<String>> {
-    let answer = super::ask(&format!("{label} (Enter to leave unchanged): "))?;
-    Ok((!answer.is_empty()).then_some(answer))
+/// One field at the prompt: Enter keeps it, `-` clears it.
+fn ask(label: &str) -> Result<Option<ContactChange>> {
+    let answer = super::ask(&format!("{label} (Enter keeps it, - clears it): "))?;
+    Ok(match answer.as_str() {
+        "" => None,
+        "-" => Some(ContactChange::Clear),
+        _ => Some(ContactChange::Set(answer)),
+    })
 }
 
 fn check_contact(field: &str, value: &str) -> Result<()> {
