@@ -446,6 +446,10 @@ pub struct Select {
     /// Lay this build mode's config over the base config (development, production, …)
     #[arg(long, value_name = "MODE", value_parser = values::mode)]
     pub mode: Option<String>,
+    /// Fail (exit 4) instead of leaving anything out: a value you cannot read, a name a vault
+    /// may not set (for CI)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Subcommand)]

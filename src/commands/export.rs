@@ -57,8 +57,17 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
                 format!("leave it out of --only, or ask an owner for a role that reaches the {level} level"),
             ));
         }
-        unreadable.push(format!("{name} ({level})"));
+        unreadable.push((name.to_string(), level));
         Ok(false)
+    };
+    // Names a vault may not set, with why: left out whatever the file says.
+    let mut refused: Vec<(String, &str)> = Vec::new();
+    let mut allowed = |name: &str| match envnames::takes_over_startup(name) {
+        None => true,
+        Some(why) => {
+            refused.push((name.to_string(), why));
+            false
+        }
     };
     if select.mode.is_none() {
         note_mode_only(a);
@@ -70,22 +79,34 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             Field::Build(_) | Field::ModeBuild(..) => key,
             _ => preset.exported_name(&key, false),
         };
-        if wanted(&name) && allowed(app, &name) && readable(&name, Level::Team)? {
+        if wanted(&name) && allowed(&name) && readable(&name, Level::Team)? {
             fields.push((name, field, false));
         }
     }
     if select.include_secrets {
         for (name, secret) in a.secrets.iter().filter(|(n, _)| wanted(n)) {
-            if allowed(app, name) && readable(name, secret.access)? {
+            if allowed(name) && readable(name, secret.access)? {
                 fields.push((name.clone(), Field::Secret(name.clone()), true));
             }
         }
     }
+    if select.strict {
+        refuse_left_out(app, &keyring.actor, &unreadable, &refused)?;
+    }
+    for (name, why) in &refused {
+        output::note(&format!(
+            "Warning: skipped {name} of '{app}': a vault may not set it, because {why}."
+        ));
+    }
     if !unreadable.is_empty() {
+        let named: Vec<String> = unreadable
+            .iter()
+            .map(|(name, level)| format!("{name} ({level})"))
+            .collect();
         output::note(&format!(
             "Left out what {} may not read: {}.",
             keyring.actor,
-            unreadable.join(", ")
+            named.join(", ")
         ));
     }
     if !preset.prefix().is_empty() {
@@ -219,17 +240,33 @@ fn note_mode_only(a: &App) {
     }
 }
 
-/// A name that takes over how programs start never leaves the vault, whatever the file says.
-fn allowed(app: &str, name: &str) -> bool {
-    match envnames::takes_over_startup(name) {
-        None => true,
-        Some(why) => {
-            output::note(&format!(
-                "Warning: skipped {name} of '{app}': a vault may not set it, because {why}."
-            ));
-            false
-        }
+/// `--strict`: a build that asked for everything gets everything, or fails naming what it
+/// would have gone without and why (CI would otherwise build with values missing).
+fn refuse_left_out(
+    app: &str,
+    actor: &str,
+    unreadable: &[(String, Level)],
+    refused: &[(String, &str)],
+) -> Result<()> {
+    let mut left_out: Vec<String> = unreadable
+        .iter()
+        .map(|(name, level)| format!("{name} ({actor} cannot read the {level} level)"))
+        .collect();
+    left_out.extend(
+        refused
+            .iter()
+            .map(|(name, _)| format!("{name} (a vault may not set it)")),
+    );
+    if left_out.is_empty() {
+        return Ok(());
     }
+    Err(Error::denied(
+        format!(
+            "--strict refuses to leave out {} of '{app}'",
+            left_out.join(", ")
+        ),
+        format!("ask an owner for a role that reaches what is missing, or name only what the build needs with --only (`mpvault export {app} --only KEYS`)"),
+    ))
 }
 
 /// `export`: the upload key alone when `--upload-key-file` is given, else an env file.
