@@ -90,25 +90,7 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             }
         }
     }
-    if select.strict {
-        refuse_left_out(app, &keyring.actor, &unreadable, &refused)?;
-    }
-    for (name, why) in &refused {
-        output::note(&format!(
-            "Warning: skipped {name} of '{app}': a vault may not set it, because {why}."
-        ));
-    }
-    if !unreadable.is_empty() {
-        let named: Vec<String> = unreadable
-            .iter()
-            .map(|(name, level)| format!("{name} ({level})"))
-            .collect();
-        output::note(&format!(
-            "Left out what {} may not read: {}.",
-            keyring.actor,
-            named.join(", ")
-        ));
-    }
+    left_out(app, &keyring.actor, select.strict, &unreadable, &refused)?;
     if !preset.prefix().is_empty() {
         refuse_shipped_secrets(vault, keyring, app, &fields)?;
     }
@@ -240,14 +222,34 @@ fn note_mode_only(a: &App) {
     }
 }
 
-/// `--strict`: a build that asked for everything gets everything, or fails naming what it
+/// Names what an export leaves out: values `actor` may not read and names a vault may not set.
+/// With `--strict` a build that asked for everything gets everything, or fails naming what it
 /// would have gone without and why (CI would otherwise build with values missing).
-fn refuse_left_out(
+fn left_out(
     app: &str,
     actor: &str,
+    strict: bool,
     unreadable: &[(String, Level)],
     refused: &[(String, &str)],
 ) -> Result<()> {
+    if !strict {
+        for (name, why) in refused {
+            output::note(&format!(
+                "Warning: skipped {name} of '{app}': a vault may not set it, because {why}."
+            ));
+        }
+        if !unreadable.is_empty() {
+            let named: Vec<String> = unreadable
+                .iter()
+                .map(|(name, level)| format!("{name} ({level})"))
+                .collect();
+            output::note(&format!(
+                "Left out what {actor} may not read: {}.",
+                named.join(", ")
+            ));
+        }
+        return Ok(());
+    }
     let mut left_out: Vec<String> = unreadable
         .iter()
         .map(|(name, level)| format!("{name} ({actor} cannot read the {level} level)"))
