@@ -10,7 +10,7 @@ use crate::wechat::{self, Level, Role};
 
 mod values;
 
-pub use values::{AppRole, MaxAge, UploadKeyFile};
+pub use values::{AppRole, AppWindow, MaxAge, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -371,6 +371,10 @@ pub struct StatusArgs {
     /// vault's verification expiry or ICP number) is left out instead of being a problem
     #[arg(long)]
     pub readable_only: bool,
+    /// Only what falls due within DAYS, and what is already due: secrets that reach their age
+    /// limit, verifications that expire (this replaces the verification window)
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub within: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -414,7 +418,8 @@ const VERIFY_AFTER_HELP: &str = "Sends POST /cgi-bin/stable_token with force_ref
 pub enum PolicyCommand {
     /// Change the health rules (vault owners only; the change is signed with the roster)
     Set(PolicySetArgs),
-    /// Put every rule back to its default (AppSecret 180 days, window 90 days, ICP required)
+    /// Put every rule back to its default (AppSecret 180 days, upload and Pay keys 365, window
+    /// 90 days, ICP required)
     Reset,
 }
 
@@ -426,6 +431,10 @@ pub struct PolicySetArgs {
     /// How many days before the verification (认证) expiry it is flagged as due
     #[arg(long, value_name = "DAYS")]
     pub verification_window: Option<u32>,
+    /// One app's own verification window, overriding the vault's, as APP=DAYS; APP=default
+    /// gives it the vault's again (repeatable)
+    #[arg(long = "app-window", value_name = "APP=DAYS", value_parser = values::app_window)]
+    pub app_windows: Vec<AppWindow>,
     /// Whether every app must have an ICP filing (备案) number recorded
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub icp_required: Option<bool>,

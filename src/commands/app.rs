@@ -346,6 +346,7 @@ fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()
         keyring.require_owner(vault, "remove apps")?;
         vault.app(name)?;
         vault.apps.remove(name);
+        vault.rules.app_verification_window_days.remove(name);
         Ok(())
     })?;
     done(ctx, &format!("Removed '{name}'. Its values stay in git history: reset its AppSecret if the vault was shared."));
@@ -492,6 +493,11 @@ fn rename(ctx: &Context, AppRenameArgs { old, new, yes }: AppRenameArgs) -> Resu
         renamable(vault, keyring, old, new)?;
         keyring.rename_app(vault, old, new)?;
         crate::vault::offboarding::rename_app(vault, old, new);
+        // The app's own verification window is a rule about the app: it goes with it.
+        let windows = &mut vault.rules.app_verification_window_days;
+        if let Some(days) = windows.remove(old) {
+            windows.insert(new.to_string(), days);
+        }
         Ok(())
     })?;
     done(ctx, &format!("Renamed '{old}' to '{new}'; every value, version, role and contact is kept. Builds and scripts that name '{old}' need the new name."));

@@ -25,6 +25,7 @@ pub fn run(
         due,
         as_of,
         readable_only,
+        within,
     }: StatusArgs,
 ) -> Result<Outcome> {
     let app = app.as_deref();
@@ -33,7 +34,11 @@ pub fn run(
     } else {
         format.unwrap_or(ReportFormat::Text)
     };
-    let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
+    let judging = health::Judging {
+        now: as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc()),
+        within,
+        readable_only,
+    };
     let (general, apps, pending, handoff) = ctx.read_without_asking(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
@@ -50,9 +55,7 @@ pub fn run(
             .apps
             .iter()
             .filter(|(name, _)| shown(name))
-            .map(|(name, a)| {
-                health::app_health(vault, keyring.as_mut(), name, a, now, readable_only)
-            })
+            .map(|(name, a)| health::app_health(vault, keyring.as_mut(), name, a, judging))
             .collect();
         let handoff = due.then(|| {
             let dues: Vec<_> = crate::vault::offboarding::rotations_due(vault)
