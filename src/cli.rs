@@ -23,7 +23,7 @@ pub use values::{AppRole, AppWindow, MaxAge, UploadKeyFile};
 pub struct Cli {
     /// The vault file (default: the nearest mpvault.json in this folder or above)
     #[arg(long, global = true, env = "MPVAULT_VAULT", value_name = "PATH")]
-    pub vault: Option<PathBuf>,
+    pub vault: Vec<PathBuf>,
     /// Your identity file (default: MPVAULT_IDENTITY, MPVAULT_IDENTITY_FILE, then <config dir>/mpvault/identity.txt)
     #[arg(long, global = true, value_name = "PATH")]
     pub identity: Option<PathBuf>,
@@ -346,7 +346,7 @@ pub struct TrustArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct StatusArgs {
     /// Only this app, in detail
     #[arg(add = ArgValueCandidates::new(complete::apps))]
@@ -509,7 +509,7 @@ pub struct AppAddArgs {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct AppListArgs {
     /// Print JSON instead of a table
     #[arg(long)]

@@ -118,7 +118,19 @@ impl output::Row<5> for AppRow<'_> {
     }
 }
 
-fn list(ctx: &Context, AppListArgs { json, client }: AppListArgs) -> Result<()> {
+fn list(ctx: &Context, args: AppListArgs) -> Result<()> {
+    match list_report(ctx, args)? {
+        Some(json) => output::json(&json),
+        None => Ok(()),
+    }
+}
+
+/// `app list` of one vault: prints the table, or returns the `--json` rows unprinted so that
+/// a list across several vaults can put them in one document.
+pub fn list_report(
+    ctx: &Context,
+    AppListArgs { json, client }: AppListArgs,
+) -> Result<Option<serde_json::Value>> {
     ctx.read_without_asking(|vault, mut keyring| {
         let of_client = client.map(|c| vault.client_apps(&c)).transpose()?;
         let mut rows = Vec::new();
@@ -137,8 +149,13 @@ fn list(ctx: &Context, AppListArgs { json, client }: AppListArgs) -> Result<()> 
         }
         // Grouped by client, the apps with no client last (a stable sort keeps names in order).
         rows.sort_by_key(|r| (r.client.is_none(), r.client));
-        if json || rows.iter().all(|r| r.client.is_none()) {
-            return output::rows(&rows, json);
+        if json {
+            return serde_json::to_value(&rows)
+                .map(Some)
+                .map_err(|e| Error::io("cannot write JSON to standard output", e.into()));
+        }
+        if rows.iter().all(|r| r.client.is_none()) {
+            return output::rows(&rows, false).map(|()| None);
         }
         for group in rows.chunk_by(|a, b| a.client == b.client) {
             let heading = match group[0].client {
@@ -148,7 +165,7 @@ fn list(ctx: &Context, AppListArgs { json, client }: AppListArgs) -> Result<()> 
             output::line(&heading)?;
             output::rows(group, false)?;
         }
-        Ok(())
+        Ok(None)
     })
 }
 

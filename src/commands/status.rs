@@ -15,31 +15,104 @@ use crate::health::{self, handoff, AppHealth, Finding, Known, Severity};
 use crate::output;
 use crate::wechat::Role;
 
-pub fn run(
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
+    let (worst, json) = report(ctx, args)?;
+    if let Some(json) = json {
+        output::json(&json)?;
+    }
+    Ok(Outcome::Health(worst))
+}
+
+/// What `status` found in one vault.
+struct Judged {
+    general: Vec<Finding>,
+    apps: Vec<AppHealth>,
+    pending: Vec<String>,
+    handoff: Option<handoff::Handoff>,
+}
+
+/// Judges one vault and prints the text forms; the JSON forms are returned unprinted, so that
+/// `status` across several vaults can put them in one document. Returns the worst state too.
+pub fn report(ctx: &Context, args: StatusArgs) -> Result<(Severity, Option<serde_json::Value>)> {
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        args.format.unwrap_or(ReportFormat::Text)
+    };
+    let app = args.app.clone();
+    let Judged {
+        general,
+        apps,
+        pending,
+        handoff,
+    } = judge(ctx, args)?;
+    let worst = general
+        .iter()
+        .map(|f| f.severity)
+        .chain(apps.iter().map(|a| a.state))
+        .max()
+        .unwrap_or(Severity::Ok);
+    let damaged = apps
+        .iter()
+        .flat_map(|a| &a.problems)
+        .any(|p| p.severity == Severity::Broken && p.what.starts_with("the value at"));
+    let mut json = None;
+    if let Some(handoff) = handoff {
+        let intro = "These Mini Programs need changes in the console, because people who could read their secrets no longer work on them (以下小程序需要在后台完成操作，因为能读取其密钥的人员已不再负责):";
+        match format {
+            ReportFormat::Json => json = Some(to_json(&handoff)?),
+            _ => print_handoff(&handoff, intro, format)?,
+        }
+    } else if format == ReportFormat::Json {
+        json = Some(to_json(&Report {
+            apps: &apps,
+            state: worst,
+            vault_problems: &general,
+            pending: &pending,
+        })?);
+    } else {
+        let style = Style::detect();
+        let text = match (app, format) {
+            (_, ReportFormat::Markdown) => markdown(&general, apps),
+            (Some(_), _) => detail(&general, &apps, &style),
+            (None, _) => overview(&general, apps, &style, || locked(ctx)),
+        };
+        output::write(text.as_bytes())?;
+        for line in &pending {
+            output::note(&format!("pending: {line}"));
+        }
+    }
+    if damaged {
+        // Values that do not open are most often a line merge without mpvault's driver.
+        output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
+    }
+    Ok((worst, json))
+}
+
+fn to_json(value: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| crate::error::Error::io("cannot write JSON to standard output", e.into()))
+}
+
+fn judge(
     ctx: &Context,
     StatusArgs {
         app,
-        json,
-        format,
         client,
         due,
         as_of,
         readable_only,
         within,
+        ..
     }: StatusArgs,
-) -> Result<Outcome> {
+) -> Result<Judged> {
     let app = app.as_deref();
-    let format = if json {
-        ReportFormat::Json
-    } else {
-        format.unwrap_or(ReportFormat::Text)
-    };
     let judging = health::Judging {
         now: as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc()),
         within,
         readable_only,
     };
-    let (general, apps, pending, handoff) = ctx.read_without_asking(|vault, mut keyring| {
+    ctx.read_without_asking(|vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }
@@ -65,46 +138,13 @@ pub fn run(
             let leavers = handoff::leavers_from_dues(vault, &dues);
             handoff::build(vault, keyring.as_mut(), &dues, &leavers)
         });
-        let pending = health::pending(vault, &super::now());
-        Ok((health::vault_findings(vault), apps, pending, handoff))
-    })?;
-    let worst = general
-        .iter()
-        .map(|f| f.severity)
-        .chain(apps.iter().map(|a| a.state))
-        .max()
-        .unwrap_or(Severity::Ok);
-    let damaged = apps
-        .iter()
-        .flat_map(|a| &a.problems)
-        .any(|p| p.severity == Severity::Broken && p.what.starts_with("the value at"));
-    if let Some(handoff) = handoff {
-        let intro = "These Mini Programs need changes in the console, because people who could read their secrets no longer work on them (以下小程序需要在后台完成操作，因为能读取其密钥的人员已不再负责):";
-        print_handoff(&handoff, intro, format)?;
-    } else if format == ReportFormat::Json {
-        output::json(&Report {
-            apps: &apps,
-            state: worst,
-            vault_problems: &general,
-            pending: &pending,
-        })?;
-    } else {
-        let style = Style::detect();
-        let text = match (app, format) {
-            (_, ReportFormat::Markdown) => markdown(&general, apps),
-            (Some(_), _) => detail(&general, &apps, &style),
-            (None, _) => overview(&general, apps, &style, || locked(ctx)),
-        };
-        output::write(text.as_bytes())?;
-        for line in &pending {
-            output::note(&format!("pending: {line}"));
-        }
-    }
-    if damaged {
-        // Values that do not open are most often a line merge without mpvault's driver.
-        output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
-    }
-    Ok(Outcome::Health(worst))
+        Ok(Judged {
+            general: health::vault_findings(vault),
+            apps,
+            pending: health::pending(vault, &super::now()),
+            handoff,
+        })
+    })
 }
 
 /// A hand-off in the format asked for (`status --due`, `member remove --format`).
