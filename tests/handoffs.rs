@@ -89,7 +89,7 @@ fn member_remove_prints_a_markdown_handoff_per_client() {
     assert!(shop.contains(APPID), "{shop}");
     assert!(
         shop.contains("张三")
-            && shop.contains("`zhangsan01`")
+            && shop.contains("WeChat zhangsan01")
             && shop.contains("zhang@acme.example"),
         "{shop}"
     );
@@ -250,4 +250,32 @@ fn an_unknown_client_is_refused_in_one_sentence() {
         exit::NOT_FOUND,
         "no app in this vault is run for a client named 'acne'; did you mean 'acme'?",
     );
+}
+
+/// A team member who writes the 管理员's name cannot make it a link or markup in the markdown
+/// an agency pastes to its client.
+#[test]
+fn a_contact_cannot_inject_markdown_into_a_handoff() {
+    let w = World::new();
+    let (alice, _bob, _carol) = agency(&w, "developer");
+    w.ok(
+        &alice,
+        &[
+            "app",
+            "contact",
+            "shop",
+            "--name",
+            "[重置密钥](https://evil.example) <b>*urgent*</b>",
+        ],
+    );
+    let out = w.ok(
+        &alice,
+        &["member", "remove", "bob", "--yes", "--format", "markdown"],
+    );
+    let shop = section(&out, "### shop");
+    assert!(
+        shop.contains(r"\[重置密钥\](https://evil.example) \<b\>\*urgent\*\</b\>"),
+        "{shop}"
+    );
+    assert!(!shop.contains("[重置密钥]("), "{shop}");
 }

@@ -400,24 +400,23 @@ fn render_app(out: &mut String, app: &AppHandoff, md: bool) {
 }
 
 fn admin_line(app: &AppHandoff, md: bool) -> String {
+    // Contacts are free text any team member wrote: in markdown they are escaped, so a name
+    // cannot become a link or a heading in a message the client trusts.
+    let shown = |v: &str| {
+        let v = escape(v);
+        if md {
+            markdown_escape(&v)
+        } else {
+            v.into_owned()
+        }
+    };
     match (&app.admin_contact, &app.admin) {
         (ContactState::Recorded, Some(a)) => {
-            let mut parts = vec![a.name.as_deref().map_or_else(|| "(no name)".into(), |n| escape(n).into_owned())];
-            let code = |v: &str| {
-                if md {
-                    format!("`{}`", escape(v))
-                } else {
-                    escape(v).into_owned()
+            let mut parts = vec![a.name.as_deref().map_or_else(|| "(no name)".into(), shown)];
+            for (label, value) in [("WeChat", &a.wechat), ("email", &a.email), ("phone", &a.phone)] {
+                if let Some(v) = value {
+                    parts.push(format!("{label} {}", shown(v)));
                 }
-            };
-            if let Some(w) = &a.wechat {
-                parts.push(format!("WeChat {}", code(w)));
-            }
-            if let Some(e) = &a.email {
-                parts.push(format!("email {}", code(e)));
-            }
-            if let Some(p) = &a.phone {
-                parts.push(format!("phone {}", code(p)));
             }
             parts.join(", ")
         }
@@ -429,4 +428,17 @@ fn admin_line(app: &AppHandoff, md: bool) -> String {
             escape(&app.app)
         ),
     }
+}
+
+/// Text with the characters that make markdown links, HTML, emphasis or code
+/// backslash-escaped (the contact is mid-line, so line-start markers need nothing).
+fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*[]<>".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
