@@ -76,6 +76,16 @@ fn status_across_vaults_labels_each_and_exits_with_the_worst() {
     assert!(
         text[acme..beta].contains("shop") && text[beta..].contains("All 1 app(s) are healthy.")
     );
+    // In markdown, for chat, each vault is a heading.
+    let out = w
+        .cmd(&alice)
+        .env("MPVAULT_VAULTS", "acme/mpvault.json:beta/mpvault.json")
+        .args(["status", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("# acme/mpvault.json\n"), "{text}");
+    assert!(text.contains("\n# beta/mpvault.json\n"), "{text}");
     // Alone, beta is healthy.
     let out = w
         .cmd(&alice)

@@ -79,7 +79,7 @@ pub fn run(vaults: Vec<PathBuf>, identity: Option<&PathBuf>, command: &Command) 
         };
         let json = wants_json(command);
         if !json {
-            output::line(&format!("== {label} =="))?;
+            output::line(&heading(command, &label))?;
         }
         let result = match command {
             Command::Status(args) => status::report(&ctx, args.clone()).map(|(state, doc)| {
@@ -106,6 +106,16 @@ pub fn run(vaults: Vec<PathBuf>, identity: Option<&PathBuf>, command: &Command) 
         output::json(&json!({ "vaults": documents, "exit": worst.code() }))?;
     }
     Ok(Outcome::Worst(worst.code()))
+}
+
+/// Each vault's label: a markdown heading when the report is markdown (it goes to chat).
+fn heading(command: &Command, label: &str) -> String {
+    match command {
+        Command::Status(args) if args.format == Some(crate::cli::ReportFormat::Markdown) => {
+            format!("# {label}\n")
+        }
+        _ => format!("== {label} =="),
+    }
 }
 
 fn wants_json(command: &Command) -> bool {
