@@ -194,6 +194,16 @@ impl Error {
         )
     }
 
+    /// The one line an error is reported as: what is wrong, then what to do (no final stop).
+    pub fn sentence(&self) -> String {
+        let what = self.to_string();
+        let what = what.trim_end_matches('.');
+        match self.hint() {
+            Some(hint) => format!("{what}; {hint}"),
+            None => what.to_string(),
+        }
+    }
+
     /// What to do about it, shown after the sentence.
     pub fn hint(&self) -> Option<String> {
         match self {

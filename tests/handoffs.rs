@@ -279,3 +279,25 @@ fn a_contact_cannot_inject_markdown_into_a_handoff() {
     );
     assert!(!shop.contains("[重置密钥]("), "{shop}");
 }
+
+/// Someone removed and added back as a tester keeps that role: the hand-off narrows their
+/// roles in 成员管理 instead of removing them.
+#[test]
+fn a_person_added_back_keeps_their_new_role_in_the_handoff() {
+    let w = World::new();
+    let (alice, bob, _carol) = agency(&w, "developer");
+    w.ok(&alice, &["member", "remove", "bob", "--yes"]);
+    let key = w.public_line(&bob);
+    w.ok(&alice, &["member", "add", "bob", "--key", &key, "--yes"]);
+    w.ok(&alice, &["role", "grant", "bob", "shop", "tester", "--yes"]);
+    let out = w
+        .cmd(&alice)
+        .args(["status", "--due", "--client", "acme"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("leave bob only these roles: tester."),
+        "{text}"
+    );
+}

@@ -150,9 +150,7 @@ pub fn list_report(
         // Grouped by client, the apps with no client last (a stable sort keeps names in order).
         rows.sort_by_key(|r| (r.client.is_none(), r.client));
         if json {
-            return serde_json::to_value(&rows)
-                .map(Some)
-                .map_err(|e| Error::io("cannot write JSON to standard output", e.into()));
+            return output::to_json(&rows).map(Some);
         }
         if rows.iter().all(|r| r.client.is_none()) {
             return output::rows(&rows, false).map(|()| None);

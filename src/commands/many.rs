@@ -128,13 +128,7 @@ fn wants_json(command: &Command) -> bool {
 
 /// An error as `main` reports it: what is wrong, then what to do.
 fn sentence(error: &Error) -> String {
-    let what = error.to_string();
-    let what = what.trim_end_matches('.');
-    let line = match error.hint() {
-        Some(hint) => format!("{what}; {hint}."),
-        None => format!("{what}."),
-    };
-    crate::display::escape(&line).into_owned()
+    format!("{}.", crate::display::escape(&error.sentence()))
 }
 
 /// The worst outcome so far: a vault that cannot be read outranks every health state, since

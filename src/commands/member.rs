@@ -201,10 +201,9 @@ fn short_key(key: &str) -> String {
 
 /// Which secrets must now be reset in the console: those the departure made due.
 fn report_lost(handle: &str, vault: &Vault) -> String {
-    let mine = format!("{handle} could read it until");
     let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for due in offboarding::rotations_due(vault) {
-        if due.reason.starts_with(&mine) {
+        if due.departed.as_deref() == Some(handle) {
             let place = crate::wechat::reset_where(&due.secret);
             by_app
                 .entry(due.app)
@@ -271,7 +270,7 @@ fn remove(
         let handoff = format.is_some().then(|| {
             let dues: Vec<_> = offboarding::rotations_due(vault)
                 .into_iter()
-                .filter(|d| d.departed.as_ref().is_some_and(|(h, _)| h == handle))
+                .filter(|d| d.departed.as_deref() == Some(handle))
                 .collect();
             handoff::build(vault, Some(keyring), &dues, &leavers)
         });

@@ -60,11 +60,11 @@ pub fn report(ctx: &Context, args: StatusArgs) -> Result<(Severity, Option<serde
     if let Some(handoff) = handoff {
         let intro = "These Mini Programs need changes in the console, because people who could read their secrets no longer work on them (以下小程序需要在后台完成操作，因为能读取其密钥的人员已不再负责):";
         match format {
-            ReportFormat::Json => json = Some(to_json(&handoff)?),
+            ReportFormat::Json => json = Some(output::to_json(&handoff)?),
             _ => print_handoff(&handoff, intro, format)?,
         }
     } else if format == ReportFormat::Json {
-        json = Some(to_json(&Report {
+        json = Some(output::to_json(&Report {
             apps: &apps,
             state: worst,
             vault_problems: &general,
@@ -87,11 +87,6 @@ pub fn report(ctx: &Context, args: StatusArgs) -> Result<(Severity, Option<serde
         output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
     }
     Ok((worst, json))
-}
-
-fn to_json(value: &impl Serialize) -> Result<serde_json::Value> {
-    serde_json::to_value(value)
-        .map_err(|e| crate::error::Error::io("cannot write JSON to standard output", e.into()))
 }
 
 fn judge(

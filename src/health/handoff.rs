@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::display::escape;
 use crate::vault::offboarding::Due;
-use crate::vault::{DepartureKind, Field, Keyring, Vault};
+use crate::vault::{Field, Keyring, Vault};
 use crate::wechat::{self, Level, Role};
 
 /// Every block, clients by name, the apps with no client last.
@@ -144,27 +144,25 @@ pub fn build(
     Handoff { clients }
 }
 
-/// Who lost access on which app according to the departures behind `dues`: someone removed
-/// from the vault leaves 成员管理; someone who lost a role keeps the roles they still hold.
+/// Who lost access on which app according to the departures behind `dues`. What they keep is
+/// the roster as it is now, whatever the departure was: someone removed holds nothing and
+/// leaves 成员管理, someone who lost one role (or left and was added back) keeps the rest.
 pub fn leavers_from_dues(vault: &Vault, dues: &[Due]) -> BTreeMap<String, Vec<Leaver>> {
     let mut out: BTreeMap<String, Vec<Leaver>> = BTreeMap::new();
     for due in dues {
-        let Some((handle, kind)) = &due.departed else {
+        let Some(handle) = &due.departed else {
             continue;
         };
         let entry = out.entry(due.app.clone()).or_default();
         if entry.iter().any(|l| &l.handle == handle) {
             continue;
         }
-        let keeps = match kind {
-            DepartureKind::Removed => Vec::new(),
-            DepartureKind::Revoked | DepartureKind::Demoted => vault
-                .apps
-                .get(&due.app)
-                .and_then(|a| a.roster.get(handle))
-                .cloned()
-                .unwrap_or_default(),
-        };
+        let keeps = vault
+            .apps
+            .get(&due.app)
+            .and_then(|a| a.roster.get(handle))
+            .cloned()
+            .unwrap_or_default();
         entry.push(Leaver {
             handle: handle.clone(),
             roles: Vec::new(),

@@ -19,8 +19,8 @@ pub struct Due {
     pub secret: String,
     /// Why, in words: who could read it until when.
     pub reason: String,
-    /// The departure that made it due: who left and how (none for a format 1 or 2 reminder).
-    pub departed: Option<(String, DepartureKind)>,
+    /// Who left, making it due (none for a format 1 or 2 reminder).
+    pub departed: Option<String>,
 }
 
 /// The `app/level` places `handle` can read now.
@@ -134,7 +134,7 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
                     app: app_name.clone(),
                     secret: name.clone(),
                     reason: format!("{} could read it until {}", d.handle, d.at),
-                    departed: Some((d.handle.clone(), d.kind)),
+                    departed: Some(d.handle.clone()),
                 });
             }
         }
