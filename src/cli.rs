@@ -10,7 +10,7 @@ use crate::wechat::{self, Level};
 
 mod values;
 
-pub use values::{AppRole, MaxAge, NameLevel, UploadKeyFile};
+pub use values::{AppRole, AppWindow, MaxAge, NameLevel, UploadKeyFile};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,7 +23,7 @@ pub use values::{AppRole, MaxAge, NameLevel, UploadKeyFile};
 pub struct Cli {
     /// The vault file (default: the nearest mpvault.json in this folder or above)
     #[arg(long, global = true, env = "MPVAULT_VAULT", value_name = "PATH")]
-    pub vault: Option<PathBuf>,
+    pub vault: Vec<PathBuf>,
     /// Your identity file (default: MPVAULT_IDENTITY, MPVAULT_IDENTITY_FILE, then <config dir>/mpvault/identity.txt)
     #[arg(long, global = true, value_name = "PATH")]
     pub identity: Option<PathBuf>,
@@ -228,9 +228,12 @@ pub struct RemoveSecretArgs {
 
 #[derive(Debug, Args)]
 pub struct RosterArgs {
-    /// The app
-    #[arg(add = ArgValueCandidates::new(complete::apps))]
-    pub app: String,
+    /// The app (or every app of --client)
+    #[arg(required_unless_present = "client", add = ArgValueCandidates::new(complete::apps))]
+    pub app: Option<String>,
+    /// Every app run for this client, one roster after the other
+    #[arg(long, value_name = "NAME", conflicts_with = "app")]
+    pub client: Option<String>,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -350,14 +353,24 @@ pub struct TrustArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct StatusArgs {
     /// Only this app, in detail
     #[arg(add = ArgValueCandidates::new(complete::apps))]
     pub app: Option<String>,
-    /// Print JSON instead of a table (same exit codes)
-    #[arg(long)]
+    /// Print JSON instead of a table (same exit codes); the same as --format json
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// The report's format (markdown has no tables: it pastes into WeCom and DingTalk)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+    /// Only the apps run for this client
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Print the hand-off for each client's 管理员: what to reset and whom to remove from
+    /// 成员管理 in the console, per app, with its AppID and the 管理员's contacts
+    #[arg(long)]
+    pub due: bool,
     /// Judge as of this day instead of today (YYYY-MM-DD), to see what will be due by then
     #[arg(long, value_name = "DATE", value_parser = values::date)]
     pub as_of: Option<time::Date>,
@@ -365,6 +378,10 @@ pub struct StatusArgs {
     /// vault's verification expiry or ICP number) is left out instead of being a problem
     #[arg(long)]
     pub readable_only: bool,
+    /// Only what falls due within DAYS, and what is already due: secrets that reach their age
+    /// limit, verifications that expire (this replaces the verification window)
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub within: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -408,7 +425,8 @@ const VERIFY_AFTER_HELP: &str = "Sends POST /cgi-bin/stable_token with force_ref
 pub enum PolicyCommand {
     /// Change the health rules (vault owners only; the change is signed with the roster)
     Set(PolicySetArgs),
-    /// Put every rule back to its default (AppSecret 180 days, window 90 days, ICP required)
+    /// Put every rule back to its default (AppSecret 180 days, upload and Pay keys 365, window
+    /// 90 days, ICP required)
     Reset,
 }
 
@@ -420,6 +438,10 @@ pub struct PolicySetArgs {
     /// How many days before the verification (认证) expiry it is flagged as due
     #[arg(long, value_name = "DAYS")]
     pub verification_window: Option<u32>,
+    /// One app's own verification window, overriding the vault's, as APP=DAYS; APP=default
+    /// gives it the vault's again (repeatable)
+    #[arg(long = "app-window", value_name = "APP=DAYS", value_parser = values::app_window)]
+    pub app_windows: Vec<AppWindow>,
     /// Whether every app must have an ICP filing (备案) number recorded
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub icp_required: Option<bool>,
@@ -440,6 +462,10 @@ pub struct Select {
     /// Lay this build mode's config over the base config (development, production, …)
     #[arg(long, value_name = "MODE", value_parser = values::mode)]
     pub mode: Option<String>,
+    /// Fail (exit 4) instead of leaving anything out: a value you cannot read, a name a vault
+    /// may not set (for CI)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -474,7 +500,7 @@ pub enum AppCommand {
     Set(AppSetArgs),
     /// Give an app a new name, keeping every value, version, role and contact (owners)
     Rename(AppRenameArgs),
-    /// The administrator's contacts (encrypted; prompts for what is omitted)
+    /// The administrator's contacts (encrypted; prompts for what is omitted; "" clears a field)
     Contact(AppContactArgs),
 }
 
@@ -490,11 +516,14 @@ pub struct AppAddArgs {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct AppListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Only the apps run for this client
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -571,6 +600,9 @@ pub struct AppContactArgs {
     /// The administrator's phone number
     #[arg(long)]
     pub phone: Option<String>,
+    /// A new administrator: set exactly the fields given and clear the others (never asks)
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -764,6 +796,9 @@ pub struct MemberListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Only the people with a console role on an app run for this client (and the owners)
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -774,6 +809,19 @@ pub struct MemberRemoveArgs {
     /// Do not ask for confirmation (needed when standard input is not a terminal)
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Also print the hand-off for each client's 管理员 (AppIDs, contacts, console steps)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+}
+
+/// How a report or a hand-off is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    // No doc comments here: clap would list them one per line in every --help.
+    Text,
+    // Markdown: no tables or box-drawing, so it pastes into WeCom and DingTalk.
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,7 +42,7 @@ pub mod exit {
         (FAILURE, "the system failed: a file, a pipe, a program mpvault runs, or the random number generator"),
         (USAGE, "bad input or usage: a malformed AppID or secret, an unknown role, a value an export format cannot carry, a removal not confirmed"),
         (NOT_FOUND, "not found: no vault, app, member, secret or identity"),
-        (DENIED, "denied: not a member, not an owner, a level you cannot read, an identity that cannot sign, a wrong passphrase"),
+        (DENIED, "denied: not a member, not an owner, a level you cannot read (also what `--strict` would leave out), an identity that cannot sign, a wrong passphrase"),
         (CORRUPT, "the vault is damaged, tampered with, or from a newer mpvault"),
         (EXISTS, "something already exists: an output file, an identity, an app, a secret"),
         (DUE, "`status`: something is due (a rotation, a verification within its window, a missing ICP number, date or contact, a member without a key)"),
@@ -192,6 +192,16 @@ impl Error {
             format!("only a vault owner can {action}"),
             "ask an owner (see `mpvault member list`) to do it",
         )
+    }
+
+    /// The one line an error is reported as: what is wrong, then what to do (no final stop).
+    pub fn sentence(&self) -> String {
+        let what = self.to_string();
+        let what = what.trim_end_matches('.');
+        match self.hint() {
+            Some(hint) => format!("{what}; {hint}"),
+            None => what.to_string(),
+        }
     }
 
     /// What to do about it, shown after the sentence.

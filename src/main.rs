@@ -73,12 +73,6 @@ fn code(code: i32) -> ExitCode {
 
 /// One line: what is wrong, then what to do.
 fn report(error: &Error) {
-    let what = error.to_string();
-    let what = what.trim_end_matches('.');
-    let line = match error.hint() {
-        Some(hint) => format!("{what}; {hint}"),
-        None => what.to_string(),
-    };
     // One line, whatever the file or the arguments put into it.
-    eprintln!("mpvault: {}.", mpvault::display::escape(&line));
+    eprintln!("mpvault: {}.", mpvault::display::escape(&error.sentence()));
 }

@@ -24,11 +24,17 @@ pub fn line(text: &str) -> Result<()> {
         .map_err(|e| Error::io("cannot write to standard output", e))
 }
 
+/// A value as JSON, to print later (in one document with others).
+pub fn to_json(value: &impl Serialize) -> Result<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| Error::io("cannot write JSON to standard output", e.into()))
+}
+
 /// Pretty JSON for programs, every object's keys in sorted order whatever the order of the
 /// fields that made them; control characters inside strings are escaped.
 pub fn json(value: &impl Serialize) -> Result<()> {
     let cannot = |e: serde_json::Error| Error::io("cannot write JSON to standard output", e.into());
-    let sorted = serde_json::to_value(value).map_err(cannot)?;
+    let sorted = to_json(value)?;
     let text = serde_json::to_string_pretty(&sorted).map_err(cannot)?;
     line(&escape_json(&text))
 }

@@ -27,6 +27,18 @@ fn shown(name: &str) -> Option<String> {
 
 const HIDDEN: &str = "that name (it looks like a value, so it is not repeated here)";
 
+pub fn unknown_client<'c>(name: &str, known: impl IntoIterator<Item = &'c str>) -> Error {
+    let what = match shown(name) {
+        Some(n) => format!("no app in this vault is run for a client named '{n}'"),
+        None => format!("no app in this vault is run for a client named {HIDDEN}"),
+    };
+    let hint = match closest(name, known) {
+        Some(c) => format!("did you mean '{c}'? (`mpvault app list` shows each app's client)"),
+        None => "`mpvault app list` shows each app's client; `mpvault app set APP --client NAME` sets one".into(),
+    };
+    Error::not_found(what, hint)
+}
+
 pub fn unknown_app<'c>(name: &str, known: impl IntoIterator<Item = &'c str>) -> Error {
     let what = match shown(name) {
         Some(n) => format!("there is no app named '{n}' in this vault"),

@@ -59,6 +59,18 @@ impl Role {
         }
     }
 
+    /// The name the console's 成员管理 page shows.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Role::Admin => "管理员",
+            Role::Operator => "运营者",
+            Role::Developer => "开发者",
+            Role::DataAnalyst => "数据分析者",
+            Role::TransactionsAnalyst => "交易分析者",
+            Role::Tester => "体验者",
+        }
+    }
+
     /// The highest access level this role reads.
     pub fn level(self) -> Level {
         match self {

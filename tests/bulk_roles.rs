@@ -273,7 +273,7 @@ fn a_bulk_revoke_is_all_or_nothing() {
             "role", "grant", "zhao", "tester", "--client", "nobody", "--yes",
         ],
         exit::NOT_FOUND,
-        "no app has the client 'nobody'",
+        "no app in this vault is run for a client named 'nobody'",
     );
     refused_as(
         &w,

@@ -266,7 +266,7 @@ fn a_service_member_is_never_an_owner() {
             "nobody",
         ],
         exit::NOT_FOUND,
-        "no app has the client 'nobody'",
+        "no app in this vault is run for a client named 'nobody'",
     );
 }
 

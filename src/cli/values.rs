@@ -92,6 +92,39 @@ pub fn max_age(text: &str) -> Result<MaxAge> {
     })
 }
 
+/// `policy set --app-window APP=DAYS`: one app's own warning window; `None`
+/// (`APP=default`) gives it the vault's again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppWindow {
+    pub app: String,
+    pub days: Option<u32>,
+}
+
+/// Parses `APP=DAYS` or `APP=default`.
+pub fn app_window(text: &str) -> Result<AppWindow> {
+    let bad = || {
+        Error::invalid(
+            format!("'{}' is not APP=DAYS", crate::display::escape(text)),
+            format!("write it like shop=30 (days before the expiry, at most {MAX_DAYS}), or shop=default for the vault's window"),
+        )
+    };
+    let (app, days) = text.split_once('=').ok_or_else(bad)?;
+    crate::vault::model::check_name("app", app)?;
+    let days = match days.trim() {
+        "default" => None,
+        d => Some(
+            d.parse::<u32>()
+                .ok()
+                .filter(|d| *d <= MAX_DAYS)
+                .ok_or_else(bad)?,
+        ),
+    };
+    Ok(AppWindow {
+        app: app.to_string(),
+        days,
+    })
+}
+
 /// Where `export --upload-key-file [PATH]` writes the upload key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadKeyFile {

@@ -96,6 +96,8 @@ fn team_value(
 #[derive(Serialize)]
 struct AppRow<'v> {
     appid: &'v str,
+    /// The client the app is run for; `null` when none is recorded.
+    client: Option<&'v str>,
     members: usize,
     name: &'v str,
     secrets: Vec<&'v str>,
@@ -115,19 +117,52 @@ impl output::Row<5> for AppRow<'_> {
     }
 }
 
-fn list(ctx: &Context, AppListArgs { json }: AppListArgs) -> Result<()> {
+fn list(ctx: &Context, args: AppListArgs) -> Result<()> {
+    match list_report(ctx, args)? {
+        Some(json) => output::json(&json),
+        None => Ok(()),
+    }
+}
+
+/// `app list` of one vault: prints the table, or returns the `--json` rows unprinted so that
+/// a list across several vaults can put them in one document.
+pub fn list_report(
+    ctx: &Context,
+    AppListArgs { json, client }: AppListArgs,
+) -> Result<Option<serde_json::Value>> {
     ctx.read_without_asking(|vault, mut keyring| {
+        let of_client = client.map(|c| vault.client_apps(&c)).transpose()?;
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
+            if of_client.as_ref().is_some_and(|set| !set.contains(name)) {
+                continue;
+            }
             rows.push(AppRow {
                 appid: &app.appid,
+                client: app.public.get("client").map(String::as_str),
                 members: app.roster.len(),
                 name,
                 secrets: app.secrets.keys().map(String::as_str).collect(),
                 title: team_value(vault, &mut keyring, name, &Field::Info("title".into()))?,
             });
         }
-        output::rows(&rows, json)
+        // Grouped by client, the apps with no client last (a stable sort keeps names in order).
+        rows.sort_by_key(|r| (r.client.is_none(), r.client));
+        if json {
+            return output::to_json(&rows).map(Some);
+        }
+        if rows.iter().all(|r| r.client.is_none()) {
+            return output::rows(&rows, false).map(|()| None);
+        }
+        for group in rows.chunk_by(|a, b| a.client == b.client) {
+            let heading = match group[0].client {
+                Some(client) => format!("Client {client}"),
+                None => "No client".to_string(),
+            };
+            output::line(&heading)?;
+            output::rows(group, false)?;
+        }
+        Ok(None)
     })
 }
 
@@ -451,6 +486,11 @@ fn rename(ctx: &Context, AppRenameArgs { old, new, yes }: AppRenameArgs) -> Resu
         renamable(vault, keyring, old, new)?;
         keyring.rename_app(vault, old, new)?;
         crate::vault::offboarding::rename_app(vault, old, new);
+        // The app's own verification window is a rule about the app: it goes with it.
+        let windows = &mut vault.rules.app_verification_window_days;
+        if let Some(days) = windows.remove(old) {
+            windows.insert(new.to_string(), days);
+        }
         Ok(())
     })?;
     done(ctx, &format!("Renamed '{old}' to '{new}'; every value, version, role and contact is kept. Builds and scripts that name '{old}' need the new name."));
@@ -502,6 +542,12 @@ fn check_text(label: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// What `app contact` does to one field.
+enum ContactChange {
+    Set(String),
+    Clear,
+}
+
 fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
     let AppContactArgs {
         app,
@@ -509,42 +555,82 @@ fn contact(ctx: &Context, args: AppContactArgs) -> Result<()> {
         wechat,
         email,
         phone,
+        replace,
     } = args;
     let name = app.as_str();
     let given = [admin, wechat, email, phone];
-    let interactive = std::io::stdin().is_terminal();
-    let mut values = Vec::new();
+    // --replace says the whole contact: nothing is asked, so nothing left out survives.
+    let interactive = !replace && std::io::stdin().is_terminal();
+    let mut changes = Vec::new();
     for ((field, label), value) in CONTACT.iter().zip(given) {
-        let value = match value {
-            Some(v) => Some(v),
+        let change = match value {
+            Some(v) if v.trim().is_empty() => Some(ContactChange::Clear),
+            Some(v) => Some(ContactChange::Set(v)),
+            None if replace => Some(ContactChange::Clear),
             None if interactive => ask(label)?,
             None => None,
         };
-        if let Some(v) = value {
-            check_contact(field, &v)?;
-            values.push((*field, v));
+        if let Some(ContactChange::Set(v)) = &change {
+            check_contact(field, v)?;
+        }
+        if let Some(change) = change {
+            changes.push((*field, change));
         }
     }
-    if values.is_empty() {
+    if changes.is_empty() {
         return Err(Error::invalid(
             "no contact details given",
-            "pass --name, --wechat, --email or --phone, or run it in a terminal to be asked",
+            "pass --name, --wechat, --email or --phone (\"\" clears one, --replace sets them all), or run it in a terminal to be asked",
         ));
     }
-    let labels = set_fields(ctx, name, &values, Field::Contact, &CONTACT)?;
+    ctx.write(|vault, keyring| {
+        vault.app(name)?;
+        for (field, change) in &changes {
+            let place = Field::Contact((*field).to_string());
+            match change {
+                ContactChange::Set(v) => keyring.set_plain_field(vault, name, place, v, &now())?,
+                ContactChange::Clear => {
+                    // Clearing is writing: only who could set the field may clear it.
+                    keyring.check_may_write(vault, name, &place)?;
+                    keyring.unlock(vault, name, Level::Team)?;
+                    vault.app_mut(name)?.contact.remove(*field);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let labels = |clear: bool| -> Vec<&str> {
+        changes
+            .iter()
+            .filter(|(_, c)| matches!(c, ContactChange::Clear) == clear)
+            .filter_map(|(field, _)| CONTACT.iter().find(|(f, _)| f == field).map(|(_, l)| *l))
+            .collect()
+    };
+    let mut said = Vec::new();
+    if !labels(false).is_empty() {
+        said.push(labels(false).join(", "));
+    }
+    if !labels(true).is_empty() {
+        said.push(format!("cleared {}", labels(true).join(", ")));
+    }
     done(
         ctx,
         &format!(
             "Updated the administrator's contact for '{name}': {}.",
-            labels.join(", ")
+            said.join("; ")
         ),
     );
     Ok(())
 }
 
-fn ask(label: &str) -> Result<Option<String>> {
-    let answer = super::ask(&format!("{label} (Enter to leave unchanged): "))?;
-    Ok((!answer.is_empty()).then_some(answer))
+/// One field at the prompt: Enter keeps it, `-` clears it.
+fn ask(label: &str) -> Result<Option<ContactChange>> {
+    let answer = super::ask(&format!("{label} (Enter keeps it, - clears it): "))?;
+    Ok(match answer.as_str() {
+        "" => None,
+        "-" => Some(ContactChange::Clear),
+        _ => Some(ContactChange::Set(answer)),
+    })
 }
 
 fn check_contact(field: &str, value: &str) -> Result<()> {

@@ -32,6 +32,7 @@ pub fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Resul
             vault.tombstones.push(t);
         }
         vault.apps.remove(name);
+        vault.rules.app_verification_window_days.remove(name);
         Ok(())
     })?;
     done(

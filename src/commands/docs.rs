@@ -35,6 +35,7 @@ pub fn completions(CompletionsArgs { shell }: CompletionsArgs) -> Result<()> {
 
 const ENVIRONMENT: &[(&str, &str)] = &[
     ("MPVAULT_VAULT", "The vault file, like --vault."),
+    ("MPVAULT_VAULTS", "Several vault files, separated by colons or newlines, for status and app list when no --vault names one."),
     ("MPVAULT_IDENTITY", "The identity's key text itself, for CI."),
     ("MPVAULT_IDENTITY_FILE", "A file holding the identity."),
     ("MPVAULT_PASSPHRASE", "The passphrase of a protected identity, instead of asking."),

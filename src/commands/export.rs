@@ -57,8 +57,17 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
                 format!("leave it out of --only, or ask an owner for a role that reaches the {level} level"),
             ));
         }
-        unreadable.push(format!("{name} ({level})"));
+        unreadable.push((name.to_string(), level));
         Ok(false)
+    };
+    // Names a vault may not set, with why: left out whatever the file says.
+    let mut refused: Vec<(String, &str)> = Vec::new();
+    let mut allowed = |name: &str| match envnames::takes_over_startup(name) {
+        None => true,
+        Some(why) => {
+            refused.push((name.to_string(), why));
+            false
+        }
     };
     if select.mode.is_none() {
         note_mode_only(a);
@@ -70,24 +79,18 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
             Field::Build(_) | Field::ModeBuild(..) => key,
             _ => preset.exported_name(&key, false),
         };
-        if wanted(&name) && allowed(app, &name) && readable(&name, Level::Team)? {
+        if wanted(&name) && allowed(&name) && readable(&name, Level::Team)? {
             fields.push((name, field, false));
         }
     }
     if select.include_secrets {
         for (name, secret) in a.secrets.iter().filter(|(n, _)| wanted(n)) {
-            if allowed(app, name) && readable(name, secret.access)? {
+            if allowed(name) && readable(name, secret.access)? {
                 fields.push((name.clone(), Field::Secret(name.clone()), true));
             }
         }
     }
-    if !unreadable.is_empty() {
-        output::note(&format!(
-            "Left out what {} may not read: {}.",
-            keyring.actor,
-            unreadable.join(", ")
-        ));
-    }
+    left_out(app, &keyring.actor, select.strict, &unreadable, &refused)?;
     if !preset.prefix().is_empty() {
         refuse_shipped_secrets(vault, keyring, app, &fields)?;
     }
@@ -219,17 +222,53 @@ fn note_mode_only(a: &App) {
     }
 }
 
-/// A name that takes over how programs start never leaves the vault, whatever the file says.
-fn allowed(app: &str, name: &str) -> bool {
-    match envnames::takes_over_startup(name) {
-        None => true,
-        Some(why) => {
+/// Names what an export leaves out: values `actor` may not read and names a vault may not set.
+/// With `--strict` a build that asked for everything gets everything, or fails naming what it
+/// would have gone without and why (CI would otherwise build with values missing).
+fn left_out(
+    app: &str,
+    actor: &str,
+    strict: bool,
+    unreadable: &[(String, Level)],
+    refused: &[(String, &str)],
+) -> Result<()> {
+    if !strict {
+        for (name, why) in refused {
             output::note(&format!(
                 "Warning: skipped {name} of '{app}': a vault may not set it, because {why}."
             ));
-            false
         }
+        if !unreadable.is_empty() {
+            let named: Vec<String> = unreadable
+                .iter()
+                .map(|(name, level)| format!("{name} ({level})"))
+                .collect();
+            output::note(&format!(
+                "Left out what {actor} may not read: {}.",
+                named.join(", ")
+            ));
+        }
+        return Ok(());
     }
+    let mut left_out: Vec<String> = unreadable
+        .iter()
+        .map(|(name, level)| format!("{name} ({actor} cannot read the {level} level)"))
+        .collect();
+    left_out.extend(
+        refused
+            .iter()
+            .map(|(name, _)| format!("{name} (a vault may not set it)")),
+    );
+    if left_out.is_empty() {
+        return Ok(());
+    }
+    Err(Error::denied(
+        format!(
+            "--strict refuses to leave out {} of '{app}'",
+            left_out.join(", ")
+        ),
+        format!("ask an owner for a role that reaches what is missing, or name only what the build needs with --only (`mpvault export {app} --only KEYS`)"),
+    ))
 }
 
 /// `export`: the upload key alone when `--upload-key-file` is given, else an env file.

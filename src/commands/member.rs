@@ -10,6 +10,7 @@ use crate::cli::{
     RekeyArgs, RosterArgs,
 };
 use crate::error::{Error, Result};
+use crate::health::handoff;
 use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
 use crate::wechat::{Level, Role};
 use crate::{key, output};
@@ -168,7 +169,7 @@ fn service_reads(
         give(r.name.clone(), r.level);
     }
     for c in clients {
-        for app in vault.apps_of_client(&c.name)? {
+        for app in vault.client_apps(&c.name)? {
             give(app, c.level);
         }
     }
@@ -268,8 +269,12 @@ impl output::Row<4> for MemberRow<'_> {
     }
 }
 
-fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
+fn list(ctx: &Context, MemberListArgs { json, client }: MemberListArgs) -> Result<()> {
     ctx.read_optional(|vault, _| {
+        // With --client: the client's apps only, and the people who hold a role on one of
+        // them; owners read every app, so they stay listed.
+        let apps = client.map(|c| vault.client_apps(&c)).transpose()?;
+        let shown = |app: &str| apps.as_ref().is_none_or(|set| set.contains(app));
         let rows: Vec<MemberRow> = vault
             .members
             .iter()
@@ -287,10 +292,12 @@ fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
                 roles: vault
                     .apps
                     .iter()
+                    .filter(|(name, _)| shown(name))
                     .filter_map(|(name, a)| a.roster.get(handle).map(|r| (name.as_str(), r)))
                     .collect(),
                 service: m.service,
             })
+            .filter(|row| apps.is_none() || row.owner || !row.roles.is_empty())
             .collect();
         if json {
             return output::rows(&rows, true);
@@ -332,10 +339,9 @@ fn short_key(key: &str) -> String {
 
 /// Which secrets must now be reset in the console: those the departure made due.
 pub(super) fn report_lost(handle: &str, vault: &Vault) -> String {
-    let mine = format!("{handle} could read it until");
     let mut by_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for due in offboarding::rotations_due(vault) {
-        if due.reason.starts_with(&mine) {
+        if due.departed.as_deref() == Some(handle) {
             let place = crate::wechat::reset_where(&due.secret);
             by_app
                 .entry(due.app)
@@ -356,7 +362,14 @@ pub(super) fn report_lost(handle: &str, vault: &Vault) -> String {
     )
 }
 
-fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> Result<()> {
+fn remove(
+    ctx: &Context,
+    MemberRemoveArgs {
+        handle,
+        yes,
+        format,
+    }: MemberRemoveArgs,
+) -> Result<()> {
     let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
     ctx.read(|vault, keyring| removable(vault, keyring, handle))?;
@@ -364,14 +377,22 @@ fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> 
         &format!("Remove member '{handle}' and replace every data key they could read"),
         yes,
     )?;
-    let lost = ctx.write(|vault, keyring| {
+    let (lost, handoff) = ctx.write(|vault, keyring| {
         removable(vault, keyring, handle)?;
         let before = offboarding::readable(vault, handle);
         let key = vault.member(handle)?.key.clone();
         vault.members.remove(handle);
-        for app in vault.apps.values_mut() {
-            app.roster.remove(handle);
+        let mut leavers = BTreeMap::new();
+        for (name, app) in &mut vault.apps {
             app.services.remove(handle);
+            if let Some(roles) = app.roster.remove(handle) {
+                let leaver = handoff::Leaver {
+                    handle: handle.to_string(),
+                    roles,
+                    keeps: Vec::new(),
+                };
+                leavers.insert(name.clone(), vec![leaver]);
+            }
         }
         sync_all(vault, keyring)?;
         let now = now();
@@ -385,12 +406,25 @@ fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> 
             &now,
         );
         // Written now, so the command keeps no second copy of a large vault.
-        Ok(report_lost(handle, vault))
+        let handoff = format.is_some().then(|| {
+            let dues: Vec<_> = offboarding::rotations_due(vault)
+                .into_iter()
+                .filter(|d| d.departed.as_deref() == Some(handle))
+                .collect();
+            handoff::build(vault, Some(keyring), &dues, &leavers)
+        });
+        Ok((report_lost(handle, vault), handoff))
     })?;
     done(
         ctx,
         &format!("Removed '{handle}'; the data keys they could read were replaced.\n{lost}"),
     );
+    if let (Some(format), Some(handoff)) = (format, handoff) {
+        let intro = format!(
+            "{handle} no longer works on these Mini Programs. Please make these changes in the console (我方成员 {handle} 已离开，请在后台完成以下操作):"
+        );
+        super::status::print_handoff(&handoff, &intro, format)?;
+    }
     Ok(())
 }
 
@@ -575,29 +609,66 @@ impl output::Row<3> for RosterRow<'_> {
     }
 }
 
-pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()> {
-    let app = app.as_str();
+pub fn roster(ctx: &Context, RosterArgs { app, client, json }: RosterArgs) -> Result<()> {
     ctx.read_optional(|vault, _| {
-        let a = vault.app(app)?;
-        let mut rows = Vec::new();
-        for (handle, member) in &vault.members {
-            let roles = a.roster.get(handle).cloned().unwrap_or_default();
-            if (roles.is_empty() && !member.owner) || member.service {
-                continue;
-            }
-            rows.push(RosterRow {
-                handle,
-                owner: member.owner,
-                reads: Level::ALL
-                    .into_iter()
-                    .filter(|l| access::can_read(vault, app, *l, handle))
-                    .collect(),
-                roles,
-                service: false,
-            });
+        let Some(client) = client else {
+            let app = app.as_deref().unwrap_or_default();
+            return print_roster(vault, app, json);
+        };
+        let apps = vault.client_apps(&client)?;
+        if json {
+            let all = apps
+                .iter()
+                .map(|a| Ok((a.as_str(), roster_rows(vault, a)?)))
+                .collect::<Result<BTreeMap<_, _>>>()?;
+            return output::json(&all);
         }
-        let services: Vec<RosterRow> = a
-            .services
+        for app in &apps {
+            output::line(&format!("{app}  {}", vault.app(app)?.appid))?;
+            print_roster(vault, app, false)?;
+        }
+        Ok(())
+    })
+}
+
+/// One app's roster: people (and owners) first, then, in the table, service members apart.
+fn print_roster(vault: &Vault, app: &str, json: bool) -> Result<()> {
+    let rows = roster_rows(vault, app)?;
+    if json {
+        return output::rows(&rows, true);
+    }
+    let (services, people): (Vec<RosterRow>, Vec<RosterRow>) =
+        rows.into_iter().partition(|r| r.service);
+    output::rows(&people, false)?;
+    if !services.is_empty() {
+        output::line("Service members (no console role; they read, never write):")?;
+        let services: Vec<ServiceReads> = services.iter().map(ServiceReads).collect();
+        output::rows(&services, false)?;
+    }
+    Ok(())
+}
+
+fn roster_rows<'v>(vault: &'v Vault, app: &str) -> Result<Vec<RosterRow<'v>>> {
+    let a = vault.app(app)?;
+    let mut rows = Vec::new();
+    for (handle, member) in &vault.members {
+        let roles = a.roster.get(handle).cloned().unwrap_or_default();
+        if (roles.is_empty() && !member.owner) || member.service {
+            continue;
+        }
+        rows.push(RosterRow {
+            handle,
+            owner: member.owner,
+            reads: Level::ALL
+                .into_iter()
+                .filter(|l| access::can_read(vault, app, *l, handle))
+                .collect(),
+            roles,
+            service: false,
+        });
+    }
+    rows.extend(
+        a.services
             .iter()
             .filter(|(handle, _)| vault.is_service(handle))
             .map(|(handle, top)| RosterRow {
@@ -606,20 +677,9 @@ pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()>
                 reads: Level::ALL.into_iter().filter(|l| l <= top).collect(),
                 roles: Vec::new(),
                 service: true,
-            })
-            .collect();
-        if json {
-            rows.extend(services);
-            return output::rows(&rows, true);
-        }
-        output::rows(&rows, false)?;
-        if !services.is_empty() {
-            output::line("Service members (no console role; they read, never write):")?;
-            let services: Vec<ServiceReads> = services.iter().map(ServiceReads).collect();
-            output::rows(&services, false)?;
-        }
-        Ok(())
-    })
+            }),
+    );
+    Ok(rows)
 }
 
 /// A service member in `roster`'s second table.

@@ -12,6 +12,7 @@ mod identity;
 mod import;
 mod init;
 mod join;
+mod many;
 mod member;
 mod outcome;
 mod policy;
@@ -267,7 +268,7 @@ fn tell(notes: &[String]) {
 
 /// Runs a parsed command line; returns how it went, for the exit status.
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let vault = cli.vault.clone();
+    let vault = cli.vault.first().cloned();
     dispatch(cli).map_err(|e| after_merge(vault.as_deref(), e))
 }
 
@@ -294,8 +295,11 @@ fn after_merge(vault: Option<&std::path::Path>, error: Error) -> Error {
 }
 
 fn dispatch(cli: Cli) -> Result<Outcome> {
+    if let Some(vaults) = many::span(&cli.vault, &cli.command)? {
+        return many::run(vaults, cli.identity.as_ref(), &cli.command);
+    }
     let ctx = Context {
-        vault: cli.vault,
+        vault: cli.vault.into_iter().next(),
         identity_flag: cli.identity,
         identity: OnceCell::new(),
     };

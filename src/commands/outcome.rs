@@ -25,6 +25,8 @@ pub enum Outcome {
     Conflict,
     /// `run` where the command cannot replace mpvault: its exit status.
     Child(i32),
+    /// `status` or `app list` across several vaults: the worst exit status among them.
+    Worst(i32),
 }
 
 impl From<()> for Outcome {
@@ -47,7 +49,7 @@ impl Outcome {
             Outcome::Unauthorized => exit::CORRUPT,
             Outcome::Refused => exit::DENIED,
             Outcome::NotSetUp | Outcome::Conflict => exit::FAILURE,
-            Outcome::Child(code) => code,
+            Outcome::Child(code) | Outcome::Worst(code) => code,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{MaxAge, PolicyArgs, PolicyCommand, PolicySetArgs};
+use crate::cli::{AppWindow, MaxAge, PolicyArgs, PolicyCommand, PolicySetArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::rules::{Rules, MAX_DAYS};
@@ -23,6 +23,8 @@ pub fn run(ctx: &Context, PolicyArgs { command, json }: PolicyArgs) -> Result<()
 /// `policy --json`: the rules in force, defaults filled in.
 #[derive(Serialize)]
 struct RulesView {
+    /// Apps with a warning window of their own.
+    app_verification_window_days: BTreeMap<String, u32>,
     icp_required: bool,
     max_age_days: BTreeMap<String, Option<u32>>,
     verification_window_days: u32,
@@ -32,6 +34,7 @@ fn show(ctx: &Context, json: bool) -> Result<()> {
     let rules = ctx.read_optional(|vault: &Vault, _| Ok(vault.rules.clone()))?;
     if json {
         return output::json(&RulesView {
+            app_verification_window_days: rules.app_verification_window_days.clone(),
             icp_required: rules.icp_required(),
             max_age_days: rules.max_ages(),
             verification_window_days: rules.verification_window(),
@@ -52,6 +55,9 @@ fn show(ctx: &Context, json: bool) -> Result<()> {
         rules.verification_window(),
         default_mark(rules.verification_window_days.is_none())
     ));
+    for (app, days) in &rules.app_verification_window_days {
+        lines.push(format!("  for {app}: {days} days before"));
+    }
     lines.push(format!(
         "ICP filing (备案) number {}{}",
         if rules.icp_required() {
@@ -77,6 +83,7 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
     let PolicySetArgs {
         max_age: ages,
         verification_window: window,
+        app_windows,
         icp_required,
     } = args;
     if window.is_some_and(|w| w > MAX_DAYS) {
@@ -85,10 +92,10 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
             "give the number of days before expiry, such as 90",
         ));
     }
-    if ages.is_empty() && window.is_none() && icp_required.is_none() {
+    if ages.is_empty() && window.is_none() && app_windows.is_empty() && icp_required.is_none() {
         return Err(Error::invalid(
             "nothing to change",
-            "pass --max-age NAME=DAYS, --verification-window DAYS or --icp-required true|false",
+            "pass --max-age NAME=DAYS, --verification-window DAYS, --app-window APP=DAYS or --icp-required true|false",
         ));
     }
     let mut changed = Vec::new();
@@ -102,6 +109,12 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
     }
     if let Some(w) = window {
         changed.push(format!("verification flagged {w} days ahead"));
+    }
+    for AppWindow { app, days } in &app_windows {
+        changed.push(match days {
+            Some(d) => format!("verification of {app} flagged {d} days ahead"),
+            None => format!("verification of {app} flagged as the vault's"),
+        });
     }
     if let Some(icp) = icp_required {
         changed.push(format!(
@@ -120,6 +133,14 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
         }
         if icp_required.is_some() {
             rules.icp_required = icp_required;
+        }
+        for AppWindow { app, days } in &app_windows {
+            vault.app(app)?;
+            let own = &mut vault.rules.app_verification_window_days;
+            match days {
+                Some(d) => own.insert(app.clone(), *d),
+                None => own.remove(app),
+            };
         }
         Ok(())
     })?;

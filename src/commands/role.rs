@@ -387,7 +387,7 @@ fn target_apps(vault: &Vault, targets: &Targets) -> Result<Vec<String>> {
             }
             Ok(out)
         }
-        Targets::Client(client) => vault.apps_of_client(client),
+        Targets::Client(client) => Ok(vault.client_apps(client)?.into_iter().collect()),
     }
 }
 

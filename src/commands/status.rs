@@ -8,39 +8,44 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Context, Outcome};
-use crate::cli::StatusArgs;
+use crate::cli::{ReportFormat, StatusArgs};
 use crate::error::Result;
 use crate::health::table::{self, Cell, Color, Column};
-use crate::health::{self, AppHealth, Finding, Known, Severity};
+use crate::health::{self, handoff, AppHealth, Finding, Known, Severity};
 use crate::output;
 use crate::wechat::Role;
 
-pub fn run(
-    ctx: &Context,
-    StatusArgs {
-        app,
-        json,
-        as_of,
-        readable_only,
-    }: StatusArgs,
-) -> Result<Outcome> {
-    let app = app.as_deref();
-    let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps, pending) = ctx.read_without_asking(|vault, mut keyring| {
-        if let Some(app) = app {
-            vault.app(app)?;
-        }
-        let apps: Vec<AppHealth> = vault
-            .apps
-            .iter()
-            .filter(|(name, _)| app.is_none_or(|want| want == name.as_str()))
-            .map(|(name, a)| {
-                health::app_health(vault, keyring.as_mut(), name, a, now, readable_only)
-            })
-            .collect();
-        let pending = health::pending(vault, &super::now());
-        Ok((health::vault_findings(vault), apps, pending))
-    })?;
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
+    let (worst, json) = report(ctx, args)?;
+    if let Some(json) = json {
+        output::json(&json)?;
+    }
+    Ok(Outcome::Health(worst))
+}
+
+/// What `status` found in one vault.
+struct Judged {
+    general: Vec<Finding>,
+    apps: Vec<AppHealth>,
+    pending: Vec<String>,
+    handoff: Option<handoff::Handoff>,
+}
+
+/// Judges one vault and prints the text forms; the JSON forms are returned unprinted, so that
+/// `status` across several vaults can put them in one document. Returns the worst state too.
+pub fn report(ctx: &Context, args: StatusArgs) -> Result<(Severity, Option<serde_json::Value>)> {
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        args.format.unwrap_or(ReportFormat::Text)
+    };
+    let app = args.app.clone();
+    let Judged {
+        general,
+        apps,
+        pending,
+        handoff,
+    } = judge(ctx, args)?;
     let worst = general
         .iter()
         .map(|f| f.severity)
@@ -51,18 +56,26 @@ pub fn run(
         .iter()
         .flat_map(|a| &a.problems)
         .any(|p| p.severity == Severity::Broken && p.what.starts_with("the value at"));
-    if json {
-        output::json(&Report {
+    let mut json = None;
+    if let Some(handoff) = handoff {
+        let intro = "These Mini Programs need changes in the console, because people who could read their secrets no longer work on them (以下小程序需要在后台完成操作，因为能读取其密钥的人员已不再负责):";
+        match format {
+            ReportFormat::Json => json = Some(output::to_json(&handoff)?),
+            _ => print_handoff(&handoff, intro, format)?,
+        }
+    } else if format == ReportFormat::Json {
+        json = Some(output::to_json(&Report {
             apps: &apps,
             state: worst,
             vault_problems: &general,
             pending: &pending,
-        })?;
+        })?);
     } else {
         let style = Style::detect();
-        let text = match app {
-            Some(_) => detail(&general, &apps, &style),
-            None => overview(&general, apps, &style, || locked(ctx)),
+        let text = match (app, format) {
+            (_, ReportFormat::Markdown) => markdown(&general, apps),
+            (Some(_), _) => detail(&general, &apps, &style),
+            (None, _) => overview(&general, apps, &style, || locked(ctx)),
         };
         output::write(text.as_bytes())?;
         for line in &pending {
@@ -73,7 +86,114 @@ pub fn run(
         // Values that do not open are most often a line merge without mpvault's driver.
         output::note(&format!("{}.", crate::git::way_back(&ctx.vault_path()?)));
     }
-    Ok(Outcome::Health(worst))
+    Ok((worst, json))
+}
+
+fn judge(
+    ctx: &Context,
+    StatusArgs {
+        app,
+        client,
+        due,
+        as_of,
+        readable_only,
+        within,
+        ..
+    }: StatusArgs,
+) -> Result<Judged> {
+    let app = app.as_deref();
+    let judging = health::Judging {
+        now: as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc()),
+        within,
+        readable_only,
+    };
+    ctx.read_without_asking(|vault, mut keyring| {
+        if let Some(app) = app {
+            vault.app(app)?;
+        }
+        let of_client = client
+            .as_deref()
+            .map(|c| vault.client_apps(c))
+            .transpose()?;
+        let shown = |name: &str| {
+            app.is_none_or(|want| want == name)
+                && of_client.as_ref().is_none_or(|set| set.contains(name))
+        };
+        let apps: Vec<AppHealth> = vault
+            .apps
+            .iter()
+            .filter(|(name, _)| shown(name))
+            .map(|(name, a)| health::app_health(vault, keyring.as_mut(), name, a, judging))
+            .collect();
+        let handoff = due.then(|| {
+            let dues: Vec<_> = crate::vault::offboarding::rotations_due(vault)
+                .into_iter()
+                .filter(|d| shown(&d.app))
+                .collect();
+            let leavers = handoff::leavers_from_dues(vault, &dues);
+            handoff::build(vault, keyring.as_mut(), &dues, &leavers)
+        });
+        Ok(Judged {
+            general: health::vault_findings(vault),
+            apps,
+            pending: health::pending(vault, &super::now()),
+            handoff,
+        })
+    })
+}
+
+/// A hand-off in the format asked for (`status --due`, `member remove --format`).
+pub fn print_handoff(handoff: &handoff::Handoff, intro: &str, format: ReportFormat) -> Result<()> {
+    match format {
+        ReportFormat::Json => output::json(handoff),
+        ReportFormat::Text => {
+            output::write(handoff::render(handoff, intro, handoff::Format::Text).as_bytes())
+        }
+        ReportFormat::Markdown => {
+            output::write(handoff::render(handoff, intro, handoff::Format::Markdown).as_bytes())
+        }
+    }
+}
+
+/// `status --format markdown`: the problems and one line per app, with no table or
+/// box-drawing, so it pastes into WeCom and DingTalk as it is.
+fn markdown(general: &[Finding], mut apps: Vec<AppHealth>) -> String {
+    apps.sort_by(|a, b| b.state.cmp(&a.state).then_with(|| a.app.cmp(&b.app)));
+    let mut out = String::from("## mpvault status\n\n");
+    let mut problems: Vec<(Option<&str>, &Finding)> = general.iter().map(|f| (None, f)).collect();
+    for a in &apps {
+        problems.extend(a.problems.iter().map(|f| (Some(a.app.as_str()), f)));
+    }
+    problems.sort_by_key(|p| std::cmp::Reverse(p.1.severity));
+    if problems.is_empty() {
+        let _ = writeln!(out, "All {} app(s) are healthy.\n", apps.len());
+    } else {
+        let _ = writeln!(out, "**{} problem(s), worst first**\n", problems.len());
+        for (app, f) in &problems {
+            let place = app.map(|a| format!("**{a}**: ")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "- {} {place}{}; {}.",
+                f.severity.as_str(),
+                f.what,
+                f.hint
+            );
+        }
+        out.push('\n');
+    }
+    for a in &apps {
+        let _ = writeln!(
+            out,
+            "- **{}** `{}` {}: AppSecret {}, verified {}, ICP {}",
+            a.app,
+            a.appid,
+            a.state.as_str(),
+            days(a.appsecret_age_days).full,
+            verified(a).full,
+            icp(a).short,
+        );
+    }
+    crate::display::escape_lines(&out).into_owned()
 }
 
 /// `status --json`: the worst state, then the findings about the vault and each app.

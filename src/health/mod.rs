@@ -4,6 +4,7 @@
 //! This module only finds things; `commands::status` shows them. Every finding says what is
 //! wrong and what to do, and has a severity that decides `status`'s exit code.
 
+pub mod handoff;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -70,9 +71,9 @@ impl Finding {
     }
 }
 
-/// A value the reader may or may not be able to decrypt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase", tag = "state", content = "value")]
+/// A value the reader may or may not be able to decrypt. `status --json` shows it as a word
+/// (see `Recorded` and `VerificationState`), the value in a field of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Known<T> {
     /// The reader cannot read this app's team level (no identity, or not on its roster).
     Unknown,
@@ -103,19 +104,56 @@ pub struct People {
     pub roles: BTreeMap<Role, usize>,
 }
 
+/// Whether a fact is recorded, in `status --json`: one word, never an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recorded {
+    Recorded,
+    Missing,
+    /// This reader cannot read it (no key to the app's team level).
+    Unknown,
+}
+
+/// The yearly verification in `status --json`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerificationState {
+    Ok,
+    /// Within the warning window.
+    Due,
+    Expired,
+    Missing,
+    Unknown,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct AppHealth {
     pub app: String,
     pub appid: String,
+    /// The client the app is run for, when one is recorded.
+    pub client: Option<String>,
     pub state: Severity,
     pub secrets: Vec<SecretAge>,
     pub appsecret_age_days: Option<i64>,
     pub oldest_secret_days: Option<i64>,
     /// The recorded expiry, for scripts that want just the date.
     pub verified_until: Option<String>,
+    #[serde(skip)]
     pub verification: Known<Verification>,
+    #[serde(rename = "verification")]
+    pub verification_state: VerificationState,
+    pub verification_days_left: Option<i64>,
+    /// The warning window this app is judged by (its own, or the vault's).
+    pub verification_window_days: u32,
+    #[serde(skip)]
     pub icp: Known<String>,
+    #[serde(rename = "icp")]
+    pub icp_state: Recorded,
+    pub icp_number: Option<String>,
+    #[serde(skip)]
     pub admin_contact: Known<bool>,
+    #[serde(rename = "admin_contact")]
+    pub admin_contact_state: Recorded,
     pub people: People,
     pub rotations_due: Vec<RotationDue>,
     /// Rotations an owner waived: shown apart, never a problem.
@@ -229,27 +267,33 @@ pub fn pending(vault: &Vault, now: &str) -> Vec<String> {
         .collect()
 }
 
-/// Examines one app as of `today`. `keyring` reads the team level when the reader may.
+/// How `status` judges: as of when, how far ahead, and whether to judge what it cannot read.
+#[derive(Clone, Copy, Debug)]
+pub struct Judging {
+    pub now: OffsetDateTime,
+    /// `--within DAYS`: what falls due within DAYS, replacing the verification window.
+    pub within: Option<u32>,
+    pub readable_only: bool,
+}
+
+/// Examines one app as of `judging.now`. `keyring` reads the team level when the reader may.
 pub fn app_health(
     vault: &Vault,
     keyring: Option<&mut Keyring>,
     name: &str,
     app: &App,
-    now: OffsetDateTime,
-    readable_only: bool,
+    judging: Judging,
 ) -> AppHealth {
+    let Judging {
+        now,
+        within,
+        readable_only,
+    } = judging;
     let rules = &vault.rules;
     let mut problems = Vec::new();
     let secrets = secret_ages(app, rules, now);
     for s in &secrets {
-        if let (Some(age), Some(max)) = (s.age_days, s.max_age_days) {
-            if age > i64::from(max) {
-                problems.push(Finding::due(
-                    format!("{} is {age} days old (the limit is {max})", s.name),
-                    rotate_hint(name, &s.name),
-                ));
-            }
-        }
+        problems.extend(age_finding(name, s, within));
     }
     let rotations_due = rotations_due(vault, name);
     for due in &rotations_due {
@@ -266,19 +310,9 @@ pub fn app_health(
     if !readable_only {
         unjudged(&verification, &icp, &mut problems);
     }
-    let verification = verification_state(name, verification, rules, now.date(), &mut problems);
-    if icp == Known::Missing && rules.icp_required() {
-        problems.push(Finding::due(
-            "no ICP filing (备案) number is recorded",
-            format!("file it under 账户设置 → ICP filing in the console, then `mpvault app set {name} --icp NUMBER`"),
-        ));
-    }
-    if admin_contact == Known::Set(false) {
-        problems.push(Finding::due(
-            "no administrator contact is recorded",
-            format!("`mpvault app contact {name}` asks for the 管理员's name, WeChat ID, email and phone"),
-        ));
-    }
+    let window = within.unwrap_or_else(|| rules.verification_window_for(name));
+    let verification = verification_state(name, verification, window, now.date(), &mut problems);
+    problems.extend(missing_records(name, &icp, &admin_contact, rules));
     problems.extend(key_gaps(vault, name, app));
     problems.sort_by_key(|p| std::cmp::Reverse(p.severity));
     let ages = |pick: &dyn Fn(&SecretAge) -> bool| {
@@ -291,6 +325,19 @@ pub fn app_health(
     AppHealth {
         app: name.to_string(),
         appid: app.appid.clone(),
+        client: app.public.get("client").cloned(),
+        verification_state: verification_word(&verification, window),
+        verification_days_left: match &verification {
+            Known::Set(v) => Some(v.days_left),
+            _ => None,
+        },
+        verification_window_days: window,
+        icp_state: recorded(&icp, |_| true),
+        icp_number: match &icp {
+            Known::Set(number) => Some(number.clone()),
+            _ => None,
+        },
+        admin_contact_state: recorded(&admin_contact, |set| *set),
         state: problems
             .iter()
             .map(|p| p.severity)
@@ -310,6 +357,47 @@ pub fn app_health(
         rotations_due,
         rotations_waived: rotations_waived(vault, name),
         problems,
+    }
+}
+
+/// An ICP number the rules require, and a way to reach the administrator, that are not recorded.
+fn missing_records(
+    name: &str,
+    icp: &Known<String>,
+    admin_contact: &Known<bool>,
+    rules: &Rules,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if *icp == Known::Missing && rules.icp_required() {
+        out.push(Finding::due(
+            "no ICP filing (备案) number is recorded",
+            format!("file it under 账户设置 → ICP filing in the console, then `mpvault app set {name} --icp NUMBER`"),
+        ));
+    }
+    if *admin_contact == Known::Set(false) {
+        out.push(Finding::due(
+            "no administrator contact is recorded",
+            format!("`mpvault app contact {name}` asks for the 管理员's name, WeChat ID, email and phone"),
+        ));
+    }
+    out
+}
+
+fn recorded<T>(known: &Known<T>, set: impl Fn(&T) -> bool) -> Recorded {
+    match known {
+        Known::Set(value) if set(value) => Recorded::Recorded,
+        Known::Set(_) | Known::Missing => Recorded::Missing,
+        Known::Unknown => Recorded::Unknown,
+    }
+}
+
+fn verification_word(known: &Known<Verification>, window: u32) -> VerificationState {
+    match known {
+        Known::Set(v) if v.days_left < 0 => VerificationState::Expired,
+        Known::Set(v) if v.days_left <= i64::from(window) => VerificationState::Due,
+        Known::Set(_) => VerificationState::Ok,
+        Known::Missing => VerificationState::Missing,
+        Known::Unknown => VerificationState::Unknown,
     }
 }
 
@@ -399,10 +487,32 @@ pub fn age_days(set_at: &str, now: OffsetDateTime) -> Option<i64> {
         .map(|t| (now - t).whole_days().max(0))
 }
 
+/// A secret over its age limit, or (with `--within`) one that reaches it within that many days.
+fn age_finding(app: &str, s: &SecretAge, within: Option<u32>) -> Option<Finding> {
+    let (age, max) = (s.age_days?, i64::from(s.max_age_days?));
+    if age > max {
+        return Some(Finding::due(
+            format!("{} is {age} days old (the limit is {max})", s.name),
+            rotate_hint(app, &s.name),
+        ));
+    }
+    // Over the limit from the day its age is max + 1.
+    let falls_due_in = max + 1 - age;
+    (falls_due_in <= i64::from(within?)).then(|| {
+        Finding::due(
+            format!(
+                "{} is {age} days old and reaches its limit of {max} in {falls_due_in} days",
+                s.name
+            ),
+            rotate_hint(app, &s.name),
+        )
+    })
+}
+
 fn verification_state(
     app: &str,
     recorded: Known<String>,
-    rules: &Rules,
+    window: u32,
     today: Date,
     problems: &mut Vec<Finding>,
 ) -> Known<Verification> {
@@ -435,7 +545,7 @@ fn verification_state(
             ),
             renew,
         ));
-    } else if days_left <= i64::from(rules.verification_window()) {
+    } else if days_left <= i64::from(window) {
         problems.push(Finding::due(
             format!("the verification (认证) expires on {until}, in {days_left} days"),
             renew,

@@ -1,7 +1,7 @@
 //! The vault's data model and its JSON form. Everything here is what anyone with the file can
 //! see; values are `Sealed` (encrypted) and data keys are `WrappedKey`s (age-encrypted).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -665,6 +665,26 @@ impl Vault {
             .ok_or_else(|| crate::suggest::unknown_app(name, self.apps.keys().map(String::as_str)))
     }
 
+    /// The names of the apps run for `client` (`app set --client`); an unknown client is an
+    /// error, so a typo never shows an empty, healthy-looking view.
+    pub fn client_apps(&self, client: &str) -> Result<BTreeSet<String>> {
+        let apps: BTreeSet<String> = self
+            .apps
+            .iter()
+            .filter(|(_, a)| a.public.get("client").is_some_and(|c| c == client))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if apps.is_empty() {
+            let known: BTreeSet<&str> = self
+                .apps
+                .values()
+                .filter_map(|a| a.public.get("client").map(String::as_str))
+                .collect();
+            return Err(crate::suggest::unknown_client(client, known));
+        }
+        Ok(apps)
+    }
+
     pub fn app_mut(&mut self, name: &str) -> Result<&mut App> {
         let known: Vec<String> = self.apps.keys().cloned().collect();
         self.apps
@@ -676,24 +696,6 @@ impl Vault {
         self.members.get(handle).ok_or_else(|| {
             crate::suggest::unknown_member(handle, self.members.keys().map(String::as_str))
         })
-    }
-
-    /// The apps whose signed public client is `client` (`app set APP --client NAME`); none is
-    /// an error, since a command that names a client means to act on its apps.
-    pub fn apps_of_client(&self, client: &str) -> Result<Vec<String>> {
-        let apps: Vec<String> = self
-            .apps
-            .iter()
-            .filter(|(_, a)| a.public.get("client").is_some_and(|c| c == client))
-            .map(|(name, _)| name.clone())
-            .collect();
-        if apps.is_empty() {
-            return Err(Error::not_found(
-                format!("no app has the client '{client}'"),
-                "set an app's client with `mpvault app set APP --client NAME`; `mpvault app list` shows the apps",
-            ));
-        }
-        Ok(apps)
     }
 
     /// Whether `handle` is a service member (reads, holds no role, never writes).

@@ -19,6 +19,8 @@ pub struct Due {
     pub secret: String,
     /// Why, in words: who could read it until when.
     pub reason: String,
+    /// Who left, making it due (none for a format 1 or 2 reminder).
+    pub departed: Option<String>,
 }
 
 /// The `app/level` places `handle` can read now.
@@ -123,6 +125,7 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
                 app: app_name.clone(),
                 secret: name.clone(),
                 reason: reason.clone(),
+                departed: None,
             });
         }
         for name in app.secrets.keys() {
@@ -132,6 +135,7 @@ pub fn rotations_due(vault: &Vault) -> Vec<Due> {
                     app: app_name.clone(),
                     secret: name.clone(),
                     reason: format!("{} could read it until {}", d.handle, d.at),
+                    departed: Some(d.handle.clone()),
                 });
             }
         }

@@ -922,6 +922,22 @@ fn rule_changes(old: &super::rules::Rules, new: &super::rules::Rules, out: &mut 
             old.verification_window()
         ));
     }
+    let apps: std::collections::BTreeSet<&String> = old
+        .app_verification_window_days
+        .keys()
+        .chain(new.app_verification_window_days.keys())
+        .collect();
+    for app in apps {
+        let (before, after) = (
+            old.verification_window_for(app),
+            new.verification_window_for(app),
+        );
+        if before != after {
+            changed(format!(
+                "verification expiry of {app} is flagged {after} days ahead (was {before})"
+            ));
+        }
+    }
     if old.icp_required() != new.icp_required() {
         changed(if new.icp_required() {
             "an ICP filing number is required again".to_string()

@@ -10,6 +10,17 @@ use crate::wechat::APPSECRET;
 
 /// The AppSecret's maximum age when the vault sets none.
 pub const DEFAULT_APPSECRET_MAX_AGE: u32 = 180;
+/// The upload key's and WeChat Pay keys' maximum age when the vault sets none: a year, so they
+/// are replaced with the yearly verification rather than only when someone leaves.
+pub const DEFAULT_KEY_MAX_AGE: u32 = 365;
+/// The secrets with a default age limit, and that limit.
+pub const DEFAULT_MAX_AGES: [(&str, u32); 5] = [
+    (APPSECRET, DEFAULT_APPSECRET_MAX_AGE),
+    ("WECHAT_UPLOAD_KEY", DEFAULT_KEY_MAX_AGE),
+    ("WECHAT_PAY_API_V3_KEY", DEFAULT_KEY_MAX_AGE),
+    ("WECHAT_PAY_API_V2_KEY", DEFAULT_KEY_MAX_AGE),
+    ("WECHAT_PAY_PRIVATE_KEY", DEFAULT_KEY_MAX_AGE),
+];
 /// Reminders start three months before the yearly verification (认证) runs out.
 pub const DEFAULT_VERIFICATION_WINDOW: u32 = 90;
 /// A Mini Program cannot publish without an ICP filing (备案).
@@ -28,6 +39,10 @@ pub struct Rules {
     pub verification_window_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icp_required: Option<bool>,
+    /// An app's own warning window, overriding `verification_window_days` for that app (a
+    /// client that renews late, or one that wants warning earlier).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub app_verification_window_days: BTreeMap<String, u32>,
 }
 
 impl Rules {
@@ -39,14 +54,24 @@ impl Rules {
     pub fn max_age(&self, secret: &str) -> Option<u32> {
         match self.max_age_days.get(secret) {
             Some(set) => *set,
-            None if secret == APPSECRET => Some(DEFAULT_APPSECRET_MAX_AGE),
-            None => None,
+            None => DEFAULT_MAX_AGES
+                .iter()
+                .find(|(name, _)| *name == secret)
+                .map(|(_, days)| *days),
         }
     }
 
     pub fn verification_window(&self) -> u32 {
         self.verification_window_days
             .unwrap_or(DEFAULT_VERIFICATION_WINDOW)
+    }
+
+    /// The warning window for `app`: its own, else the vault's.
+    pub fn verification_window_for(&self, app: &str) -> u32 {
+        self.app_verification_window_days
+            .get(app)
+            .copied()
+            .unwrap_or_else(|| self.verification_window())
     }
 
     pub fn icp_required(&self) -> bool {
@@ -56,8 +81,9 @@ impl Rules {
     /// Every secret name with a limit or an explicit "no limit", defaults included.
     pub fn max_ages(&self) -> BTreeMap<String, Option<u32>> {
         let mut all = self.max_age_days.clone();
-        all.entry(APPSECRET.to_string())
-            .or_insert(Some(DEFAULT_APPSECRET_MAX_AGE));
+        for (name, days) in DEFAULT_MAX_AGES {
+            all.entry(name.to_string()).or_insert(Some(days));
+        }
         all
     }
 
@@ -75,6 +101,14 @@ impl Rules {
         }
         if self.verification_window_days.is_some_and(|d| d > MAX_DAYS) {
             return Err("the health rules have an impossible verification window".to_string());
+        }
+        for (app, days) in &self.app_verification_window_days {
+            if !super::model::is_name(app) || *days > MAX_DAYS {
+                return Err(
+                    "the health rules have an impossible verification window for an app"
+                        .to_string(),
+                );
+            }
         }
         Ok(())
     }
