@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::vault::Vault;
+use crate::vault::{Scope, Vault};
 
 pub const FILE_NAME: &str = "mpvault.json";
 
@@ -73,10 +73,10 @@ fn open_vault(path: &Path, action: &str) -> Result<File> {
     })
 }
 
-/// Reads and parses the vault without locking.
-pub fn load(path: &Path) -> Result<Vault> {
+/// Reads and parses the vault without locking, with the values of the apps `scope` reaches.
+pub fn load(path: &Path, scope: &Scope) -> Result<Vault> {
     let file = open_vault(path, "read")?;
-    Vault::parse(&read_bounded(file, path)?)
+    Vault::parse_scoped(&read_bounded(file, path)?, scope)
 }
 
 /// Reads at most one byte more than a vault may have, so a huge file is refused by

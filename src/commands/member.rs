@@ -10,7 +10,7 @@ use crate::cli::{
     RoleArgs, RoleCommand, RosterArgs,
 };
 use crate::error::{Error, Result};
-use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
+use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Scope, Vault};
 use crate::wechat::{Level, Role};
 use crate::{key, output};
 
@@ -149,7 +149,7 @@ impl output::Row<4> for MemberRow<'_> {
 }
 
 fn list(ctx: &Context, MemberListArgs { json }: MemberListArgs) -> Result<()> {
-    ctx.read_optional(|vault, _| {
+    ctx.read_optional(&Scope::POLICY, |vault, _| {
         let rows: Vec<MemberRow> = vault
             .members
             .iter()
@@ -221,7 +221,7 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
 fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> Result<()> {
     let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
-    ctx.read(|vault, keyring| removable(vault, keyring, handle))?;
+    ctx.read(&Scope::All, |vault, keyring| removable(vault, keyring, handle))?;
     confirm(
         &format!("Remove member '{handle}' and replace every data key they could read"),
         yes,
@@ -270,7 +270,7 @@ fn new_key(
 ) -> Result<()> {
     let (key, signing_key) = key::parse_public_line(&key)?;
     let print = crate::vault::invite::fingerprint(&key, signing_key.as_deref());
-    ctx.read(|vault, keyring| rekeyable(vault, keyring, &handle, &key, signing_key.as_ref()))?;
+    ctx.read(&Scope::All, |vault, keyring| rekeyable(vault, keyring, &handle, &key, signing_key.as_ref()))?;
     if lost {
         confirm(
             &format!("Treat '{handle}'s old key as departed, so every secret it could read is due for rotation"),
@@ -534,7 +534,7 @@ impl output::Row<3> for RosterRow<'_> {
 
 pub fn roster(ctx: &Context, RosterArgs { app, json }: RosterArgs) -> Result<()> {
     let app = app.as_str();
-    ctx.read_optional(|vault, _| {
+    ctx.read_optional(&Scope::app(app), |vault, _| {
         let a = vault.app(app)?;
         let mut rows = Vec::new();
         for (handle, member) in &vault.members {

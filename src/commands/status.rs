@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::health::table::{self, Cell, Color, Column};
 use crate::health::{self, AppHealth, Finding, Known, Severity};
 use crate::output;
+use crate::vault::Scope;
 use crate::wechat::Role;
 
 pub fn run(
@@ -26,7 +27,7 @@ pub fn run(
 ) -> Result<Outcome> {
     let app = app.as_deref();
     let now = as_of.map_or_else(OffsetDateTime::now_utc, |day| day.midnight().assume_utc());
-    let (general, apps, pending) = ctx.read_without_asking(|vault, mut keyring| {
+    let (general, apps, pending) = ctx.read_without_asking(&Scope::All, |vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }

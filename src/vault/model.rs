@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::scope::{Loaded, Scope};
 use crate::error::{Error, Result};
 use crate::wechat::{self, Level, Role};
 
@@ -35,6 +36,8 @@ pub struct Vault {
     /// Who was given back what a departure took (format 4), signed with the policy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<Return>,
+    /// Every app's policy; its values only where the command's `Scope` reaches (`scope`).
+    #[serde(deserialize_with = "super::scope::apps")]
     pub apps: BTreeMap<String, App>,
     /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
@@ -186,33 +189,68 @@ pub struct App {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub public: BTreeMap<String, String>,
     /// Title, and (before format 5) the verification expiry and ICP number (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::info"
+    )]
     pub info: BTreeMap<String, Sealed>,
     /// The administrator's contacts (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub contact: BTreeMap<String, Sealed>,
     /// Bundle config: non-secret values a preset prefixes, shipped in the Mini Program (`team`
     /// level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub config: BTreeMap<String, Sealed>,
     /// Bundle config per build mode (`development`, `production`, …), laid over `config` when
     /// a build names the mode (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub modes: BTreeMap<String, BTreeMap<String, Sealed>>,
     /// Build config (format 4): values for build scripts, named as is and never prefixed, so
     /// never shipped. Its own place, bound in each value's signature, so a value cannot be
     /// moved into the bundle (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub build: BTreeMap<String, Sealed>,
     /// Build config per build mode, laid over `build` as `modes` is over `config`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub build_modes: BTreeMap<String, BTreeMap<String, Sealed>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::secrets"
+    )]
     pub secrets: BTreeMap<String, Secret>,
     /// Format 1 and 2 only: secrets someone who lost access could read, by name: why. Format 3
     /// computes this from the signed departures instead.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub rotations_due: BTreeMap<String, String>,
+    /// What of the values above this process decoded from the file (`Scope`); never written.
+    #[serde(skip)]
+    pub loaded: Loaded,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -317,6 +355,13 @@ impl Field {
     }
 }
 
+/// A command asked for values of an app its `Scope` left out.
+fn out_of_scope(app: &str) -> Error {
+    Error::internal(format!(
+        "internal error: this command read the vault without the values of app '{app}', and then asked for them"
+    ))
+}
+
 const RESTORE: &str = "restore it from git (`git checkout -- mpvault.json`) or a backup";
 
 /// A vault file that breaks a rule of the format or a bound of `limits`, saying `what`. The
@@ -406,11 +451,20 @@ impl Vault {
 
     /// Parses and checks a vault file. A newer format is refused before anything else is read.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
+        Self::parse_scoped(bytes, &Scope::All)
+    }
+
+    /// `parse`, decoding the values of the apps `scope` reaches and only the policy of the
+    /// others (see `vault::scope`). The bounds of the whole file's bytes, every app's policy
+    /// and the values decoded are checked; values passed over are checked for JSON syntax
+    /// alone, and no command can read them (`Vault::app`) or write the vault.
+    pub fn parse_scoped(bytes: &[u8], scope: &Scope) -> Result<Self> {
         super::limits::check_bytes(bytes).map_err(|what| damaged(&what))?;
         // Parsed straight into the model (no `serde_json::Value` tree of the whole file). A
         // file that does not fit it is probed for its format alone, so a newer format is
         // named as such rather than as malformed.
-        let vault: Vault = match serde_json::from_slice(bytes) {
+        let parsed = super::scope::with_scope(scope, || serde_json::from_slice(bytes));
+        let vault: Vault = match parsed {
             Ok(vault) => vault,
             Err(e) => {
                 check_format(probe_format(bytes)?)?;
@@ -546,16 +600,67 @@ impl Vault {
         String::from_utf8(json).expect("serde_json writes UTF-8")
     }
 
-    /// Writes the file's text (`to_json`) to `out`, without holding it in memory.
+    /// Writes the file's text (`to_json`) to `out`, without holding it in memory. A vault
+    /// read in part (`Scope`) is refused: it would lose the values it passed over.
     pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        if let Some(name) = self.first_partial() {
+            return Err(std::io::Error::other(format!(
+                "internal error: the vault was read without the values of app '{name}', and is never written"
+            )));
+        }
         serde_json::to_writer_pretty(&mut out, self)?;
         out.write_all(b"\n")
     }
 
+    /// An app, with all its values: one the command's `Scope` left out is refused (a bug), so
+    /// its empty maps are never taken for an app without values.
     pub fn app(&self, name: &str) -> Result<&App> {
+        let app = self.app_policy(name)?;
+        match app.loaded {
+            Loaded::All => Ok(app),
+            _ => Err(out_of_scope(name)),
+        }
+    }
+
+    /// An app whose policy alone (AppID, roster, data keys, floors, public facts) is wanted.
+    pub fn app_policy(&self, name: &str) -> Result<&App> {
         self.apps
             .get(name)
             .ok_or_else(|| crate::suggest::unknown_app(name, self.apps.keys().map(String::as_str)))
+    }
+
+    /// `app`, for reading the value at `field`: `app list` has the info of every app.
+    pub fn app_holding(&self, name: &str, field: &Field) -> Result<&App> {
+        let app = self.app_policy(name)?;
+        match (&app.loaded, field) {
+            (Loaded::All, _) | (Loaded::Listing(_), Field::Info(_)) => Ok(app),
+            _ => Err(out_of_scope(name)),
+        }
+    }
+
+    /// The names of an app's secrets, sorted.
+    pub fn secret_names(&self, name: &str) -> Result<Vec<&str>> {
+        let app = self.app_policy(name)?;
+        match &app.loaded {
+            Loaded::All => Ok(app.secrets.keys().map(String::as_str).collect()),
+            Loaded::Listing(names) => Ok(names.iter().map(String::as_str).collect()),
+            Loaded::Policy => Err(out_of_scope(name)),
+        }
+    }
+
+    /// Refuses a vault read in part, for what looks at the values of every app.
+    pub fn require_whole(&self) -> Result<()> {
+        match self.first_partial() {
+            Some(name) => Err(out_of_scope(name)),
+            None => Ok(()),
+        }
+    }
+
+    fn first_partial(&self) -> Option<&str> {
+        self.apps
+            .iter()
+            .find(|(_, a)| a.loaded != Loaded::All)
+            .map(|(name, _)| name.as_str())
     }
 
     pub fn app_mut(&mut self, name: &str) -> Result<&mut App> {
@@ -596,6 +701,7 @@ impl App {
             build_modes: BTreeMap::new(),
             secrets: BTreeMap::new(),
             rotations_due: BTreeMap::new(),
+            loaded: Loaded::All,
         }
     }
 
