@@ -439,7 +439,9 @@ fn appid_free(vault: &Vault, name: &str, appid: &str) -> Result<()> {
 fn rename(ctx: &Context, AppRenameArgs { old, new, yes }: AppRenameArgs) -> Result<()> {
     let (old, new) = (old.as_str(), new.as_str());
     check_name("app", new)?;
-    ctx.read(&Scope::All, |vault, keyring| renamable(vault, keyring, old, new))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        renamable(vault, keyring, old, new)
+    })?;
     confirm(
         &format!("Rename app '{old}' to '{new}' (every value is re-sealed under the new name)"),
         yes,

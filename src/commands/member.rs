@@ -221,7 +221,9 @@ fn report_lost(handle: &str, vault: &Vault) -> String {
 fn remove(ctx: &Context, MemberRemoveArgs { handle, yes }: MemberRemoveArgs) -> Result<()> {
     let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
-    ctx.read(&Scope::All, |vault, keyring| removable(vault, keyring, handle))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        removable(vault, keyring, handle)
+    })?;
     confirm(
         &format!("Remove member '{handle}' and replace every data key they could read"),
         yes,
@@ -270,7 +272,9 @@ fn new_key(
 ) -> Result<()> {
     let (key, signing_key) = key::parse_public_line(&key)?;
     let print = crate::vault::invite::fingerprint(&key, signing_key.as_deref());
-    ctx.read(&Scope::All, |vault, keyring| rekeyable(vault, keyring, &handle, &key, signing_key.as_ref()))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        rekeyable(vault, keyring, &handle, &key, signing_key.as_ref())
+    })?;
     if lost {
         confirm(
             &format!("Treat '{handle}'s old key as departed, so every secret it could read is due for rotation"),

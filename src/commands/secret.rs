@@ -139,7 +139,9 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         rotated(ctx, app, &name, generate);
         return Ok(());
     }
-    let (level, appid) = ctx.read(&Scope::All, |vault, keyring| rotatable(vault, keyring, app, &name))?;
+    let (level, appid) = ctx.read(&Scope::All, |vault, keyring| {
+        rotatable(vault, keyring, app, &name)
+    })?;
     let value = new_value(app, &name, stdin, generate)?;
     if verify {
         crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
@@ -323,7 +325,9 @@ pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> R
 pub fn remove(ctx: &Context, RemoveSecretArgs { app, name, yes }: RemoveSecretArgs) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
-    ctx.read(&Scope::All, |vault, keyring| may_remove(vault, keyring, app, name))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        may_remove(vault, keyring, app, name)
+    })?;
     confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
     ctx.write(|vault, keyring| {
         may_remove(vault, keyring, app, name)?;

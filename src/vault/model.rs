@@ -283,6 +283,7 @@ pub struct Sealed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_by: Option<String>,
     /// base64 of the 24-byte nonce followed by the XChaCha20-Poly1305 ciphertext and tag.
+    #[serde(deserialize_with = "super::scope::ciphertext")]
     pub value: String,
     /// Format 3: base64 Ed25519 signature of `sealed_by` (or else `set_by`) over the value and
     /// its place (see `vault::authorship`).
@@ -632,8 +633,8 @@ impl Vault {
     /// `app`, for reading the value at `field`: `app list` has the info of every app.
     pub fn app_holding(&self, name: &str, field: &Field) -> Result<&App> {
         let app = self.app_policy(name)?;
-        match (&app.loaded, field) {
-            (Loaded::All, _) | (Loaded::Listing(_), Field::Info(_)) => Ok(app),
+        match (app.loaded, field) {
+            (Loaded::All, _) | (Loaded::Listing, Field::Info(_)) => Ok(app),
             _ => Err(out_of_scope(name)),
         }
     }
@@ -641,9 +642,8 @@ impl Vault {
     /// The names of an app's secrets, sorted.
     pub fn secret_names(&self, name: &str) -> Result<Vec<&str>> {
         let app = self.app_policy(name)?;
-        match &app.loaded {
-            Loaded::All => Ok(app.secrets.keys().map(String::as_str).collect()),
-            Loaded::Listing(names) => Ok(names.iter().map(String::as_str).collect()),
+        match app.loaded {
+            Loaded::All | Loaded::Listing => Ok(app.secrets.keys().map(String::as_str).collect()),
             Loaded::Policy => Err(out_of_scope(name)),
         }
     }

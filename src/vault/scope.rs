@@ -25,7 +25,7 @@ pub enum Scope {
     All,
     /// The named apps; none at all for a command that needs the policy alone.
     Apps(Vec<String>),
-    /// `app list`: each app's info (its title) and the names of its secrets.
+    /// `app list`: each app's info (its title), and its secrets without their ciphertexts.
     Listing,
 }
 
@@ -49,12 +49,13 @@ impl Scope {
 }
 
 /// What of an app's values were decoded from the file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Loaded {
     #[default]
     All,
-    /// Its info, and the names of its secrets (`Scope::Listing`).
-    Listing(Vec<String>),
+    /// Its info, and its secrets without their ciphertexts (`Scope::Listing`): their names,
+    /// levels and versions, which this clone's memory checks for rollbacks.
+    Listing,
     /// None: its policy alone.
     Policy,
 }
@@ -71,8 +72,9 @@ thread_local! {
     static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
     /// The mode of the app being read.
     static MODE: Cell<Mode> = const { Cell::new(Mode::Whole) };
-    /// The names of the secrets of the app being read, in `Mode::Listing`.
-    static NAMES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Set while the secrets of an app are read in `Mode::Listing`: their ciphertexts are
+    /// passed over.
+    static HOLLOW: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `parse` with `scope` in force; what was in force before is back afterwards, however
@@ -83,6 +85,7 @@ pub fn with_scope<T>(scope: &Scope, parse: impl FnOnce() -> T) -> T {
         fn drop(&mut self) {
             SCOPE.with(|s| *s.borrow_mut() = self.0.take());
             MODE.set(Mode::Whole);
+            HOLLOW.set(false);
         }
     }
     let _restore = Restore(SCOPE.with(|s| s.borrow_mut().replace(scope.clone())));
@@ -102,15 +105,18 @@ pub fn apps<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, App>, D:
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut apps = BTreeMap::new();
             while let Some(name) = map.next_key::<String>()? {
-                let mode = SCOPE.with(|s| s.borrow().as_ref().map_or(Mode::Whole, |s| s.mode_of(&name)));
+                let mode = SCOPE.with(|s| {
+                    s.borrow()
+                        .as_ref()
+                        .map_or(Mode::Whole, |s| s.mode_of(&name))
+                });
                 MODE.set(mode);
-                NAMES.with(|n| n.borrow_mut().clear());
                 let app = map.next_value::<App>();
                 MODE.set(Mode::Whole);
                 let mut app = app?;
                 app.loaded = match mode {
                     Mode::Whole => Loaded::All,
-                    Mode::Listing => Loaded::Listing(NAMES.with(|n| n.take())),
+                    Mode::Listing => Loaded::Listing,
                     Mode::Policy => Loaded::Policy,
                 };
                 apps.insert(name, app);
@@ -146,7 +152,7 @@ where
     values(d)
 }
 
-/// The secrets: for `app list`, their names alone.
+/// The secrets: for `app list`, without their ciphertexts (`value`).
 pub fn secrets<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -155,7 +161,107 @@ where
     if MODE.get() != Mode::Listing {
         return values(d);
     }
-    let names: BTreeMap<String, IgnoredAny> = BTreeMap::deserialize(d)?;
-    NAMES.with(|n| *n.borrow_mut() = names.into_keys().collect());
-    Ok(T::default())
+    HOLLOW.set(true);
+    let secrets = T::deserialize(d);
+    HOLLOW.set(false);
+    secrets
+}
+
+/// A sealed value's ciphertext: left empty in a listing's secrets.
+pub fn ciphertext<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    if HOLLOW.get() {
+        IgnoredAny::deserialize(d)?;
+        return Ok(String::new());
+    }
+    String::deserialize(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::vault::{Field, Vault};
+
+    const VECTOR: &[u8] = include_bytes!("../../tests/vectors/format-3/mpvault.json");
+
+    fn internal(e: Error) -> bool {
+        matches!(e, Error::Internal { .. })
+    }
+
+    /// An app out of scope has its policy and nothing else, and every way to its values is an
+    /// error, never its empty maps.
+    #[test]
+    fn an_app_out_of_scope_gives_its_policy_and_refuses_its_values() {
+        let whole = Vault::parse(VECTOR).unwrap();
+        let none = Vault::parse_scoped(VECTOR, &Scope::POLICY).unwrap();
+        let shop = none.app_policy("shop").unwrap();
+        assert_eq!(shop.loaded, Loaded::Policy);
+        assert!(shop.secrets.is_empty() && shop.config.is_empty());
+        assert_eq!(shop.roster, whole.apps["shop"].roster);
+        assert_eq!(shop.data_keys, whole.apps["shop"].data_keys);
+        assert!(internal(none.app("shop").unwrap_err()));
+        assert!(internal(none.secret_names("shop").unwrap_err()));
+        assert!(internal(none.require_whole().unwrap_err()));
+        let title = Field::Info("title".into());
+        assert!(internal(none.app_holding("shop", &title).unwrap_err()));
+        // An unknown app is the user's mistake, told as such.
+        assert!(matches!(none.app("nope"), Err(Error::NotFound { .. })));
+    }
+
+    #[test]
+    fn an_app_in_scope_reads_as_in_the_whole_vault() {
+        let whole = Vault::parse(VECTOR).unwrap();
+        let one = Vault::parse_scoped(VECTOR, &Scope::app("shop")).unwrap();
+        assert_eq!(one.app("shop").unwrap(), whole.app("shop").unwrap());
+        assert_eq!(one.apps["blog"].loaded, Loaded::Policy);
+        assert_eq!(
+            crate::vault::policy::signed_bytes(&one),
+            crate::vault::policy::signed_bytes(&whole)
+        );
+    }
+
+    #[test]
+    fn the_listing_has_every_apps_info_and_secret_names() {
+        let whole = Vault::parse(VECTOR).unwrap();
+        let list = Vault::parse_scoped(VECTOR, &Scope::Listing).unwrap();
+        for name in ["blog", "shop"] {
+            assert_eq!(
+                list.secret_names(name).unwrap(),
+                whole.secret_names(name).unwrap()
+            );
+            assert_eq!(list.apps[name].info, whole.apps[name].info);
+            let (listed, secrets) = (&list.apps[name].secrets, &whole.apps[name].secrets);
+            for (secret, s) in listed {
+                assert_eq!(s.access, secrets[secret].access);
+                assert_eq!(s.versions[0].version, secrets[secret].versions[0].version);
+                assert!(s.versions.iter().all(|v| v.value.is_empty()));
+            }
+        }
+        assert!(!list.apps["shop"].secrets.is_empty());
+        let title = Field::Info("title".into());
+        assert!(list.app_holding("shop", &title).is_ok());
+        let secret = Field::Secret("WECHAT_APPSECRET".into());
+        assert!(internal(list.app_holding("shop", &secret).unwrap_err()));
+        assert!(internal(list.app("shop").unwrap_err()));
+    }
+
+    /// A vault read in part is never written: it would lose what it passed over.
+    #[test]
+    fn a_vault_read_in_part_is_never_written() {
+        let one = Vault::parse_scoped(VECTOR, &Scope::app("shop")).unwrap();
+        assert!(one.write_json(Vec::new()).is_err());
+        let both = Scope::Apps(vec!["shop".into(), "blog".into()]);
+        let whole = Vault::parse_scoped(VECTOR, &both).unwrap();
+        assert!(whole.write_json(Vec::new()).is_ok());
+    }
+
+    /// The scope lasts for one parse: the next, by any caller, reads everything.
+    #[test]
+    fn the_scope_ends_with_its_parse() {
+        let _ = Vault::parse_scoped(b"{ not json", &Scope::POLICY);
+        let _ = Vault::parse_scoped(VECTOR, &Scope::POLICY).unwrap();
+        let after: Vault = serde_json::from_slice(VECTOR).unwrap();
+        assert!(after.apps.values().all(|a| a.loaded == Loaded::All));
+        assert!(!after.apps["shop"].secrets.is_empty());
+    }
 }
