@@ -47,6 +47,10 @@ pub struct Seen {
     /// The side file that keeps the policy (set on load).
     #[serde(skip)]
     pub policy_file: Option<PathBuf>,
+    /// The signature this clone last verified over the policy of the highest revision, as
+    /// `policy::signature_digest` gives it: a file that gives the same is not verified again.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub verified: String,
     /// Members who left or lost levels: member key → what.
     #[serde(default)]
     pub departed: BTreeMap<String, Left>,
@@ -106,6 +110,7 @@ impl Seen {
             policy_signature: self.policy_signature.clone(),
             recent_policy: self.recent_policy.clone(),
             policy_file: self.policy_file.clone(),
+            verified: self.verified.clone(),
             departed: self.departed.clone(),
             secrets: BTreeMap::new(),
             pinned_at: self.pinned_at.clone(),
@@ -408,11 +413,17 @@ pub fn assess(
     // The policy is serialized once, straight from the vault; it is built only to describe
     // a change.
     let signed = policy::signed_bytes(vault);
-    let Some(signer_key) = policy::verify_bytes(vault, &signed) else {
+    let digest = policy::signature_digest(vault, &signed);
+    let verified = match (&digest, seen) {
+        (Some((digest, key)), Some(seen)) if *digest == seen.verified => Some(key.clone()),
+        _ => policy::verify_bytes(vault, &signed),
+    };
+    let Some(signer_key) = verified else {
         return Err(unsigned_change(seen.and_then(|s| {
             policy::describe_change(&s.policy()?, &Policy::of(vault))
         })));
     };
+    let digest = digest.map(|(digest, _)| digest).unwrap_or_default();
     let signer = vault
         .signature
         .as_ref()
@@ -441,6 +452,7 @@ pub fn assess(
             verdict.notes.push(first_use(vault));
         }
         let mut fresh = first_memory(vault, now);
+        fresh.verified = digest;
         let (notes, secrets) = check_secrets(vault, &BTreeMap::new(), false)?;
         verdict.notes.extend(notes);
         fresh.secrets = secrets;
@@ -462,6 +474,7 @@ pub fn assess(
         ));
     } else {
         accept(&mut next, vault);
+        next.verified = digest;
     }
     let (notes, updates) = check_secrets(vault, &seen.secrets, older)?;
     verdict.notes.extend(notes);
@@ -747,6 +760,7 @@ fn same_memory(a: &Seen, b: &Seen) -> bool {
         && a.former_owners == b.former_owners
         && a.policy_hash == b.policy_hash
         && a.policy_signature == b.policy_signature
+        && a.verified == b.verified
         && a.departed == b.departed
 }
 
@@ -905,6 +919,7 @@ fn first_memory(vault: &Vault, now: &str) -> Seen {
         policy_signature: String::new(),
         recent_policy: None,
         policy_file: None,
+        verified: String::new(),
         secrets: BTreeMap::new(),
         pinned_at: now.to_string(),
     };

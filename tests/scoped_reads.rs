@@ -180,3 +180,40 @@ fn a_shipping_export_still_refuses_config_holding_another_apps_secret() {
         "holds the value of a secret",
     );
 }
+
+/// A clone that verified the owner's signature remembers a digest of the policy, the signature
+/// and the signer's key, and skips verifying the same again. Anything else is verified anew:
+/// another policy under the same signature, or the same signature credited to another owner.
+#[test]
+fn a_remembered_signature_stands_only_for_the_same_policy_signature_and_signer() {
+    let w = World::new();
+    let (alice, bob) = two_apps(&w);
+    let dave = w.person("dave");
+    let key = w.public_line(&dave);
+    w.ok(&alice, &["member", "add", "dave", "--key", &key, "--owner"]);
+    assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
+    assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
+    let signed = w.vault_text();
+    edit(&w, |v| v["signature"]["signer"] = "dave".into());
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "signature does not verify",
+    );
+    std::fs::write(w.vault_path(), &signed).unwrap();
+    edit(&w, |v| {
+        v["apps"]["blog"]["keys"]["admin"]["readers"]
+            .as_array_mut()
+            .unwrap()
+            .push("bob".into());
+    });
+    refused(
+        &w,
+        &bob,
+        &["get", "shop", "WECHAT_APPSECRET"],
+        "not signed by an owner",
+    );
+    std::fs::write(w.vault_path(), &signed).unwrap();
+    assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
+}
