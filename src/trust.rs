@@ -846,11 +846,17 @@ fn memory_would_refuse(seen: &Seen, vault: &Vault, for_write: bool) -> bool {
     if for_write && vault.revision < seen.revision {
         return true;
     }
+    // Asked on every command, of every secret read: the slot's text is built in one buffer.
+    let mut slot = String::new();
     vault.apps.iter().any(|(app, a)| {
         a.secrets.iter().any(|(name, s)| {
             let version = s.versions[0].version.unwrap_or(0);
+            slot.clear();
+            slot.push_str(app);
+            slot.push('/');
+            slot.push_str(name);
             seen.secrets
-                .get(&format!("{app}/{name}"))
+                .get(slot.as_str())
                 .is_some_and(|known| version < known.version)
         })
     })

@@ -260,7 +260,9 @@ pub struct WrappedKey {
     /// swapped wrapped key is caught when it is unwrapped. Absent in format 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
-    /// The 32-byte data key as a binary age file, base64.
+    /// The 32-byte data key as a binary age file, base64. Left empty for an app whose values
+    /// a command did not read (`Scope`): nothing of it is opened.
+    #[serde(deserialize_with = "super::scope::wrapped_key")]
     pub wrapped: String,
 }
 
@@ -636,6 +638,15 @@ impl Vault {
         match (app.loaded, field) {
             (Loaded::All, _) | (Loaded::Listing, Field::Info(_)) => Ok(app),
             _ => Err(out_of_scope(name)),
+        }
+    }
+
+    /// An app's wrapped data keys, to open one: an app read for its policy alone has none.
+    pub fn app_keys(&self, name: &str) -> Result<&BTreeMap<Level, WrappedKey>> {
+        let app = self.app_policy(name)?;
+        match app.loaded {
+            Loaded::All | Loaded::Listing => Ok(&app.data_keys),
+            Loaded::Policy => Err(out_of_scope(name)),
         }
     }
 

@@ -167,6 +167,15 @@ where
     secrets
 }
 
+/// A wrapped data key: left empty for an app read for its policy alone, which opens no key.
+pub fn wrapped_key<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    if MODE.get() == Mode::Policy {
+        IgnoredAny::deserialize(d)?;
+        return Ok(String::new());
+    }
+    String::deserialize(d)
+}
+
 /// A sealed value's ciphertext: left empty in a listing's secrets.
 pub fn ciphertext<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     if HOLLOW.get() {
@@ -198,7 +207,18 @@ mod tests {
         assert_eq!(shop.loaded, Loaded::Policy);
         assert!(shop.secrets.is_empty() && shop.config.is_empty());
         assert_eq!(shop.roster, whole.apps["shop"].roster);
-        assert_eq!(shop.data_keys, whole.apps["shop"].data_keys);
+        for (level, key) in &shop.data_keys {
+            let signed = &whole.apps["shop"].data_keys[level];
+            assert_eq!(
+                (&key.readers, &key.commitment),
+                (&signed.readers, &signed.commitment)
+            );
+            assert!(
+                key.wrapped.is_empty(),
+                "no key of an app out of scope is opened"
+            );
+        }
+        assert!(internal(none.app_keys("shop").unwrap_err()));
         assert!(internal(none.app("shop").unwrap_err()));
         assert!(internal(none.secret_names("shop").unwrap_err()));
         assert!(internal(none.require_whole().unwrap_err()));
