@@ -62,7 +62,7 @@ impl Context {
     fn load(&self, scope: &Scope) -> Result<Vault> {
         let path = self.vault_path()?;
         let location = crate::trust::location(&path);
-        let mut memory = Memory::load()?;
+        let mut memory = Memory::load_for(scope)?;
         let env = crate::trust::trusted_owners_from_env();
         // CI: pinned owners but no memory here; git history is the memory it has, and the
         // file is judged against it whole.

@@ -193,7 +193,7 @@ mod tests {
 
     const VECTOR: &[u8] = include_bytes!("../../tests/vectors/format-3/mpvault.json");
 
-    fn internal(e: Error) -> bool {
+    fn internal(e: &Error) -> bool {
         matches!(e, Error::Internal { .. })
     }
 
@@ -218,12 +218,12 @@ mod tests {
                 "no key of an app out of scope is opened"
             );
         }
-        assert!(internal(none.app_keys("shop").unwrap_err()));
-        assert!(internal(none.app("shop").unwrap_err()));
-        assert!(internal(none.secret_names("shop").unwrap_err()));
-        assert!(internal(none.require_whole().unwrap_err()));
+        assert!(internal(&none.app_keys("shop").unwrap_err()));
+        assert!(internal(&none.app("shop").unwrap_err()));
+        assert!(internal(&none.secret_names("shop").unwrap_err()));
+        assert!(internal(&none.require_whole().unwrap_err()));
         let title = Field::Info("title".into());
-        assert!(internal(none.app_holding("shop", &title).unwrap_err()));
+        assert!(internal(&none.app_holding("shop", &title).unwrap_err()));
         // An unknown app is the user's mistake, told as such.
         assert!(matches!(none.app("nope"), Err(Error::NotFound { .. })));
     }
@@ -261,8 +261,8 @@ mod tests {
         let title = Field::Info("title".into());
         assert!(list.app_holding("shop", &title).is_ok());
         let secret = Field::Secret("WECHAT_APPSECRET".into());
-        assert!(internal(list.app_holding("shop", &secret).unwrap_err()));
-        assert!(internal(list.app("shop").unwrap_err()));
+        assert!(internal(&list.app_holding("shop", &secret).unwrap_err()));
+        assert!(internal(&list.app("shop").unwrap_err()));
     }
 
     /// A vault read in part is never written: it would lose what it passed over.
