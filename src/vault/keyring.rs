@@ -162,7 +162,7 @@ impl<'a> Keyring<'a> {
     fn data_key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
         let slot = (app.to_string(), level);
         if !self.data_keys.contains_key(&slot) {
-            let entry = vault.app_keys(app)?.get(&level);
+            let entry = vault.wrapped_key(app, level)?;
             let age_file = DataKey::decode(entry.map(|k| k.wrapped.as_str()).unwrap_or_default())?;
             let readers = entry.map_or(0, |k| k.readers.len());
             super::limits::recipients(app, level, readers, &age_file)

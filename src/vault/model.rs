@@ -178,7 +178,7 @@ pub struct App {
     #[serde(default)]
     pub roster: BTreeMap<String, Vec<Role>>,
     /// One data key per access level, wrapped to exactly the members who may read that level.
-    #[serde(rename = "keys")]
+    #[serde(rename = "keys", deserialize_with = "super::scope::data_keys")]
     pub data_keys: BTreeMap<Level, WrappedKey>,
     /// The lowest level each secret may be stored at, as owners signed it (format 3). A secret
     /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
@@ -289,7 +289,11 @@ pub struct Sealed {
     pub value: String,
     /// Format 3: base64 Ed25519 signature of `sealed_by` (or else `set_by`) over the value and
     /// its place (see `vault::authorship`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::scope::signature"
+    )]
     pub sig: Option<String>,
 }
 
@@ -641,12 +645,14 @@ impl Vault {
         }
     }
 
-    /// An app's wrapped data keys, to open one: an app read for its policy alone has none.
-    pub fn app_keys(&self, name: &str) -> Result<&BTreeMap<Level, WrappedKey>> {
+    /// An app's wrapped data key of `level`, to open it: an app read for its policy alone
+    /// keeps none, and one read for `app list` its team key alone (for its title).
+    pub fn wrapped_key(&self, name: &str, level: Level) -> Result<Option<&WrappedKey>> {
         let app = self.app_policy(name)?;
         match app.loaded {
-            Loaded::All | Loaded::Listing => Ok(&app.data_keys),
-            Loaded::Policy => Err(out_of_scope(name)),
+            Loaded::All => Ok(app.data_keys.get(&level)),
+            Loaded::Listing if level == Level::Team => Ok(app.data_keys.get(&level)),
+            Loaded::Listing | Loaded::Policy => Err(out_of_scope(name)),
         }
     }
 

@@ -1,9 +1,10 @@
 //! Which apps' values a command decodes. Every command reads every app's policy (AppID, roster,
-//! data keys, floors, public facts): the owner's signature covers all of them. But most read
-//! commands name one app, or none, and the values of the others (sealed config, contacts,
-//! secrets and their histories) are most of the file. Those are passed over unbuilt, as JSON
-//! that is checked for syntax and nothing else, and the app is marked (`Loaded`) so that no
-//! command can take its empty maps for an app without values: `Vault::app` refuses it.
+//! each data key's readers and commitment, floors, public facts): the owner's signature covers
+//! all of them. But most read commands name one app, or none, and the values of the others
+//! (sealed config, contacts, secrets and their histories) and their wrapped data keys are most
+//! of the file. Those are passed over unbuilt, as JSON that is checked for syntax and nothing
+//! else, and the app is marked (`Loaded`) so that no command can take its empty maps for an
+//! app without values: `Vault::app` refuses it, and no write takes a vault read in part.
 //!
 //! Serde's derived code cannot be handed the scope, so it is kept in this thread for the length
 //! of one `Vault::parse_scoped` (`with_scope`), and the map of apps sets each app's mode before
@@ -16,7 +17,8 @@ use std::fmt;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-use super::model::App;
+use super::model::{App, WrappedKey};
+use crate::wechat::Level;
 
 /// Which apps' values a command decodes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,9 +74,11 @@ thread_local! {
     static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
     /// The mode of the app being read.
     static MODE: Cell<Mode> = const { Cell::new(Mode::Whole) };
-    /// Set while the secrets of an app are read in `Mode::Listing`: their ciphertexts are
-    /// passed over.
+    /// Set while the secrets of an app are read in `Mode::Listing`: their ciphertexts and
+    /// signatures are passed over.
     static HOLLOW: Cell<bool> = const { Cell::new(false) };
+    /// Set while a wrapped data key that no command will open is read: it is passed over.
+    static UNOPENED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `parse` with `scope` in force; what was in force before is back afterwards, however
@@ -86,6 +90,7 @@ pub fn with_scope<T>(scope: &Scope, parse: impl FnOnce() -> T) -> T {
             SCOPE.with(|s| *s.borrow_mut() = self.0.take());
             MODE.set(Mode::Whole);
             HOLLOW.set(false);
+            UNOPENED.set(false);
         }
     }
     let _restore = Restore(SCOPE.with(|s| s.borrow_mut().replace(scope.clone())));
@@ -167,13 +172,56 @@ where
     secrets
 }
 
-/// A wrapped data key: left empty for an app read for its policy alone, which opens no key.
+/// An app's data keys: for `app list`, the team key alone is kept whole (it opens titles);
+/// for an app read for its policy alone, none is.
+pub fn data_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Level, WrappedKey>, D::Error> {
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = BTreeMap<Level, WrappedKey>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a map of data keys")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut keys = BTreeMap::new();
+            while let Some(level) = map.next_key::<Level>()? {
+                let opened = match MODE.get() {
+                    Mode::Whole => true,
+                    Mode::Listing => level == Level::Team,
+                    Mode::Policy => false,
+                };
+                UNOPENED.set(!opened);
+                let key = map.next_value::<WrappedKey>();
+                UNOPENED.set(false);
+                keys.insert(level, key?);
+            }
+            Ok(keys)
+        }
+    }
+    if MODE.get() == Mode::Whole {
+        return BTreeMap::deserialize(d);
+    }
+    d.deserialize_map(Keys)
+}
+
+/// A wrapped data key: left empty where it will not be opened (`data_keys`).
 pub fn wrapped_key<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    if MODE.get() == Mode::Policy {
+    if UNOPENED.get() {
         IgnoredAny::deserialize(d)?;
         return Ok(String::new());
     }
     String::deserialize(d)
+}
+
+/// A sealed value's writer's signature: in a listing's secrets, whether there is one, not what
+/// it says.
+pub fn signature<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    if HOLLOW.get() {
+        let present: Option<IgnoredAny> = Deserialize::deserialize(d)?;
+        return Ok(present.map(|_| String::new()));
+    }
+    Deserialize::deserialize(d)
 }
 
 /// A sealed value's ciphertext: left empty in a listing's secrets.
@@ -190,6 +238,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
     use crate::vault::{Field, Vault};
+    use crate::wechat::Level;
 
     const VECTOR: &[u8] = include_bytes!("../../tests/vectors/format-3/mpvault.json");
 
@@ -218,7 +267,9 @@ mod tests {
                 "no key of an app out of scope is opened"
             );
         }
-        assert!(internal(&none.app_keys("shop").unwrap_err()));
+        assert!(internal(
+            &none.wrapped_key("shop", Level::Team).unwrap_err()
+        ));
         assert!(internal(&none.app("shop").unwrap_err()));
         assert!(internal(&none.secret_names("shop").unwrap_err()));
         assert!(internal(&none.require_whole().unwrap_err()));
@@ -255,11 +306,17 @@ mod tests {
                 assert_eq!(s.access, secrets[secret].access);
                 assert_eq!(s.versions[0].version, secrets[secret].versions[0].version);
                 assert!(s.versions.iter().all(|v| v.value.is_empty()));
+                assert!(s.versions.iter().all(|v| v.sig.as_deref() == Some("")));
             }
         }
         assert!(!list.apps["shop"].secrets.is_empty());
         let title = Field::Info("title".into());
         assert!(list.app_holding("shop", &title).is_ok());
+        let team = list.wrapped_key("shop", Level::Team).unwrap().unwrap();
+        assert_eq!(team, &whole.apps["shop"].data_keys[&Level::Team]);
+        assert!(internal(
+            &list.wrapped_key("shop", Level::Admin).unwrap_err()
+        ));
         let secret = Field::Secret("WECHAT_APPSECRET".into());
         assert!(internal(&list.app_holding("shop", &secret).unwrap_err()));
         assert!(internal(&list.app("shop").unwrap_err()));
