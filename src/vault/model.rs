@@ -237,7 +237,7 @@ pub struct App {
     #[serde(
         default,
         skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "super::scope::secrets"
+        deserialize_with = "super::scope::values"
     )]
     pub secrets: BTreeMap<String, Secret>,
     /// Format 1 and 2 only: secrets someone who lost access could read, by name: why. Format 3

@@ -27,7 +27,8 @@ pub enum Scope {
     All,
     /// The named apps; none at all for a command that needs the policy alone.
     Apps(Vec<String>),
-    /// `app list`: each app's info (its title), and its secrets without their ciphertexts.
+    /// `app list`: each app's info (its title), and its other values without their
+    /// ciphertexts and signatures.
     Listing,
 }
 
@@ -55,8 +56,9 @@ impl Scope {
 pub enum Loaded {
     #[default]
     All,
-    /// Its info, and its secrets without their ciphertexts (`Scope::Listing`): their names,
-    /// levels and versions, which this clone's memory checks for rollbacks.
+    /// Its info, and its other values without their ciphertexts and signatures
+    /// (`Scope::Listing`): their names, and the secrets' levels and versions, which this
+    /// clone's memory checks for rollbacks.
     Listing,
     /// None: its policy alone.
     Policy,
@@ -74,8 +76,8 @@ thread_local! {
     static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
     /// The mode of the app being read.
     static MODE: Cell<Mode> = const { Cell::new(Mode::Whole) };
-    /// Set while the secrets of an app are read in `Mode::Listing`: their ciphertexts and
-    /// signatures are passed over.
+    /// Set while the values of an app are read in `Mode::Listing` (but its info): their
+    /// ciphertexts and signatures are passed over.
     static HOLLOW: Cell<bool> = const { Cell::new(false) };
     /// Set while a wrapped data key that no command will open is read: it is passed over.
     static UNOPENED: Cell<bool> = const { Cell::new(false) };
@@ -132,20 +134,29 @@ pub fn apps<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, App>, D:
     d.deserialize_map(Apps)
 }
 
-/// A section of values: decoded for an app in scope, passed over otherwise.
+/// A section of values: decoded for an app in scope; for `app list`, decoded without its
+/// ciphertexts and signatures (every rule of its shape is still checked); passed over otherwise.
 pub fn values<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
 {
-    if MODE.get() == Mode::Whole {
-        return T::deserialize(d);
+    match MODE.get() {
+        Mode::Whole => T::deserialize(d),
+        Mode::Listing => {
+            HOLLOW.set(true);
+            let values = T::deserialize(d);
+            HOLLOW.set(false);
+            values
+        }
+        Mode::Policy => {
+            IgnoredAny::deserialize(d)?;
+            Ok(T::default())
+        }
     }
-    IgnoredAny::deserialize(d)?;
-    Ok(T::default())
 }
 
-/// The info section (the title): also decoded for `app list`.
+/// The info section (the title): decoded whole for `app list` too.
 pub fn info<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -157,19 +168,13 @@ where
     values(d)
 }
 
-/// The secrets: for `app list`, without their ciphertexts (`value`).
-pub fn secrets<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    if MODE.get() != Mode::Listing {
-        return values(d);
+/// A sealed value's ciphertext: left empty in a listing (`values`).
+pub fn ciphertext<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    if HOLLOW.get() {
+        IgnoredAny::deserialize(d)?;
+        return Ok(String::new());
     }
-    HOLLOW.set(true);
-    let secrets = T::deserialize(d);
-    HOLLOW.set(false);
-    secrets
+    String::deserialize(d)
 }
 
 /// An app's data keys: for `app list`, the team key alone is kept whole (it opens titles);
@@ -214,23 +219,13 @@ pub fn wrapped_key<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
     String::deserialize(d)
 }
 
-/// A sealed value's writer's signature: in a listing's secrets, whether there is one, not what
-/// it says.
+/// A sealed value's writer's signature: in a listing, whether there is one, not what it says.
 pub fn signature<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     if HOLLOW.get() {
         let present: Option<IgnoredAny> = Deserialize::deserialize(d)?;
         return Ok(present.map(|_| String::new()));
     }
     Deserialize::deserialize(d)
-}
-
-/// A sealed value's ciphertext: left empty in a listing's secrets.
-pub fn ciphertext<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    if HOLLOW.get() {
-        IgnoredAny::deserialize(d)?;
-        return Ok(String::new());
-    }
-    String::deserialize(d)
 }
 
 #[cfg(test)]
