@@ -41,12 +41,12 @@ impl Scope {
         Scope::Apps(vec![name.to_string()])
     }
 
-    fn mode_of(&self, app: &str) -> Mode {
+    fn mode_of(&self, app: &str) -> Loaded {
         match self {
-            Scope::All => Mode::Whole,
-            Scope::Apps(names) if names.iter().any(|n| n == app) => Mode::Whole,
-            Scope::Apps(_) => Mode::Policy,
-            Scope::Listing => Mode::Listing,
+            Scope::All => Loaded::All,
+            Scope::Apps(names) if names.iter().any(|n| n == app) => Loaded::All,
+            Scope::Apps(_) => Loaded::Policy,
+            Scope::Listing => Loaded::Listing,
         }
     }
 }
@@ -64,19 +64,12 @@ pub enum Loaded {
     Policy,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Whole,
-    Listing,
-    Policy,
-}
-
 thread_local! {
     /// The scope of the parse under way; none outside `with_scope`, where everything is read.
     static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
-    /// The mode of the app being read.
-    static MODE: Cell<Mode> = const { Cell::new(Mode::Whole) };
-    /// Set while the values of an app are read in `Mode::Listing` (but its info): their
+    /// What is read of the app being read.
+    static MODE: Cell<Loaded> = const { Cell::new(Loaded::All) };
+    /// Set while the values of an app are read in `Loaded::Listing` (but its info): their
     /// ciphertexts and signatures are passed over.
     static HOLLOW: Cell<bool> = const { Cell::new(false) };
     /// Set while a wrapped data key that no command will open is read: it is passed over.
@@ -90,7 +83,7 @@ pub fn with_scope<T>(scope: &Scope, parse: impl FnOnce() -> T) -> T {
     impl Drop for Restore {
         fn drop(&mut self) {
             SCOPE.with(|s| *s.borrow_mut() = self.0.take());
-            MODE.set(Mode::Whole);
+            MODE.set(Loaded::All);
             HOLLOW.set(false);
             UNOPENED.set(false);
         }
@@ -115,17 +108,13 @@ pub fn apps<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, App>, D:
                 let mode = SCOPE.with(|s| {
                     s.borrow()
                         .as_ref()
-                        .map_or(Mode::Whole, |s| s.mode_of(&name))
+                        .map_or(Loaded::All, |s| s.mode_of(&name))
                 });
                 MODE.set(mode);
                 let app = map.next_value::<App>();
-                MODE.set(Mode::Whole);
+                MODE.set(Loaded::All);
                 let mut app = app?;
-                app.loaded = match mode {
-                    Mode::Whole => Loaded::All,
-                    Mode::Listing => Loaded::Listing,
-                    Mode::Policy => Loaded::Policy,
-                };
+                app.loaded = mode;
                 apps.insert(name, app);
             }
             Ok(apps)
@@ -142,14 +131,14 @@ where
     T: Deserialize<'de> + Default,
 {
     match MODE.get() {
-        Mode::Whole => T::deserialize(d),
-        Mode::Listing => {
+        Loaded::All => T::deserialize(d),
+        Loaded::Listing => {
             HOLLOW.set(true);
             let values = T::deserialize(d);
             HOLLOW.set(false);
             values
         }
-        Mode::Policy => {
+        Loaded::Policy => {
             IgnoredAny::deserialize(d)?;
             Ok(T::default())
         }
@@ -162,7 +151,7 @@ where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,
 {
-    if MODE.get() == Mode::Listing {
+    if MODE.get() == Loaded::Listing {
         return T::deserialize(d);
     }
     values(d)
@@ -192,9 +181,9 @@ pub fn data_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Level, Wrap
             let mut keys = BTreeMap::new();
             while let Some(level) = map.next_key::<Level>()? {
                 let opened = match MODE.get() {
-                    Mode::Whole => true,
-                    Mode::Listing => level == Level::Team,
-                    Mode::Policy => false,
+                    Loaded::All => true,
+                    Loaded::Listing => level == Level::Team,
+                    Loaded::Policy => false,
                 };
                 UNOPENED.set(!opened);
                 let key = map.next_value::<WrappedKey>();
@@ -204,7 +193,7 @@ pub fn data_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Level, Wrap
             Ok(keys)
         }
     }
-    if MODE.get() == Mode::Whole {
+    if MODE.get() == Loaded::All {
         return BTreeMap::deserialize(d);
     }
     d.deserialize_map(Keys)
