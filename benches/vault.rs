@@ -1,7 +1,8 @@
 //! In-process cost of the steps every command is made of, on generated vaults of 10, 100 and
-//! 1000 apps (5 secrets each; 20, 20 and 200 members): parse, the trust check, opening one
-//! app's level, exporting one app, and the three kinds of write (rotate a secret, grant a
-//! role, remove a member), each up to the serialized file a write produces.
+//! 1000 apps (5 secrets each; 20, 20 and 200 members): parse (whole, and as read commands
+//! scope it: one app, the policy alone, the app list), the trust check (first and later),
+//! opening one app's level, exporting one app, and the three kinds of write (rotate a secret,
+//! grant a role, remove a member), each up to the serialized file a write produces.
 //!
 //!     cargo bench --bench vault                 all of them (about two minutes)
 //!     cargo bench --bench vault -- parse        one step, every size
@@ -21,7 +22,7 @@ use mpvault::identity;
 use mpvault::key::Identity;
 use mpvault::trust::{self, Seen};
 use mpvault::vault::keyring::Guard;
-use mpvault::vault::{offboarding, policy, DepartureKind, Field, Keyring, Vault};
+use mpvault::vault::{offboarding, policy, DepartureKind, Field, Keyring, Scope, Vault};
 use mpvault::wechat::{Level, Role};
 
 fn main() {
@@ -39,6 +40,8 @@ struct Fixture {
     owner: Identity,
     /// The owner's trust memory of the vault, as a command finds it.
     seen: Seen,
+    /// That memory once a command has verified the policy's signature.
+    verified: Seen,
     /// The middle app, and its developer.
     app: String,
     developer: String,
@@ -51,9 +54,15 @@ impl Fixture {
         let vault = support::build_vault(dir.path(), apps, members);
         let owner = identity::resolve(Some(&support::identity_path(dir.path(), "owner"))).unwrap();
         let mid = apps.div_ceil(2);
+        let seen = trust::pin_now(&vault, NOW);
+        let verified = trust::assess(&vault, Some(&seen), None, NOW)
+            .unwrap()
+            .remember
+            .expect("a first verification is remembered");
         Fixture {
             bytes: vault.to_json().into_bytes(),
-            seen: trust::pin_now(&vault, NOW),
+            seen,
+            verified,
             vault,
             owner,
             app: format!("app{mid}"),
@@ -92,12 +101,51 @@ fn parse(b: Bencher, apps: usize) {
     b.bench_local(|| Vault::parse(&f.bytes).unwrap());
 }
 
+/// `parse` for a command that reads one app (`get`, `export`, `roster`, `history`, …): every
+/// app's policy, that app's values.
+#[divan::bench(args = SIZES, max_time = 3)]
+fn parse_app(b: Bencher, apps: usize) {
+    let f = fixture(apps);
+    let scope = Scope::app(&f.app);
+    b.bench_local(|| Vault::parse_scoped(&f.bytes, &scope).unwrap());
+}
+
+/// `parse` for a command that reads no app's values (`member list`, `policy`).
+#[divan::bench(args = SIZES, max_time = 3)]
+fn parse_policy(b: Bencher, apps: usize) {
+    let f = fixture(apps);
+    b.bench_local(|| Vault::parse_scoped(&f.bytes, &Scope::POLICY).unwrap());
+}
+
+/// `parse` for `app list`: every app's info, and its secrets without their ciphertexts.
+#[divan::bench(args = SIZES, max_time = 3)]
+fn parse_listing(b: Bencher, apps: usize) {
+    let f = fixture(apps);
+    b.bench_local(|| Vault::parse_scoped(&f.bytes, &Scope::Listing).unwrap());
+}
+
 /// The trust check of every command: the policy's signature, the remembered owners and the
-/// secrets' versions.
+/// secrets' versions. A first sight: the owner's signature is verified.
 #[divan::bench(args = SIZES, max_time = 3)]
 fn verify(b: Bencher, apps: usize) {
     let f = fixture(apps);
     b.bench_local(|| trust::assess(&f.vault, Some(&f.seen), None, NOW).unwrap());
+}
+
+/// `verify` as every later command meets it: the signature this clone verified before is
+/// recognised by a hash of the policy.
+#[divan::bench(args = SIZES, max_time = 3)]
+fn verify_again(b: Bencher, apps: usize) {
+    let f = fixture(apps);
+    b.bench_local(|| trust::assess(&f.vault, Some(&f.verified), None, NOW).unwrap());
+}
+
+/// `verify_again` of a vault read for one app (`parse_app`): only its secrets are checked.
+#[divan::bench(args = SIZES, max_time = 3)]
+fn verify_app(b: Bencher, apps: usize) {
+    let f = fixture(apps);
+    let vault = Vault::parse_scoped(&f.bytes, &Scope::app(&f.app)).unwrap();
+    b.bench_local(|| trust::assess(&vault, Some(&f.verified), None, NOW).unwrap());
 }
 
 /// Unwrapping one app's admin data key (age X25519) and checking its commitment.

@@ -16,7 +16,7 @@ fn vault() -> Option<Vault> {
     let explicit = std::env::var_os("MPVAULT_VAULT").map(std::path::PathBuf::from);
     let cwd = std::env::current_dir().ok()?;
     let path = store::locate(explicit.as_deref(), &cwd).ok()?;
-    store::load(&path).ok()
+    store::load(&path, &crate::vault::Scope::All).ok()
 }
 
 fn candidates(names: impl IntoIterator<Item = String>) -> Vec<CompletionCandidate> {

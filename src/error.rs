@@ -56,6 +56,9 @@ const PATH_HINT: &str = "check the path and its permissions";
 /// The hint of a failed read of standard input or the terminal (a piped value, a prompt).
 const STDIN_HINT: &str =
     "check what is piped into mpvault, or run the command in a terminal to be asked";
+/// The hint of an internal error.
+const INTERNAL_HINT: &str =
+    "this is a bug in mpvault: please report it with the command that was run";
 /// The hint of any other I/O failure (running a program, standard output, an encryption stream).
 const SYSTEM_HINT: &str = "fix what the system reports, then run the command again";
 
@@ -99,6 +102,10 @@ pub enum Error {
     /// Standard output was closed by the reader (for example `| head`); not a failure.
     #[error("broken pipe")]
     BrokenPipe,
+    /// A command asked for something it did not load (`vault::Scope`): a bug in mpvault,
+    /// never the input's fault.
+    #[error("{what}")]
+    Internal { what: String },
 }
 
 impl Error {
@@ -131,6 +138,9 @@ impl Error {
             what: what.into(),
             hint: hint.into(),
         }
+    }
+    pub fn internal(what: impl Into<String>) -> Self {
+        Error::Internal { what: what.into() }
     }
     /// An I/O failure that is neither on a named path nor on standard input.
     pub fn io(what: impl Into<String>, source: std::io::Error) -> Self {
@@ -218,6 +228,7 @@ impl Error {
             Error::Random(_) => Some(crate::random::HINT.to_string()),
             Error::Export(e) => Some(e.hint()),
             Error::BrokenPipe => None,
+            Error::Internal { .. } => Some(INTERNAL_HINT.to_string()),
         }
     }
 
@@ -233,7 +244,7 @@ impl Error {
             Error::Exists { .. } => exit::EXISTS,
             Error::Rejected { .. } => exit::BROKEN,
             Error::Unverified { .. } => exit::UNVERIFIED,
-            Error::Io { .. } | Error::Random(_) => exit::FAILURE,
+            Error::Io { .. } | Error::Random(_) | Error::Internal { .. } => exit::FAILURE,
             Error::BrokenPipe => exit::SUCCESS,
         }
     }

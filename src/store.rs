@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::vault::Vault;
+use crate::vault::{Scope, Vault};
 
 pub const FILE_NAME: &str = "mpvault.json";
 
@@ -73,17 +73,20 @@ fn open_vault(path: &Path, action: &str) -> Result<File> {
     })
 }
 
-/// Reads and parses the vault without locking.
-pub fn load(path: &Path) -> Result<Vault> {
+/// Reads and parses the vault without locking, with the values of the apps `scope` reaches.
+pub fn load(path: &Path, scope: &Scope) -> Result<Vault> {
     let file = open_vault(path, "read")?;
-    Vault::parse(&read_bounded(file, path)?)
+    Vault::parse_scoped(&read_bounded(&file, path)?, scope)
 }
 
 /// Reads at most one byte more than a vault may have, so a huge file is refused by
 /// `Vault::parse` without being read whole.
-fn read_bounded(file: impl Read, path: &Path) -> Result<Vec<u8>> {
+fn read_bounded(file: &File, path: &Path) -> Result<Vec<u8>> {
     let limit = crate::vault::limits::MAX_FILE_BYTES as u64 + 1;
-    let mut bytes = Vec::new();
+    // Sized for the file as it is, so a large vault is read without growing (and copying)
+    // the buffer on the way.
+    let len = file.metadata().map_or(0, |m| m.len().min(limit));
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0) + 1);
     file.take(limit)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io_at("read", path, e))?;

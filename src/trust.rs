@@ -6,13 +6,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::vault::keyring::{Guard, Keyring, SeenInApp};
 use crate::vault::policy::{self, Policy};
-use crate::vault::{access, transition, DepartureKind, Vault};
+use crate::vault::{access, transition, DepartureKind, Scope, Vault};
 use crate::wechat::Level;
 
 /// Fingerprints of owners that replace trust on first use (CI, where nothing is remembered).
@@ -47,12 +50,16 @@ pub struct Seen {
     /// The side file that keeps the policy (set on load).
     #[serde(skip)]
     pub policy_file: Option<PathBuf>,
+    /// The signature this clone last verified over the policy of the highest revision, as
+    /// `policy::signature_digest` gives it: a file that gives the same is not verified again.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub verified: String,
     /// Members who left or lost levels: member key → what.
     #[serde(default)]
     pub departed: BTreeMap<String, Left>,
     /// `app/NAME` → the newest version of each secret seen.
     #[serde(default)]
-    pub secrets: BTreeMap<String, SeenSecret>,
+    pub secrets: SeenSecrets,
     pub pinned_at: String,
 }
 
@@ -93,6 +100,108 @@ impl SeenSecret {
     }
 }
 
+/// The newest version this clone has seen of each secret, by `app/NAME`. A command that reads
+/// some apps (`vault::Scope`) reads their records alone from the memory file: the others stay
+/// as the file holds them, unread, and are written back as they were beside any change.
+#[derive(Clone, Debug, Default)]
+pub struct SeenSecrets {
+    read: BTreeMap<String, SeenSecret>,
+    /// The file's whole record and the apps whose records were read, when not every app's was.
+    unread: Option<(Arc<RawValue>, Arc<[String]>)>,
+}
+
+impl std::ops::Deref for SeenSecrets {
+    type Target = BTreeMap<String, SeenSecret>;
+    fn deref(&self) -> &Self::Target {
+        &self.read
+    }
+}
+
+impl std::ops::DerefMut for SeenSecrets {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.read
+    }
+}
+
+thread_local! {
+    /// The apps whose secrets `Memory::load_for` reads; every app's outside it.
+    static ONLY: std::cell::RefCell<Option<Arc<[String]>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The app a slot (`app/NAME`) belongs to.
+fn app_of(slot: &str) -> &str {
+    slot.split_once('/').map_or(slot, |(app, _)| app)
+}
+
+impl Serialize for SeenSecrets {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let Some((unread, apps)) = &self.unread else {
+            return self.read.serialize(s);
+        };
+        // The apps read are as `read` has them now (a record may have been forgotten); the
+        // others as the file had them.
+        let mut all: BTreeMap<String, SeenSecret> =
+            serde_json::from_str(unread.get()).map_err(serde::ser::Error::custom)?;
+        all.retain(|slot, _| !apps.iter().any(|a| a == app_of(slot)));
+        all.extend(self.read.iter().map(|(k, v)| (k.clone(), v.clone())));
+        all.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SeenSecrets {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let Some(apps) = ONLY.with(|o| o.borrow().clone()) else {
+            return Ok(SeenSecrets {
+                read: BTreeMap::deserialize(d)?,
+                unread: None,
+            });
+        };
+        let raw: Box<RawValue> = Deserialize::deserialize(d)?;
+        let mut json = serde_json::Deserializer::from_str(raw.get());
+        let read = serde::de::DeserializeSeed::deserialize(Of(&apps), &mut json)
+            .map_err(serde::de::Error::custom)?;
+        Ok(SeenSecrets {
+            read,
+            unread: Some((Arc::from(raw), apps)),
+        })
+    }
+}
+
+/// The records of the apps named, from a memory's whole record of secrets; the others are
+/// passed over unbuilt.
+struct Of<'a>(&'a [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Of<'_> {
+    type Value = BTreeMap<String, SeenSecret>;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Of<'_> {
+    type Value = BTreeMap<String, SeenSecret>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of secrets")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        let mut read = BTreeMap::new();
+        while let Some(slot) = map.next_key::<String>()? {
+            if self.0.iter().any(|a| a == app_of(&slot)) {
+                read.insert(slot, map.next_value::<SeenSecret>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(read)
+    }
+}
+
 impl Seen {
     /// A copy of all but the secrets.
     fn without_secrets(&self) -> Seen {
@@ -106,8 +215,9 @@ impl Seen {
             policy_signature: self.policy_signature.clone(),
             recent_policy: self.recent_policy.clone(),
             policy_file: self.policy_file.clone(),
+            verified: self.verified.clone(),
             departed: self.departed.clone(),
-            secrets: BTreeMap::new(),
+            secrets: SeenSecrets::default(),
             pinned_at: self.pinned_at.clone(),
         }
     }
@@ -160,7 +270,24 @@ pub fn location(vault_path: &Path) -> String {
 }
 
 impl Memory {
+    /// The memory of every vault, with every secret's record.
     pub fn load() -> Result<Self> {
+        Self::load_for(&Scope::All)
+    }
+
+    /// The memory of every vault, with the records of the secrets of the apps `scope` reads.
+    pub fn load_for(scope: &Scope) -> Result<Self> {
+        let only: Option<Arc<[String]>> = match scope {
+            Scope::Apps(apps) => Some(apps.clone().into()),
+            Scope::All | Scope::Listing => None,
+        };
+        let previous = ONLY.with(|o| o.replace(only));
+        let memory = Self::read_file();
+        ONLY.with(|o| *o.borrow_mut() = previous);
+        memory
+    }
+
+    fn read_file() -> Result<Self> {
         let dir = dirs::data_dir().ok_or_else(|| {
             Error::not_found(
                 "cannot find this user's data folder",
@@ -408,11 +535,17 @@ pub fn assess(
     // The policy is serialized once, straight from the vault; it is built only to describe
     // a change.
     let signed = policy::signed_bytes(vault);
-    let Some(signer_key) = policy::verify_bytes(vault, &signed) else {
+    let digest = policy::signature_digest(vault, &signed);
+    let verified = match (&digest, seen) {
+        (Some((digest, key)), Some(seen)) if *digest == seen.verified => Some(key.clone()),
+        _ => policy::verify_bytes(vault, &signed),
+    };
+    let Some(signer_key) = verified else {
         return Err(unsigned_change(seen.and_then(|s| {
             policy::describe_change(&s.policy()?, &Policy::of(vault))
         })));
     };
+    let digest = digest.map(|(digest, _)| digest).unwrap_or_default();
     let signer = vault
         .signature
         .as_ref()
@@ -441,9 +574,10 @@ pub fn assess(
             verdict.notes.push(first_use(vault));
         }
         let mut fresh = first_memory(vault, now);
+        fresh.verified = digest;
         let (notes, secrets) = check_secrets(vault, &BTreeMap::new(), false)?;
         verdict.notes.extend(notes);
-        fresh.secrets = secrets;
+        fresh.secrets.extend(secrets);
         verdict.remember = Some(fresh);
         return Ok(verdict);
     };
@@ -462,6 +596,7 @@ pub fn assess(
         ));
     } else {
         accept(&mut next, vault);
+        next.verified = digest;
     }
     let (notes, updates) = check_secrets(vault, &seen.secrets, older)?;
     verdict.notes.extend(notes);
@@ -721,7 +856,7 @@ pub fn guard_of(seen: &Seen) -> Guard {
     // Slots are sorted, so each app's `app/NAME` slots are together: grouped in one pass, and
     // each app's name is allocated once.
     let mut apps: Vec<(String, SeenInApp)> = Vec::new();
-    for (slot, v) in &seen.secrets {
+    for (slot, v) in seen.secrets.iter() {
         let Some((app, name)) = slot.split_once('/') else {
             continue;
         };
@@ -747,6 +882,7 @@ fn same_memory(a: &Seen, b: &Seen) -> bool {
         && a.former_owners == b.former_owners
         && a.policy_hash == b.policy_hash
         && a.policy_signature == b.policy_signature
+        && a.verified == b.verified
         && a.departed == b.departed
 }
 
@@ -832,11 +968,17 @@ fn memory_would_refuse(seen: &Seen, vault: &Vault, for_write: bool) -> bool {
     if for_write && vault.revision < seen.revision {
         return true;
     }
+    // Asked on every command, of every secret read: the slot's text is built in one buffer.
+    let mut slot = String::new();
     vault.apps.iter().any(|(app, a)| {
         a.secrets.iter().any(|(name, s)| {
             let version = s.versions[0].version.unwrap_or(0);
+            slot.clear();
+            slot.push_str(app);
+            slot.push('/');
+            slot.push_str(name);
             seen.secrets
-                .get(&format!("{app}/{name}"))
+                .get(slot.as_str())
                 .is_some_and(|known| version < known.version)
         })
     })
@@ -905,7 +1047,8 @@ fn first_memory(vault: &Vault, now: &str) -> Seen {
         policy_signature: String::new(),
         recent_policy: None,
         policy_file: None,
-        secrets: BTreeMap::new(),
+        verified: String::new(),
+        secrets: SeenSecrets::default(),
         pinned_at: now.to_string(),
     };
     remember_policy(&mut seen, vault);
@@ -1021,6 +1164,25 @@ fn next_revision(file: u64, seen: u64) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A memory read for one app keeps the other apps' records as the file had them, and
+    /// writes back the app's own as they are now: a forgotten one stays forgotten.
+    #[test]
+    fn a_memory_read_for_one_app_writes_every_other_apps_records_back() {
+        let file =
+            r#"{"shop/A":[3,"team","t"],"shop/B":[1,"admin","t",7],"blog/C":[2,"developer","t"]}"#;
+        ONLY.with(|o| *o.borrow_mut() = Some(Arc::from(vec!["shop".to_string()])));
+        let mut secrets: SeenSecrets = serde_json::from_str(file).unwrap();
+        ONLY.with(|o| *o.borrow_mut() = None);
+        assert_eq!(secrets.keys().collect::<Vec<_>>(), ["shop/A", "shop/B"]);
+        secrets.remove("shop/A");
+        secrets.get_mut("shop/B").unwrap().version = 2;
+        let written: serde_json::Value = serde_json::to_value(&secrets).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"shop/B": [2, "admin", "t", 7], "blog/C": [2, "developer", "t"]})
+        );
+    }
 
     /// Apps whose names sort around each other ("a-b" < "a/" < "a0") keep their own secrets.
     #[test]

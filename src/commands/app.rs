@@ -12,7 +12,7 @@ use crate::cli::{
 };
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{App, Field, Keyring, Vault};
+use crate::vault::{App, Field, Keyring, Scope, Vault};
 use crate::wechat::{Level, Role};
 
 pub const INFO: [(&str, &str); 3] = [
@@ -130,7 +130,7 @@ pub fn list_report(
     ctx: &Context,
     AppListArgs { json, client }: AppListArgs,
 ) -> Result<Option<serde_json::Value>> {
-    ctx.read_without_asking(|vault, mut keyring| {
+    ctx.read_without_asking(&Scope::Listing, |vault, mut keyring| {
         let of_client = client.map(|c| vault.client_apps(&c)).transpose()?;
         let mut rows = Vec::new();
         for (name, app) in &vault.apps {
@@ -142,7 +142,7 @@ pub fn list_report(
                 client: app.public.get("client").map(String::as_str),
                 members: app.roster.len(),
                 name,
-                secrets: app.secrets.keys().map(String::as_str).collect(),
+                secrets: vault.secret_names(name)?,
                 title: team_value(vault, &mut keyring, name, &Field::Info("title".into()))?,
             });
         }
@@ -223,7 +223,7 @@ impl output::Row<5> for SecretRow<'_> {
 
 fn show(ctx: &Context, AppShowArgs { app, json }: AppShowArgs) -> Result<()> {
     let name = app.as_str();
-    ctx.read_optional(|vault, mut keyring| {
+    ctx.read_optional(&Scope::app(name), |vault, mut keyring| {
         let app = vault.app(name)?;
         let mut read = |field: Field| team_value(vault, &mut keyring, name, &field);
         let mut details = AppDetails {
@@ -439,7 +439,7 @@ fn set_public<'t>(ctx: &Context, app: &str, values: &[(&str, String)]) -> Result
 /// Corrects an app's AppID: a policy change, so an owner's, confirmed and signed. No value is
 /// bound to the AppID, so every value, version and role stays as it is.
 fn set_appid(ctx: &Context, name: &str, appid: &str, yes: bool) -> Result<()> {
-    let was = ctx.read(|vault, keyring| {
+    let was = ctx.read(&Scope::All, |vault, keyring| {
         keyring.require_owner(vault, "change an AppID")?;
         appid_free(vault, name, appid)?;
         Ok(vault.app(name)?.appid.clone())
@@ -477,7 +477,9 @@ fn appid_free(vault: &Vault, name: &str, appid: &str) -> Result<()> {
 fn rename(ctx: &Context, AppRenameArgs { old, new, yes }: AppRenameArgs) -> Result<()> {
     let (old, new) = (old.as_str(), new.as_str());
     check_name("app", new)?;
-    ctx.read(|vault, keyring| renamable(vault, keyring, old, new))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        renamable(vault, keyring, old, new)
+    })?;
     confirm(
         &format!("Rename app '{old}' to '{new}' (every value is re-sealed under the new name)"),
         yes,

@@ -194,7 +194,7 @@ pub(crate) fn readers_of(vault: &Vault, app: &str) -> BTreeMap<String, Level> {
 
 fn access_report(ctx: &Context, top: &Path, rel: &str, app: &str, json: bool) -> Result<Outcome> {
     let stretches = access_history(top, rel, app)?;
-    let vault = crate::store::load(&ctx.vault_path()?)?;
+    let vault = crate::store::load(&ctx.vault_path()?, &crate::vault::Scope::All)?;
     // Only a tombstone the policy's signature covers is shown as the record of a removal.
     let signed = policy::verify(&vault).is_some();
     let removed = vault

@@ -86,7 +86,7 @@ fn set(
         for (key, _) in &parsed {
             check_kind(a, app, key, build)?;
         }
-        let secrets = readable_secrets(vault, keyring);
+        let secrets = readable_secrets(vault, keyring)?;
         for (key, value) in &parsed {
             refuse_secret_value(key, value, &secrets)?;
         }
@@ -162,7 +162,8 @@ pub fn refuse_secret_shape(key: &str, value: &str) -> Result<()> {
 
 /// Every secret value `keyring` can read anywhere in the vault, earlier versions included. A
 /// value that does not open is left to the commands that read it, which say why.
-pub fn readable_secrets(vault: &Vault, keyring: &mut Keyring) -> Vec<Zeroizing<String>> {
+pub fn readable_secrets(vault: &Vault, keyring: &mut Keyring) -> Result<Vec<Zeroizing<String>>> {
+    vault.require_whole()?;
     let mut out = Vec::new();
     for (app, a) in &vault.apps {
         for (name, secret) in &a.secrets {
@@ -177,7 +178,7 @@ pub fn readable_secrets(vault: &Vault, keyring: &mut Keyring) -> Vec<Zeroizing<S
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Whether `value` is one of `secrets` (ignoring surrounding blanks, which a paste adds).

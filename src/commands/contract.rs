@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{confirm, done, now, Context};
 use crate::cli::AppRemoveArgs;
+use crate::vault::Scope;
 use crate::error::Result;
 use crate::output;
 use crate::vault::{offboarding, Vault};
@@ -13,7 +14,7 @@ use crate::wechat::{self, Level};
 
 pub fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()> {
     let name = app.as_str();
-    let plan = ctx.read(|vault, keyring| {
+    let plan = ctx.read(&Scope::All, |vault, keyring| {
         keyring.require_owner(vault, "remove apps")?;
         vault.app(name)?;
         Ok(what_to_do(vault, name))

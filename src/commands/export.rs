@@ -10,7 +10,7 @@ use super::{Context, Outcome};
 use crate::cli::{DialectArg, ExportArgs, FormatArg, RunArgs, Select, UploadKeyFile};
 use crate::error::{Error, Result};
 use crate::export::{self, Dialect, Entry, Format};
-use crate::vault::{App, Field, Keyring, Vault};
+use crate::vault::{App, Field, Keyring, Scope, Vault};
 use crate::wechat::Level;
 use crate::{envnames, output, store};
 
@@ -29,6 +29,17 @@ pub fn format(format: FormatArg, dialect: DialectArg) -> Format {
         FormatArg::Json => Format::Json,
         FormatArg::Shell => Format::Shell,
         FormatArg::Github => Format::Github,
+    }
+}
+
+/// The apps an export or a run decodes: its own, unless a bundle preset ships config, which
+/// is checked against every secret the exporter can read in every app
+/// (`refuse_shipped_secrets`).
+fn scope_of(app: &str, select: &Select) -> Scope {
+    if select.preset.prefix().is_empty() {
+        Scope::app(app)
+    } else {
+        Scope::All
     }
 }
 
@@ -145,7 +156,7 @@ fn refuse_shipped_secrets(
     if shipped.is_empty() {
         return Ok(());
     }
-    let secrets = super::config::readable_secrets(vault, keyring);
+    let secrets = super::config::readable_secrets(vault, keyring)?;
     for (name, field, _) in shipped {
         let value = keyring.read(vault, app, field, 0)?.unwrap_or_default();
         if super::config::is_one_of(&value, &secrets) {
@@ -305,7 +316,9 @@ fn env_file(ctx: &Context, args: &ExportArgs) -> Result<()> {
     if let Some(path) = &target {
         store::refuse_symlink(path)?;
     }
-    let entries = ctx.read(|vault, keyring| entries(vault, keyring, app, select))?;
+    let entries = ctx.read(&scope_of(app, select), |vault, keyring| {
+        entries(vault, keyring, app, select)
+    })?;
     let text = export::render(format, &entries)?;
     let Some(path) = target else {
         return output::write(text.as_bytes());
@@ -344,7 +357,7 @@ const UPLOAD_KEY: &str = "WECHAT_UPLOAD_KEY";
 /// `export APP --upload-key-file [PATH]`: the app's upload key, byte for byte, in a private
 /// file (default `private.<appid>.key` here), and on standard output the line that uses it.
 fn upload_key(ctx: &Context, app: &str, target: &UploadKeyFile, force: bool) -> Result<()> {
-    let (path, appid, committable) = ctx.read(|vault, keyring| {
+    let (path, appid, committable) = ctx.read(&Scope::app(app), |vault, keyring| {
         let a = vault.app(app)?;
         if !a.secrets.contains_key(UPLOAD_KEY) {
             return Err(Error::not_found(
@@ -442,7 +455,9 @@ pub fn run(
     }: RunArgs,
 ) -> Result<Outcome> {
     let app = app.as_str();
-    let entries = ctx.read(|vault, keyring| entries(vault, keyring, app, &select))?;
+    let entries = ctx.read(&scope_of(app, &select), |vault, keyring| {
+        entries(vault, keyring, app, &select)
+    })?;
     if let Some(bad) = entries
         .iter()
         .find(|e| e.value.expose_secret().contains('\0'))

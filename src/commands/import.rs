@@ -15,7 +15,7 @@ use crate::export::read::{self, FileProblem};
 use crate::export::Dialect;
 use crate::import::{self, Item, Kind, Overrides};
 use crate::preset::bundle_prefix;
-use crate::vault::{Field, Keyring, Vault};
+use crate::vault::{Field, Keyring, Scope, Vault};
 use crate::wechat::Level;
 use crate::{output, store};
 
@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, args: &ImportArgs) -> Result<()> {
         config: &args.config,
     };
     if args.dry_run {
-        let rows = ctx.read(|vault, keyring| {
+        let rows = ctx.read(&Scope::All, |vault, keyring| {
             let items = checked_plan(&shown, reads, &forced, &vault.app(app)?.appid)?;
             refuse_secret_values(vault, keyring, &items)?;
             let actions = actions(vault, keyring, app, &items, opts)?;
@@ -333,7 +333,7 @@ fn refuse_secret_values(vault: &Vault, keyring: &mut Keyring, items: &[Item]) ->
     if config.is_empty() {
         return Ok(());
     }
-    let secrets = super::config::readable_secrets(vault, keyring);
+    let secrets = super::config::readable_secrets(vault, keyring)?;
     for item in config {
         super::config::refuse_secret_value(&item.name, &item.value, &secrets)?;
         super::config::refuse_secret_shape(&item.name, &item.value)?;

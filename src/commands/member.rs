@@ -11,7 +11,7 @@ use crate::cli::{
 };
 use crate::error::{Error, Result};
 use crate::health::handoff;
-use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Vault};
+use crate::vault::{access, offboarding, DepartureKind, Keyring, Member, Return, Scope, Vault};
 use crate::wechat::{Level, Role};
 use crate::{key, output};
 
@@ -270,7 +270,7 @@ impl output::Row<4> for MemberRow<'_> {
 }
 
 fn list(ctx: &Context, MemberListArgs { json, client }: MemberListArgs) -> Result<()> {
-    ctx.read_optional(|vault, _| {
+    ctx.read_optional(&Scope::POLICY, |vault, _| {
         // With --client: the client's apps only, and the people who hold a role on one of
         // them; owners read every app, so they stay listed.
         let apps = client.map(|c| vault.client_apps(&c)).transpose()?;
@@ -372,7 +372,9 @@ fn remove(
 ) -> Result<()> {
     let handle = handle.as_str();
     // Refusals come before the question: nobody is asked to confirm what they may not do.
-    ctx.read(|vault, keyring| removable(vault, keyring, handle))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        removable(vault, keyring, handle)
+    })?;
     confirm(
         &format!("Remove member '{handle}' and replace every data key they could read"),
         yes,
@@ -443,7 +445,9 @@ fn new_key(
 ) -> Result<()> {
     let (key, signing_key) = key::parse_public_line(&key)?;
     let print = crate::vault::invite::fingerprint(&key, signing_key.as_deref());
-    ctx.read(|vault, keyring| rekeyable(vault, keyring, &handle, &key, signing_key.as_ref()))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        rekeyable(vault, keyring, &handle, &key, signing_key.as_ref())
+    })?;
     if lost {
         confirm(
             &format!("Treat '{handle}'s old key as departed, so every secret it could read is due for rotation"),
@@ -610,7 +614,12 @@ impl output::Row<3> for RosterRow<'_> {
 }
 
 pub fn roster(ctx: &Context, RosterArgs { app, client, json }: RosterArgs) -> Result<()> {
-    ctx.read_optional(|vault, _| {
+    // One app's roster reads that app; a client's, every app (their names are in the file).
+    let scope = match (&client, &app) {
+        (None, Some(app)) => Scope::app(app),
+        _ => Scope::All,
+    };
+    ctx.read_optional(&scope, |vault, _| {
         let Some(client) = client else {
             let app = app.as_deref().unwrap_or_default();
             return print_roster(vault, app, json);

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::trust::Memory;
 use crate::vault::policy::signed_bytes as signed_policy;
-use crate::vault::{Keyring, Vault};
+use crate::vault::{Keyring, Scope, Vault};
 use crate::{output, store};
 
 /// What every command may need: where the vault is and who is acting.
@@ -60,17 +60,20 @@ impl Context {
         Ok(self.identity.get_or_init(|| identity))
     }
 
-    /// Reads the vault and checks it against what this clone trusts of it in its repository,
-    /// telling the user what they should know and remembering what is new.
-    fn load(&self) -> Result<Vault> {
+    /// Reads the vault, with the values of the apps `scope` reaches, and checks it against
+    /// what this clone trusts of it in its repository, telling the user what they should know
+    /// and remembering what is new (of the apps read: what it remembers of others is kept).
+    fn load(&self, scope: &Scope) -> Result<Vault> {
         let path = self.vault_path()?;
-        let vault = store::load(&path)?;
         let location = crate::trust::location(&path);
-        let mut memory = Memory::load()?;
+        let mut memory = Memory::load_for(scope)?;
         let env = crate::trust::trusted_owners_from_env();
+        // CI: pinned owners but no memory here; git history is the memory it has, and the
+        // file is judged against it whole.
+        let ci = env.is_some() && memory.vaults(&location).next().is_none();
+        let vault = store::load(&path, if ci { &Scope::All } else { scope })?;
         remind_driver(&path);
-        // CI: pinned owners but no memory here; git history is the memory it has.
-        if env.is_some() && memory.recall(&location, &vault.vault_id).is_none() {
+        if ci {
             git::history_for_ci(&path, &vault)?;
         }
         let forgotten = memory
@@ -93,9 +96,14 @@ impl Context {
         Ok(vault)
     }
 
-    /// Reads the vault and opens it with the user's identity.
-    pub fn read<T>(&self, act: impl FnOnce(&Vault, &mut Keyring) -> Result<T>) -> Result<T> {
-        let vault = self.load()?;
+    /// Reads the vault, with the values of the apps `scope` reaches, and opens it with the
+    /// user's identity.
+    pub fn read<T>(
+        &self,
+        scope: &Scope,
+        act: impl FnOnce(&Vault, &mut Keyring) -> Result<T>,
+    ) -> Result<T> {
+        let vault = self.load(scope)?;
         let mut keyring = Keyring::open_to_read(&vault, self.identity()?)?;
         act(&vault, &mut keyring)
     }
@@ -104,9 +112,10 @@ impl Context {
     /// so that what anyone can see is still shown without a key.
     pub fn read_optional<T>(
         &self,
+        scope: &Scope,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
-        self.read_optional_with(true, act)
+        self.read_optional_with(scope, true, act)
     }
 
     /// `read_optional` for commands that show who and what (`app list`, `status`): never asks
@@ -114,17 +123,19 @@ impl Context {
     /// unlocked gives no keyring, so what needs a key is left out rather than asked for.
     pub fn read_without_asking<T>(
         &self,
+        scope: &Scope,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
-        self.read_optional_with(false, act)
+        self.read_optional_with(scope, false, act)
     }
 
     fn read_optional_with<T>(
         &self,
+        scope: &Scope,
         may_ask: bool,
         act: impl FnOnce(&Vault, Option<Keyring>) -> Result<T>,
     ) -> Result<T> {
-        let vault = self.load()?;
+        let vault = self.load(scope)?;
         let identity = match self.identity() {
             Ok(identity) => Some(identity),
             // No identity anywhere is fine here; one that was named but cannot be used is not.

@@ -10,7 +10,7 @@ use crate::cli::{AppWindow, MaxAge, PolicyArgs, PolicyCommand, PolicySetArgs};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::rules::{Rules, MAX_DAYS};
-use crate::vault::Vault;
+use crate::vault::{Scope, Vault};
 
 pub fn run(ctx: &Context, PolicyArgs { command, json }: PolicyArgs) -> Result<()> {
     match command {
@@ -31,7 +31,7 @@ struct RulesView {
 }
 
 fn show(ctx: &Context, json: bool) -> Result<()> {
-    let rules = ctx.read_optional(|vault: &Vault, _| Ok(vault.rules.clone()))?;
+    let rules = ctx.read_optional(&Scope::POLICY, |vault: &Vault, _| Ok(vault.rules.clone()))?;
     if json {
         return output::json(&RulesView {
             app_verification_window_days: rules.app_verification_window_days.clone(),

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::member::{confirm_return, report_lost};
 use super::{confirm, done, now, Context};
 use crate::cli::{RoleArgs, RoleCommand};
+use crate::vault::Scope;
 use crate::error::{Error, Result};
 use crate::vault::{offboarding, DepartureKind, Vault};
 use crate::wechat::{Level, Role};
@@ -262,7 +263,7 @@ fn many_apps(
     roles: &[Role],
 ) -> Result<()> {
     let How { change, keep, yes } = how;
-    let (planned, plan_text) = ctx.read(|vault, keyring| {
+    let (planned, plan_text) = ctx.read(&Scope::All, |vault, keyring| {
         keyring.require_owner(vault, "change roles")?;
         let plan = plan(vault, handle, change, roles, targets)?;
         let key = &vault.member(handle)?.key;

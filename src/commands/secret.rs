@@ -10,7 +10,7 @@ use super::{confirm, done, now, Context};
 use crate::cli::{AddSecretArgs, GetArgs, HistoryArgs, RemoveSecretArgs, RotateSecretArgs};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{App, Field, Keyring, Vault};
+use crate::vault::{App, Field, Keyring, Scope, Vault};
 use crate::wechat::{self, Level, Shape};
 
 pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
@@ -24,7 +24,7 @@ pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
     check_args(app, &name)?;
     check_secret_name(&name)?;
     let level = access.unwrap_or_else(|| wechat::secret_kind(&name).level);
-    ctx.read(|vault, keyring| {
+    ctx.read(&Scope::All, |vault, keyring| {
         // refused before anyone pastes a secret
         keyring.identity().require_writer()?;
         let a = vault.app(app)?;
@@ -139,7 +139,9 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         rotated(ctx, app, &name, generate);
         return Ok(());
     }
-    let (level, appid) = ctx.read(|vault, keyring| rotatable(vault, keyring, app, &name))?;
+    let (level, appid) = ctx.read(&Scope::All, |vault, keyring| {
+        rotatable(vault, keyring, app, &name)
+    })?;
     let value = new_value(app, &name, stdin, generate)?;
     if verify {
         crate::wechat_api::verify(app, &appid, &value).map_err(refuse_unverified)?;
@@ -196,7 +198,7 @@ pub fn get(
 ) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
-    let value = ctx.read(|vault, keyring| {
+    let value = ctx.read(&Scope::app(app), |vault, keyring| {
         let a = vault.app(app)?;
         if let Some(appid) = appid_by_exported_name(a, app, name, previous)? {
             return Ok(appid);
@@ -291,7 +293,7 @@ impl output::Row<5> for VersionRow<'_> {
 
 pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_deref());
-    ctx.read_optional(|vault, _| {
+    ctx.read_optional(&Scope::app(app), |vault, _| {
         let a = vault.app(app)?;
         if let Some(name) = name {
             a.secret(app, name)?;
@@ -323,7 +325,9 @@ pub fn history(ctx: &Context, HistoryArgs { app, name, json }: HistoryArgs) -> R
 pub fn remove(ctx: &Context, RemoveSecretArgs { app, name, yes }: RemoveSecretArgs) -> Result<()> {
     let (app, name) = (app.as_str(), name.as_str());
     check_args(app, name)?;
-    ctx.read(|vault, keyring| may_remove(vault, keyring, app, name))?;
+    ctx.read(&Scope::All, |vault, keyring| {
+        may_remove(vault, keyring, app, name)
+    })?;
     confirm(&format!("Remove {name} and its history from '{app}'"), yes)?;
     ctx.write(|vault, keyring| {
         may_remove(vault, keyring, app, name)?;

@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, SignArgs { yes, yes_owners }: SignArgs) -> Result<()> 
     let location = trust::location(&path);
     let mut memory = Memory::load()?;
     // Loaded without the trust check: what is not signed yet is what this command is for.
-    let vault = store::load(&path)?;
+    let vault = store::load(&path, &crate::vault::Scope::All)?;
     let seen = memory.recall(&location, &vault.vault_id).cloned();
     if let Some(seen) = seen.as_ref().filter(|s| s.vault_id != vault.vault_id) {
         return Err(Error::corrupt(

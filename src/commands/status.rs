@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::health::table::{self, Cell, Color, Column};
 use crate::health::{self, handoff, AppHealth, Finding, Known, Severity};
 use crate::output;
+use crate::vault::Scope;
 use crate::wechat::Role;
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<Outcome> {
@@ -107,7 +108,7 @@ fn judge(
         within,
         readable_only,
     };
-    ctx.read_without_asking(|vault, mut keyring| {
+    ctx.read_without_asking(&Scope::All, |vault, mut keyring| {
         if let Some(app) = app {
             vault.app(app)?;
         }

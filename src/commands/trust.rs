@@ -47,7 +47,7 @@ fn owners(list: impl IntoIterator<Item = (String, String)>) -> Vec<Owner> {
 pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
     // Loaded without the trust check: this is where an untrusted vault gets looked at.
     let path = ctx.vault_path()?;
-    let vault = store::load(&path)?;
+    let vault = store::load(&path, &crate::vault::Scope::All)?;
     let location = trust::location(&path);
     let mut memory = Memory::load()?;
     let policy = Policy::of(&vault);

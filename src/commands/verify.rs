@@ -7,7 +7,7 @@ use super::{Context, Outcome};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::Field;
+use crate::vault::{Field, Scope};
 use crate::wechat;
 use crate::wechat_api;
 
@@ -38,7 +38,7 @@ pub fn run(ctx: &Context, VerifyArgs { app, all }: VerifyArgs) -> Result<Outcome
 }
 
 fn one(ctx: &Context, app: &str) -> Result<()> {
-    let (appid, secret) = ctx.read(|vault, keyring| {
+    let (appid, secret) = ctx.read(&Scope::app(app), |vault, keyring| {
         let a = vault.app(app)?;
         a.secret(app, wechat::APPSECRET)?;
         let secret = keyring
@@ -58,7 +58,7 @@ fn one(ctx: &Context, app: &str) -> Result<()> {
 }
 
 fn every(ctx: &Context) -> Result<Outcome> {
-    let targets = ctx.read(|vault, keyring| {
+    let targets = ctx.read(&Scope::All, |vault, keyring| {
         let mut targets = Vec::new();
         for (app, a) in &vault.apps {
             let target = match a.secrets.get(wechat::APPSECRET) {

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::authorship::{self, Place};
 use super::crypto::{associated_data, DataKey};
-use super::model::{App, Field, Sealed, Secret, Vault, WrappedKey, HISTORY};
+use super::model::{App, Field, Loaded, Sealed, Secret, Vault, WrappedKey, HISTORY};
 use super::{access, offboarding};
 use crate::error::{Error, Result};
 use crate::key::{self, Identity, Signing};
@@ -64,9 +64,11 @@ impl Authors {
                 .filter(|(_, m)| !m.service)
                 .filter_map(|(h, m)| Some((h.clone(), m.signing_key.clone()?)))
                 .collect(),
+            // Only apps whose values were read can have a value checked (`Scope`).
             readers: vault
                 .apps
                 .iter()
+                .filter(|(_, a)| a.loaded != Loaded::Policy)
                 .flat_map(|(name, a)| {
                     a.data_keys.iter().map(|(level, k)| {
                         ((name.clone(), *level), k.readers.iter().cloned().collect())
@@ -176,7 +178,7 @@ impl<'a> Keyring<'a> {
     fn data_key(&mut self, vault: &Vault, app: &str, level: Level) -> Result<&DataKey> {
         let slot = (app.to_string(), level);
         if !self.data_keys.contains_key(&slot) {
-            let entry = vault.app(app)?.data_keys.get(&level);
+            let entry = vault.wrapped_key(app, level)?;
             let age_file = DataKey::decode(entry.map(|k| k.wrapped.as_str()).unwrap_or_default())?;
             let readers = entry.map_or(0, |k| k.readers.len());
             super::limits::recipients(app, level, readers, &age_file)
@@ -207,7 +209,7 @@ impl<'a> Keyring<'a> {
         field: &Field,
         version: usize,
     ) -> Result<Option<Zeroizing<String>>> {
-        let a = vault.app(app)?;
+        let a = vault.app_holding(app, field)?;
         let level = a.level_of(field);
         let Some(sealed) = sealed(a, field, version) else {
             return Ok(None);

@@ -12,6 +12,7 @@ pub mod model;
 pub mod offboarding;
 pub mod policy;
 pub mod rules;
+pub mod scope;
 pub mod transition;
 
 pub use keyring::Keyring;
@@ -20,3 +21,4 @@ pub use model::{
     Sealed, Secret, Tombstone, Vault, WrappedKey, FORMAT, HISTORY, NEWEST, WRITABLE,
 };
 pub use rules::Rules;
+pub use scope::{Loaded, Scope};

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use super::scope::{Loaded, Scope};
 use crate::error::{Error, Result};
 use crate::wechat::{self, Level, Role};
 
@@ -38,6 +39,8 @@ pub struct Vault {
     /// Who was given back what a departure took (format 4), signed with the policy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returns: Vec<Return>,
+    /// Every app's policy; its values only where the command's `Scope` reaches (`scope`).
+    #[serde(deserialize_with = "super::scope::apps")]
     pub apps: BTreeMap<String, App>,
     /// Health rules (maximum secret ages, verification window, ICP); signed with the policy.
     #[serde(default, skip_serializing_if = "super::rules::Rules::is_default")]
@@ -239,7 +242,7 @@ pub struct App {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub services: BTreeMap<String, Level>,
     /// One data key per access level, wrapped to exactly the members who may read that level.
-    #[serde(rename = "keys")]
+    #[serde(rename = "keys", deserialize_with = "super::scope::data_keys")]
     pub data_keys: BTreeMap<Level, WrappedKey>,
     /// The lowest level each secret may be stored at, as owners signed it (format 3). A secret
     /// keeps its floor when a non-owner removes it, so re-adding it lower needs an owner.
@@ -251,33 +254,68 @@ pub struct App {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub public: BTreeMap<String, String>,
     /// Title, and (before format 5) the verification expiry and ICP number (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::info"
+    )]
     pub info: BTreeMap<String, Sealed>,
     /// The administrator's contacts (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub contact: BTreeMap<String, Sealed>,
     /// Bundle config: non-secret values a preset prefixes, shipped in the Mini Program (`team`
     /// level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub config: BTreeMap<String, Sealed>,
     /// Bundle config per build mode (`development`, `production`, …), laid over `config` when
     /// a build names the mode (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub modes: BTreeMap<String, BTreeMap<String, Sealed>>,
     /// Build config (format 4): values for build scripts, named as is and never prefixed, so
     /// never shipped. Its own place, bound in each value's signature, so a value cannot be
     /// moved into the bundle (`team` level).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub build: BTreeMap<String, Sealed>,
     /// Build config per build mode, laid over `build` as `modes` is over `config`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub build_modes: BTreeMap<String, BTreeMap<String, Sealed>>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub secrets: BTreeMap<String, Secret>,
     /// Format 1 and 2 only: secrets someone who lost access could read, by name: why. Format 3
     /// computes this from the signed departures instead.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "super::scope::values"
+    )]
     pub rotations_due: BTreeMap<String, String>,
+    /// What of the values above this process decoded from the file (`Scope`); never written.
+    #[serde(skip)]
+    pub loaded: Loaded,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -287,7 +325,9 @@ pub struct WrappedKey {
     /// swapped wrapped key is caught when it is unwrapped. Absent in format 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
-    /// The 32-byte data key as a binary age file, base64.
+    /// The 32-byte data key as a binary age file, base64. Left empty for an app whose values
+    /// a command did not read (`Scope`): nothing of it is opened.
+    #[serde(deserialize_with = "super::scope::wrapped_key")]
     pub wrapped: String,
 }
 
@@ -310,10 +350,15 @@ pub struct Sealed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_by: Option<String>,
     /// base64 of the 24-byte nonce followed by the XChaCha20-Poly1305 ciphertext and tag.
+    #[serde(deserialize_with = "super::scope::ciphertext")]
     pub value: String,
     /// Format 3: base64 Ed25519 signature of `sealed_by` (or else `set_by`) over the value and
     /// its place (see `vault::authorship`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::scope::signature"
+    )]
     pub sig: Option<String>,
 }
 
@@ -380,6 +425,13 @@ impl Field {
             | Field::ModeBuild(_, n) => n,
         }
     }
+}
+
+/// A command asked for values of an app its `Scope` left out.
+fn out_of_scope(app: &str) -> Error {
+    Error::internal(format!(
+        "internal error: this command read the vault without the values of app '{app}', and then asked for them"
+    ))
 }
 
 const RESTORE: &str = "restore it from git (`git checkout -- mpvault.json`) or a backup";
@@ -476,11 +528,20 @@ impl Vault {
 
     /// Parses and checks a vault file. A newer format is refused before anything else is read.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
+        Self::parse_scoped(bytes, &Scope::All)
+    }
+
+    /// `parse`, decoding the values of the apps `scope` reaches and only the policy of the
+    /// others (see `vault::scope`). The bounds of the whole file's bytes, every app's policy
+    /// and the values decoded are checked; values passed over are checked for JSON syntax
+    /// alone, and no command can read them (`Vault::app`) or write the vault.
+    pub fn parse_scoped(bytes: &[u8], scope: &Scope) -> Result<Self> {
         super::limits::check_bytes(bytes).map_err(|what| damaged(&what))?;
         // Parsed straight into the model (no `serde_json::Value` tree of the whole file). A
         // file that does not fit it is probed for its format alone, so a newer format is
         // named as such rather than as malformed.
-        let vault: Vault = match serde_json::from_slice(bytes) {
+        let parsed = super::scope::with_scope(scope, || serde_json::from_slice(bytes));
+        let vault: Vault = match parsed {
             Ok(vault) => vault,
             Err(e) => {
                 check_format(probe_format(bytes)?)?;
@@ -653,13 +714,30 @@ impl Vault {
         String::from_utf8(json).expect("serde_json writes UTF-8")
     }
 
-    /// Writes the file's text (`to_json`) to `out`, without holding it in memory.
+    /// Writes the file's text (`to_json`) to `out`, without holding it in memory. A vault
+    /// read in part (`Scope`) is refused: it would lose the values it passed over.
     pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        if let Some(name) = self.first_partial() {
+            return Err(std::io::Error::other(format!(
+                "internal error: the vault was read without the values of app '{name}', and is never written"
+            )));
+        }
         serde_json::to_writer_pretty(&mut out, self)?;
         out.write_all(b"\n")
     }
 
+    /// An app, with all its values: one the command's `Scope` left out is refused (a bug), so
+    /// its empty maps are never taken for an app without values.
     pub fn app(&self, name: &str) -> Result<&App> {
+        let app = self.app_policy(name)?;
+        match app.loaded {
+            Loaded::All => Ok(app),
+            _ => Err(out_of_scope(name)),
+        }
+    }
+
+    /// An app whose policy alone (AppID, roster, data keys, floors, public facts) is wanted.
+    pub fn app_policy(&self, name: &str) -> Result<&App> {
         self.apps
             .get(name)
             .ok_or_else(|| crate::suggest::unknown_app(name, self.apps.keys().map(String::as_str)))
@@ -683,6 +761,50 @@ impl Vault {
             return Err(crate::suggest::unknown_client(client, known));
         }
         Ok(apps)
+    }
+
+    /// `app`, for reading the value at `field`: `app list` has the info of every app.
+    pub fn app_holding(&self, name: &str, field: &Field) -> Result<&App> {
+        let app = self.app_policy(name)?;
+        match (app.loaded, field) {
+            (Loaded::All, _) | (Loaded::Listing, Field::Info(_)) => Ok(app),
+            _ => Err(out_of_scope(name)),
+        }
+    }
+
+    /// An app's wrapped data key of `level`, to open it: an app read for its policy alone
+    /// keeps none, and one read for `app list` its team key alone (for its title).
+    pub fn wrapped_key(&self, name: &str, level: Level) -> Result<Option<&WrappedKey>> {
+        let app = self.app_policy(name)?;
+        match app.loaded {
+            Loaded::All => Ok(app.data_keys.get(&level)),
+            Loaded::Listing if level == Level::Team => Ok(app.data_keys.get(&level)),
+            Loaded::Listing | Loaded::Policy => Err(out_of_scope(name)),
+        }
+    }
+
+    /// The names of an app's secrets, sorted.
+    pub fn secret_names(&self, name: &str) -> Result<Vec<&str>> {
+        let app = self.app_policy(name)?;
+        match app.loaded {
+            Loaded::All | Loaded::Listing => Ok(app.secrets.keys().map(String::as_str).collect()),
+            Loaded::Policy => Err(out_of_scope(name)),
+        }
+    }
+
+    /// Refuses a vault read in part, for what looks at the values of every app.
+    pub fn require_whole(&self) -> Result<()> {
+        match self.first_partial() {
+            Some(name) => Err(out_of_scope(name)),
+            None => Ok(()),
+        }
+    }
+
+    fn first_partial(&self) -> Option<&str> {
+        self.apps
+            .iter()
+            .find(|(_, a)| a.loaded != Loaded::All)
+            .map(|(name, _)| name.as_str())
     }
 
     pub fn app_mut(&mut self, name: &str) -> Result<&mut App> {
@@ -729,6 +851,7 @@ impl App {
             build_modes: BTreeMap::new(),
             secrets: BTreeMap::new(),
             rotations_due: BTreeMap::new(),
+            loaded: Loaded::All,
         }
     }
 

@@ -52,7 +52,7 @@ fn vault_secret_names(top: &Path) -> BTreeSet<String> {
     let Ok(path) = store::locate(None, &cwd().unwrap_or_else(|_| top.to_path_buf())) else {
         return BTreeSet::new();
     };
-    store::load(&path)
+    store::load(&path, &crate::vault::Scope::All)
         .map(|v| {
             v.apps
                 .values()

@@ -4,7 +4,7 @@
 //! merged policy that needs an owner's signature is a conflict when the person merging is not
 //! an owner: a merge never leaves a vault nobody can use until someone signs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -273,7 +273,7 @@ fn check_sides(
 ) -> Result<Guard> {
     // Another branch may lack a rotation made here: versions are checked on the merged result.
     let seen = seen.map(|s| trust::Seen {
-        secrets: BTreeMap::default(),
+        secrets: trust::SeenSecrets::default(),
         ..s.clone()
     });
     let env = trust::trusted_owners_from_env();

@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &GitVerifyArgs) -> Result<Outcome> {
     })?;
     let work = match &args.rev {
         Some(_) => None,
-        None => Some(store::load(&path)?),
+        None => Some(store::load(&path, &crate::vault::Scope::All)?),
     };
     let target = match &work {
         Some(v) => v.clone(),
@@ -122,6 +122,7 @@ fn refuse(rel: &str, report: &Report) {
 /// vault whose git history `git verify` refuses, or that a shallow clone cannot show.
 /// `MPVAULT_VERIFY_HISTORY=off` skips it; outside git, or before a first commit, nothing to do.
 pub fn history_for_ci(path: &Path, vault: &Vault) -> Result<()> {
+    vault.require_whole()?;
     if std::env::var("MPVAULT_VERIFY_HISTORY").is_ok_and(|v| v == "off") {
         return Ok(());
     }
