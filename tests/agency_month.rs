@@ -130,12 +130,20 @@ fn agency() -> Agency {
 #[test]
 fn an_agency_month() {
     let a = agency();
-    let (w, lead) = (&a.w, &a.lead);
-    w.git_with_vault();
-    assert_eq!(a.status_json(lead, &[]).0, 0, "a healthy start");
+    a.w.git_with_vault();
+    assert_eq!(a.status_json(&a.lead, &[]).0, 0, "a healthy start");
+    staff_move_with_a_waiver(&a);
+    a_departure_with_handoffs(&a);
+    an_admin_change(&a);
+    ci_reads_two_clients_strictly(&a);
+    a_contract_end(&a);
+    the_weekly_review(&a);
+}
 
-    // 1. Staff move: zhao leaves clients 1–5 (six apps) for 6–8, and still works here, so the
-    //    lead accepts the risk: two commands, no console reset.
+/// Staff move: zhao leaves clients 1–5 (seven apps) for 6–8, and still works here, so the
+/// lead accepts the risk: two commands, no console reset.
+fn staff_move_with_a_waiver(a: &Agency) {
+    let (w, lead) = (&a.w, &a.lead);
     let moved = w.ok(
         lead,
         &[
@@ -188,9 +196,12 @@ fn an_agency_month() {
     let (code, _) = w.fails(a.person("zhao"), &["get", "c01-shop", "WECHAT_APPSECRET"]);
     assert_eq!(code, exit::DENIED);
     w.git(&["commit", "-qam", "zhao moves to clients 6-8"]);
+}
 
-    // 2. A departure: sun leaves. One hand-off per client, ready to send, in markdown; the same
-    //    later as JSON from `status --due`.
+/// A departure: sun leaves. One hand-off per client, ready to send, in markdown; the same
+/// later as JSON from `status --due`.
+fn a_departure_with_handoffs(a: &Agency) {
+    let (w, lead) = (&a.w, &a.lead);
     let handoff = w.ok(
         lead,
         &["member", "remove", "sun", "--yes", "--format", "markdown"],
@@ -224,8 +235,11 @@ fn an_agency_month() {
     assert_eq!(clients, ["c11", "c12", "c13"], "{due}");
     assert_eq!(due["clients"][0]["apps"][0]["admin"]["wechat"], "admin_c11");
     w.git(&["commit", "-qam", "sun leaves"]);
+}
 
-    // 3. An admin change at c14: the new 管理员's details replace the old ones, none kept.
+/// An admin change at c14: the new 管理员's details replace the old ones, none kept.
+fn an_admin_change(a: &Agency) {
+    let (w, lead) = (&a.w, &a.lead);
     w.ok(
         lead,
         &[
@@ -246,8 +260,11 @@ fn an_agency_month() {
     assert!(shown["contact"]["wechat"].is_null(), "{shown}");
     assert!(shown["contact"]["email"].is_null(), "{shown}");
     w.git(&["commit", "-qam", "c14 has a new admin"]);
+}
 
-    // 4. CI: a service member that reads clients 1 and 2 only, with --strict builds.
+/// CI: a service member that reads clients 1 and 2 only, with --strict builds.
+fn ci_reads_two_clients_strictly(a: &Agency) {
+    let (w, lead) = (&a.w, &a.lead);
     let ci = w.person("ci");
     w.ok(
         lead,
@@ -281,8 +298,11 @@ fn an_agency_month() {
     assert!(services.contains("ci"), "{roster}");
     let (code, err) = w.fails(&ci, &["config", "set", "c01-shop", "X=1"]);
     assert_eq!(code, exit::DENIED, "{err}");
+}
 
-    // 5. The contract with client 30 ends: the app goes, its access history stays.
+/// The contract with client 30 ends: the app goes, its access history stays.
+fn a_contract_end(a: &Agency) {
+    let (w, lead) = (&a.w, &a.lead);
     let removed = w
         .cmd(lead)
         .args(["app", "remove", "c30-shop", "--yes"])
@@ -307,8 +327,11 @@ fn an_agency_month() {
         "{history}"
     );
     assert!(!w.ok(lead, &["app", "list"]).contains("c30-shop"));
+}
 
-    // 6. The weekly review: sun's rotations are still due; markdown pastes into chat.
+/// The weekly review: sun's rotations are still due; markdown pastes into chat.
+fn the_weekly_review(a: &Agency) {
+    let (w, lead) = (&a.w, &a.lead);
     let out = w
         .cmd(lead)
         .args(["status", "--within", "60", "--format", "markdown"])

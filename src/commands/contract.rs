@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use super::{confirm, done, now, Context};
 use crate::cli::AppRemoveArgs;
-use crate::vault::Scope;
 use crate::error::Result;
 use crate::output;
+use crate::vault::Scope;
 use crate::vault::{offboarding, Vault};
 use crate::wechat::{self, Level};
 

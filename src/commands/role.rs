@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use super::member::{confirm_return, report_lost};
 use super::{confirm, done, now, Context};
 use crate::cli::{RoleArgs, RoleCommand};
-use crate::vault::Scope;
 use crate::error::{Error, Result};
+use crate::vault::Scope;
 use crate::vault::{offboarding, DepartureKind, Vault};
 use crate::wechat::{Level, Role};
 
