@@ -217,3 +217,34 @@ fn a_remembered_signature_stands_only_for_the_same_policy_signature_and_signer()
     std::fs::write(w.vault_path(), &signed).unwrap();
     assert_eq!(w.ok(&bob, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
 }
+
+/// Regression: a clone's first command pins the vault and remembers every secret it holds,
+/// even a command that reads one app; otherwise a rollback of another app before that app's
+/// first read here would go unnoticed.
+#[test]
+fn the_first_read_in_a_clone_remembers_every_app() {
+    let w = World::new();
+    let (alice, _bob) = two_apps(&w);
+    w.ok_stdin(&alice, &["rotate-secret", "blog", "--stdin"], NEW_SECRET);
+    let dave = w.person("dave");
+    w.ok(
+        &alice,
+        &["member", "add", "dave", "--key", &w.public_line(&dave)],
+    );
+    w.ok(&alice, &["role", "grant", "dave", "shop", "developer"]);
+    w.ok(&alice, &["role", "grant", "dave", "blog", "developer"]);
+    // dave's first command in this clone reads shop alone.
+    assert_eq!(w.ok(&dave, &["get", "shop", "WECHAT_APPSECRET"]), APPSECRET);
+    edit(&w, |v| {
+        v["apps"]["blog"]["secrets"]["WECHAT_APPSECRET"]["versions"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+    });
+    refused(
+        &w,
+        &dave,
+        &["get", "blog", "WECHAT_APPSECRET"],
+        "a newer value was dropped",
+    );
+}

@@ -68,10 +68,13 @@ impl Context {
         let location = crate::trust::location(&path);
         let mut memory = Memory::load_for(scope)?;
         let env = crate::trust::trusted_owners_from_env();
-        // CI: pinned owners but no memory here; git history is the memory it has, and the
-        // file is judged against it whole.
-        let ci = env.is_some() && memory.vaults(&location).next().is_none();
-        let vault = store::load(&path, if ci { &Scope::All } else { scope })?;
+        // A clone's first read pins the vault and remembers every secret in it, so it reads
+        // the whole file whatever it was asked for: a rollback of another app before that app
+        // is first read here must still be caught. CI: pinned owners but no memory here; git
+        // history is the memory it has, and the file is judged against it whole.
+        let first = memory.vaults(&location).next().is_none();
+        let ci = env.is_some() && first;
+        let vault = store::load(&path, if first { &Scope::All } else { scope })?;
         remind_driver(&path);
         if ci {
             git::history_for_ci(&path, &vault)?;
