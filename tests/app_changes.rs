@@ -314,3 +314,27 @@ fn an_owner_sets_and_clears_an_apps_client_and_nobody_else_can() {
     w.ok(&alice, &["app", "set", "shop", "--client", ""]);
     assert!(!w.ok(&bob, &["app", "show", "shop"]).contains("Client:"));
 }
+
+/// Regression: an app's client and an app's own verification window came with format 6. A
+/// file holding either is written as format 6, so an earlier binary calls it newer rather
+/// than damaged or forged; clearing them writes format 5 again.
+#[test]
+fn a_client_or_an_app_window_is_written_as_format_6() {
+    let w = World::new();
+    let (alice, _bob, _carol) = team(&w);
+    let format = |w: &World| -> u64 {
+        let v: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
+        v["format"].as_u64().unwrap()
+    };
+    w.ok(
+        &alice,
+        &["app", "set", "shop", "--icp", "京ICP备00000000号"],
+    );
+    assert_eq!(format(&w), 5);
+    w.ok(&alice, &["app", "set", "shop", "--client", "acme"]);
+    assert_eq!(format(&w), 6);
+    w.ok(&alice, &["app", "set", "shop", "--client", ""]);
+    assert_eq!(format(&w), 5);
+    w.ok(&alice, &["policy", "set", "--app-window", "shop=30"]);
+    assert_eq!(format(&w), 6);
+}

@@ -512,11 +512,16 @@ impl Vault {
         }
     }
 
-    /// The format to write: 6 while the vault holds a waiver, a tombstone or a service member; 5 while it
-    /// holds an invitation, a join request or an app's public facts; else 4.
+    /// The format to write: 6 while the vault holds a waiver, a tombstone, a service member, an
+    /// app's client or an app's own verification window; 5 while it holds an invitation, a
+    /// join request or an app's public facts; else 4.
     pub fn format_to_write(&self) -> u32 {
         let public = self.apps.values().any(|a| !a.public.is_empty());
-        let newest = !self.waivers.is_empty() || !self.tombstones.is_empty();
+        // An app's client and an app's own verification window came with format 6: an
+        // earlier binary must call such a file newer, not damaged or forged.
+        let client = self.apps.values().any(|a| a.public.contains_key("client"));
+        let window = !self.rules.app_verification_window_days.is_empty();
+        let newest = !self.waivers.is_empty() || !self.tombstones.is_empty() || client || window;
         if newest || self.members.values().any(|m| m.service) {
             NEWEST
         } else if self.invitations.is_empty() && self.requests.is_empty() && !public {
