@@ -173,30 +173,7 @@ fn an_unknown_subcommand_is_never_answered_with_a_destructive_one() {
 fn status_exits_the_same_for_owner_ci_and_a_reviewer_without_a_key() {
     let w = World::new();
     let (alice, bob, _carol) = team(&w);
-    w.ok(
-        &alice,
-        &[
-            "app",
-            "set",
-            "shop",
-            "--verified-until",
-            "2099-01-01",
-            "--icp",
-            "沪ICP备2020000000号-1X",
-        ],
-    );
-    w.ok(
-        &alice,
-        &[
-            "app",
-            "contact",
-            "shop",
-            "--name",
-            "Wang",
-            "--wechat",
-            "wxid_admin1",
-        ],
-    );
+    make_compliant(&w, &alice, "2099-01-01");
     let ci = w.person("ci");
     w.join(&alice, &ci, &[]);
     let reviewer = w.stranger("reviewer");

@@ -13,30 +13,7 @@ const TODAY: &str = "2030-01-01";
 /// secrets (whose age depends on when the test runs).
 fn healthy(w: &World) -> Person {
     let alice = w.owner_with_app();
-    w.ok(
-        &alice,
-        &[
-            "app",
-            "set",
-            "shop",
-            "--verified-until",
-            "2030-12-31",
-            "--icp",
-            "沪ICP备2020000000号-1X",
-        ],
-    );
-    w.ok(
-        &alice,
-        &[
-            "app",
-            "contact",
-            "shop",
-            "--name",
-            "Wang",
-            "--wechat",
-            "wxid_admin1",
-        ],
-    );
+    make_compliant(w, &alice, "2030-12-31");
     alice
 }
 

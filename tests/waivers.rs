@@ -12,34 +12,23 @@ use serde_json::Value;
 /// verified, ICP filed, a contact recorded, an AppSecret stored just now.
 fn clean_team(w: &World) -> (Person, Person, Person) {
     let (alice, bob, carol) = team(w);
-    w.ok(
-        &alice,
-        &[
-            "app",
-            "set",
-            "shop",
-            "--verified-until",
-            "2099-12-31",
-            "--icp",
-            "沪ICP备2020000000号-1X",
-        ],
-    );
-    w.ok(
-        &alice,
-        &[
-            "app",
-            "contact",
-            "shop",
-            "--name",
-            "Wang",
-            "--wechat",
-            "wxid_admin1",
-        ],
-    );
+    make_compliant(w, &alice, "2099-12-31");
     let (code, out) = status(w, &alice);
     assert_eq!(code, exit::SUCCESS, "{out}");
     (alice, bob, carol)
 }
+
+/// bob leaves shop's developer role and stays on the team: the owner keeps the secrets.
+const REVOKE_KEEPING: [&str; 8] = [
+    "role",
+    "revoke",
+    "bob",
+    "shop",
+    "developer",
+    "--keep-secrets",
+    "--reason",
+    MOVED,
+];
 
 fn status(w: &World, who: &Person) -> (i32, String) {
     let out = w.cmd(who).args(["status"]).output().unwrap();
@@ -78,20 +67,7 @@ const MOVED: &str = "moved to the blog team, still employed";
 fn a_member_who_moves_keeps_the_secrets_under_a_signed_waiver() {
     let w = World::new();
     let (alice, _bob, _carol) = clean_team(&w);
-    let said = stderr_of(
-        &w,
-        &alice,
-        &[
-            "role",
-            "revoke",
-            "bob",
-            "shop",
-            "developer",
-            "--keep-secrets",
-            "--reason",
-            MOVED,
-        ],
-    );
+    let said = stderr_of(&w, &alice, &REVOKE_KEEPING);
     assert!(said.contains("Kept WECHAT_APPSECRET of 'shop'"), "{said}");
     assert!(!said.contains("reset each"), "{said}");
     // Nothing is due, so status passes, and shows the waiver apart.
@@ -255,19 +231,7 @@ fn a_later_departure_makes_a_waived_secret_due_again() {
     let w = World::new();
     let (alice, bob, carol) = clean_team(&w);
     w.ok(&alice, &["role", "grant", "carol", "shop", "developer"]);
-    w.ok(
-        &alice,
-        &[
-            "role",
-            "revoke",
-            "bob",
-            "shop",
-            "developer",
-            "--keep-secrets",
-            "--reason",
-            MOVED,
-        ],
-    );
+    w.ok(&alice, &REVOKE_KEEPING);
     assert!(rotations_due(&w, &alice).is_empty());
     // carol leaves the developer level later: due again, for her.
     w.ok(&alice, &["role", "revoke", "carol", "shop", "developer"]);
@@ -365,19 +329,7 @@ fn keep_secrets_needs_a_reason_and_something_taken() {
 fn rotating_a_waived_secret_ends_the_waiver() {
     let w = World::new();
     let (alice, _bob, _carol) = clean_team(&w);
-    w.ok(
-        &alice,
-        &[
-            "role",
-            "revoke",
-            "bob",
-            "shop",
-            "developer",
-            "--keep-secrets",
-            "--reason",
-            MOVED,
-        ],
-    );
+    w.ok(&alice, &REVOKE_KEEPING);
     assert_eq!(waived(&w, &alice).len(), 1);
     w.ok_stdin(
         &alice,
@@ -433,19 +385,7 @@ fn audit_shows_who_waived_what_and_why() {
     let w = World::new();
     let (alice, _bob, _carol) = clean_team(&w);
     w.git_with_vault();
-    w.ok(
-        &alice,
-        &[
-            "role",
-            "revoke",
-            "bob",
-            "shop",
-            "developer",
-            "--keep-secrets",
-            "--reason",
-            MOVED,
-        ],
-    );
+    w.ok(&alice, &REVOKE_KEEPING);
     w.git(&["commit", "-qam", "bob moves to blog"]);
     let out = w.ok(&alice, &["audit"]);
     assert!(
@@ -535,20 +475,7 @@ fn keep_secrets_covers_only_the_revocation_it_was_given_with() {
         &alice,
         &["role", "grant", "bob", "shop", "developer", "--yes"],
     );
-    let said = stderr_of(
-        &w,
-        &alice,
-        &[
-            "role",
-            "revoke",
-            "bob",
-            "shop",
-            "developer",
-            "--keep-secrets",
-            "--reason",
-            MOVED,
-        ],
-    );
+    let said = stderr_of(&w, &alice, &REVOKE_KEEPING);
     assert!(said.contains("reset each where it says"), "{said}");
     assert_eq!(rotations_due(&w, &alice), ["WECHAT_APPSECRET"]);
 }

@@ -332,6 +332,35 @@ pub fn lookalike_vault(w: &World, alice: &Person, bob: &Person) -> String {
     std::fs::read_to_string(vault).unwrap()
 }
 
+/// What `status` asks of shop besides fresh secrets: a verification expiry, an ICP number and
+/// the 管理员's contact, recorded by `owner`.
+pub fn make_compliant(w: &World, owner: &Person, verified_until: &str) {
+    w.ok(
+        owner,
+        &[
+            "app",
+            "set",
+            "shop",
+            "--verified-until",
+            verified_until,
+            "--icp",
+            "沪ICP备2020000000号-1X",
+        ],
+    );
+    w.ok(
+        owner,
+        &[
+            "app",
+            "contact",
+            "shop",
+            "--name",
+            "Wang",
+            "--wechat",
+            "wxid_admin1",
+        ],
+    );
+}
+
 pub fn edit(w: &World, change: impl FnOnce(&mut serde_json::Value)) {
     let mut vault: serde_json::Value = serde_json::from_str(&w.vault_text()).unwrap();
     change(&mut vault);
