@@ -8,8 +8,7 @@ use super::{confirm, done, now, Context};
 use crate::cli::AppRemoveArgs;
 use crate::error::Result;
 use crate::output;
-use crate::vault::Scope;
-use crate::vault::{offboarding, Vault};
+use crate::vault::{offboarding, Scope, Vault};
 use crate::wechat::{self, Level};
 
 pub fn remove(ctx: &Context, AppRemoveArgs { app, yes }: AppRemoveArgs) -> Result<()> {

@@ -7,8 +7,7 @@ use super::member::{confirm_return, report_lost};
 use super::{confirm, done, now, Context};
 use crate::cli::{RoleArgs, RoleCommand};
 use crate::error::{Error, Result};
-use crate::vault::Scope;
-use crate::vault::{offboarding, DepartureKind, Vault};
+use crate::vault::{offboarding, DepartureKind, Keyring, Scope, Vault};
 use crate::wechat::{Level, Role};
 
 /// What a role command does to a member's roles.
@@ -221,18 +220,8 @@ fn one_app(ctx: &Context, how: How, handle: &str, app: &str, roles: &[Role]) -> 
             .filter(|place| !before.contains(place))
             .collect();
         let back = confirm_return(vault, keyring, handle, &key, &gained, yes)?;
-        set_roles(vault, handle, app, next)?;
-        keyring.sync_readers(vault, app, false)?;
-        offboarding::record(
-            vault,
-            handle,
-            &key,
-            DepartureKind::Revoked,
-            &before,
-            &keyring.actor,
-            &now(),
-        );
-        let took = !before.is_subset(&offboarding::readable(vault, handle));
+        let after = apply(vault, keyring, handle, &key, &before, [(app, next)])?;
+        let took = !before.is_subset(&after);
         let lost = (took || change == RoleChange::Revoke)
             .then(|| after_loss(vault, handle, keep, &keyring.actor));
         Ok((back, lost))
@@ -291,20 +280,11 @@ fn many_apps(
         let gained = gained(vault, handle, &planned);
         // Confirmed above, in the one question.
         let back = confirm_return(vault, keyring, handle, &key, &gained, true)?;
-        for c in planned.iter().filter(|c| c.before != c.after) {
-            set_roles(vault, handle, &c.app, c.after.clone())?;
-            keyring.sync_readers(vault, &c.app, false)?;
-        }
-        offboarding::record(
-            vault,
-            handle,
-            &key,
-            DepartureKind::Revoked,
-            &before,
-            &keyring.actor,
-            &now(),
-        );
-        let after = offboarding::readable(vault, handle);
+        let changed = planned
+            .iter()
+            .filter(|c| c.before != c.after)
+            .map(|c| (c.app.as_str(), c.after.clone()));
+        let after = apply(vault, keyring, handle, &key, &before, changed)?;
         let lost =
             (!before.is_subset(&after)).then(|| after_loss(vault, handle, keep, &keyring.actor));
         Ok((before, after, back, lost))
@@ -318,6 +298,33 @@ fn many_apps(
     lines.extend(back);
     done(ctx, &lines.join("\n"));
     Ok(())
+}
+
+/// The write both forms make: each app's new roles and its re-wrapped keys, then one record of
+/// what the member can no longer read (`before` was read before any change). Returns the
+/// places they read now.
+fn apply<'a>(
+    vault: &mut Vault,
+    keyring: &mut Keyring,
+    handle: &str,
+    key: &str,
+    before: &BTreeSet<String>,
+    changes: impl IntoIterator<Item = (&'a str, Vec<Role>)>,
+) -> Result<BTreeSet<String>> {
+    for (app, roles) in changes {
+        set_roles(vault, handle, app, roles)?;
+        keyring.sync_readers(vault, app, false)?;
+    }
+    offboarding::record(
+        vault,
+        handle,
+        key,
+        DepartureKind::Revoked,
+        before,
+        &keyring.actor,
+        &now(),
+    );
+    Ok(offboarding::readable(vault, handle))
 }
 
 /// Every target app's roles before and after; refusals (unknown app or member, a role not
