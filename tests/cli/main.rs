@@ -1,8 +1,9 @@
-//! Every end-to-end test, in one binary: each link of a test binary takes the whole crate,
-//! so one binary instead of one a story saves most of CI's build time (as ripgrep's
-//! `tests/` does). A module is one user story or promise; `common` is the world they share.
+//! Every end-to-end test, in one binary, as ripgrep's `tests/` is: a test binary links the
+//! whole crate, so one binary links it once instead of once a story, and one pool of test
+//! threads stays busy instead of each story's binary waiting on its slowest test. A module is
+//! one user story or promise; `common` is the world they share.
 //!
-//! Run one story with `cargo test --test cli attacks::`, one test with its full name.
+//! Run one story with `cargo test --test cli attacks::`, one test by its full name.
 
 mod common;
 
