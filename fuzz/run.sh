@@ -6,7 +6,7 @@
 # lives in fuzz/corpus/TARGET (not committed); fuzz/seeds/TARGET holds the committed seeds.
 # One process per target, so one core (what -jobs=1 gives, without its forked worker).
 # A crash is saved in fuzz/artifacts/TARGET and fails the script; once fixed, keep the input
-# as a regression test in the normal suite (tests/no_panics.rs or tests/roundtrip.rs).
+# as a regression test in the normal suite (tests/cli/no_panics.rs or tests/cli/roundtrip.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}

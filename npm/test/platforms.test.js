@@ -1,5 +1,5 @@
 'use strict';
-// The launcher's platform table: `node --test npm/test/` (tests/npm.rs runs it).
+// The launcher's platform table: `node --test npm/test/` (tests/cli/npm.rs runs it).
 
 const assert = require('assert');
 const fs = require('fs');

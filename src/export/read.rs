@@ -3,8 +3,8 @@
 //! * [`read`]: what a dialect's real readers take out of a dotenv file, value by value, with
 //!   the reason where they would not all give one value; `import` reads files with it;
 //! * [`bindings`]: what the reader of any [`Format`] gives for a whole file, so round trips are
-//!   checked in-process by property tests (`tests/roundtrip.rs`) and fuzzing (`fuzz/`), while
-//!   `tests/export_interop.rs` checks the same writers and this model against the real readers.
+//!   checked in-process by property tests (`tests/cli/roundtrip.rs`) and fuzzing (`fuzz/`), while
+//!   `tests/cli/export_interop.rs` checks the same writers and this model against the real readers.
 //!
 //! Each model follows its reader's source, modelled on the same sources as the writers (so
 //! `export` then `import` gives the values back):

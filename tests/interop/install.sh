@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests use besides Rust, pinned:
-# - the real env-file readers that tests/export_interop.rs feeds exported files to:
+# - the real env-file readers that tests/cli/export_interop.rs feeds exported files to:
 #   npm dotenv 16 and 17, dotenv-expand 11, 12 and 13, Vite 5 and Vite 8, each under its own
 #   alias (package.json, package-lock.json), and python-dotenv;
-# - age and libsodium bindings for docs/recover.py (tests/format_vectors.rs);
-# - libfaketime, to run mpvault with a writer's clock far off (tests/order.rs).
+# - age and libsodium bindings for docs/recover.py (tests/cli/format_vectors.rs);
+# - libfaketime, to run mpvault with a writer's clock far off (tests/cli/order.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! command -v faketime >/dev/null; then
