@@ -1,11 +1,15 @@
-//! Signing a change to who may read what, beside the policy it signs: the acting owner's key
-//! at the revision after both the file's and the highest this clone accepted, and the floors an
-//! owner's write records. Called by every write that changes the policy (`commands`, `sign`,
-//! the merge driver), so the rule is kept once.
+//! A change to who may read what is signed by an owner at a higher revision: made here for
+//! every write that changes the policy (`commands`, `sign`, the merge driver: the acting
+//! owner's key, at the revision after both the file's and the highest this clone accepted,
+//! with the floors an owner's write records), and checked here on committed states (`audit`:
+//! how a state is signed, and whether its new policy kept the rule), so the rule is kept once.
+
+use std::collections::BTreeSet;
 
 use super::guard::Guard;
 use super::keyring::Keyring;
 use super::model::Vault;
+use super::policy::{self, Policy};
 use crate::error::{Error, Result};
 use crate::key::Identity;
 
@@ -85,4 +89,81 @@ fn next_revision(file: u64, seen: u64) -> Result<u64> {
             "restore mpvault.json from git from before its revision jumped (`git log -p mpvault.json` shows who changed it); if this clone's memory jumped too, run `mpvault trust --repin` after checking fingerprints",
         )
     })
+}
+
+/// How a committed state's policy is signed, judged from the state and its parents alone.
+pub enum Signed {
+    /// By the owner with this signing key.
+    By(String),
+    /// Format 1: nothing in it is signed, so nothing can be verified.
+    Never,
+    /// A merge of two signed sides' policy changes by someone who is not an owner, waiting for
+    /// an owner's `sign`: readers refuse it meanwhile, and the commit that signs it is checked.
+    AwaitsOwner,
+    /// A signature that does not verify, or none where one is due: said in words.
+    Broken(&'static str),
+}
+
+impl Signed {
+    /// The signer's key, when the signature verifies.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Signed::By(key) => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// How `state`, whose parents are `parents`, is signed.
+pub fn signed(state: &Vault, parents: &[&Vault]) -> Signed {
+    if let Some(key) = policy::verify(state) {
+        return Signed::By(key);
+    }
+    if state.signature.is_some() {
+        return Signed::Broken(
+            "its policy signature does not verify: who may read what was edited by hand",
+        );
+    }
+    if state.format < 2 {
+        return Signed::Never;
+    }
+    if state.format >= 3
+        && parents.len() >= 2
+        && parents.iter().all(|p| policy::verify(p).is_some())
+    {
+        return Signed::AwaitsOwner;
+    }
+    Signed::Broken(
+        "its policy is not signed by an owner (a merge waiting for `mpvault sign`, or a stripped signature)",
+    )
+}
+
+/// A policy no parent had must raise the revision above every parent's and be signed by an
+/// owner of a parent's policy (`owners_before`, their signing keys; a merge that keeps one
+/// side's policy inherits its check). Returns what it broke, in words.
+pub fn policy_change_problems(
+    parents: &[&Vault],
+    after: &Vault,
+    policy: &Policy,
+    signer: Option<&str>,
+    owners_before: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    if parents.is_empty() || after.format < 3 || parents.iter().any(|p| Policy::of(p) == *policy) {
+        return problems;
+    }
+    let highest = parents.iter().map(|p| p.revision).max().unwrap_or(0);
+    if after.revision <= highest {
+        problems.push(format!(
+            "it changed the policy without raising its revision ({} after {highest})",
+            after.revision
+        ));
+    }
+    if signer.is_some_and(|s| !owners_before.is_empty() && !owners_before.contains(s)) {
+        problems.push(format!(
+            "its policy is signed by '{}', who was not an owner before it",
+            after.signature.as_ref().map_or("", |s| s.signer.as_str())
+        ));
+    }
+    problems
 }
