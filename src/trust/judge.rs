@@ -406,3 +406,77 @@ pub fn forget(seen: &Seen, held: &Held) -> Option<(Seen, String)> {
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::trust::Left;
+
+    fn seen(revision: u64) -> Seen {
+        serde_json::from_value(serde_json::json!({
+            "vault_id": "id", "format": 4, "revision": revision, "owners": {}, "pinned_at": "t",
+        }))
+        .unwrap()
+    }
+
+    /// The judgement reads no side file itself: the remembered policy is asked for only to say
+    /// what changed, and only of a memory there is.
+    #[test]
+    fn the_remembered_policy_is_asked_for_only_to_describe_a_change() {
+        let vault = Vault::new("id".into(), "t".into());
+        let asked = Cell::new(0);
+        let remembered = |_: &Seen| {
+            asked.set(asked.get() + 1);
+            None
+        };
+        assert!(assess(&vault, None, None, "t", &remembered).is_err());
+        assert_eq!(asked.get(), 0);
+        let err = assess(&vault, Some(&seen(2)), None, "t", &remembered).unwrap_err();
+        assert_eq!(asked.get(), 1);
+        assert!(err.to_string().contains("is not signed"), "{err}");
+    }
+
+    /// What only discarded work held is forgotten: the revision goes back to the highest held,
+    /// an owner removed above it is an owner again, a departure above it is forgotten, and a
+    /// secret's version above the one held is dropped; what is held stays.
+    #[test]
+    fn what_no_ref_holds_is_forgotten_and_what_one_holds_is_kept() {
+        let mut memory = seen(7);
+        memory
+            .former_owners
+            .insert("bob-key".into(), ("bob".into(), 7));
+        let left = |revision| Left {
+            handle: "carol".into(),
+            revision,
+            removed: true,
+            lost: Default::default(),
+        };
+        memory.departed.insert("carol-key".into(), left(6));
+        memory.departed.insert("dave-key".into(), left(4));
+        let secret = |version| crate::trust::SeenSecret {
+            version,
+            level: crate::wechat::Level::Admin,
+            set_at: "t".into(),
+            revision: None,
+        };
+        memory.secrets.insert("shop/A".into(), secret(3));
+        memory.secrets.insert("shop/B".into(), secret(2));
+        let mut held = Held::default();
+        held.add(5, [("shop/A".to_string(), 2), ("shop/B".to_string(), 2)]);
+        let (next, note) = forget(&memory, &held).unwrap();
+        assert_eq!(next.revision, 5);
+        assert_eq!(next.owners.get("bob-key").map(String::as_str), Some("bob"));
+        assert!(next.former_owners.is_empty());
+        assert_eq!(next.departed.keys().collect::<Vec<_>>(), ["dave-key"]);
+        assert_eq!(next.secrets.keys().collect::<Vec<_>>(), ["shop/B"]);
+        assert!(
+            note.contains("policy revision 7, version 3 of shop/A"),
+            "{note}"
+        );
+        let mut all = Held::default();
+        all.add(7, [("shop/A".to_string(), 3)]);
+        assert!(forget(&memory, &all).is_none());
+    }
+}

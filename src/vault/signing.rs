@@ -167,3 +167,58 @@ pub fn policy_change_problems(
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::model::PolicySignature;
+
+    fn state(format: u32, revision: u64) -> Vault {
+        let mut v = Vault::new("id".into(), "t".into());
+        v.format = format;
+        v.revision = revision;
+        v
+    }
+
+    /// Format 1 signed nothing; a later unsigned state lost its signature; a signature that
+    /// does not verify was edited by hand.
+    #[test]
+    fn a_state_is_signed_never_not_or_badly() {
+        assert!(matches!(signed(&state(1, 0), &[]), Signed::Never));
+        let stripped = state(4, 3);
+        assert!(matches!(signed(&stripped, &[]), Signed::Broken(p) if p.contains("stripped")));
+        let mut forged = state(4, 3);
+        forged.signature = Some(PolicySignature {
+            signer: "mallory".into(),
+            ed25519: "AAAA".into(),
+        });
+        assert!(matches!(signed(&forged, &[]), Signed::Broken(p) if p.contains("by hand")));
+        // Two parents that are not signed either: no merge waiting for an owner.
+        assert!(matches!(
+            signed(&stripped, &[&state(4, 2), &state(4, 2)]),
+            Signed::Broken(_)
+        ));
+    }
+
+    /// A new policy at its parent's revision, signed by someone who was not an owner, breaks
+    /// both halves of the rule; the same policy breaks neither.
+    #[test]
+    fn a_new_policy_raises_the_revision_and_is_signed_by_an_owner_of_before() {
+        let parent = state(4, 3);
+        let mut after = state(4, 3);
+        after.rules.icp_required = Some(false);
+        after.signature = Some(PolicySignature {
+            signer: "mallory".into(),
+            ed25519: String::new(),
+        });
+        let owners = BTreeSet::from(["alice-key".to_string()]);
+        let policy = Policy::of(&after);
+        let problems =
+            policy_change_problems(&[&parent], &after, &policy, Some("mallory-key"), &owners);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("without raising its revision (3 after 3)"));
+        assert!(problems[1].contains("signed by 'mallory', who was not an owner before it"));
+        let same = Policy::of(&parent);
+        assert!(policy_change_problems(&[&parent], &parent, &same, None, &owners).is_empty());
+    }
+}
