@@ -451,7 +451,7 @@ mod tests {
             handle: "carol".into(),
             revision,
             removed: true,
-            lost: Default::default(),
+            lost: std::collections::BTreeSet::default(),
         };
         memory.departed.insert("carol-key".into(), left(6));
         memory.departed.insert("dave-key".into(), left(4));
