@@ -112,6 +112,8 @@ fn readers_of(vault: &Vault, app: &str) -> BTreeMap<String, Level> {
     out
 }
 
+/// `audit --app APP`: the stretches, and the app as the working file has it or its signed
+/// record of removal.
 pub(super) fn access_report(
     ctx: &Context,
     top: &Path,
