@@ -50,8 +50,6 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
     let vault = store::load(&path, &crate::vault::Scope::All)?;
     let location = trust::location(&path);
     let mut memory = Memory::load()?;
-    let policy = Policy::of(&vault);
-    let signer = vault.signature.as_ref().map(|s| s.signer.clone());
     let valid = policy::verify(&vault).is_some();
     if repin {
         if !valid {
@@ -69,19 +67,25 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
             .vaults(&location)
             .map(|s| s.vault_id.as_str())
             .collect(),
-        owners_in_vault: owners(policy.owners()),
+        owners_in_vault: owners(Policy::of(&vault).owners()),
         pinned_owners: seen.map(|s| owners(s.owners.iter().map(|(k, h)| (h.clone(), k.clone())))),
         pinned_revision: seen.map(|s| s.revision),
         pinned_vault_id: seen.map(|s| s.vault_id.as_str()),
         repository: &location,
         revision: vault.revision,
         signature_valid: valid,
-        signed_by: signer.as_deref(),
+        signed_by: vault.signature.as_ref().map(|s| s.signer.as_str()),
         vault_id: &vault.vault_id,
     };
     if json {
         return output::json(&report);
     }
+    output::line(&text(&report, vault.format))
+}
+
+/// The report for people: the vault's signature, then the owners trusted here beside those the
+/// file names.
+fn text(report: &TrustReport, format: u32) -> String {
     let list = |owners: Option<&Vec<Owner>>| match owners {
         Some(owners) => owners
             .iter()
@@ -90,23 +94,23 @@ pub fn run(ctx: &Context, TrustArgs { repin, json }: TrustArgs) -> Result<()> {
             .join("\n"),
         None => "  (none: this vault is not pinned in this repository yet)".into(),
     };
-    let signed = match (&signer, valid) {
-        (Some(s), true) => format!("signed by {s} at revision {}", vault.revision),
+    let signed = match (report.signed_by, report.signature_valid) {
+        (Some(s), true) => format!("signed by {s} at revision {}", report.revision),
         (Some(s), false) => format!("signature by {s} does NOT verify"),
-        _ => format!("not signed (format {})", vault.format),
+        _ => format!("not signed (format {format})"),
     };
-    let remembered = seen.map_or(String::new(), |s| {
-        format!(" (this clone has seen revision {})", s.revision)
+    let remembered = report.pinned_revision.map_or(String::new(), |r| {
+        format!(" (this clone has seen revision {r})")
     });
     let known = match report.known_vault_ids.as_slice() {
         [] => "none yet".to_string(),
         ids => ids.join(", "),
     };
-    output::line(&format!(
+    format!(
         "vault {}: {signed}{remembered}\nrepository {}; vaults this clone knows there: {known}\nowners you trust here:\n{}\nowners the file names:\n{}",
-        vault.vault_id,
+        report.vault_id,
         report.repository,
         list(report.pinned_owners.as_ref()),
         list(Some(&report.owners_in_vault)),
-    ))
+    )
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod authorship;
 pub mod crypto;
+pub mod guard;
 pub mod invite;
 pub mod keyring;
 pub mod limits;
@@ -13,6 +14,7 @@ pub mod offboarding;
 pub mod policy;
 pub mod rules;
 pub mod scope;
+pub mod signing;
 pub mod transition;
 
 pub use keyring::Keyring;
