@@ -6,7 +6,8 @@
 //! its recipients counted before age reads its header: age tries every stanza, and an inflated
 //! header made every member's `get` spin for minutes.
 
-use super::model::{Sealed, Vault, WrappedKey};
+use super::app::{App, Sealed, WrappedKey};
+use super::model::Vault;
 use crate::wechat::Level;
 
 /// The largest vault file read: far more than 500 apps with 100 members each need.
@@ -204,7 +205,7 @@ pub fn check(vault: &Vault) -> Result<(), String> {
     Ok(())
 }
 
-fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
+fn check_app(app_name: &str, app: &App) -> Result<(), String> {
     let place = |what: &str| format!("app '{app_name}' {what}");
     timestamp(|| place("timestamp"), &app.added_at)?;
     for (level, key) in &app.data_keys {
@@ -213,7 +214,7 @@ fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
     for (kind, map) in [("info", &app.info), ("contact", &app.contact)] {
         count(|| place(kind), map.len(), MAX_ENTRIES)?;
         for (field, sealed) in map {
-            if !super::model::is_name(field) {
+            if !super::names::is_name(field) {
                 return Err(place(&format!("has a malformed {kind} field name")));
             }
             self::sealed(|| place(kind), sealed)?;
@@ -353,7 +354,7 @@ fn is_id(id: &str) -> bool {
 }
 
 fn handle(what: impl FnOnce() -> String, name: &str) -> Result<(), String> {
-    if super::model::is_name(name) {
+    if super::names::is_name(name) {
         Ok(())
     } else {
         Err(format!("{} is not a valid member handle", what()))
@@ -386,7 +387,7 @@ fn timestamp(what: impl FnOnce() -> String, value: &str) -> Result<(), String> {
 }
 
 fn env_name(what: impl FnOnce() -> String, name: &str) -> Result<(), String> {
-    if name.len() <= MAX_NAME_BYTES && crate::export::check_env_name(name).is_ok() {
+    if name.len() <= MAX_NAME_BYTES && crate::envnames::check_env_name(name).is_ok() {
         Ok(())
     } else {
         Err(format!("{} ({})", what(), crate::display::escape(name)))
