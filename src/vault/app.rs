@@ -1,6 +1,7 @@
 //! An app as the vault holds it: its policy (AppID, roster, services, data keys, floors,
-//! public facts) and its sealed values, and where a value lives in it (`Field`). Every question
-//! asked of one app's values is answered here, once, for the commands and the vault alike.
+//! public facts), its sealed values, and where a value lives in it (`Field`, whose path is
+//! bound into each ciphertext). Kept apart from the whole file (`model`) so that what reads
+//! one app (bounds, format rules, signatures, the keyring) needs nothing of the rest.
 
 use std::collections::BTreeMap;
 
