@@ -279,6 +279,8 @@ fn is_app_level(text: &str) -> bool {
         .is_some_and(|(app, level)| is_name(app) && level.parse::<Level>().is_ok())
 }
 
+/// An app's public facts are the known ones, short, printable and of their form (a date, a
+/// client's name).
 fn check_public(app: &str, public: &BTreeMap<String, String>) -> Result<(), String> {
     for (key, value) in public {
         let bad = !PUBLIC.contains(&key.as_str())
