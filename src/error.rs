@@ -16,9 +16,8 @@ pub mod exit {
     /// [`Error::Io`](super::Error::Io) and [`Error::Random`](super::Error::Random): the system
     /// failed (a file, a pipe, a program, the random number generator), not the input.
     pub const FAILURE: i32 = 1;
-    /// [`Error::Invalid`](super::Error::Invalid), [`Error::EnvName`](super::Error::EnvName) and
-    /// [`Error::Export`](super::Error::Export): the input or the command line is wrong (also
-    /// clap's own usage errors).
+    /// [`Error::Invalid`](super::Error::Invalid) and [`Error::Export`](super::Error::Export):
+    /// the input or the command line is wrong (also clap's own usage errors).
     pub const USAGE: i32 = 2;
     /// [`Error::NotFound`](super::Error::NotFound).
     pub const NOT_FOUND: i32 = 3;
@@ -97,9 +96,6 @@ pub enum Error {
     /// The system random number generator failed.
     #[error(transparent)]
     Random(#[from] crate::random::Unavailable),
-    /// A config or secret name that is not an environment-variable name.
-    #[error(transparent)]
-    EnvName(#[from] crate::envnames::InvalidName),
     /// A value cannot be written in the export format asked for (or randomness failed there).
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
@@ -230,7 +226,6 @@ impl Error {
             | Error::Unverified { hint, .. } => Some(hint.clone()).filter(|h| !h.is_empty()),
             Error::Io { hint, .. } => Some((*hint).to_string()),
             Error::Random(_) => Some(crate::random::HINT.to_string()),
-            Error::EnvName(e) => Some(e.hint().to_string()),
             Error::Export(e) => Some(e.hint()),
             Error::BrokenPipe => None,
             Error::Internal { .. } => Some(INTERNAL_HINT.to_string()),
@@ -242,7 +237,7 @@ impl Error {
         match self {
             // A failed random number generator is the system's failure, wherever it happens.
             Error::Export(crate::export::ExportError::Random { .. }) => exit::FAILURE,
-            Error::Invalid { .. } | Error::EnvName(_) | Error::Export(_) => exit::USAGE,
+            Error::Invalid { .. } | Error::Export(_) => exit::USAGE,
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::Denied { .. } => exit::DENIED,
             Error::Corrupt { .. } => exit::CORRUPT,

@@ -15,7 +15,6 @@ mod json;
 pub mod read;
 mod shell;
 
-pub use crate::envnames::check_env_name;
 pub use shell::shell_word;
 
 use std::collections::HashSet;
@@ -166,6 +165,13 @@ impl ExportError {
             ExportError::Random { .. } => crate::random::HINT.into(),
         }
     }
+}
+
+/// Checks that `name` is a portable environment-variable name by `envnames`' rule, refused as
+/// an export error: the one error a malformed name gives, on input (`config set`,
+/// `add-secret`, `import`) as on export.
+pub fn check_env_name(name: &str) -> Result<(), ExportError> {
+    crate::envnames::check_env_name(name).map_err(ExportError::from)
 }
 
 /// Render the whole file for `format`. For [`Format::Github`] this is the
