@@ -1,4 +1,5 @@
-//! Environment-variable names that steer tools: how programs start, which programs a build
+//! Environment-variable names: which are names at all (`check_env_name`, the rule every value
+//! name in a vault and every export keeps), and which steer tools: how programs start, which programs a build
 //! runs, or where tools read their configuration, registries and trusted certificates. `run`
 //! puts an app's values into a build's environment and `export` into files that builds load,
 //! so a value named `BASH_ENV`, `XDG_CONFIG_HOME` or `RUSTC_WRAPPER` would let anyone who can
@@ -18,6 +19,40 @@
 //! `npm_config_*`, curl reads `https_proxy`, Windows ignores case).
 
 use crate::preset;
+
+/// A name that is not a portable environment-variable name: the sentence quotes it (never a
+/// value), and [`InvalidName::hint`] says what to do, as every error of the crate does.
+#[derive(Debug, thiserror::Error)]
+#[error("{name:?} is not a valid environment variable name")]
+pub struct InvalidName {
+    pub name: String,
+}
+
+impl InvalidName {
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        "rename it to use only letters, digits and underscores, not starting with a digit"
+    }
+}
+
+/// Checks that `name` is a portable environment-variable name, `[A-Za-z_][A-Za-z0-9_]*`:
+/// every config and secret name in a vault, and every name an export writes.
+pub fn check_env_name(name: &str) -> Result<(), InvalidName> {
+    let mut bytes = name.bytes();
+    let ok = match bytes.next() {
+        Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
+            bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidName {
+            name: name.to_string(),
+        })
+    }
+}
 
 /// A family of names that steer tools, matched whole, by their start or by their end, with
 /// why the family does.
@@ -218,7 +253,18 @@ impl Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::takes_over_startup;
+    use super::{check_env_name, takes_over_startup};
+
+    #[test]
+    fn names() {
+        assert!(check_env_name("WECHAT_APPID").is_ok());
+        assert!(check_env_name("_x1").is_ok());
+        assert!(check_env_name("1X").is_err());
+        assert!(check_env_name("").is_err());
+        assert!(check_env_name("A-B").is_err());
+        assert!(check_env_name("A B").is_err());
+        assert!(check_env_name("Ä").is_err());
+    }
 
     fn refused(names: &[&str]) {
         for name in names {

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Field, Vault};
+use super::app::Field;
+use super::model::Vault;
 use crate::wechat::Level;
 
 /// The level whose readers may write `field`, kept at `level`: a value that steers builds is

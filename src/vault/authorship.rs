@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Verifier};
 
-use super::model::Sealed;
+use super::app::Sealed;
 use crate::error::Result;
 use crate::key::{decode_signing_key, SignsMessages};
 use crate::wechat::Level;

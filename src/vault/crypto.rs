@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -37,9 +38,13 @@ impl DataKey {
         XChaCha20Poly1305::new(self.0.as_ref().into())
     }
 
-    /// What the signed policy records of this key (see `policy::commitment`).
+    /// What the signed policy records of this key: base64 of SHA-256 over a domain tag and
+    /// the key, so a swapped wrapped key is caught when it is unwrapped.
     pub fn commitment(&self) -> String {
-        super::policy::commitment(self.0.as_ref())
+        let mut hash = Sha256::new();
+        hash.update(b"mpvault/data-key-commitment/v1\0");
+        hash.update(self.0.as_ref());
+        B64.encode(hash.finalize())
     }
 
     /// Encrypts `plaintext`, binding it to `ad`. Returns base64(nonce ‖ ciphertext ‖ tag).

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::crypto::DataKey;
-use super::model::{Invitation, JoinRequest};
+use super::records::{Invitation, JoinRequest};
 use crate::error::{Error, Result};
 
 /// Crockford's base32: no I, L, O or U, so a code read aloud is not misheard.

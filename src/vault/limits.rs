@@ -6,7 +6,8 @@
 //! its recipients counted before age reads its header: age tries every stanza, and an inflated
 //! header made every member's `get` spin for minutes.
 
-use super::model::{Sealed, Vault, WrappedKey};
+use super::app::{App, Sealed, WrappedKey};
+use super::model::Vault;
 use crate::wechat::Level;
 
 /// The largest vault file read: far more than 500 apps with 100 members each need.
@@ -142,6 +143,19 @@ pub fn check(vault: &Vault) -> Result<(), String> {
         handle(|| "the signature's signer".into(), &sig.signer)?;
         text(|| "the signature".into(), &sig.ed25519)?;
     }
+    check_members(vault)?;
+    check_departures(vault)?;
+    check_waivers(vault)?;
+    check_tombstones(vault)?;
+    check_invitations(vault)?;
+    for (app_name, app) in &vault.apps {
+        check_app(app_name, app)?;
+    }
+    Ok(())
+}
+
+/// Members' keys, signing keys, authors and times.
+fn check_members(vault: &Vault) -> Result<(), String> {
     for (name, m) in &vault.members {
         if m.key.len() > MAX_KEY_BYTES || m.key.chars().any(char::is_control) {
             return Err(format!("member '{name}' has a malformed key"));
@@ -152,59 +166,64 @@ pub fn check(vault: &Vault) -> Result<(), String> {
         handle(|| format!("member '{name}''s added_by"), &m.added_by)?;
         timestamp(|| format!("member '{name}''s timestamp"), &m.added_at)?;
     }
+    Ok(())
+}
+
+/// Departures and returns: counted, each with a handle, an author, a key, a time, a revision
+/// and the places it names.
+fn check_departures(vault: &Vault) -> Result<(), String> {
     count(
         || "departures".into(),
         vault.departures.len(),
         MAX_DEPARTURES,
     )?;
     for d in &vault.departures {
-        handle(|| "a departure's handle".into(), &d.handle)?;
-        handle(|| "a departure's author".into(), &d.by)?;
-        if d.key.len() > MAX_KEY_BYTES || d.key.chars().any(char::is_control) {
-            return Err(format!(
-                "the departure of '{}' has a malformed key",
-                d.handle
-            ));
-        }
-        timestamp(|| "a departure's time".into(), &d.at)?;
-        revision(
-            || format!("the policy revision of the departure of '{}'", d.handle),
+        let places = d.lost.len();
+        record(
+            "departure",
+            &d.handle,
+            &d.by,
+            &d.key,
+            &d.at,
             d.revision,
-        )?;
-        count(
-            || "places in a departure".into(),
-            d.lost.len(),
-            MAX_APPS * 3,
+            places,
         )?;
     }
     count(|| "returns".into(), vault.returns.len(), MAX_DEPARTURES)?;
     for r in &vault.returns {
-        handle(|| "a return's handle".into(), &r.handle)?;
-        handle(|| "a return's author".into(), &r.by)?;
-        if r.key.len() > MAX_KEY_BYTES || r.key.chars().any(char::is_control) {
-            return Err(format!("the return of '{}' has a malformed key", r.handle));
-        }
-        timestamp(|| "a return's time".into(), &r.at)?;
-        revision(
-            || format!("the policy revision of the return of '{}'", r.handle),
-            r.revision,
+        let places = r.regained.len();
+        record(
+            "return", &r.handle, &r.by, &r.key, &r.at, r.revision, places,
         )?;
-        count(
-            || "places in a return".into(),
-            r.regained.len(),
-            MAX_APPS * 3,
-        )?;
-    }
-    check_waivers(vault)?;
-    check_tombstones(vault)?;
-    check_invitations(vault)?;
-    for (app_name, app) in &vault.apps {
-        check_app(app_name, app)?;
     }
     Ok(())
 }
 
-fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
+/// One departure or return (`noun`): whom it names and who signed it, their key, its time,
+/// the policy revision that recorded it and how many `app/level` places it lists.
+fn record(
+    noun: &str,
+    who: &str,
+    by: &str,
+    key: &str,
+    at: &str,
+    signed_at: u64,
+    places: usize,
+) -> Result<(), String> {
+    handle(|| format!("a {noun}'s handle"), who)?;
+    handle(|| format!("a {noun}'s author"), by)?;
+    if key.len() > MAX_KEY_BYTES || key.chars().any(char::is_control) {
+        return Err(format!("the {noun} of '{who}' has a malformed key"));
+    }
+    timestamp(|| format!("a {noun}'s time"), at)?;
+    revision(
+        || format!("the policy revision of the {noun} of '{who}'"),
+        signed_at,
+    )?;
+    count(|| format!("places in a {noun}"), places, MAX_APPS * 3)
+}
+
+fn check_app(app_name: &str, app: &App) -> Result<(), String> {
     let place = |what: &str| format!("app '{app_name}' {what}");
     timestamp(|| place("timestamp"), &app.added_at)?;
     for (level, key) in &app.data_keys {
@@ -213,7 +232,7 @@ fn check_app(app_name: &str, app: &super::model::App) -> Result<(), String> {
     for (kind, map) in [("info", &app.info), ("contact", &app.contact)] {
         count(|| place(kind), map.len(), MAX_ENTRIES)?;
         for (field, sealed) in map {
-            if !super::model::is_name(field) {
+            if !super::names::is_name(field) {
                 return Err(place(&format!("has a malformed {kind} field name")));
             }
             self::sealed(|| place(kind), sealed)?;
@@ -353,7 +372,7 @@ fn is_id(id: &str) -> bool {
 }
 
 fn handle(what: impl FnOnce() -> String, name: &str) -> Result<(), String> {
-    if super::model::is_name(name) {
+    if super::names::is_name(name) {
         Ok(())
     } else {
         Err(format!("{} is not a valid member handle", what()))
@@ -386,7 +405,7 @@ fn timestamp(what: impl FnOnce() -> String, value: &str) -> Result<(), String> {
 }
 
 fn env_name(what: impl FnOnce() -> String, name: &str) -> Result<(), String> {
-    if name.len() <= MAX_NAME_BYTES && crate::export::check_env_name(name).is_ok() {
+    if name.len() <= MAX_NAME_BYTES && crate::envnames::check_env_name(name).is_ok() {
         Ok(())
     } else {
         Err(format!("{} ({})", what(), crate::display::escape(name)))

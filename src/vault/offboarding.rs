@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 
 use super::access;
-use super::model::{Departure, DepartureKind, Sealed, Vault, Waiver};
+use super::app::Sealed;
+use super::model::Vault;
+use super::records::{Departure, DepartureKind, FormerReader, Return, Tombstone, Waiver};
 use super::transition::writers_time;
 use crate::wechat::Level;
 
@@ -353,11 +355,11 @@ pub fn rename_app(vault: &mut Vault, old: &str, new: &str) {
         .filter_map(|d| moved(&d.lost).map(|lost| Departure { lost, ..d.clone() }))
         .collect();
     vault.departures.extend(departures);
-    let returns: Vec<super::Return> = vault
+    let returns: Vec<Return> = vault
         .returns
         .iter()
         .filter_map(|r| {
-            moved(&r.regained).map(|regained| super::Return {
+            moved(&r.regained).map(|regained| Return {
                 regained,
                 ..r.clone()
             })
@@ -390,9 +392,9 @@ pub fn tombstone(
     since: &std::collections::BTreeMap<(String, Level), String>,
     by: &str,
     now: &str,
-) -> Option<super::Tombstone> {
+) -> Option<Tombstone> {
     let a = vault.apps.get(app)?;
-    let mut readers: Vec<super::FormerReader> = Vec::new();
+    let mut readers: Vec<FormerReader> = Vec::new();
     for handle in vault.members.keys() {
         let Some(level) = Level::ALL
             .into_iter()
@@ -411,13 +413,13 @@ pub fn tombstone(
             .get(&(handle.clone(), level))
             .cloned()
             .unwrap_or(fallback);
-        readers.push(super::FormerReader {
+        readers.push(FormerReader {
             handle: handle.clone(),
             level,
             since,
         });
     }
-    Some(super::Tombstone {
+    Some(Tombstone {
         app: app.to_string(),
         appid: a.appid.clone(),
         client: a.public.get("client").cloned(),

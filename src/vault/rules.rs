@@ -90,7 +90,7 @@ impl Rules {
     /// Structural rules for a file someone else may have written.
     pub fn check(&self) -> std::result::Result<(), String> {
         for (name, days) in &self.max_age_days {
-            if crate::export::check_env_name(name).is_err() {
+            if crate::envnames::check_env_name(name).is_err() {
                 return Err("the health rules name a malformed secret".to_string());
             }
             if days.is_some_and(|d| d > MAX_DAYS) {
@@ -103,7 +103,7 @@ impl Rules {
             return Err("the health rules have an impossible verification window".to_string());
         }
         for (app, days) in &self.app_verification_window_days {
-            if !super::model::is_name(app) || *days > MAX_DAYS {
+            if !super::names::is_name(app) || *days > MAX_DAYS {
                 return Err(
                     "the health rules have an impossible verification window for an app"
                         .to_string(),

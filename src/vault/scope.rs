@@ -13,11 +13,11 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-use super::model::{App, WrappedKey};
 use crate::wechat::Level;
 
 /// Which apps' values a command decodes.
@@ -49,6 +49,12 @@ impl Scope {
             Scope::Listing => Loaded::Listing,
         }
     }
+}
+
+/// A value that records what of it was decoded (an app: `App::loaded`), so `apps` can mark
+/// it without this module knowing the model.
+pub trait Marked {
+    fn mark(&mut self, loaded: Loaded);
 }
 
 /// What of an app's values were decoded from the file.
@@ -93,10 +99,14 @@ pub fn with_scope<T>(scope: &Scope, parse: impl FnOnce() -> T) -> T {
 }
 
 /// The vault's map of apps, each read in the mode its name has in the scope.
-pub fn apps<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, App>, D::Error> {
-    struct Apps;
-    impl<'de> Visitor<'de> for Apps {
-        type Value = BTreeMap<String, App>;
+pub fn apps<'de, D, T>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Marked,
+{
+    struct Apps<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de> + Marked> Visitor<'de> for Apps<T> {
+        type Value = BTreeMap<String, T>;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a map of apps")
@@ -111,16 +121,16 @@ pub fn apps<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, App>, D:
                         .map_or(Loaded::All, |s| s.mode_of(&name))
                 });
                 MODE.set(mode);
-                let app = map.next_value::<App>();
+                let app = map.next_value::<T>();
                 MODE.set(Loaded::All);
                 let mut app = app?;
-                app.loaded = mode;
+                app.mark(mode);
                 apps.insert(name, app);
             }
             Ok(apps)
         }
     }
-    d.deserialize_map(Apps)
+    d.deserialize_map(Apps(PhantomData))
 }
 
 /// A section of values: decoded for an app in scope; for `app list`, decoded without its
@@ -168,10 +178,14 @@ pub fn ciphertext<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 /// An app's data keys: for `app list`, the team key alone is kept whole (it opens titles);
 /// for an app read for its policy alone, none is.
-pub fn data_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Level, WrappedKey>, D::Error> {
-    struct Keys;
-    impl<'de> Visitor<'de> for Keys {
-        type Value = BTreeMap<Level, WrappedKey>;
+pub fn data_keys<'de, D, K>(d: D) -> Result<BTreeMap<Level, K>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de>,
+{
+    struct Keys<K>(PhantomData<K>);
+    impl<'de, K: Deserialize<'de>> Visitor<'de> for Keys<K> {
+        type Value = BTreeMap<Level, K>;
 
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a map of data keys")
@@ -186,7 +200,7 @@ pub fn data_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Level, Wrap
                     Loaded::Policy => false,
                 };
                 UNOPENED.set(!opened);
-                let key = map.next_value::<WrappedKey>();
+                let key = map.next_value::<K>();
                 UNOPENED.set(false);
                 keys.insert(level, key?);
             }
@@ -196,7 +210,7 @@ pub fn data_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Level, Wrap
     if MODE.get() == Loaded::All {
         return BTreeMap::deserialize(d);
     }
-    d.deserialize_map(Keys)
+    d.deserialize_map(Keys(PhantomData))
 }
 
 /// A wrapped data key: left empty where it will not be opened (`data_keys`).

@@ -9,8 +9,9 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::access::write_level;
+use super::app::{App, Field, Sealed};
 use super::authorship::{self, Place};
-use super::model::{App, Field, Sealed, Vault};
+use super::model::Vault;
 use crate::wechat::Level;
 
 /// Every value of an app, per-mode and build config included: its field, history index, level and seal.

@@ -176,13 +176,32 @@ enum Line {
     Nothing,
 }
 
-/// One line, or `None` for a line python-dotenv cannot parse.
+/// One line, or `None` for a line python-dotenv cannot parse: `parse_binding`.
 fn python_binding(cur: &mut Cursor) -> Option<Line> {
     cur.skip_while(is_py_space);
     if cur.peek().is_none() {
         return Some(Line::Nothing);
     }
-    // `(?:export[^\S\r\n]+)?`
+    skip_export(cur);
+    // A comment line has no name, and parses.
+    let name = if cur.peek() == Some('#') {
+        None
+    } else {
+        Some(python_key(cur)?)
+    };
+    cur.skip_while(is_py_blank);
+    let value = if cur.peek() == Some('=') {
+        cur.pos += 1;
+        Some(python_value(cur)?)
+    } else {
+        None
+    };
+    end_of_line(cur)?;
+    Some(name.map_or(Line::Nothing, |n| Line::Binding(n, value)))
+}
+
+/// `(?:export[^\S\r\n]+)?`
+fn skip_export(cur: &mut Cursor) {
     if let Some(after) = cur.rest().strip_prefix("export") {
         let blanks = after.chars().take_while(|&c| is_py_blank(c)).count();
         if blanks > 0 {
@@ -190,8 +209,11 @@ fn python_binding(cur: &mut Cursor) -> Option<Line> {
             cur.pos += "export".len() + len;
         }
     }
-    let name = match cur.peek() {
-        Some('#') => None,
+}
+
+/// `parse_key`: a quoted or bare name; `None` when it cannot be parsed.
+fn python_key(cur: &mut Cursor) -> Option<String> {
+    match cur.peek() {
         Some('\'') => {
             let body = cur.rest()[1..]
                 .split('\'')
@@ -210,33 +232,35 @@ fn python_binding(cur: &mut Cursor) -> Option<Line> {
             }
             Some(key.to_string())
         }
-    };
-    cur.skip_while(is_py_blank);
-    let value = if cur.peek() == Some('=') {
-        cur.pos += 1;
-        let blanks = cur.skip_while(is_py_blank);
-        Some(match cur.peek() {
-            // `KEY= # comment` is empty; `KEY=#x` is `#x`
-            Some('#') if !blanks.is_empty() => Zeroizing::new(String::new()),
-            Some(q @ ('\'' | '"')) => decode_escapes(cur.quoted(q)?, q == '"'),
-            None | Some('\n') => Zeroizing::new(String::new()),
-            Some(_) => {
-                let part = cur.skip_while(|c| c != '\n');
-                // re.sub(r"\s+#.*", "", part).rstrip()
-                let mut cut = part.len();
-                for (i, c) in part.char_indices() {
-                    if c == '#' && part[..i].ends_with(is_py_space) {
-                        cut = part[..i].trim_end_matches(is_py_space).len();
-                        break;
-                    }
-                }
-                Zeroizing::new(part[..cut].trim_end_matches(is_py_space).to_string())
-            }
-        })
-    } else {
-        None
-    };
-    // `_comment` then `_end_of_line`
+    }
+}
+
+/// `parse_value`, after the `=`: quoted, empty or unquoted; `None` for a quote not closed.
+fn python_value(cur: &mut Cursor) -> Option<Zeroizing<String>> {
+    let blanks = cur.skip_while(is_py_blank);
+    Some(match cur.peek() {
+        // `KEY= # comment` is empty; `KEY=#x` is `#x`
+        Some('#') if !blanks.is_empty() => Zeroizing::new(String::new()),
+        Some(q @ ('\'' | '"')) => decode_escapes(cur.quoted(q)?, q == '"'),
+        None | Some('\n') => Zeroizing::new(String::new()),
+        Some(_) => unquoted_value(cur.skip_while(|c| c != '\n')),
+    })
+}
+
+/// `parse_unquoted_value`: `re.sub(r"\s+#.*", "", part).rstrip()`.
+fn unquoted_value(part: &str) -> Zeroizing<String> {
+    let mut cut = part.len();
+    for (i, c) in part.char_indices() {
+        if c == '#' && part[..i].ends_with(is_py_space) {
+            cut = part[..i].trim_end_matches(is_py_space).len();
+            break;
+        }
+    }
+    Zeroizing::new(part[..cut].trim_end_matches(is_py_space).to_string())
+}
+
+/// `_comment` then `_end_of_line`; `None` when anything else follows.
+fn end_of_line(cur: &mut Cursor) -> Option<()> {
     cur.skip_while(is_py_blank);
     if cur.peek() == Some('#') {
         cur.skip_while(|c| c != '\n');
@@ -247,7 +271,7 @@ fn python_binding(cur: &mut Cursor) -> Option<Line> {
         Some('\n') => cur.pos += 1,
         Some(_) => return None,
     }
-    Some(name.map_or(Line::Nothing, |n| Line::Binding(n, value)))
+    Some(())
 }
 
 #[cfg(test)]
