@@ -278,6 +278,17 @@ mod tests {
         }
     }
 
+    fn member(key: &str) -> crate::vault::Member {
+        crate::vault::Member {
+            key: key.into(),
+            signing_key: None,
+            owner: false,
+            service: false,
+            added_by: "a".into(),
+            added_at: "t".into(),
+        }
+    }
+
     fn vault() -> Vault {
         let mut v = Vault::new("id".into(), "t".into());
         v.revision = 1;
@@ -397,15 +408,7 @@ mod tests {
     #[test]
     fn a_member_removed_on_one_side_and_given_roles_on_the_other_conflicts() {
         let mut base = vault();
-        let member = crate::vault::Member {
-            key: "age1carol".into(),
-            signing_key: None,
-            owner: false,
-            service: false,
-            added_by: "a".into(),
-            added_at: "t".into(),
-        };
-        base.members.insert("carol".into(), member);
+        base.members.insert("carol".into(), member("age1carol"));
         let (mut ours, mut theirs) = (base.clone(), base.clone());
         ours.members.remove("carol");
         theirs
@@ -460,15 +463,7 @@ mod tests {
     fn roles_that_give_back_a_level_the_other_side_took_conflict() {
         use Role::{Admin, Developer, Operator, Tester};
         let mut base = vault();
-        let member = crate::vault::Member {
-            key: "age1carol".into(),
-            signing_key: None,
-            owner: false,
-            service: false,
-            added_by: "a".into(),
-            added_at: "t".into(),
-        };
-        base.members.insert("carol".into(), member);
+        base.members.insert("carol".into(), member("age1carol"));
         let roster = |v: &mut Vault, roles: &[Role]| {
             v.apps
                 .get_mut("shop")
@@ -506,14 +501,6 @@ mod tests {
     fn independent_members_and_departures_combine() {
         let base = vault();
         let (mut ours, mut theirs) = (base.clone(), base.clone());
-        let member = |key: &str| crate::vault::Member {
-            key: key.into(),
-            signing_key: None,
-            owner: false,
-            service: false,
-            added_by: "a".into(),
-            added_at: "t".into(),
-        };
         ours.members.insert("dave".into(), member("age1dave"));
         theirs.members.insert("erin".into(), member("age1erin"));
         theirs.departures.push(crate::vault::Departure {
