@@ -65,3 +65,33 @@ pub(super) fn next_number(secret: &Secret, seen: u64) -> u64 {
         .unwrap_or(0);
     top.max(seen) + 1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wechat::Level;
+
+    fn secret(numbers: &[Option<u64>]) -> Secret {
+        let sealed = |version| Sealed {
+            revision: None,
+            restored: None,
+            version,
+            set_by: "a".into(),
+            set_at: "2026-01-01T00:00:00Z".into(),
+            sealed_by: None,
+            value: "v".into(),
+            sig: None,
+        };
+        Secret {
+            access: Level::Developer,
+            versions: numbers.iter().copied().map(sealed).collect(),
+        }
+    }
+
+    #[test]
+    fn a_renumbered_rotation_goes_above_every_number_kept_or_seen() {
+        assert_eq!(next_number(&secret(&[Some(2), Some(3), Some(1)]), 0), 4);
+        assert_eq!(next_number(&secret(&[Some(2), Some(3)]), 7), 8);
+        assert_eq!(next_number(&secret(&[None]), 0), 1);
+    }
+}
