@@ -138,9 +138,19 @@ impl Task {
     }
 }
 
-/// Renumbers rotations (first, so a renumbered value is not also re-sealed as it was), then
-/// re-seals values sealed under a key the other side replaced, as the person merging.
-/// Returns what they could not do, naming who can.
+/// What the person merging must re-seal: renumbered rotations first, so a value renumbered
+/// is not also re-sealed as it was, then the values under a key the other side replaced.
+fn tasks(merged: &Merged, sides: &Sides, guard: &Guard) -> Vec<Task> {
+    merged
+        .renumber
+        .iter()
+        .map(|(app, name)| Task::renumber(merged, sides, guard, app, name))
+        .chain(merged.reseal.iter().map(Task::reseal))
+        .collect()
+}
+
+/// Carries each task's value into the merged vault as the person merging. Returns what they
+/// could not do, naming who can.
 fn reseal(
     merged: &mut Merged,
     sides: &Sides,
@@ -148,12 +158,7 @@ fn reseal(
     guard: &Guard,
     done: &mut Vec<String>,
 ) -> Result<Vec<String>> {
-    let tasks: Vec<Task> = merged
-        .renumber
-        .iter()
-        .map(|(app, name)| Task::renumber(merged, sides, guard, app, name))
-        .chain(merged.reseal.iter().map(Task::reseal))
-        .collect();
+    let tasks = tasks(merged, sides, guard);
     let mut side_keyrings = [
         Keyring::open(sides.ours, identity, guard.clone()).ok(),
         Keyring::open(sides.theirs, identity, guard.clone()).ok(),
