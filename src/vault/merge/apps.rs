@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::maps::{merge_equal, merge_map};
+use super::merged::Contested;
 use super::roster::merge_roster;
-use super::{merge_equal, merge_map, Contested};
 use crate::vault::model::{App, Field, Sealed, Secret, Vault};
 
 /// A value's identity: its version, writer and time, whatever key it is sealed under (a data

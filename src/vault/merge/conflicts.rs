@@ -5,9 +5,9 @@
 //! merging can read both copies to tell.
 
 use super::fields::{place, value_at};
+use super::merged::{Contested, Merged, Reseal, Side, Sides, Stop};
 use super::reseal::holds_key;
 use super::signature::{merging_owner, policy_of_a_side};
-use super::{Merged, Reseal, Side, Sides, Stop};
 use crate::error::Result;
 use crate::key::Identity;
 use crate::vault::keyring::Guard;
@@ -92,7 +92,7 @@ fn settle_contested(
 
 /// Keeps their copy of a contested value, to be re-sealed from their side when the merged
 /// vault keeps another team key.
-fn keep_theirs(merged: &mut Merged, sides: &Sides, c: super::Contested) {
+fn keep_theirs(merged: &mut Merged, sides: &Sides, c: Contested) {
     merged
         .reseal
         .retain(|r| !(r.app == c.app && r.field == c.field));

@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 
 use super::apps::same_sealed;
-use super::Merged;
+use super::merged::Merged;
 use crate::vault::model::{Sealed, Secret, HISTORY};
 
 fn parse_time(text: &str) -> Option<OffsetDateTime> {

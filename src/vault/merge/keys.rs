@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::apps::same_sealed;
 use super::fields::{find, holds, sealed_mut};
-use super::{Merged, Reseal, Side};
+use super::merged::{Merged, Reseal, Side};
 use crate::vault::model::{Sealed, Vault, WrappedKey};
 use crate::vault::{access, transition};
 use crate::wechat::Level;

@@ -4,101 +4,29 @@
 //! sealed under a key the other side replaced, renumber a rotation) or what conflicts. The
 //! keyed steps that follow (`conflicts`, `reseal`, `signature`) take the merging person's
 //! identity and this clone's `Guard` from the caller, so the rules of a merge live here and
-//! `commands::git::merge` only reads the files, judges trust, writes and reports.
+//! `commands::git::merge` only reads the files, judges trust, signs (trust's `sign_change`),
+//! writes and reports.
 
 mod apps;
 mod conflicts;
 mod fields;
 mod history;
 mod keys;
+mod maps;
+mod merged;
 mod reseal;
 mod roster;
 mod signature;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Field, Sealed, Vault};
-use crate::wechat::Level;
+use super::model::Vault;
+use maps::merge_equal;
 
 pub use conflicts::conflicts;
+pub use merged::{Contested, Merged, Reseal, Side, Sides, Stop};
 pub use reseal::bring_up_to_date;
 pub use signature::{settle_signature, Signature};
-
-/// Which copy a value or key came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    Ours,
-    Theirs,
-}
-
-/// The two copies being merged, to look a value up on the side it came from.
-#[derive(Clone, Copy)]
-pub struct Sides<'v> {
-    pub ours: &'v Vault,
-    pub theirs: &'v Vault,
-}
-
-impl Sides<'_> {
-    pub fn get(&self, side: Side) -> &Vault {
-        match side {
-            Side::Ours => self.ours,
-            Side::Theirs => self.theirs,
-        }
-    }
-}
-
-/// A value that must be re-encrypted under the data key the merged vault keeps for its level.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reseal {
-    pub app: String,
-    pub level: Level,
-    pub field: Field,
-    /// The version's index in the merged secret's history (0 for other values).
-    pub index: usize,
-    /// The copy whose data key opens it now.
-    pub from: Side,
-}
-
-/// An info, contact or config value both sides set: the merge keeps ours for now, and it is a
-/// conflict unless someone who reads both finds they hold the same value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Contested {
-    pub app: String,
-    pub field: Field,
-    pub theirs: Sealed,
-}
-
-impl Contested {
-    pub fn path(&self) -> String {
-        format!("apps/{}/{}", self.app, self.field.path())
-    }
-}
-
-/// Why a merge stops: the places that conflict, one reason for all of them if there is one,
-/// and whether the way out is an owner merging rather than redoing a change.
-pub struct Stop {
-    pub paths: Vec<String>,
-    pub why: Option<&'static str>,
-    pub needs_owner: bool,
-}
-
-/// What the merge produced. `vault` keeps neither side's signature: the caller settles it.
-#[derive(Debug)]
-pub struct Merged {
-    pub vault: Vault,
-    /// Each conflicting path, with why.
-    pub conflicts: Vec<String>,
-    pub reseal: Vec<Reseal>,
-    /// Secrets whose later rotation carries a lower number than another kept version: it must
-    /// be re-sealed as the next number to stay current (`app`, `NAME`).
-    pub renumber: Vec<(String, String)>,
-    /// Apps whose data keys must be re-wrapped (or replaced) to the merged readers.
-    pub rewrap: BTreeSet<String>,
-    /// Everyone each kept data key was ever wrapped to, on either side, by (app, level).
-    pub exposed: BTreeMap<(String, Level), BTreeSet<String>>,
-    /// Values set on both sides, to compare or to report as conflicts.
-    pub contested: Vec<Contested>,
-}
 
 /// Merges `ours` and `theirs`, which both descend from `base` (an empty vault when git has no
 /// common ancestor).
@@ -177,85 +105,12 @@ fn unite<T: Clone + PartialEq>(ours: &mut Vec<T>, theirs: &[T]) {
     }
 }
 
-/// A three-way merge of maps whose entries are equal or not, with no way to combine two
-/// changes: members, an app's services and public values.
-fn merge_equal<V: Clone + PartialEq>(
-    path: &str,
-    base: &BTreeMap<String, V>,
-    ours: &BTreeMap<String, V>,
-    theirs: &BTreeMap<String, V>,
-    conflicts: &mut Vec<String>,
-) -> BTreeMap<String, V> {
-    merge_map(
-        path,
-        base,
-        ours,
-        theirs,
-        |a, b| a == b,
-        conflicts,
-        |_, _, _, _, _| None,
-    )
-}
-
-/// A three-way merge of maps: what one side changed wins; what both changed alike is kept;
-/// what both changed differently goes to `both`, or conflicts when it gives nothing.
-fn merge_map<V: Clone>(
-    path: &str,
-    base: &BTreeMap<String, V>,
-    ours: &BTreeMap<String, V>,
-    theirs: &BTreeMap<String, V>,
-    same: impl Fn(&V, &V) -> bool,
-    conflicts: &mut Vec<String>,
-    mut both: impl FnMut(&str, Option<&V>, &V, &V, &mut Vec<String>) -> Option<V>,
-) -> BTreeMap<String, V> {
-    let eq = |a: Option<&V>, b: Option<&V>| match (a, b) {
-        (None, None) => true,
-        (Some(a), Some(b)) => same(a, b),
-        _ => false,
-    };
-    let keys: BTreeSet<&String> = ours
-        .keys()
-        .chain(theirs.keys())
-        .chain(base.keys())
-        .collect();
-    let mut out = BTreeMap::new();
-    for key in keys {
-        let (b, o, t) = (base.get(key), ours.get(key), theirs.get(key));
-        let here = format!("{path}/{key}");
-        let pick = if eq(o, t) || eq(t, b) {
-            o.cloned()
-        } else if eq(o, b) {
-            t.cloned()
-        } else {
-            match (o, t) {
-                (Some(o), Some(t)) => {
-                    let merged = both(&here, b, o, t, conflicts);
-                    if merged.is_none() {
-                        conflicts.push(format!("{here}: changed differently on both sides"));
-                    }
-                    merged
-                }
-                _ => {
-                    conflicts.push(format!(
-                        "{here}: removed on one side and changed on the other"
-                    ));
-                    o.cloned()
-                }
-            }
-        };
-        if let Some(v) = pick {
-            out.insert(key.clone(), v);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::roster::merge_roster;
     use super::*;
-    use crate::vault::model::{App, Secret, WrappedKey};
-    use crate::wechat::Role;
+    use crate::vault::model::{App, Field, Sealed, Secret, WrappedKey};
+    use crate::wechat::{Level, Role};
 
     fn sealed(version: Option<u64>, by: &str, at: &str, value: &str) -> Sealed {
         Sealed {

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use super::fields::{counterpart, place, value_at};
 use super::history::next_number;
+use super::merged::{Merged, Reseal, Side, Sides, Stop};
 use super::signature::{member_of, merging_owner};
-use super::{Merged, Reseal, Side, Sides, Stop};
 use crate::error::Result;
 use crate::key::Identity;
 use crate::vault::keyring::Guard;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Merged;
+use super::merged::Merged;
 use crate::vault::access;
 use crate::vault::model::Vault;
 use crate::wechat::{Level, Role};

@@ -2,7 +2,7 @@
 //! what on one side keeps the other side's signature as it is; any other merged policy must be
 //! signed anew by an owner, so only an owner can be the one merging it.
 
-use super::Sides;
+use super::merged::Sides;
 use crate::key::Identity;
 use crate::vault::model::Vault;
 use crate::vault::policy::{self, Policy};
