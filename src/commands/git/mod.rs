@@ -1,6 +1,6 @@
 //! `git setup|textconv|merge|check`: the vault in a team's git workflow. `textconv` renders the
-//! vault for `git diff` without a key; `merge` is git's merge driver (three-way on structure,
-//! see `vault::merge`), re-sealing and signing as the person merging; `check` is the
+//! vault for `git diff` without a key; `merge` is git's merge driver (the merge itself is
+//! `vault::merge`; the driver reads, trusts, signs, writes and reports); `check` is the
 //! pre-commit guard against committing what holds secrets; `verify` checks a revision and its
 //! history with no key, for pull requests and CI.
 

@@ -56,8 +56,44 @@ fn wanted() -> Result<Wanted> {
 }
 
 pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
-    let check_only = check;
     let w = wanted()?;
+    let found = inspect(&w, hook);
+    if check {
+        return Ok(report_check(&found.missing));
+    }
+    if hook && !found.hook_ours && found.hook_exists {
+        return Err(Error::exists(
+            format!("a pre-commit hook already exists at {}", w.hook.display()),
+            format!(
+                "add this line to it: {}",
+                w.hook_text
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("exec ")
+            ),
+        ));
+    }
+    set_up(&w, found, hook)?;
+    output::note(&format!(
+        "mpvault.json now diffs readably and merges with mpvault in this clone{}. Commit .gitattributes; every clone runs `mpvault git setup` once.",
+        if hook { ", and commits are checked for secrets" } else { "" }
+    ));
+    Ok(Outcome::Done)
+}
+
+/// What this clone has of the setup, and in words what it lacks.
+struct Found {
+    attributes: String,
+    has_attributes: bool,
+    config_missing: Vec<(&'static str, String)>,
+    hook_exists: bool,
+    hook_ours: bool,
+    missing: Vec<String>,
+}
+
+/// Reads what is set up; the hook counts only when `hook` asks for it.
+fn inspect(w: &Wanted, hook: bool) -> Found {
     let mut missing = Vec::new();
     let attributes = std::fs::read_to_string(&w.attributes).unwrap_or_default();
     let has_attributes = attributes.lines().any(|l| l.trim() == git::ATTRIBUTES);
@@ -68,7 +104,7 @@ pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
             git::ATTRIBUTES
         ));
     }
-    let config_missing = config_missing(&w);
+    let config_missing = config_missing(w);
     for (name, _) in &config_missing {
         missing.push(format!("git config {name} is not set for mpvault"));
     }
@@ -82,24 +118,20 @@ pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
             w.hook.display()
         ));
     }
-    if check_only {
-        return Ok(report_check(&missing));
+    Found {
+        attributes,
+        has_attributes,
+        config_missing,
+        hook_exists: hook_now.is_some(),
+        hook_ours,
+        missing,
     }
-    if hook && !hook_ours && hook_now.is_some() {
-        return Err(Error::exists(
-            format!("a pre-commit hook already exists at {}", w.hook.display()),
-            format!(
-                "add this line to it: {}",
-                w.hook_text
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim_start_matches("exec ")
-            ),
-        ));
-    }
-    if !has_attributes {
-        let mut text = attributes;
+}
+
+/// Writes what is missing: the attributes line, the config entries, and the hook if asked.
+fn set_up(w: &Wanted, found: Found, hook: bool) -> Result<()> {
+    if !found.has_attributes {
+        let mut text = found.attributes;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
@@ -107,21 +139,17 @@ pub fn run(GitSetupArgs { hook, check }: GitSetupArgs) -> Result<Outcome> {
         text.push('\n');
         std::fs::write(&w.attributes, text).map_err(|e| Error::io_at("write", &w.attributes, e))?;
     }
-    for (name, value) in &config_missing {
+    for (name, value) in &found.config_missing {
         git::run(
             &w.top,
             &["config", "--local", name, value],
             "set its config",
         )?;
     }
-    if hook && !hook_ours {
+    if hook && !found.hook_ours {
         write_hook(&w.hook, &w.hook_text)?;
     }
-    output::note(&format!(
-        "mpvault.json now diffs readably and merges with mpvault in this clone{}. Commit .gitattributes; every clone runs `mpvault git setup` once.",
-        if hook { ", and commits are checked for secrets" } else { "" }
-    ));
-    Ok(Outcome::Done)
+    Ok(())
 }
 
 /// The config entries this clone lacks or has with another value.
