@@ -2,6 +2,7 @@
 //! what (`access`), the signed policy (`policy`) and the operations that keep values and keys consistent (`keyring`).
 
 pub mod access;
+pub mod admit;
 pub mod authorship;
 pub mod crypto;
 pub mod invite;
