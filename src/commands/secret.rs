@@ -140,23 +140,10 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
     let app = app.as_str();
     check_args(app, &name)?;
     if let Some(number) = restore {
-        ctx.check_then_write(
-            |vault, keyring| rotatable(vault, keyring, app, &name),
-            |vault, keyring, (level, _)| {
-                keyring.restore_secret(vault, app, &name, level, number, &now())
-            },
-        )?;
-        done(ctx, &format!("Stored version {number} of {name} again as the current value of '{app}'; the mistaken one is kept in its history."));
-        return Ok(());
-    }
-    if verify && name != wechat::APPSECRET {
-        return Err(Error::invalid(
-            format!("only the AppSecret can be verified with WeChat, not {name}"),
-            "leave out --verify",
-        ));
+        return restore_version(ctx, app, &name, number);
     }
     if verify {
-        crate::wechat_api::base_url()?;
+        check_verifiable(&name)?;
     }
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret or WeChat is asked, and names a damaged value before a
@@ -193,6 +180,30 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         keyring.set_secret(vault, app, &name, level, &value, &now())
     })?;
     rotated(ctx, app, &name, generate);
+    Ok(())
+}
+
+/// `rotate-secret --restore`: an earlier version stored again as the current value.
+fn restore_version(ctx: &Context, app: &str, name: &str, number: u64) -> Result<()> {
+    ctx.check_then_write(
+        |vault, keyring| rotatable(vault, keyring, app, name),
+        |vault, keyring, (level, _)| {
+            keyring.restore_secret(vault, app, name, level, number, &now())
+        },
+    )?;
+    done(ctx, &format!("Stored version {number} of {name} again as the current value of '{app}'; the mistaken one is kept in its history."));
+    Ok(())
+}
+
+/// Only the AppSecret is checked with WeChat, and only where WeChat's address is known.
+fn check_verifiable(name: &str) -> Result<()> {
+    if name != wechat::APPSECRET {
+        return Err(Error::invalid(
+            format!("only the AppSecret can be verified with WeChat, not {name}"),
+            "leave out --verify",
+        ));
+    }
+    crate::wechat_api::base_url()?;
     Ok(())
 }
 
