@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{MemberCommand, MemberListArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output;
 use crate::vault::{Keyring, Scope, Vault};
 use crate::wechat::{Level, Role};
@@ -30,6 +30,17 @@ pub fn run(ctx: &Context, cmd: MemberCommand) -> Result<()> {
         MemberCommand::Approve(args) => super::join::approve(ctx, args),
         MemberCommand::Key(args) => keys::new_key(ctx, args),
     }
+}
+
+/// Each person has their own key: one already in the vault is refused.
+pub(super) fn key_unused(vault: &Vault, key: &str) -> Result<()> {
+    if let Some((other, _)) = vault.members.iter().find(|(_, m)| m.key == key) {
+        return Err(Error::exists(
+            format!("that key already belongs to '{other}'"),
+            "each person needs their own identity",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn sync_all(vault: &mut Vault, keyring: &mut Keyring) -> Result<()> {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::key_unused;
 use super::{confirm_return, sync_all};
 use crate::cli::{MemberAddArgs, NameLevel};
 use crate::commands::{check_name, done, now, Context};
@@ -92,13 +93,7 @@ fn check_new(vault: &Vault, handle: &str, key: &str) -> Result<()> {
             "pick another handle, or remove them first",
         ));
     }
-    if let Some((other, _)) = vault.members.iter().find(|(_, m)| m.key == key) {
-        return Err(Error::exists(
-            format!("that key already belongs to '{other}'"),
-            "each person needs their own identity",
-        ));
-    }
-    Ok(())
+    key_unused(vault, key)
 }
 
 /// Puts the member on the roster, with a service member's reads in each app.

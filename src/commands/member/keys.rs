@@ -1,6 +1,7 @@
 //! Replacing keys: a member's own (`member key`, with `--lost` when the old one may be in
 //! other hands) and an app's data keys (`rekey`).
 
+use super::key_unused;
 use super::report_lost;
 use crate::cli::{MemberKeyArgs, RekeyArgs};
 use crate::commands::{confirm, done, now, Context};
@@ -89,13 +90,7 @@ fn rekeyable(
             "ask them for the whole line `mpvault identity show` prints",
         ));
     }
-    if let Some((other, _)) = vault.members.iter().find(|(_, m)| m.key == key) {
-        return Err(Error::exists(
-            format!("that key already belongs to '{other}'"),
-            "each person needs their own identity",
-        ));
-    }
-    Ok(())
+    key_unused(vault, key)
 }
 
 /// The apps whose data keys reach `handle`, or that hold a value `handle` signed.
