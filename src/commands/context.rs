@@ -11,7 +11,7 @@ use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use super::git;
-use super::{now, tell};
+use super::now;
 use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::output;
@@ -363,6 +363,12 @@ fn seal(
         crate::trust::sign_change(vault, keyring, identity, highest)?;
     }
     Ok(crate::trust::after_write(seen, vault, &now()))
+}
+
+fn tell(notes: &[String]) {
+    for note in notes {
+        output::note(note);
+    }
 }
 
 /// A clone whose `.gitattributes` names mpvault's merge driver but whose git config lacks it

@@ -32,12 +32,6 @@ use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::output;
 
-fn tell(notes: &[String]) {
-    for note in notes {
-        output::note(note);
-    }
-}
-
 /// Runs a parsed command line; returns how it went, for the exit status.
 pub fn run(cli: Cli) -> Result<Outcome> {
     let ctx = Context::new(cli.vault.first().cloned(), cli.identity.clone());
