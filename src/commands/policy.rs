@@ -15,7 +15,7 @@ use crate::vault::{Scope, Vault};
 pub fn run(ctx: &Context, PolicyArgs { command, json }: PolicyArgs) -> Result<()> {
     match command {
         None => show(ctx, json),
-        Some(PolicyCommand::Set(args)) => set(ctx, args),
+        Some(PolicyCommand::Set(args)) => set(ctx, &args),
         Some(PolicyCommand::Reset) => reset(ctx),
     }
 }
@@ -79,12 +79,12 @@ fn default_mark(is_default: bool) -> &'static str {
     }
 }
 
-fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
-    check_set(&args)?;
-    let changed = described(&args);
+fn set(ctx: &Context, args: &PolicySetArgs) -> Result<()> {
+    check_set(args)?;
+    let changed = described(args);
     ctx.write(|vault, keyring| {
         keyring.require_owner(vault, "change the health rules")?;
-        apply(vault, &args)
+        apply(vault, args)
     })?;
     super::done(
         ctx,
