@@ -378,3 +378,32 @@ fn remind_driver(path: &Path) {
         output::note("note: .gitattributes asks for mpvault's merge driver, which this clone does not have; run `mpvault git setup` before merging.");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vault is located once: a command that asks again gets the same file, even if the
+    /// folder changed under it, rather than a second look that could find another.
+    #[test]
+    fn the_vault_is_located_once_per_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(store::FILE_NAME);
+        std::fs::write(&path, "{}").unwrap();
+        let ctx = Context::new(Some(path.clone()), None);
+        assert_eq!(ctx.vault_path().unwrap(), path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(ctx.vault_path().unwrap(), path);
+    }
+
+    /// A failed look is not remembered: `init` may create the vault afterwards.
+    #[test]
+    fn a_vault_not_found_is_looked_for_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(store::FILE_NAME);
+        let ctx = Context::new(Some(path.clone()), None);
+        assert!(ctx.vault_path().is_err());
+        std::fs::write(&path, "{}").unwrap();
+        assert_eq!(ctx.vault_path().unwrap(), path);
+    }
+}

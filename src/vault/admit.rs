@@ -36,3 +36,21 @@ pub fn check_value_size(name: &str, value: &str) -> Result<()> {
 pub fn is_config(app: &App, name: &str) -> bool {
     matches!(app.kind_of(name), Some("bundle config" | "build config"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::limits::MAX_VALUE_BYTES;
+
+    #[test]
+    fn a_value_may_fill_the_bound_but_not_cross_it() {
+        assert!(check_value_size("A", &"x".repeat(MAX_VALUE_BYTES)).is_ok());
+        assert!(check_value_size("A", &"x".repeat(MAX_VALUE_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn names_that_take_over_startup_are_refused() {
+        assert!(refuse_startup_name("NODE_OPTIONS").is_err());
+        assert!(refuse_startup_name("API_TOKEN").is_ok());
+    }
+}
