@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::{done, now, Context};
 use crate::cli::{ConfigCommand, ConfigSetArgs, ConfigUnsetArgs};
 use crate::error::{Error, Result};
-use crate::vault::{App, Field, Keyring, Vault};
+use crate::vault::{admit, App, Field, Keyring, Vault};
 
 pub fn run(ctx: &Context, cmd: ConfigCommand) -> Result<()> {
     match cmd {
@@ -25,11 +25,6 @@ pub fn field(mode: Option<&str>, key: &str, build: bool) -> Field {
         (None, false) => Field::Config(key),
         (None, true) => Field::Build(key),
     }
-}
-
-/// Whether `name` is config of the app, of either kind, in the base config or any mode.
-pub fn is_config(app: &App, name: &str) -> bool {
-    matches!(app.kind_of(name), Some("bundle config" | "build config"))
 }
 
 /// Refuses to store `key` as config of the `build` kind when the app has it as another kind.
@@ -72,8 +67,8 @@ fn set(
             )
         })?;
         crate::export::check_env_name(key)?;
-        super::refuse_startup_name(key)?;
-        super::check_value_size(key, value)?;
+        admit::refuse_startup_name(key)?;
+        admit::check_value_size(key, value)?;
         refuse_secret_name(key)?;
         refuse_secret_shape(key, value)?;
         parsed.push((key, value));

@@ -49,13 +49,41 @@ fn scope_of(app: &str, select: &Select) -> Scope {
 fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> Result<Vec<Entry>> {
     let a = vault.app(app)?;
     let preset = select.preset;
-    let named = |name: &str| select.only.iter().any(|o| o == name);
-    let wanted = |name: &str| select.only.is_empty() || named(name);
     let mut entries = vec![Entry {
         name: preset.appid_name().into(),
         value: SecretString::from(a.appid.clone()),
         secret: false,
     }];
+    let fields = chosen_fields(vault, keyring, app, select)?;
+    if !preset.prefix().is_empty() {
+        refuse_shipped_secrets(vault, keyring, app, &fields)?;
+    }
+    for (name, field, secret) in fields {
+        let value = keyring.read(vault, app, &field, 0)?.unwrap_or_default();
+        entries.push(Entry {
+            name,
+            value: SecretString::from(value.as_str()),
+            secret,
+        });
+    }
+    check_names(&entries, a, app, select)?;
+    entries.retain(|e| select.only.is_empty() || select.only.contains(&e.name));
+    Ok(entries)
+}
+
+/// The config and (when asked) secrets to export, by exported name: those `--only` wants,
+/// that a vault may set, and that this member may read. What is left out is named
+/// (`left_out`), and refused under `--strict`.
+fn chosen_fields(
+    vault: &Vault,
+    keyring: &Keyring,
+    app: &str,
+    select: &Select,
+) -> Result<Vec<(String, Field, bool)>> {
+    let a = vault.app(app)?;
+    let preset = select.preset;
+    let named = |name: &str| select.only.iter().any(|o| o == name);
+    let wanted = |name: &str| select.only.is_empty() || named(name);
     // What this member may not read is left out and named, unless they asked for it by name.
     let mut unreadable = Vec::new();
     let mut readable = |name: &str, level: Level| -> Result<bool> {
@@ -102,20 +130,7 @@ fn entries(vault: &Vault, keyring: &mut Keyring, app: &str, select: &Select) -> 
         }
     }
     left_out(app, &keyring.actor, select.strict, &unreadable, &refused)?;
-    if !preset.prefix().is_empty() {
-        refuse_shipped_secrets(vault, keyring, app, &fields)?;
-    }
-    for (name, field, secret) in fields {
-        let value = keyring.read(vault, app, &field, 0)?.unwrap_or_default();
-        entries.push(Entry {
-            name,
-            value: SecretString::from(value.as_str()),
-            secret,
-        });
-    }
-    check_names(&entries, a, app, select)?;
-    entries.retain(|e| wanted(&e.name));
-    Ok(entries)
+    Ok(fields)
 }
 
 /// No two values may share an exported name, and every name `--only` asks for is there.

@@ -15,7 +15,7 @@ use crate::export::read::{self, FileProblem};
 use crate::export::Dialect;
 use crate::import::{self, Item, Kind, Overrides};
 use crate::preset::bundle_prefix;
-use crate::vault::{Field, Keyring, Scope, Vault};
+use crate::vault::{admit, Field, Keyring, Scope, Vault};
 use crate::wechat::Level;
 use crate::{output, store};
 
@@ -115,8 +115,8 @@ fn checked_plan(
 ) -> Result<Vec<Item>> {
     let items = import::plan(shown, reads, forced, appid)?;
     for item in items.iter().filter(|i| i.kind != Kind::AppId) {
-        super::refuse_startup_name(&item.name)?;
-        super::check_value_size(&item.name, &item.value)?;
+        admit::refuse_startup_name(&item.name)?;
+        admit::check_value_size(&item.name, &item.value)?;
     }
     Ok(items)
 }
@@ -266,7 +266,7 @@ fn actions(
             }
             Kind::Secret(_) => (
                 a.secrets.contains_key(name),
-                super::config::is_config(a, name).then_some("config"),
+                admit::is_config(a, name).then_some("config"),
                 Field::Secret(name.clone()),
             ),
             Kind::Config => {

@@ -26,7 +26,7 @@ pub fn run(ctx: &Context, InitArgs { owner }: InitArgs) -> Result<()> {
         ));
     };
     let path = ctx
-        .vault
+        .vault_flag
         .clone()
         .unwrap_or_else(|| PathBuf::from(store::FILE_NAME));
     let now = now();

@@ -198,43 +198,15 @@ pub fn join(ctx: &Context, JoinArgs { handle, code }: JoinArgs) -> Result<()> {
         // The signature is judged first: an invitation in a file nobody signed proves nothing.
         let mut verdict = crate::trust::assess(vault, seen, env.as_deref(), &now)?;
         verdict.require_writable()?;
-        let inv = open_invitation(vault, &handle, &now)?.clone();
-        let mac_key = invite::open_with_code(&code, &vault.vault_id, &inv).ok_or_else(|| {
-            Error::denied(
-                format!("that code does not match the invitation for '{handle}'"),
-                "check the code with whoever invited you (case, spaces and dashes do not matter)",
-            )
-        })?;
-        check_signer(vault, &inv)?;
-        check_newcomer(vault, &handle, &member_key)?;
-        let mine = invite::request(
-            &mac_key,
-            &vault.vault_id,
-            &inv,
+        let inviter = ask_to_join(
+            vault,
+            &handle,
+            &code,
             &member_key,
             signing_key.as_deref(),
             &now,
-        );
-        let rival = vault.requests.iter().any(|r| {
-            r.handle == handle
-                && r.key != member_key
-                && invite::proves_code(&mac_key, &vault.vault_id, r)
-        });
-        if rival {
-            return Err(Error::denied(
-                format!("another key already asked to join as '{handle}' with this code"),
-                "the code has leaked: tell the owner who invited you, who invites you again",
-            ));
-        }
-        // Requests for this handle that do not prove the code (or are this one again) go.
-        vault.requests.retain(|r| r.handle != handle);
-        vault.requests.push(mine);
+        )?;
         vault.format = vault.format_to_write();
-        let inviter = format!(
-            "{} (owner fingerprint {})",
-            inv.by,
-            key::fingerprint(&inv.by_key)
-        );
         Ok((inviter, verdict.remember.take()))
     })?;
     if let Some(seen) = remember {
@@ -249,6 +221,54 @@ pub fn join(ctx: &Context, JoinArgs { handle, code }: JoinArgs) -> Result<()> {
         ),
     );
     Ok(())
+}
+
+/// Adds this key's request to join as `handle`, proving the invitation's code; returns who
+/// invited them. A rival key that proved the same code means the code leaked.
+fn ask_to_join(
+    vault: &mut Vault,
+    handle: &str,
+    code: &Code,
+    member_key: &str,
+    signing_key: Option<&str>,
+    now: &str,
+) -> Result<String> {
+    let inv = open_invitation(vault, handle, now)?.clone();
+    let mac_key = invite::open_with_code(code, &vault.vault_id, &inv).ok_or_else(|| {
+        Error::denied(
+            format!("that code does not match the invitation for '{handle}'"),
+            "check the code with whoever invited you (case, spaces and dashes do not matter)",
+        )
+    })?;
+    check_signer(vault, &inv)?;
+    check_newcomer(vault, handle, member_key)?;
+    let mine = invite::request(
+        &mac_key,
+        &vault.vault_id,
+        &inv,
+        member_key,
+        signing_key,
+        now,
+    );
+    let rival = vault.requests.iter().any(|r| {
+        r.handle == handle
+            && r.key != member_key
+            && invite::proves_code(&mac_key, &vault.vault_id, r)
+    });
+    if rival {
+        return Err(Error::denied(
+            format!("another key already asked to join as '{handle}' with this code"),
+            "the code has leaked: tell the owner who invited you, who invites you again",
+        ));
+    }
+    // Requests for this handle that do not prove the code (or are this one again) go.
+    vault.requests.retain(|r| r.handle != handle);
+    vault.requests.push(mine);
+    Ok(format!(
+        "{} (owner fingerprint {})",
+        inv.by,
+        key::fingerprint(&inv.by_key)
+    ))
 }
 
 /// A newcomer with no identity anywhere gets one at the default place; the note says where.

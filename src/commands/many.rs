@@ -3,7 +3,6 @@
 //! and the others are still shown; the exit status is the worst of them. Every other command
 //! works on exactly one vault.
 
-use std::cell::OnceCell;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -72,11 +71,7 @@ pub fn run(vaults: Vec<PathBuf>, identity: Option<&PathBuf>, command: &Command) 
     let mut documents = Vec::new();
     for path in vaults {
         let label = crate::display::escape(&path.to_string_lossy()).into_owned();
-        let ctx = Context {
-            vault: Some(path),
-            identity_flag: identity.cloned(),
-            identity: OnceCell::new(),
-        };
+        let ctx = Context::new(Some(path), identity.cloned());
         let json = wants_json(command);
         if !json {
             output::line(&heading(command, &label))?;

@@ -15,7 +15,7 @@ use crate::vault::{Scope, Vault};
 pub fn run(ctx: &Context, PolicyArgs { command, json }: PolicyArgs) -> Result<()> {
     match command {
         None => show(ctx, json),
-        Some(PolicyCommand::Set(args)) => set(ctx, args),
+        Some(PolicyCommand::Set(args)) => set(ctx, &args),
         Some(PolicyCommand::Reset) => reset(ctx),
     }
 }
@@ -79,27 +79,46 @@ fn default_mark(is_default: bool) -> &'static str {
     }
 }
 
-fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
-    let PolicySetArgs {
-        max_age: ages,
-        verification_window: window,
-        app_windows,
-        icp_required,
-    } = args;
+fn set(ctx: &Context, args: &PolicySetArgs) -> Result<()> {
+    check_set(args)?;
+    let changed = described(args);
+    ctx.write(|vault, keyring| {
+        keyring.require_owner(vault, "change the health rules")?;
+        apply(vault, args)
+    })?;
+    super::done(
+        ctx,
+        &format!("Changed the health rules: {}.", changed.join(", ")),
+    );
+    Ok(())
+}
+
+/// Refuses a window that is no window, and a `policy set` that sets nothing.
+fn check_set(args: &PolicySetArgs) -> Result<()> {
+    let window = args.verification_window;
     if window.is_some_and(|w| w > MAX_DAYS) {
         return Err(Error::invalid(
             format!("a verification window of more than {MAX_DAYS} days is not a window"),
             "give the number of days before expiry, such as 90",
         ));
     }
-    if ages.is_empty() && window.is_none() && app_windows.is_empty() && icp_required.is_none() {
+    if args.max_age.is_empty()
+        && window.is_none()
+        && args.app_windows.is_empty()
+        && args.icp_required.is_none()
+    {
         return Err(Error::invalid(
             "nothing to change",
             "pass --max-age NAME=DAYS, --verification-window DAYS, --app-window APP=DAYS or --icp-required true|false",
         ));
     }
+    Ok(())
+}
+
+/// Each change, as the summary names it.
+fn described(args: &PolicySetArgs) -> Vec<String> {
     let mut changed = Vec::new();
-    for MaxAge { name, days } in &ages {
+    for MaxAge { name, days } in &args.max_age {
         changed.push(format!(
             "{name} {}",
             days.map_or("has no age limit".to_string(), |d| format!(
@@ -107,47 +126,44 @@ fn set(ctx: &Context, args: PolicySetArgs) -> Result<()> {
             ))
         ));
     }
-    if let Some(w) = window {
+    if let Some(w) = args.verification_window {
         changed.push(format!("verification flagged {w} days ahead"));
     }
-    for AppWindow { app, days } in &app_windows {
+    for AppWindow { app, days } in &args.app_windows {
         changed.push(match days {
             Some(d) => format!("verification of {app} flagged {d} days ahead"),
             None => format!("verification of {app} flagged as the vault's"),
         });
     }
-    if let Some(icp) = icp_required {
+    if let Some(icp) = args.icp_required {
         changed.push(format!(
             "ICP number {}",
             if icp { "required" } else { "not required" }
         ));
     }
-    ctx.write(|vault, keyring| {
-        keyring.require_owner(vault, "change the health rules")?;
-        let rules = &mut vault.rules;
-        rules
-            .max_age_days
-            .extend(ages.iter().map(|a| (a.name.clone(), a.days)));
-        if window.is_some() {
-            rules.verification_window_days = window;
-        }
-        if icp_required.is_some() {
-            rules.icp_required = icp_required;
-        }
-        for AppWindow { app, days } in &app_windows {
-            vault.app(app)?;
-            let own = &mut vault.rules.app_verification_window_days;
-            match days {
-                Some(d) => own.insert(app.clone(), *d),
-                None => own.remove(app),
-            };
-        }
-        Ok(())
-    })?;
-    super::done(
-        ctx,
-        &format!("Changed the health rules: {}.", changed.join(", ")),
-    );
+    changed
+}
+
+/// Writes the changed rules into the vault's signed policy.
+fn apply(vault: &mut Vault, args: &PolicySetArgs) -> Result<()> {
+    let rules = &mut vault.rules;
+    rules
+        .max_age_days
+        .extend(args.max_age.iter().map(|a| (a.name.clone(), a.days)));
+    if args.verification_window.is_some() {
+        rules.verification_window_days = args.verification_window;
+    }
+    if args.icp_required.is_some() {
+        rules.icp_required = args.icp_required;
+    }
+    for AppWindow { app, days } in &args.app_windows {
+        vault.app(app)?;
+        let own = &mut vault.rules.app_verification_window_days;
+        match days {
+            Some(d) => own.insert(app.clone(), *d),
+            None => own.remove(app),
+        };
+    }
     Ok(())
 }
 

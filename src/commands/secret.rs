@@ -10,7 +10,7 @@ use super::{confirm, done, now, Context};
 use crate::cli::{AddSecretArgs, GetArgs, HistoryArgs, RemoveSecretArgs, RotateSecretArgs};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{App, Field, Keyring, Scope, Vault};
+use crate::vault::{admit, App, Field, Keyring, Scope, Vault};
 use crate::wechat::{self, Level, Shape};
 
 pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
@@ -24,40 +24,74 @@ pub fn add(ctx: &Context, args: AddSecretArgs) -> Result<()> {
     check_args(app, &name)?;
     check_secret_name(&name)?;
     let level = access.unwrap_or_else(|| wechat::secret_kind(&name).level);
-    ctx.read(&Scope::All, |vault, keyring| {
-        // refused before anyone pastes a secret
-        keyring.identity().require_writer()?;
-        let a = vault.app(app)?;
-        if a.secrets.contains_key(&name) {
-            return Err(Error::exists(
-                format!("app '{app}' already has a secret named {name}"),
-                format!("use `mpvault rotate-secret {app} {name}` to replace its value"),
-            ));
-        }
-        if super::config::is_config(a, &name) {
-            return Err(Error::exists(
-                format!("{name} is already a config value of '{app}'"),
-                format!("unset it first with `mpvault config unset {app} {name}`"),
-            ));
-        }
-        keyring.unlock(vault, app, level)
-    })?;
-    let value = read_value(app, &name, stdin)?;
-    wechat::check_secret(&name, &value)?;
-    ctx.write(|vault, keyring| {
-        if vault.app(app)?.secrets.contains_key(&name) {
-            return Err(Error::exists(
-                format!("app '{app}' already has a secret named {name}"),
-                format!("use `mpvault rotate-secret {app} {name}`"),
-            ));
-        }
-        keyring.set_secret(vault, app, &name, level, &value, &now())
-    })?;
+    let store = |vault: &mut Vault, keyring: &mut Keyring, value: &str| {
+        keyring.set_secret(vault, app, &name, level, value, &now())
+    };
+    if stdin {
+        // A piped value needs nobody to wait: the checks, the value and the write are one
+        // pass over the locked file, in the order two passes would take them.
+        ctx.check_then_write(
+            |vault, keyring| {
+                addable(vault, keyring, app, &name, level)?;
+                secret_value(app, &name, true)
+            },
+            |vault, keyring, value| store(vault, keyring, &value),
+        )?;
+    } else {
+        // Nobody holds the lock while a person types: the file is read (and refused) before
+        // the prompt, and read again under the lock to write.
+        ctx.read(&Scope::All, |vault, keyring| {
+            addable(vault, keyring, app, &name, level)
+        })?;
+        let value = secret_value(app, &name, false)?;
+        ctx.write(|vault, keyring| {
+            if vault.app(app)?.secrets.contains_key(&name) {
+                return Err(Error::exists(
+                    format!("app '{app}' already has a secret named {name}"),
+                    format!("use `mpvault rotate-secret {app} {name}`"),
+                ));
+            }
+            store(vault, keyring, &value)
+        })?;
+    }
     done(
         ctx,
         &format!("Stored {name} for '{app}' at the {level} level."),
     );
     Ok(())
+}
+
+/// What `add-secret` must prove before anyone pastes a secret: a writer who may seal at
+/// `level`, and a name the app does not hold yet.
+fn addable(
+    vault: &Vault,
+    keyring: &mut Keyring,
+    app: &str,
+    name: &str,
+    level: Level,
+) -> Result<()> {
+    keyring.identity().require_writer()?;
+    let a = vault.app(app)?;
+    if a.secrets.contains_key(name) {
+        return Err(Error::exists(
+            format!("app '{app}' already has a secret named {name}"),
+            format!("use `mpvault rotate-secret {app} {name}` to replace its value"),
+        ));
+    }
+    if admit::is_config(a, name) {
+        return Err(Error::exists(
+            format!("{name} is already a config value of '{app}'"),
+            format!("unset it first with `mpvault config unset {app} {name}`"),
+        ));
+    }
+    keyring.unlock(vault, app, level)
+}
+
+/// A new secret's value, from `--stdin` or a hidden prompt, checked for its kind.
+fn secret_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
+    let value = read_value(app, name, stdin)?;
+    wechat::check_secret(name, &value)?;
+    Ok(value)
 }
 
 /// What `rotate-secret` must prove first: a writer who can read the current value under its
@@ -106,23 +140,10 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
     let app = app.as_str();
     check_args(app, &name)?;
     if let Some(number) = restore {
-        ctx.check_then_write(
-            |vault, keyring| rotatable(vault, keyring, app, &name),
-            |vault, keyring, (level, _)| {
-                keyring.restore_secret(vault, app, &name, level, number, &now())
-            },
-        )?;
-        done(ctx, &format!("Stored version {number} of {name} again as the current value of '{app}'; the mistaken one is kept in its history."));
-        return Ok(());
-    }
-    if verify && name != wechat::APPSECRET {
-        return Err(Error::invalid(
-            format!("only the AppSecret can be verified with WeChat, not {name}"),
-            "leave out --verify",
-        ));
+        return restore_version(ctx, app, &name, number);
     }
     if verify {
-        crate::wechat_api::base_url()?;
+        check_verifiable(&name)?;
     }
     // Reading the current value proves access, the signed key and the stored level before
     // anyone pastes a new secret or WeChat is asked, and names a damaged value before a
@@ -159,6 +180,30 @@ pub fn rotate(ctx: &Context, args: RotateSecretArgs) -> Result<()> {
         keyring.set_secret(vault, app, &name, level, &value, &now())
     })?;
     rotated(ctx, app, &name, generate);
+    Ok(())
+}
+
+/// `rotate-secret --restore`: an earlier version stored again as the current value.
+fn restore_version(ctx: &Context, app: &str, name: &str, number: u64) -> Result<()> {
+    ctx.check_then_write(
+        |vault, keyring| rotatable(vault, keyring, app, name),
+        |vault, keyring, (level, _)| {
+            keyring.restore_secret(vault, app, name, level, number, &now())
+        },
+    )?;
+    done(ctx, &format!("Stored version {number} of {name} again as the current value of '{app}'; the mistaken one is kept in its history."));
+    Ok(())
+}
+
+/// Only the AppSecret is checked with WeChat, and only where WeChat's address is known.
+fn check_verifiable(name: &str) -> Result<()> {
+    if name != wechat::APPSECRET {
+        return Err(Error::invalid(
+            format!("only the AppSecret can be verified with WeChat, not {name}"),
+            "leave out --verify",
+        ));
+    }
+    crate::wechat_api::base_url()?;
     Ok(())
 }
 
@@ -370,7 +415,7 @@ fn check_args(app: &str, name: &str) -> Result<()> {
 
 fn check_secret_name(name: &str) -> Result<()> {
     crate::export::check_env_name(name)?;
-    super::refuse_startup_name(name)?;
+    admit::refuse_startup_name(name)?;
     if let Some(prefix) = crate::preset::bundle_prefix(name) {
         return Err(Error::invalid(
             format!("{name} starts with {prefix}, which Taro, Vite and vue-cli compile into the shipped Mini Program package, where anyone can read it"),
@@ -418,7 +463,7 @@ fn read_value(app: &str, name: &str, stdin: bool) -> Result<Zeroizing<String>> {
             "paste the value, or pipe it in with --stdin",
         ));
     }
-    super::check_value_size(name, &value)?;
+    admit::check_value_size(name, &value)?;
     Ok(value)
 }
 

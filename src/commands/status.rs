@@ -441,65 +441,8 @@ fn detail(general: &[Finding], apps: &[AppHealth], style: &Style) -> String {
     let Some(a) = apps.first() else {
         return String::new();
     };
-    let mut rows: Vec<(&str, String)> = Vec::new();
-    rows.push(("State", a.state.as_str().to_string()));
-    let appsecret = a
-        .secrets
-        .iter()
-        .find(|s| s.name == crate::wechat::APPSECRET);
-    rows.push((
-        "AppSecret",
-        match appsecret {
-            Some(s) => format!(
-                "{} days old{}",
-                s.age_days.unwrap_or_default(),
-                s.max_age_days
-                    .map(|m| format!(" (limit {m})"))
-                    .unwrap_or_default()
-            ),
-            None => "none stored".into(),
-        },
-    ));
-    for s in a
-        .secrets
-        .iter()
-        .filter(|s| s.name != crate::wechat::APPSECRET)
-    {
-        rows.push((
-            "Secret",
-            format!(
-                "{} ({}), {} days old{}",
-                s.name,
-                s.access,
-                s.age_days.unwrap_or_default(),
-                s.max_age_days
-                    .map(|m| format!(" (limit {m})"))
-                    .unwrap_or_default()
-            ),
-        ));
-    }
-    rows.push(("Verification", verified(a).full));
-    rows.push(("ICP filing", icp(a).full));
-    rows.push((
-        "Owners",
-        if a.people.owners.is_empty() {
-            "—".into()
-        } else {
-            a.people.owners.join(", ")
-        },
-    ));
-    rows.push(("Roles", people(a).full));
-    rows.push((
-        "Admin contact",
-        match a.admin_contact {
-            Known::Set(true) => "recorded",
-            Known::Set(false) | Known::Missing => "missing",
-            Known::Unknown => "?",
-        }
-        .into(),
-    ));
     let mut out = format!("{}  {}\n", a.app, a.appid);
-    for (label, value) in rows {
+    for (label, value) in detail_rows(a) {
         let _ = writeln!(
             out,
             "  {label:<14}{}",
@@ -515,6 +458,63 @@ fn detail(general: &[Finding], apps: &[AppHealth], style: &Style) -> String {
     }
     out.push_str(&waived_of_one(a, style));
     out
+}
+
+/// The labelled lines of one app's detail: the AppSecret first, then the other secrets.
+fn detail_rows(a: &AppHealth) -> Vec<(&'static str, String)> {
+    let mut rows: Vec<(&str, String)> = Vec::new();
+    rows.push(("State", a.state.as_str().to_string()));
+    let (appsecret, others): (Vec<_>, Vec<_>) = a
+        .secrets
+        .iter()
+        .partition(|s| s.name == crate::wechat::APPSECRET);
+    rows.push((
+        "AppSecret",
+        match appsecret.first() {
+            Some(s) => format!("{} days old{}", s.age_days.unwrap_or_default(), limit(s)),
+            None => "none stored".into(),
+        },
+    ));
+    for s in others {
+        rows.push((
+            "Secret",
+            format!(
+                "{} ({}), {} days old{}",
+                s.name,
+                s.access,
+                s.age_days.unwrap_or_default(),
+                limit(s)
+            ),
+        ));
+    }
+    rows.push(("Verification", verified(a).full));
+    rows.push(("ICP filing", icp(a).full));
+    rows.push((
+        "Owners",
+        if a.people.owners.is_empty() {
+            "—".into()
+        } else {
+            a.people.owners.join(", ")
+        },
+    ));
+    rows.push(("Roles", people(a).full));
+    rows.push(("Admin contact", admin_contact(a).into()));
+    rows
+}
+
+/// A secret's age limit, when it has one.
+fn limit(s: &health::SecretAge) -> String {
+    s.max_age_days
+        .map(|m| format!(" (limit {m})"))
+        .unwrap_or_default()
+}
+
+fn admin_contact(a: &AppHealth) -> &'static str {
+    match a.admin_contact {
+        Known::Set(true) => "recorded",
+        Known::Set(false) | Known::Missing => "missing",
+        Known::Unknown => "?",
+    }
 }
 
 fn waived_of_one(a: &AppHealth, style: &Style) -> String {

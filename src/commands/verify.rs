@@ -7,7 +7,7 @@ use super::{Context, Outcome};
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::vault::{Field, Scope};
+use crate::vault::{App, Field, Keyring, Scope, Vault};
 use crate::wechat;
 use crate::wechat_api;
 
@@ -57,37 +57,39 @@ fn one(ctx: &Context, app: &str) -> Result<()> {
     ))
 }
 
+/// What `verify` does with one app: checks its AppSecret, or says why not. One damaged value
+/// does not stop the others from being checked.
+fn target(vault: &Vault, keyring: &mut Keyring, app: &str, a: &App) -> Target {
+    match a.secrets.get(wechat::APPSECRET) {
+        None => Target::Skip {
+            app: app.to_string(),
+            why: "no AppSecret stored".into(),
+        },
+        Some(s) if !keyring.can_read(vault, app, s.access) => Target::Skip {
+            app: app.to_string(),
+            why: format!("you cannot read its {} level", s.access),
+        },
+        Some(_) => match keyring.read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0) {
+            Ok(secret) => Target::Check {
+                app: app.to_string(),
+                appid: a.appid.clone(),
+                secret: secret.unwrap_or_default(),
+            },
+            Err(e) => Target::Failed {
+                app: app.to_string(),
+                why: e.to_string(),
+            },
+        },
+    }
+}
+
 fn every(ctx: &Context) -> Result<Outcome> {
     let targets = ctx.read(&Scope::All, |vault, keyring| {
-        let mut targets = Vec::new();
-        for (app, a) in &vault.apps {
-            let target = match a.secrets.get(wechat::APPSECRET) {
-                None => Target::Skip {
-                    app: app.clone(),
-                    why: "no AppSecret stored".into(),
-                },
-                Some(s) if !keyring.can_read(vault, app, s.access) => Target::Skip {
-                    app: app.clone(),
-                    why: format!("you cannot read its {} level", s.access),
-                },
-                // One damaged value does not stop the others from being checked.
-                Some(_) => {
-                    match keyring.read(vault, app, &Field::Secret(wechat::APPSECRET.into()), 0) {
-                        Ok(secret) => Target::Check {
-                            app: app.clone(),
-                            appid: a.appid.clone(),
-                            secret: secret.unwrap_or_default(),
-                        },
-                        Err(e) => Target::Failed {
-                            app: app.clone(),
-                            why: e.to_string(),
-                        },
-                    }
-                }
-            };
-            targets.push(target);
-        }
-        Ok(targets)
+        Ok(vault
+            .apps
+            .iter()
+            .map(|(app, a)| target(vault, keyring, app, a))
+            .collect::<Vec<_>>())
     })?;
     if targets.is_empty() {
         output::line("No apps to verify.")?;

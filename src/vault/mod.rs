@@ -4,6 +4,7 @@
 //! operations that keep values and keys consistent (`keyring`).
 
 pub mod access;
+pub mod admit;
 pub mod app;
 pub mod authorship;
 pub mod crypto;
