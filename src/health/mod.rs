@@ -5,7 +5,8 @@
 //! wrong and what to do, and has a severity that decides `status`'s exit code.
 
 pub mod handoff;
-pub mod table;
+/// The table renderer's old path, which `commands::status` still names.
+pub use crate::table;
 
 use std::collections::BTreeMap;
 
