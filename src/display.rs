@@ -96,7 +96,7 @@ mod tests {
 
     #[test]
     fn no_control_character_survives_and_one_line_stays_one_line() {
-        for c in (0..=0x10ffff)
+        for c in (0..=u32::from(char::MAX))
             .filter_map(char::from_u32)
             .filter(|c| needs_escape(*c))
         {
