@@ -1,13 +1,16 @@
 //! Safe display. Text from the vault file (names, who set a value, reasons, decrypted config
 //! and contacts) and text from arguments can carry terminal control sequences: ESC, OSC, BEL
 //! or C1 bytes that clear the screen, retitle the terminal or fake table rows. Everything
-//! `output` writes for people, and every error, goes through [`escape`] or [`escape_lines`].
+//! `output` writes for people, every error, `git textconv`'s rendering and an age plugin's
+//! messages go through [`escape`] or [`escape_lines`]: one escaper, so a character is shown
+//! the same way wherever it comes from.
 
 use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Escapes every control character (C0, DEL, C1, and line or paragraph separators) as `\n`,
-/// `\t`, `\e`, `\xHH` or `\u{HHHH}`, so the text shows as one inert line.
+/// `\t`, `\e`, `\xHH` or `\u{HHHH}`, so the text shows as one inert line: for a field
+/// placed inside a line mpvault writes (a name, a handle, a commit's author or subject).
 pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
@@ -89,6 +92,23 @@ mod tests {
         assert_eq!(escape("l1\nl2\r\t"), "l1\\nl2\\r\\t");
         assert_eq!(escape("rtl\u{202e}x"), "rtl\\u{202e}x");
         assert_eq!(escape_lines("l1\nl2\u{1b}"), "l1\nl2\\e");
+    }
+
+    #[test]
+    fn no_control_character_survives_and_one_line_stays_one_line() {
+        for c in (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|c| needs_escape(*c))
+        {
+            let text = format!("a{c}b");
+            let one = escape(&text);
+            assert!(!one.chars().any(needs_escape), "{c:?} → {one:?}");
+            let many = escape_lines(&text);
+            assert!(
+                !many.chars().any(|c| c != '\n' && needs_escape(c)),
+                "{c:?} → {many:?}"
+            );
+        }
     }
 
     #[test]

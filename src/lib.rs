@@ -29,6 +29,7 @@ pub mod random;
 pub mod redact;
 pub mod store;
 pub mod suggest;
+pub mod table;
 pub mod trust;
 pub mod vault;
 pub mod wechat;

@@ -2,11 +2,11 @@
 
 use std::io::Write;
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
 
 use crate::display::{escape_json, escape_lines};
 use crate::error::{Error, Result};
+use crate::table;
 
 /// Writes bytes to standard output as they are.
 pub fn write(bytes: &[u8]) -> Result<()> {
@@ -55,19 +55,15 @@ pub fn rows<const N: usize, R: Row<N>>(rows: &[R], json: bool) -> Result<()> {
     }
 }
 
+/// A boxed table with a header; control characters in cells are escaped.
 pub fn table<const N: usize>(
     header: [&str; N],
     rows: impl IntoIterator<Item = [String; N]>,
 ) -> Result<()> {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(header);
-    for row in rows {
-        table.add_row(row.map(|cell| escape_lines(&cell).into_owned()));
-    }
-    line(&table.to_string())
+    let escaped = rows
+        .into_iter()
+        .map(|row| row.map(|cell| escape_lines(&cell).into_owned()));
+    line(&table::grid(header, escaped))
 }
 
 /// A note for the person at the terminal, on standard error so it never mixes with data.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::display::escape;
 use crate::error::{Error, Result};
 use crate::key;
 use crate::vault::{limits, policy};
@@ -37,7 +38,7 @@ pub fn run(file: &Path) -> Result<()> {
         let note = format!(
             "(mpvault: this file names a vault_id but is not a vault this mpvault reads: {}; \
              its text follows as is)\n",
-            clean(&not_a_vault)
+            escape(&not_a_vault)
         );
         write(&mut out, note.as_bytes())?;
     }
@@ -103,12 +104,6 @@ fn short(text: &str) -> String {
     key::fingerprint(text)
 }
 
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
 /// The vault as a reviewer reads it: who may read what, and what changed, never a value.
 pub fn render(vault: &Vault) -> String {
     let mut out = Vec::new();
@@ -119,10 +114,10 @@ pub fn render(vault: &Vault) -> String {
     let signed = match (&vault.signature, policy::verify(vault)) {
         (Some(sig), Some(key)) => format!(
             "signed by {} (owner key {})",
-            clean(&sig.signer),
+            escape(&sig.signer),
             short(&key)
         ),
-        (Some(sig), None) => format!("signature by {} DOES NOT VERIFY", clean(&sig.signer)),
+        (Some(sig), None) => format!("signature by {} DOES NOT VERIFY", escape(&sig.signer)),
         (None, _) => "NOT SIGNED: a removed signature, or changes an owner has not signed yet (`mpvault sign`)".to_string(),
     };
     out.push(format!("policy revision {}, {signed}", vault.revision));
@@ -160,7 +155,7 @@ fn members(vault: &Vault, out: &mut Vec<String>) {
             });
         out.push(format!(
             "  {}{}: {} key {}, {signing}; added by {} at {}",
-            clean(handle),
+            escape(handle),
             if m.owner {
                 " (owner)"
             } else if m.service {
@@ -168,10 +163,10 @@ fn members(vault: &Vault, out: &mut Vec<String>) {
             } else {
                 ""
             },
-            clean(kind),
+            escape(kind),
             short(&m.key),
-            clean(&m.added_by),
-            clean(&m.added_at)
+            escape(&m.added_by),
+            escape(&m.added_at)
         ));
     }
 }
@@ -192,11 +187,11 @@ fn invitations(vault: &Vault, out: &mut Vec<String>) {
             .collect();
         out.push(format!(
             "  {} by {} at {}, until {}; roles {}{}",
-            clean(&i.handle),
-            clean(&i.by),
-            clean(&i.at),
-            clean(&i.expires),
-            clean(&if roles.is_empty() {
+            escape(&i.handle),
+            escape(&i.by),
+            escape(&i.at),
+            escape(&i.expires),
+            escape(&if roles.is_empty() {
                 "none".to_string()
             } else {
                 roles.join("; ")
@@ -212,8 +207,8 @@ fn invitations(vault: &Vault, out: &mut Vec<String>) {
     for r in &vault.requests {
         out.push(format!(
             "  {} at {}, key {}, fingerprint {}",
-            clean(&r.handle),
-            clean(&r.at),
+            escape(&r.handle),
+            escape(&r.at),
             short(&r.key),
             crate::vault::invite::fingerprint(&r.key, r.signing_key.as_deref())
         ));
@@ -229,10 +224,10 @@ fn returns(vault: &Vault, out: &mut Vec<String>) {
     for r in &vault.returns {
         out.push(format!(
             "  {} given back {} at {} by {} in revision {}",
-            clean(&r.handle),
-            clean(&r.regained.join(", ")),
-            clean(&r.at),
-            clean(&r.by),
+            escape(&r.handle),
+            escape(&r.regained.join(", ")),
+            escape(&r.at),
+            escape(&r.by),
             r.revision
         ));
     }
@@ -248,16 +243,16 @@ fn waivers(vault: &Vault, out: &mut Vec<String>) {
         let after = w
             .departed
             .as_deref()
-            .map(|h| format!(" after {}'s departure", clean(h)))
+            .map(|h| format!(" after {}'s departure", escape(h)))
             .unwrap_or_default();
         out.push(format!(
             "  {} of {}{after} waived by {} at {} in revision {}: {}",
-            clean(&w.secret),
-            clean(&w.app),
-            clean(&w.by),
-            clean(&w.at),
+            escape(&w.secret),
+            escape(&w.app),
+            escape(&w.by),
+            escape(&w.at),
             w.revision,
-            clean(&w.reason)
+            escape(&w.reason)
         ));
     }
 }
@@ -272,18 +267,25 @@ fn tombstones(vault: &Vault, out: &mut Vec<String>) {
         let readers: Vec<String> = t
             .readers
             .iter()
-            .map(|r| format!("{} {} since {}", clean(&r.handle), r.level, clean(&r.since)))
+            .map(|r| {
+                format!(
+                    "{} {} since {}",
+                    escape(&r.handle),
+                    r.level,
+                    escape(&r.since)
+                )
+            })
             .collect();
         out.push(format!(
             "  {} ({}{}) removed at {} by {} in revision {}; readers then: {}",
-            clean(&t.app),
-            clean(&t.appid),
+            escape(&t.app),
+            escape(&t.appid),
             t.client
                 .as_deref()
-                .map(|c| format!(", client {}", clean(c)))
+                .map(|c| format!(", client {}", escape(c)))
                 .unwrap_or_default(),
-            clean(&t.removed_at),
-            clean(&t.by),
+            escape(&t.removed_at),
+            escape(&t.by),
             t.revision,
             if readers.is_empty() {
                 "nobody".to_string()
@@ -303,15 +305,15 @@ fn departures(vault: &Vault, out: &mut Vec<String>) {
     for d in &vault.departures {
         out.push(format!(
             "  {} {} at {} by {} in revision {}; lost {}",
-            clean(&d.handle),
+            escape(&d.handle),
             d.kind.as_str(),
-            clean(&d.at),
-            clean(&d.by),
+            escape(&d.at),
+            escape(&d.by),
             d.revision,
             if d.lost.is_empty() {
                 "nothing".to_string()
             } else {
-                clean(&d.lost.join(", "))
+                escape(&d.lost.join(", ")).into_owned()
             }
         ));
     }
@@ -321,28 +323,28 @@ fn departures(vault: &Vault, out: &mut Vec<String>) {
 fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
     out.push(format!(
         "app {} ({}), added {}",
-        clean(name),
-        clean(&app.appid),
-        clean(&app.added_at)
+        escape(name),
+        escape(&app.appid),
+        escape(&app.added_at)
     ));
     for (handle, roles) in &app.roster {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        out.push(format!("  role {}: {}", clean(handle), roles.join(", ")));
+        out.push(format!("  role {}: {}", escape(handle), roles.join(", ")));
     }
     for (handle, level) in &app.services {
-        out.push(format!("  service {}: reads up to {level}", clean(handle)));
+        out.push(format!("  service {}: reads up to {level}", escape(handle)));
     }
     for (level, key) in &app.data_keys {
         out.push(format!(
             "  level {level}: readers {}; data key {}",
-            clean(&key.readers.join(", ")),
+            escape(&key.readers.join(", ")),
             key.commitment
                 .as_deref()
                 .map_or("(no commitment)".to_string(), short)
         ));
     }
     for (secret, level) in &app.floors {
-        out.push(format!("  floor {}: {level}", clean(secret)));
+        out.push(format!("  floor {}: {level}", escape(secret)));
     }
     for (kind, map) in [
         ("info", &app.info),
@@ -351,7 +353,7 @@ fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
         ("build", &app.build),
     ] {
         for (key, sealed) in map {
-            out.push(format!("  {kind} {}: {}", clean(key), metadata(sealed)));
+            out.push(format!("  {kind} {}: {}", escape(key), metadata(sealed)));
         }
     }
     for (kind, modes) in [("config", &app.modes), ("build", &app.build_modes)] {
@@ -359,15 +361,15 @@ fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
             for (key, sealed) in map {
                 out.push(format!(
                     "  mode {} {kind} {}: {}",
-                    clean(mode),
-                    clean(key),
+                    escape(mode),
+                    escape(key),
                     metadata(sealed)
                 ));
             }
         }
     }
     for (secret, s) in &app.secrets {
-        out.push(format!("  secret {} ({}):", clean(secret), s.access));
+        out.push(format!("  secret {} ({}):", escape(secret), s.access));
         for v in &s.versions {
             out.push(format!("    v{} {}", v.version.unwrap_or(0), metadata(v)));
         }
@@ -377,14 +379,14 @@ fn render_app(name: &str, app: &App, out: &mut Vec<String>) {
 fn metadata(sealed: &crate::vault::Sealed) -> String {
     let mut text = format!(
         "set by {} at {}",
-        clean(&sealed.set_by),
-        clean(&sealed.set_at)
+        escape(&sealed.set_by),
+        escape(&sealed.set_at)
     );
     if let Some(version) = sealed.restored {
         let _ = write!(text, ", restored v{version}");
     }
     if let Some(by) = &sealed.sealed_by {
-        let _ = write!(text, ", re-sealed by {}", clean(by));
+        let _ = write!(text, ", re-sealed by {}", escape(by));
     }
     // A short tag of the ciphertext, so a diff shows that a value changed (or was re-sealed)
     // without showing the value or the ciphertext.

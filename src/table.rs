@@ -1,9 +1,32 @@
-//! A plain table that fits a width by abbreviating, then dropping, columns: a token such as an
-//! AppID is never split across lines.
+//! Every table mpvault draws, drawn by comfy-table: one renderer, so a table looks and
+//! measures the same wherever it is. Two forms: a boxed grid whose cells wrap on a terminal
+//! (lists of members, secrets, config), and the plain table `status` fits to the terminal by
+//! abbreviating, then dropping, columns, so that a token such as an AppID is never split
+//! across lines. Also word wrapping for the text printed around tables.
 
+use comfy_table::presets::{NOTHING, UTF8_FULL_CONDENSED};
+use comfy_table::{ContentArrangement, Table};
 use unicode_width::UnicodeWidthStr;
 
-const GAP: usize = 2;
+/// Spaces between the columns of a plain table.
+const GAP: u16 = 2;
+
+/// A boxed grid with a header, its cells wrapped to fit a terminal. Cells are drawn as they
+/// are: the caller escapes text from the file.
+pub fn grid<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    for row in rows {
+        table.add_row(row);
+    }
+    table.to_string()
+}
 
 /// Terminal colours for a cell; only used when colour is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +37,7 @@ pub enum Color {
 }
 
 impl Color {
+    /// Text outside a table in this colour.
     pub fn paint(self, text: &str) -> String {
         let code = match self {
             Color::Red => "31",
@@ -22,8 +46,18 @@ impl Color {
         };
         format!("\x1b[{code}m{text}\x1b[0m")
     }
+
+    fn of_cell(self) -> comfy_table::Color {
+        match self {
+            Color::Red => comfy_table::Color::DarkRed,
+            Color::Yellow => comfy_table::Color::DarkYellow,
+            Color::Green => comfy_table::Color::DarkGreen,
+        }
+    }
 }
 
+/// A cell of a plain table: its full text, the abbreviation shown when the table is too
+/// wide, and a colour.
 #[derive(Clone, Debug)]
 pub struct Cell {
     pub full: String,
@@ -48,6 +82,22 @@ impl Cell {
         self.color = color;
         self
     }
+
+    fn text(&self, mode: Mode) -> &str {
+        if mode == Mode::Full {
+            &self.full
+        } else {
+            &self.short
+        }
+    }
+
+    fn draw(&self, mode: Mode, color: bool) -> comfy_table::Cell {
+        let cell = comfy_table::Cell::new(self.text(mode));
+        match self.color {
+            Some(c) if color => cell.fg(c.of_cell()),
+            _ => cell,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +109,16 @@ pub struct Column {
     pub shorten_rank: u8,
     /// Then dropped in this order; `None` is never dropped.
     pub drop_rank: Option<u8>,
+}
+
+impl Column {
+    fn header_in(&self, mode: Mode) -> &'static str {
+        if mode == Mode::Full {
+            self.header
+        } else {
+            self.short_header
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,17 +136,13 @@ pub struct Layout {
 }
 
 fn column_width(col: &Column, mode: Mode) -> usize {
-    let (header, cells): (&str, Box<dyn Iterator<Item = &String>>) = match mode {
-        Mode::Full => (col.header, Box::new(col.cells.iter().map(|c| &c.full))),
-        Mode::Short => (
-            col.short_header,
-            Box::new(col.cells.iter().map(|c| &c.short)),
-        ),
-        Mode::Dropped => return 0,
-    };
-    cells
-        .map(|c| c.width())
-        .chain([header.width()])
+    if mode == Mode::Dropped {
+        return 0;
+    }
+    col.cells
+        .iter()
+        .map(|c| c.text(mode).width())
+        .chain([col.header_in(mode).width()])
         .max()
         .unwrap_or(0)
 }
@@ -98,7 +154,7 @@ fn total_width(cols: &[Column], modes: &[Mode]) -> usize {
         .filter(|(_, m)| **m != Mode::Dropped)
         .map(|(c, m)| column_width(c, *m))
         .collect();
-    shown.iter().sum::<usize>() + GAP * shown.len().saturating_sub(1)
+    shown.iter().sum::<usize>() + usize::from(GAP) * shown.len().saturating_sub(1)
 }
 
 /// Chooses, for each column, full, short or dropped: the fullest table within `width`.
@@ -131,11 +187,39 @@ fn fit(cols: &[Column], width: usize) -> Vec<Mode> {
     modes
 }
 
-/// Renders the table within `width` columns where it can; colour only when `color`.
+/// Renders the plain table within `width` columns where it can; colour only when `color`.
+/// It never wraps a cell: a table wider than `width` after every drop runs over.
 pub fn render(cols: &[Column], width: usize, color: bool) -> (String, Layout) {
     let modes = fit(cols, width);
+    let shown: Vec<(&Column, Mode)> = cols
+        .iter()
+        .zip(modes.iter().copied())
+        .filter(|(_, m)| *m != Mode::Dropped)
+        .collect();
+    let mut table = Table::new();
+    table
+        .load_preset(NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(shown.iter().map(|(c, m)| c.header_in(*m)));
+    if color {
+        table.enforce_styling().style_text_only();
+    }
+    let rows = cols.first().map_or(0, |c| c.cells.len());
+    for row in 0..rows {
+        table.add_row(shown.iter().map(|(c, m)| c.cells[row].draw(*m, color)));
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, GAP));
+    }
+    let mut out = table.trim_fmt();
+    out.push('\n');
+    (out, layout(cols, &modes))
+}
+
+/// Which columns were abbreviated (where that changed a cell) and which dropped.
+fn layout(cols: &[Column], modes: &[Mode]) -> Layout {
     let mut layout = Layout::default();
-    for (c, m) in cols.iter().zip(&modes) {
+    for (c, m) in cols.iter().zip(modes) {
         match m {
             Mode::Short if c.cells.iter().any(|cell| cell.short != cell.full) => {
                 layout.abbreviated.push(c.header);
@@ -144,63 +228,7 @@ pub fn render(cols: &[Column], width: usize, color: bool) -> (String, Layout) {
             _ => {}
         }
     }
-    let shown: Vec<(&Column, Mode, usize)> = cols
-        .iter()
-        .zip(&modes)
-        .filter(|(_, m)| **m != Mode::Dropped)
-        .map(|(c, m)| (c, *m, column_width(c, *m)))
-        .collect();
-    let rows = cols.first().map_or(0, |c| c.cells.len());
-    let mut out = String::new();
-    let header: Vec<(String, Option<Color>)> = shown
-        .iter()
-        .map(|(c, m, _)| {
-            let h = if *m == Mode::Full {
-                c.header
-            } else {
-                c.short_header
-            };
-            (h.to_string(), None)
-        })
-        .collect();
-    push_line(&mut out, &header, &shown, color);
-    for row in 0..rows {
-        let cells: Vec<(String, Option<Color>)> = shown
-            .iter()
-            .map(|(c, m, _)| {
-                let cell = &c.cells[row];
-                let text = if *m == Mode::Full {
-                    &cell.full
-                } else {
-                    &cell.short
-                };
-                (text.clone(), cell.color)
-            })
-            .collect();
-        push_line(&mut out, &cells, &shown, color);
-    }
-    (out, layout)
-}
-
-fn push_line(
-    out: &mut String,
-    cells: &[(String, Option<Color>)],
-    shown: &[(&Column, Mode, usize)],
-    color: bool,
-) {
-    let mut line = String::new();
-    for (i, ((text, paint), (_, _, w))) in cells.iter().zip(shown).enumerate() {
-        if i > 0 {
-            line.push_str(&" ".repeat(GAP));
-        }
-        match paint {
-            Some(p) if color => line.push_str(&p.paint(text)),
-            _ => line.push_str(text),
-        }
-        line.push_str(&" ".repeat(w.saturating_sub(text.width())));
-    }
-    out.push_str(line.trim_end());
-    out.push('\n');
+    layout
 }
 
 /// Wraps words to lines of `width` columns for text that starts `indent` columns in;
@@ -277,6 +305,33 @@ mod tests {
         for line in mid.lines() {
             assert!(width(line) <= 40, "{line}");
         }
+    }
+
+    #[test]
+    fn plain_tables_pad_by_display_width_and_colour_only_the_text() {
+        let mut state = col("STATE", &[("broken", "broken"), ("ok", "ok")], 9, None);
+        state.cells[0].color = Some(Color::Red);
+        let cols = vec![
+            col("APP", &[("商城", "商城"), ("blog", "blog")], 9, None),
+            state,
+            col("ICP", &[("", ""), ("ok", "ok")], 9, None),
+        ];
+        let plain = render(&cols, 80, false).0;
+        assert_eq!(plain, "APP   STATE   ICP\n商城  broken\nblog  ok      ok\n");
+        let colored = render(&cols, 80, true).0;
+        assert_eq!(
+            colored,
+            "APP   STATE   ICP\n商城  \u{1b}[38;5;1mbroken\u{1b}[39m\nblog  ok      ok\n"
+        );
+    }
+
+    #[test]
+    fn grids_are_boxed() {
+        let grid = grid(["NAME", "VALUE"], [["A".to_string(), "1".to_string()]]);
+        assert_eq!(
+            grid,
+            "┌──────┬───────┐\n│ NAME ┆ VALUE │\n╞══════╪═══════╡\n│ A    ┆ 1     │\n└──────┴───────┘"
+        );
     }
 
     #[test]
