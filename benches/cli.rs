@@ -115,8 +115,6 @@ fn main() {
 /// Files a hostile writer could push, at the largest size mpvault reads: each is read in full
 /// or refused (exit 5) in about the time of an ordinary command (`vault::limits`).
 fn hostile(team: &Team, baseline: Duration) {
-    use base64::engine::general_purpose::STANDARD as B64;
-    use base64::Engine;
     use mpvault::vault::limits::{MAX_FILE_BYTES, MAX_STRING_BYTES};
     let pristine = std::fs::read_to_string(&team.vault).unwrap();
     let v: serde_json::Value = serde_json::from_str(&pristine).unwrap();
@@ -124,24 +122,7 @@ fn hostile(team: &Team, baseline: Duration) {
         .as_str()
         .unwrap()
         .to_string();
-    // The wrapped key with its first stanza copied until it is `bytes` long.
-    let inflate = |bytes: usize| {
-        let raw = B64.decode(&wrapped).unwrap();
-        let at = |from: usize, pat: &[u8]| {
-            from + raw[from..]
-                .windows(pat.len())
-                .position(|w| w == pat)
-                .unwrap()
-        };
-        let first = at(0, b"\n-> ") + 1;
-        let end = at(at(first, b"\n") + 1, b"\n") + 1;
-        let mut out = raw[..first].to_vec();
-        while out.len() + raw.len() < bytes {
-            out.extend_from_slice(&raw[first..end]);
-        }
-        out.extend_from_slice(&raw[first..]);
-        B64.encode(out)
-    };
+    let inflate = |bytes: usize| inflate(&wrapped, bytes);
     let pad = |mut text: String| {
         assert!(text.len() <= MAX_FILE_BYTES);
         text.push_str(&" ".repeat(MAX_FILE_BYTES - text.len()));
@@ -193,6 +174,27 @@ fn hostile(team: &Team, baseline: Duration) {
             baseline,
         );
     }
+}
+
+/// The wrapped key `wrapped` (base64) with its first stanza copied until it is `bytes` long.
+fn inflate(wrapped: &str, bytes: usize) -> String {
+    use base64::engine::general_purpose::STANDARD as B64;
+    use base64::Engine;
+    let raw = B64.decode(wrapped).unwrap();
+    let at = |from: usize, pat: &[u8]| {
+        from + raw[from..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .unwrap()
+    };
+    let first = at(0, b"\n-> ") + 1;
+    let end = at(at(first, b"\n") + 1, b"\n") + 1;
+    let mut out = raw[..first].to_vec();
+    while out.len() + raw.len() < bytes {
+        out.extend_from_slice(&raw[first..end]);
+    }
+    out.extend_from_slice(&raw[first..]);
+    B64.encode(out)
 }
 
 /// A vault with `apps` apps, an owner and `members` more members holding roles.

@@ -21,7 +21,7 @@ use mpvault::export::{self, Entry, Format};
 use mpvault::identity;
 use mpvault::key::Identity;
 use mpvault::trust::{self, Seen};
-use mpvault::vault::keyring::Guard;
+use mpvault::vault::guard::Guard;
 use mpvault::vault::{offboarding, policy, DepartureKind, Field, Keyring, Scope, Vault};
 use mpvault::wechat::{Level, Role};
 

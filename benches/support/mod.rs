@@ -14,7 +14,7 @@ use mpvault::identity;
 use mpvault::key::Identity;
 use mpvault::trust;
 use mpvault::vault::crypto::random_id;
-use mpvault::vault::keyring::Guard;
+use mpvault::vault::guard::Guard;
 use mpvault::vault::{policy, App, Keyring, Member, Vault};
 use mpvault::wechat::{self, Role};
 

@@ -17,7 +17,7 @@ use crate::key::Identity;
 use crate::output;
 use crate::store;
 use crate::trust::{Memory, Seen, Verdict};
-use crate::vault::keyring::Guard;
+use crate::vault::guard::Guard;
 use crate::vault::policy::signed_bytes as signed_policy;
 use crate::vault::{Keyring, Scope, Vault};
 

@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 use super::{Context, Outcome};
 use crate::cli::{ReportFormat, StatusArgs};
 use crate::error::Result;
-use crate::health::table::{self, Cell, Color, Column};
 use crate::health::{self, handoff, AppHealth, Finding, Known, Severity};
 use crate::output;
+use crate::table::{self, Cell, Color, Column};
 use crate::vault::Scope;
 use crate::wechat::Role;
 

@@ -12,8 +12,6 @@ mod roster;
 mod secrets;
 mod vault_wide;
 
-/// The table renderer's old path, which `commands::status` still names.
-pub use crate::table;
 pub use records::{Recorded, Verification, VerificationState};
 pub use roster::People;
 pub use secrets::{

@@ -1,6 +1,7 @@
 //! The layering of `docs/ARCHITECTURE.md`, checked over the sources: no cycles between the
-//! top-level modules, `key` and `random` stay leaves, and the storage layer (`store`,
-//! `vault`) neither prompts, prints nor reaches up to identities, trust or commands.
+//! top-level modules nor between the parts of `vault`, the leaves stay leaves, the storage
+//! layer (`store`, `vault`) neither prompts, prints nor reaches up to identities, trust or
+//! commands, trust's judgement does no I/O, and only the edge prints.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -77,16 +78,40 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
-#[test]
-fn the_modules_form_no_cycle() {
-    let mut graph = graph();
-    for (from, to) in KNOWN_BACK_EDGES {
-        if let Some(edges) = graph.get_mut(*from) {
-            edges.remove(*to);
+/// The parts of `vault` (its files and folders) each names through `crate::vault::` or, from a
+/// file of `vault/`, `super::` (from a file of a folder in it, `super::super::`).
+fn vault_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (rel, code) in sources() {
+        let parts: Vec<&str> = rel.split('/').collect();
+        if parts.first() != Some(&"vault") || rel == "vault/mod.rs" {
+            continue;
         }
+        let part = parts[1].trim_end_matches(".rs").to_string();
+        let up = if parts.len() == 2 {
+            "super::"
+        } else {
+            "super::super::"
+        };
+        let mut used = BTreeSet::new();
+        for prefix in ["crate::vault::", up] {
+            let marked = code.replace(prefix, "crate::");
+            used.extend(uses(&marked));
+        }
+        let entry = graph.entry(part.clone()).or_default();
+        entry.extend(used.into_iter().filter(|m| *m != part));
     }
-    // Repeatedly remove modules that use nothing left, or that nothing left uses; what
-    // remains lies on a cycle (or between two).
+    // Only edges between parts of the vault count here.
+    let parts: BTreeSet<String> = graph.keys().cloned().collect();
+    for edges in graph.values_mut() {
+        edges.retain(|m| parts.contains(m));
+    }
+    graph
+}
+
+/// Repeatedly removes modules that use nothing left, or that nothing left uses; what remains
+/// lies on a cycle (or between two).
+fn assert_no_cycle(mut graph: BTreeMap<String, BTreeSet<String>>) {
     loop {
         let used: BTreeSet<String> = graph.values().flatten().cloned().collect();
         let ends: Vec<String> = graph
@@ -105,11 +130,71 @@ fn the_modules_form_no_cycle() {
 }
 
 #[test]
+fn the_modules_form_no_cycle() {
+    let mut graph = graph();
+    for (from, to) in KNOWN_BACK_EDGES {
+        if let Some(edges) = graph.get_mut(*from) {
+            edges.remove(*to);
+        }
+    }
+    assert_no_cycle(graph);
+}
+
+#[test]
+fn the_parts_of_the_vault_form_no_cycle() {
+    let graph = vault_graph();
+    for part in ["model", "parse", "limits", "policy", "merge", "keyring"] {
+        assert!(graph.contains_key(part), "vault has no part {part}");
+    }
+    assert_no_cycle(graph);
+}
+
+#[test]
+fn the_vault_does_not_use_the_export_formats() {
+    assert!(
+        !graph()["vault"].contains("export"),
+        "vault uses crate::export"
+    );
+}
+
+#[test]
+fn trusts_judgement_does_no_io() {
+    let (_, code) = sources()
+        .into_iter()
+        .find(|(rel, _)| rel == "trust/judge.rs")
+        .expect("trust/judge.rs exists");
+    for io in [
+        "std::fs",
+        "std::env",
+        "std::process",
+        "now_utc",
+        "crate::git",
+        "crate::store",
+        "crate::identity",
+    ] {
+        assert!(!code.contains(io), "trust/judge.rs uses {io}");
+    }
+}
+
+#[test]
+fn only_the_edge_prints() {
+    let may = ["main.rs", "output.rs", "commands/mod.rs", "agent/server.rs"];
+    for (rel, code) in sources() {
+        if may.contains(&rel.as_str()) {
+            continue;
+        }
+        for printer in ["print!", "println!", "eprint!", "eprintln!", "dbg!"] {
+            assert!(!code.contains(printer), "{rel} uses {printer}");
+        }
+    }
+}
+
+#[test]
 fn the_leaves_stay_leaves() {
     let graph = graph();
     let allowed: &[(&str, &[&str])] = &[
         ("random", &[]),
-        ("prompt", &[]),
+        ("prompt", &["display"]),
         ("key", &["error", "prompt"]),
         ("error", &["export", "random", "redact"]),
     ];

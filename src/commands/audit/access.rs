@@ -8,7 +8,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::history::walk;
-use super::{clean, Commit, Context, Outcome};
+use super::{Commit, Context, Outcome};
+use crate::display::escape;
 use crate::error::Result;
 use crate::git;
 use crate::output;
@@ -168,7 +169,7 @@ fn access_lines(
         "Access history of '{app}'{}{}, from the vault's git history:",
         appid.map(|a| format!(" (AppID {a})")).unwrap_or_default(),
         client
-            .map(|c| format!(", client {}", clean(c)))
+            .map(|c| format!(", client {}", escape(c)))
             .unwrap_or_default()
     )];
     let short = |hash: &str| hash[..hash.len().min(10)].to_string();
@@ -180,7 +181,7 @@ fn access_lines(
         };
         lines.push(format!(
             "  {:<12} {:<9} {} ({}) → {until}",
-            clean(&s.handle),
+            escape(&s.handle),
             s.level.as_str(),
             s.since,
             short(&s.since_commit)
@@ -190,12 +191,12 @@ fn access_lines(
         let readers: Vec<String> = t
             .readers
             .iter()
-            .map(|r| format!("{} {} since {}", clean(&r.handle), r.level, r.since))
+            .map(|r| format!("{} {} since {}", escape(&r.handle), r.level, r.since))
             .collect();
         lines.push(format!(
             "Removed at {} by {} (signed, policy revision {}); who could read it then: {}.",
             t.removed_at,
-            clean(&t.by),
+            escape(&t.by),
             t.revision,
             if readers.is_empty() {
                 "nobody".to_string()

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{clean, Commit, Entry};
+use super::{Commit, Entry};
+use crate::display::escape;
 use crate::vault::policy::{self, Policy};
 use crate::vault::signing::{self, Signed};
 use crate::vault::{transition, Vault};
@@ -113,7 +114,7 @@ fn request_changes(before: &Vault, after: &Vault) -> Vec<String> {
         .map(|r| {
             format!(
                 "a join request for '{}' (fingerprint {}), unsigned, waiting for an owner",
-                clean(&r.handle),
+                escape(&r.handle),
                 crate::vault::invite::fingerprint(&r.key, r.signing_key.as_deref())
             )
         })
@@ -136,7 +137,7 @@ fn value_changes(before: &Vault, after: &Vault) -> Vec<String> {
                 if was.is_none_or(|w| w.set_at != s.set_at || w.set_by != s.set_by) {
                     out.push(format!(
                         "{kind} {key} of {app_name} set by {} at {}",
-                        clean(&s.set_by),
+                        escape(&s.set_by),
                         s.set_at
                     ));
                 }
@@ -165,7 +166,7 @@ fn value_changes(before: &Vault, after: &Vault) -> Vec<String> {
                     out.push(format!(
                         "secret {name} of {app_name}: version {}{restored} set by {} at {}",
                         v.version.unwrap_or(0),
-                        clean(&v.set_by),
+                        escape(&v.set_by),
                         v.set_at
                     ));
                 }

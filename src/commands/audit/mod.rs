@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{Context, Outcome};
 use crate::cli::AuditArgs;
+use crate::display::escape;
 use crate::error::Result;
 use crate::output;
 
@@ -112,8 +113,8 @@ fn lines(shown: &[&Entry]) -> String {
         lines.push(format!(
             "{short} {} {} ({signed}): {}",
             e.commit.date,
-            clean(&e.commit.author),
-            clean(&e.commit.subject)
+            escape(&e.commit.author),
+            escape(&e.commit.subject)
         ));
         for c in &e.changes {
             lines.push(format!("    {c}"));
@@ -123,10 +124,4 @@ fn lines(shown: &[&Entry]) -> String {
         }
     }
     lines.join("\n")
-}
-
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }

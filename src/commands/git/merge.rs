@@ -15,7 +15,7 @@ use crate::commands::{now, Context, Outcome};
 use crate::error::{Error, Result};
 use crate::key::Identity;
 use crate::trust::{self, Memory};
-use crate::vault::keyring::Guard;
+use crate::vault::guard::Guard;
 use crate::vault::merge::{self, Sides, Signature, Stop};
 use crate::vault::policy;
 use crate::vault::{Keyring, Vault};

@@ -17,8 +17,7 @@ use crate::error::{Error, Result};
 use crate::key::{Identity, Signing};
 use crate::wechat::Level;
 
-// What a write must respect; once defined here, kept reachable by this path.
-pub use super::guard::{Departed, Guard, SeenInApp};
+use super::guard::Guard;
 
 /// The verified policy as it was loaded: who may sign values at which level. Values are checked
 /// against it even while a command changes the roster (a removed member's values are re-sealed).

@@ -10,7 +10,7 @@ use super::reseal::holds_key;
 use super::signature::{merging_owner, policy_of_a_side};
 use crate::error::Result;
 use crate::key::Identity;
-use crate::vault::keyring::Guard;
+use crate::vault::guard::Guard;
 use crate::vault::model::Vault;
 use crate::vault::policy::{self, Policy};
 use crate::vault::Keyring;

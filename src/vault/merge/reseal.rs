@@ -12,7 +12,7 @@ use super::merged::{Merged, Reseal, Side, Sides, Stop};
 use super::signature::{member_of, merging_owner};
 use crate::error::Result;
 use crate::key::Identity;
-use crate::vault::keyring::Guard;
+use crate::vault::guard::Guard;
 use crate::vault::model::{Field, Sealed, Vault};
 use crate::vault::{access, Keyring};
 use crate::wechat::Level;
