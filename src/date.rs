@@ -25,7 +25,7 @@ pub fn parse_date(text: &str) -> Result<time::Date> {
 /// written (so a file is written back byte for byte, whoever wrote it) and the time it reads
 /// as, parsed once. Anyone with push access writes these, so a time that does not read as RFC
 /// 3339 is kept, shown, and never orders anything.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Timestamp {
     text: String,
     time: Option<OffsetDateTime>,
@@ -123,6 +123,28 @@ impl PartialEq for Timestamp {
 }
 
 impl Eq for Timestamp {}
+
+impl std::hash::Hash for Timestamp {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+/// The text as written, where text is wanted (display, bounds, signed bytes): times order only
+/// through the methods above, never as text.
+impl std::ops::Deref for Timestamp {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq<String> for Timestamp {
+    fn eq(&self, other: &String) -> bool {
+        &self.text == other
+    }
+}
 
 impl PartialEq<str> for Timestamp {
     fn eq(&self, other: &str) -> bool {

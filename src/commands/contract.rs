@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{confirm, done, now, Context};
 use crate::cli::AppRemoveArgs;
+use crate::date::Timestamp;
 use crate::error::Result;
 use crate::output;
 use crate::vault::{offboarding, Scope, Vault};
@@ -86,7 +87,7 @@ fn what_to_do(vault: &Vault, name: &str) -> String {
 
 /// Since when each reader of `app` has read it at their level, from the vault's git history
 /// (empty outside git, or where the history cannot be read: the tombstone falls back).
-fn readers_since(ctx: &Context, app: &str) -> BTreeMap<(String, Level), String> {
+fn readers_since(ctx: &Context, app: &str) -> BTreeMap<(String, Level), Timestamp> {
     let Ok((top, rel)) = super::audit::vault_in_repository(ctx) else {
         return BTreeMap::new();
     };

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use super::{check_name, done, now, Context};
@@ -154,7 +152,7 @@ fn open_invitation<'v>(vault: &'v Vault, handle: &str, now: &str) -> Result<&'v 
 /// The newest invitation for a name: inviting again withdraws the earlier code, and a merge
 /// with a branch made before that may bring it back, in any place of the list.
 fn newest_invitation<'v>(vault: &'v Vault, handle: &str) -> Option<&'v Invitation> {
-    let at = |i: &Invitation| OffsetDateTime::parse(&i.at, &Rfc3339).ok();
+    let at = |i: &Invitation| i.at.time();
     vault
         .invitations
         .iter()

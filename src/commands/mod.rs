@@ -148,12 +148,8 @@ pub fn confirm_with(question: &str, yes: bool, flag: &str) -> Result<()> {
 }
 
 /// The current time, UTC, to the second (RFC 3339).
-pub fn now() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .expect("0 is a valid nanosecond");
-    now.format(&time::format_description::well_known::Rfc3339)
-        .expect("RFC 3339 formats every UTC time")
+pub fn now() -> crate::date::Timestamp {
+    crate::date::Timestamp::now()
 }
 
 /// Handles and app names share one rule.

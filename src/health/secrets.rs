@@ -3,10 +3,10 @@
 //! records so the rotation rules can change without touching `status`.
 
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::Finding;
+use crate::date::Timestamp;
 use crate::vault::{App, Rules, Vault};
 use crate::wechat::{self, Level};
 
@@ -14,7 +14,7 @@ use crate::wechat::{self, Level};
 pub struct SecretAge {
     pub name: String,
     pub access: Level,
-    pub set_at: String,
+    pub set_at: Timestamp,
     pub age_days: Option<i64>,
     pub max_age_days: Option<u32>,
 }
@@ -37,7 +37,7 @@ pub struct RotationWaived {
 #[derive(Clone, Debug, Serialize)]
 pub struct WaiverShown {
     pub by: String,
-    pub at: String,
+    pub at: Timestamp,
     pub revision: u64,
     pub reason: String,
 }
@@ -150,10 +150,8 @@ pub(super) fn secret_ages(app: &App, rules: &Rules, now: OffsetDateTime) -> Vec<
 }
 
 /// Whole days since an RFC 3339 time; a time in the future counts as 0.
-pub fn age_days(set_at: &str, now: OffsetDateTime) -> Option<i64> {
-    OffsetDateTime::parse(set_at, &Rfc3339)
-        .ok()
-        .map(|t| (now - t).whole_days().max(0))
+pub fn age_days(set_at: &Timestamp, now: OffsetDateTime) -> Option<i64> {
+    set_at.days_to(now)
 }
 
 /// A secret over its age limit, or (with `--within`) one that reaches it within that many days.

@@ -68,7 +68,7 @@ pub struct SeenSecret {
     pub version: u64,
     pub level: Level,
     /// When that version was set (signed by its writer).
-    pub set_at: String,
+    pub set_at: crate::date::Timestamp,
     /// The policy revision it was written under (format 4).
     #[serde(default)]
     pub revision: Option<u64>,

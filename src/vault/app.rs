@@ -17,7 +17,7 @@ pub const PUBLIC: [&str; 3] = ["verified_until", "icp", "client"];
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct App {
     pub appid: String,
-    pub added_at: String,
+    pub added_at: crate::date::Timestamp,
     /// Console roles by member handle, sorted.
     #[serde(default)]
     pub roster: BTreeMap<String, Vec<Role>>,
@@ -129,7 +129,7 @@ pub struct Sealed {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored: Option<u64>,
     pub set_by: String,
-    pub set_at: String,
+    pub set_at: crate::date::Timestamp,
     /// Format 3: who re-encrypted the value under a new data key, when not its writer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_by: Option<String>,
@@ -212,7 +212,7 @@ impl Field {
 }
 
 impl App {
-    pub fn new(appid: String, added_at: String) -> Self {
+    pub fn new(appid: String, added_at: crate::date::Timestamp) -> Self {
         App {
             appid,
             added_at,

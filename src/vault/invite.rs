@@ -152,8 +152,8 @@ pub fn invitation(
         by: draft.by.to_string(),
         by_key: draft.by_key.to_string(),
         owners: draft.owners,
-        at: draft.at.to_string(),
-        expires: draft.expires,
+        at: draft.at.into(),
+        expires: draft.expires.into(),
         salt: B64.encode(salt),
         commitment: String::new(),
         mac_key: String::new(),
@@ -221,7 +221,7 @@ pub fn request(
         invitation: inv.id.clone(),
         key: member_key.to_string(),
         signing_key: signing_key.map(str::to_string),
-        at: at.to_string(),
+        at: at.into(),
         mac: B64.encode(tag.finalize().into_bytes()),
     }
 }
@@ -252,13 +252,7 @@ pub fn fingerprint(key: &str, signing_key: Option<&str>) -> String {
 /// Whether the invitation's expiry is before `now` (both RFC 3339 UTC). An unreadable expiry
 /// counts as expired.
 pub fn expired(inv: &Invitation, now: &str) -> bool {
-    let parse = |t: &str| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    };
-    match (parse(&inv.expires), parse(now)) {
-        (Some(expires), Some(now)) => expires < now,
-        _ => true,
-    }
+    inv.expires.is_before(&crate::date::Timestamp::from(now))
 }
 
 #[cfg(test)]

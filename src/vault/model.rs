@@ -15,6 +15,7 @@ pub use super::records::{
 };
 use super::rules::Rules;
 pub use super::scope::{Loaded, Scope};
+use crate::date::Timestamp;
 use crate::error::{Error, Result};
 use crate::wechat::Level;
 
@@ -37,7 +38,7 @@ pub const HISTORY: usize = 5;
 pub struct Vault {
     pub format: u32,
     pub vault_id: String,
-    pub created_at: String,
+    pub created_at: crate::date::Timestamp,
     /// The policy's revision: every signed policy change raises it (format 3).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub revision: u64,
@@ -95,7 +96,7 @@ pub struct Member {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub service: bool,
     pub added_by: String,
-    pub added_at: String,
+    pub added_at: crate::date::Timestamp,
 }
 
 /// A command asked for values of an app its `Scope` left out.
@@ -115,7 +116,7 @@ pub fn damaged(what: &str) -> Error {
 }
 
 impl Vault {
-    pub fn new(vault_id: String, now: String) -> Self {
+    pub fn new(vault_id: String, now: Timestamp) -> Self {
         Vault {
             format: FORMAT,
             vault_id,

@@ -11,7 +11,7 @@ use super::access;
 use super::app::Sealed;
 use super::model::Vault;
 use super::records::{Departure, DepartureKind, FormerReader, Return, Tombstone, Waiver};
-use super::transition::writers_time;
+use crate::date::Timestamp;
 use crate::wechat::Level;
 
 /// One secret to reset in the console, and who could read it.
@@ -62,7 +62,7 @@ pub fn record(
         handle: handle.to_string(),
         key: key.to_string(),
         kind,
-        at: now.to_string(),
+        at: now.into(),
         by: by.to_string(),
         revision: 0,
         lost,
@@ -111,7 +111,7 @@ fn written_before(value: &Sealed, d: &Departure) -> bool {
         // after every value.
         Some(revision) => d.revision == 0 || revision < d.revision,
         // A time from the future orders nothing: the value counts as read by who left.
-        None => match (writers_time(&value.set_at), writers_time(&d.at)) {
+        None => match (value.set_at.as_evidence(), d.at.as_evidence()) {
             (Some(set), Some(left)) => set <= left,
             _ => true,
         },
@@ -264,7 +264,7 @@ pub fn waive_departure(
                 departed: Some(handle.to_string()),
                 reason: reason.to_string(),
                 by: by.to_string(),
-                at: at.to_string(),
+                at: at.into(),
                 revision: 0,
             });
         }
@@ -300,7 +300,7 @@ pub fn waive(
             departed: None,
             reason: reason.to_string(),
             by: by.to_string(),
-            at: at.to_string(),
+            at: at.into(),
             revision: 0,
         });
     }
@@ -327,7 +327,7 @@ pub fn adopt_legacy_reminders(vault: &mut Vault, by: &str, now: &str) {
         handle: "earlier-members".to_string(),
         key: String::new(),
         kind: DepartureKind::Revoked,
-        at: now.to_string(),
+        at: now.into(),
         by: by.to_string(),
         revision: 0,
         lost,
@@ -389,7 +389,7 @@ pub fn rename_app(vault: &mut Vault, old: &str, new: &str) {
 pub fn tombstone(
     vault: &Vault,
     app: &str,
-    since: &std::collections::BTreeMap<(String, Level), String>,
+    since: &std::collections::BTreeMap<(String, Level), Timestamp>,
     by: &str,
     now: &str,
 ) -> Option<Tombstone> {
@@ -404,7 +404,7 @@ pub fn tombstone(
             continue;
         };
         let added = vault.members[handle].added_at.clone();
-        let fallback = if added > a.added_at {
+        let fallback = if added.cmp_time(&a.added_at).is_gt() {
             added
         } else {
             a.added_at.clone()
@@ -424,7 +424,7 @@ pub fn tombstone(
         appid: a.appid.clone(),
         client: a.public.get("client").cloned(),
         readers,
-        removed_at: now.to_string(),
+        removed_at: now.into(),
         by: by.to_string(),
         revision: 0,
     })

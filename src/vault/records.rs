@@ -17,7 +17,7 @@ pub struct Departure {
     pub key: String,
     /// `removed`, `demoted` (no longer an owner) or `revoked` (lost levels of some apps).
     pub kind: DepartureKind,
-    pub at: String,
+    pub at: crate::date::Timestamp,
     pub by: String,
     /// The policy revision that recorded it.
     pub revision: u64,
@@ -32,7 +32,7 @@ pub struct Return {
     pub handle: String,
     /// Their encryption key, as their departure recorded it.
     pub key: String,
-    pub at: String,
+    pub at: crate::date::Timestamp,
     pub by: String,
     /// The policy revision that recorded it.
     pub revision: u64,
@@ -55,7 +55,7 @@ pub struct Waiver {
     /// Why the owner accepted the risk, in their words (public, like every policy field).
     pub reason: String,
     pub by: String,
-    pub at: String,
+    pub at: crate::date::Timestamp,
     /// The policy revision that signed it.
     pub revision: u64,
 }
@@ -70,7 +70,7 @@ pub struct Tombstone {
     pub client: Option<String>,
     /// Everyone who could read the app when it was removed, at the highest level they read.
     pub readers: Vec<FormerReader>,
-    pub removed_at: String,
+    pub removed_at: crate::date::Timestamp,
     pub by: String,
     /// The policy revision that signed the removal.
     pub revision: u64,
@@ -83,7 +83,7 @@ pub struct FormerReader {
     /// Since when, as far as the vault knows: the first commit of the vault's git history from
     /// which they read this level without a break, else the later of when they were added
     /// and when the app was.
-    pub since: String,
+    pub since: crate::date::Timestamp,
 }
 
 /// An owner's invitation to join under a handle (format 5), signed with the policy. It commits
@@ -103,9 +103,9 @@ pub struct Invitation {
     /// The signing keys of the vault's owners when it was made, sorted, bound into the code's
     /// keys: a newcomer accepts only a vault signed by one of them.
     pub owners: Vec<String>,
-    pub at: String,
+    pub at: crate::date::Timestamp,
     /// After this time (RFC 3339 UTC) it is neither joined nor approved.
-    pub expires: String,
+    pub expires: crate::date::Timestamp,
     /// base64 of 16 random bytes, the scrypt salt's own part.
     pub salt: String,
     /// base64 of SHA-256 over a domain tag and the first half of the code's scrypt output.
@@ -126,7 +126,7 @@ pub struct JoinRequest {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_key: Option<String>,
-    pub at: String,
+    pub at: crate::date::Timestamp,
     /// base64 HMAC-SHA256, under the code's MAC key, over the vault id, the invitation id, the
     /// handle and both keys.
     pub mac: String,

@@ -5,8 +5,7 @@
 
 use std::collections::HashMap;
 
-use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime};
+use crate::date::Timestamp;
 
 use super::access::write_level;
 use super::app::{App, Field, Sealed};
@@ -52,27 +51,11 @@ pub fn values(app: &App) -> Vec<(Field, usize, Level, &Sealed)> {
 /// Whether `now` was written after a value known by its policy revision and time: by revision
 /// when both carry one (format 4), which its writer signed; within one revision, or for a
 /// format-3 value, by the writers' times, the only order they have.
-pub fn written_after(now: &Sealed, was_revision: Option<u64>, was_set_at: &str) -> bool {
+pub fn written_after(now: &Sealed, was_revision: Option<u64>, was_set_at: &Timestamp) -> bool {
     match (now.revision, was_revision) {
         (Some(now), Some(was)) if now != was => now > was,
-        _ => later(&now.set_at, was_set_at),
+        _ => now.set_at.is_later_than(was_set_at),
     }
-}
-
-/// Whether RFC 3339 time `a` is after `b` (unreadable and future times are never later).
-fn later(a: &str, b: &str) -> bool {
-    match (writers_time(a), writers_time(b)) {
-        (Some(a), Some(b)) => a > b,
-        _ => false,
-    }
-}
-
-/// A writer's time, where it may order anything at all: an unreadable time, or one more than a
-/// day ahead of this machine's clock (a writer's clock that is wrong, or a forged time), is
-/// refused as evidence and orders nothing.
-pub fn writers_time(text: &str) -> Option<OffsetDateTime> {
-    let time = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    (time <= OffsetDateTime::now_utc() + Duration::days(1)).then_some(time)
 }
 
 /// What `after` broke of `before`, its earlier state (named `earlier` in the words), in words:
@@ -282,7 +265,7 @@ mod tests {
     #[test]
     fn revisions_order_values_and_clocks_only_break_ties() {
         let (early, late) = ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z");
-        let after = |now: Sealed, revision, at| written_after(&now, revision, at);
+        let after = |now: Sealed, revision, at: &str| written_after(&now, revision, &at.into());
         // Revisions decide, whatever the clocks say.
         assert!(after(sealed(1, Some(6), early), Some(5), late));
         assert!(!after(sealed(1, Some(4), late), Some(5), early));
@@ -291,8 +274,10 @@ mod tests {
         assert!(after(sealed(1, None, late), None, early));
         // A writer's clock in the future orders nothing.
         assert!(!after(sealed(1, None, "2097-01-01T00:00:00Z"), None, early));
-        assert!(writers_time("2096-01-01T00:00:00Z").is_none());
-        assert!(writers_time(early).is_some());
+        assert!(Timestamp::from("2096-01-01T00:00:00Z")
+            .as_evidence()
+            .is_none());
+        assert!(Timestamp::from(early).as_evidence().is_some());
     }
 
     #[test]

@@ -414,7 +414,12 @@ fn contacts_are_encrypted_and_compliance_dates_public() {
     );
     let text = w.vault_text();
     // The phone as typed: three digits alone turn up in base64 ciphertext now and then.
-    for plain in ["王小明", "wxid_admin1", "admin@example.com", "138 0013 8000"] {
+    for plain in [
+        "王小明",
+        "wxid_admin1",
+        "admin@example.com",
+        "138 0013 8000",
+    ] {
         assert!(!text.contains(plain), "{plain} is visible in the vault");
     }
     // Issue 20: the verification expiry and ICP number are public facts (WeChat shows both),

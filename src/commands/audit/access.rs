@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::history::walk;
 use super::{Commit, Context, Outcome};
+use crate::date::Timestamp;
 use crate::display::escape;
 use crate::error::Result;
 use crate::git;
@@ -22,10 +23,10 @@ use crate::wechat::Level;
 pub(crate) struct Stretch {
     pub(crate) handle: String,
     pub(crate) level: Level,
-    pub(crate) since: String,
+    pub(crate) since: Timestamp,
     since_commit: String,
     /// None while it lasts.
-    pub(crate) until: Option<String>,
+    pub(crate) until: Option<Timestamp>,
     until_commit: Option<String>,
 }
 

@@ -136,7 +136,7 @@ fn log(top: &Path, rel: &str, range: &[&str]) -> Result<Vec<Commit>> {
                 hash,
                 parents,
                 author: parts.next()?.to_string(),
-                date: parts.next()?.to_string(),
+                date: parts.next()?.into(),
                 subject: parts.next().unwrap_or("").to_string(),
             })
         })

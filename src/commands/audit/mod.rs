@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::{Context, Outcome};
 use crate::cli::AuditArgs;
+use crate::date::Timestamp;
 use crate::display::escape;
 use crate::error::Result;
 use crate::output;
@@ -22,7 +23,7 @@ pub(crate) struct Commit {
     pub(crate) hash: String,
     parents: Vec<String>,
     author: String,
-    date: String,
+    date: Timestamp,
     subject: String,
 }
 

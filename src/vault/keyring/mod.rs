@@ -404,7 +404,7 @@ impl<'a> Keyring<'a> {
             restored: None,
             version,
             set_by: actor.to_string(),
-            set_at: now.to_string(),
+            set_at: now.into(),
             sealed_by: None,
             value: String::new(),
             sig: None,

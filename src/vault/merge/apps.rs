@@ -86,7 +86,7 @@ fn merge_app(
     conflicts: &mut Vec<String>,
     contested: &mut Vec<Contested>,
 ) -> App {
-    let empty = App::new(String::new(), String::new());
+    let empty = App::new(String::new(), crate::date::Timestamp::default());
     let b = base.unwrap_or(&empty);
     let mut app = ours.clone();
     merge_app_policy(&mut app, path, [b, ours, theirs], conflicts);
@@ -114,7 +114,8 @@ fn merge_app_policy(
         &ours.added_at,
         &theirs.added_at,
         conflicts,
-    );
+    )
+    .into();
     app.roster = merge_roster(&b.roster, &ours.roster, &theirs.roster);
     app.services = merge_equal(
         &format!("{path}/services"),

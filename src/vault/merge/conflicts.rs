@@ -83,7 +83,7 @@ fn settle_contested(
             unresolved.push(differ);
             continue;
         }
-        if c.theirs.set_at > ours.set_at {
+        if c.theirs.set_at.is_later_than(&ours.set_at) {
             keep_theirs(merged, sides, c);
         }
     }

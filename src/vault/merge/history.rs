@@ -2,15 +2,9 @@
 //! These are format rules (a version's number only grows, the current version is first), so
 //! they live here rather than in the merge driver that applies them with a key.
 
-use time::OffsetDateTime;
-
 use super::apps::same_sealed;
 use super::merged::Merged;
 use crate::vault::model::{Sealed, Secret, HISTORY};
-
-fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    crate::vault::transition::writers_time(text)
-}
 
 /// Newest first by number; the version written under the latest policy revision becomes
 /// current (the writers' clocks only break a tie, and order format-3 values, which carry no
@@ -23,7 +17,7 @@ pub(super) fn order_histories(merged: &mut Merged, name: &str) {
         let key = |v: &Sealed| {
             (
                 v.revision,
-                parse_time(&v.set_at),
+                v.set_at.as_evidence(),
                 v.version,
                 v.set_by.clone(),
                 v.value.clone(),

@@ -220,7 +220,7 @@ mod tests {
         assert!(m.conflicts.is_empty());
         assert_eq!(m.contested.len(), 1);
         assert_eq!(m.contested[0].path(), "apps/shop/config/API");
-        assert_eq!(m.contested[0].theirs.set_at, "2026-01-03T00:00:00Z");
+        assert_eq!(*m.contested[0].theirs.set_at, *"2026-01-03T00:00:00Z");
     }
 
     #[test]
