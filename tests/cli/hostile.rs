@@ -1,5 +1,6 @@
 //! Hardening: what a hostile file, a careless argument or a curious child process can do.
-//! Each test is the attack, through the real binary (DESIGN.md "Threat model", items 7–9).
+//! Each test is the attack, through the real binary (docs/security.md, "Trust: what a hostile
+//! push cannot do").
 
 use crate::common;
 
