@@ -140,18 +140,6 @@ impl std::ops::Deref for Timestamp {
     }
 }
 
-impl PartialEq<String> for Timestamp {
-    fn eq(&self, other: &String) -> bool {
-        &self.text == other
-    }
-}
-
-impl PartialEq<str> for Timestamp {
-    fn eq(&self, other: &str) -> bool {
-        self.text == other
-    }
-}
-
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
